@@ -1,0 +1,1 @@
+"""Textual-free core: config, storage, client, session, tokens, sanitizing."""
