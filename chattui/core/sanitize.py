@@ -38,9 +38,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def clean_surrogates(text: str) -> str:
     """Replace lone surrogates (which cannot be encoded as UTF-8) with U+FFFD."""
-    if not _SURROGATE.search(text):
-        return text
-    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def sanitize(text: str) -> str:
