@@ -1,0 +1,79 @@
+"""Command line entry point: ``chattui`` starts the app; subcommands do small jobs.
+
+Imports are lazy so that ``--version`` and ``--help`` answer at once and the app's first frame
+is not delayed by modules it does not need yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from chattui import __version__
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="chattui",
+        description="A fast, keyboard-driven terminal chat client for the OpenAI API and "
+        "OpenAI-compatible endpoints (DeepSeek, Qwen, Ollama, vLLM, LM Studio...).",
+        epilog="The API key comes from OPENAI_API_KEY, the credentials file (set it in the "
+        "app's Settings, F2) or api_key_command in config.toml. Run 'chattui --paths' to see "
+        "where files are kept.",
+    )
+    parser.add_argument("--version", action="version", version=f"chattui {__version__}")
+    parser.add_argument(
+        "--paths", action="store_true", help="print the config, data, cache and themes dirs"
+    )
+    parser.add_argument("--model", help="model to use (overrides config and environment)")
+    parser.add_argument("--base-url", help="API base URL, e.g. http://localhost:11434/v1")
+    parser.add_argument("--proxy", help="proxy URL: http://, https://, socks5:// or socks5h://")
+    parser.add_argument("--theme", help="theme name")
+    parser.add_argument("--lang", choices=["auto", "en", "zh"], help="UI language")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    tokens = sub.add_parser(
+        "tokens",
+        help="count the tokens of the text on standard input",
+        description="Count the tokens of the text on standard input and print the number.",
+    )
+    tokens.add_argument("--model", dest="tokens_model", help="model whose tokenizer to use")
+    tokens.add_argument(
+        "--chat", action="store_true", help="count as one user message with the chat overhead"
+    )
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, object]:
+    pairs = {
+        "model": args.model,
+        "base_url": args.base_url,
+        "proxy": args.proxy,
+        "theme": args.theme,
+        "language": args.lang,
+    }
+    return {key: value for key, value in pairs.items() if value is not None}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run chattui with ``argv`` (default: the process arguments); return the exit code."""
+    args = _parser().parse_args(argv)
+    if args.paths:
+        from chattui.core.paths import Paths
+
+        for name, path in Paths.discover().describe().items():
+            print(f"{name:<7} {path}")
+        return 0
+    if args.command == "tokens":
+        from chattui.tokens_cli import run
+
+        return run(args.tokens_model, args.chat, sys.stdin.read())
+    from chattui.ui.launch import launch
+
+    return launch(_overrides(args))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,339 @@
+"""Model catalog: context window, max output, tokenizer and list prices per model.
+
+The bundled data lives in ``catalog.toml`` next to this module (read lazily, once). Users add or
+override entries from ``config.toml``; :meth:`Catalog.from_overrides` validates them and names
+the entry and key of any mistake. No I/O happens at import time.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import math
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Final, Literal, TypedDict
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+__all__ = [
+    "DEFAULT_CONTEXT_WINDOW",
+    "DEFAULT_TOKEN_FACTOR",
+    "ENCODING_NAMES",
+    "Catalog",
+    "CatalogError",
+    "MaxTokensSetting",
+    "ModelInfo",
+    "estimate_cost",
+    "normalize_model_id",
+]
+
+DEFAULT_CONTEXT_WINDOW: Final = 8192
+"""Window assumed for a model the catalog does not know: small enough to be safe almost anywhere."""
+
+DEFAULT_TOKEN_FACTOR: Final = 1.1
+"""Multiplier on the o200k_base count for models without an exact tokenizer (errs high)."""
+
+ENCODING_NAMES: Final = ("o200k_base", "cl100k_base", "estimate")
+"""Values of the ``encoding`` field; ``estimate`` means no exact tokenizer is available."""
+
+MaxTokensSetting = Literal["auto", "max_completion_tokens", "max_tokens"]
+"""Which request parameter caps the reply; ``auto`` lets the endpoint decide."""
+
+_MAX_TOKENS_SETTINGS: Final = ("auto", "max_completion_tokens", "max_tokens")
+_SNAPSHOT = re.compile(r"-(?:\d{4}-\d{2}-\d{2}|\d{4})$")
+_WILDCARDS = re.compile(r"\[[^\]]*\]|[*?]")
+
+
+class CatalogError(ValueError):
+    """A catalog entry (bundled or from the user's config) is malformed.
+
+    Attributes:
+        entry: The model id or pattern of the faulty entry.
+        key: The faulty field, or ``None`` when the entry itself is wrong.
+    """
+
+    def __init__(self, entry: str, key: str | None, problem: str) -> None:
+        where = f'models."{entry}"' + (f".{key}" if key else "")
+        super().__init__(f"{where}: {problem}")
+        self.entry = entry
+        self.key = key
+
+
+class _Fields(TypedDict, total=False):
+    encoding: str
+    token_factor: float
+    context_window: int
+    max_output: int | None
+    input_price: float | None
+    output_price: float | None
+    reasoning: bool
+    max_tokens_param: MaxTokensSetting
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What chattui knows about one model id."""
+
+    id: str
+    """The model id as it was looked up."""
+    encoding: str = "estimate"
+    """``o200k_base`` or ``cl100k_base`` for exact counts, ``estimate`` otherwise."""
+    context_window: int = DEFAULT_CONTEXT_WINDOW
+    """Tokens the model accepts for prompt and reply together."""
+    max_output: int | None = None
+    """Largest reply the model can produce, if known."""
+    input_price: float | None = None
+    """USD per 1M prompt tokens (an estimate), if known."""
+    output_price: float | None = None
+    """USD per 1M completion tokens (an estimate), if known."""
+    reasoning: bool = False
+    """A reasoning model: hidden reasoning tokens count against the reply budget."""
+    max_tokens_param: MaxTokensSetting = "auto"
+    """The request parameter that caps the reply; ``auto`` decides by endpoint."""
+    token_factor: float = DEFAULT_TOKEN_FACTOR
+    """Multiplier on the o200k_base count when ``encoding`` is ``estimate``."""
+    known: bool = True
+    """False when no catalog entry matched and these are conservative defaults."""
+    matched: str | None = None
+    """The catalog key (id or pattern) that matched, ``None`` for the default."""
+
+    @property
+    def exact(self) -> bool:
+        """True when token counts for this model are exact (an OpenAI tokenizer)."""
+        return self.encoding != "estimate"
+
+
+def normalize_model_id(model_id: str) -> str:
+    """Reduce a model id to the form catalog keys use.
+
+    Lower-cases, strips a fine-tune wrapper (``ft:gpt-4o-mini-2024-07-18:org::id`` ->
+    ``gpt-4o-mini-2024-07-18``) and a provider prefix (``openai/gpt-4o`` -> ``gpt-4o``).
+
+    Args:
+        model_id: The id as the user or server spells it.
+
+    Returns:
+        The normalized id.
+    """
+    name = model_id.strip().lower()
+    if name.startswith("ft:"):
+        name = name[3:].split(":", 1)[0]
+    return name.rsplit("/", 1)[-1]
+
+
+def estimate_cost(info: ModelInfo, prompt_tokens: int, completion_tokens: int) -> float | None:
+    """Estimate the list price of one request in USD.
+
+    Args:
+        info: The model's catalog entry.
+        prompt_tokens: Input tokens (as reported in ``usage.prompt_tokens``).
+        completion_tokens: Output tokens, reasoning tokens included.
+
+    Returns:
+        The cost in USD, or ``None`` when the catalog has no price for the model.
+    """
+    if info.input_price is None or info.output_price is None:
+        return None
+    return (prompt_tokens * info.input_price + completion_tokens * info.output_price) / 1_000_000
+
+
+class Catalog:
+    """An immutable set of model entries with id and glob-pattern lookup."""
+
+    def __init__(
+        self, entries: Mapping[str, Mapping[str, object]], default_window: int | None = None
+    ) -> None:
+        """Build a catalog, validating every entry.
+
+        Args:
+            entries: Model id or glob pattern -> fields (see ``catalog.toml``).
+            default_window: Context window for unknown models (default 8,192).
+
+        Raises:
+            CatalogError: An entry or a field is malformed.
+        """
+        if default_window is not None and (
+            isinstance(default_window, bool)
+            or not isinstance(default_window, int)
+            or default_window <= 0
+        ):
+            raise ValueError(f"default_window must be a positive integer, got {default_window!r}")
+        self.default_window = default_window or DEFAULT_CONTEXT_WINDOW
+        self._exact: dict[str, _Fields] = {}
+        self._patterns: list[tuple[int, int, str, _Fields]] = []
+        for key, raw in entries.items():
+            fields = _validate(key, raw)
+            norm = key.strip().lower()
+            if _WILDCARDS.search(norm):
+                self._patterns.append((_specificity(norm), len(norm), norm, fields))
+            else:
+                self._exact[norm] = fields
+        # Most specific first; sorted() is stable, so file order breaks the remaining ties.
+        self._patterns.sort(key=lambda item: (-item[0], -item[1]))
+        self._raw = {key: dict(value) for key, value in entries.items()}
+        self._cache: dict[str, ModelInfo] = {}
+
+    @classmethod
+    def bundled(cls) -> Catalog:
+        """The catalog shipped with chattui (parsed on first use, then shared)."""
+        return _bundled()
+
+    @classmethod
+    def from_overrides(
+        cls,
+        user_entries: Mapping[str, Mapping[str, object]],
+        default_window: int | None = None,
+    ) -> Catalog:
+        """The bundled catalog with the user's entries added or overriding.
+
+        A user entry whose key equals a bundled key changes only the fields it sets. A new
+        exact id starts from what the bundled catalog says about that id (so
+        ``[models."gpt-4o-2024-11-20"] input_price = 2.0`` keeps gpt-4o's window); a new
+        pattern starts from the defaults.
+
+        Args:
+            user_entries: The ``[models]`` table of ``config.toml``.
+            default_window: Context window for models no entry matches.
+
+        Returns:
+            A new catalog.
+
+        Raises:
+            CatalogError: A user entry is not a table, or a field has the wrong type or value.
+        """
+        base = cls.bundled()
+        if not isinstance(user_entries, Mapping):
+            raise CatalogError("*", None, "the [models] section must be a table")
+        merged: dict[str, dict[str, object]] = {key: dict(v) for key, v in base._raw.items()}
+        lower_keys = {key.strip().lower(): key for key in merged}
+        for key, raw in user_entries.items():
+            if not isinstance(key, str) or not key.strip():
+                raise CatalogError(str(key), None, "the model id must be a non-empty string")
+            if not isinstance(raw, Mapping):
+                raise CatalogError(key, None, f"must be a table, got {type(raw).__name__}")
+            _validate(key, raw)  # report the user's mistake under the user's key
+            norm = key.strip().lower()
+            existing = lower_keys.get(norm)
+            if existing is not None:
+                merged[existing] = {**merged[existing], **raw}
+                continue
+            start: dict[str, object] = {}
+            if not _WILDCARDS.search(norm):
+                info = base.lookup(norm)
+                if info.known:
+                    start = {name: getattr(info, name) for name in _Fields.__annotations__}
+            merged[key] = {**start, **raw}
+            lower_keys[norm] = key
+        return cls(merged, default_window)
+
+    def lookup(self, model_id: str) -> ModelInfo:
+        """Find what the catalog knows about a model.
+
+        Order: the exact id, the id without a dated snapshot suffix (``gpt-4o-2024-08-06`` ->
+        ``gpt-4o``), the most specific matching pattern, then a conservative default with
+        ``known=False``. Each is tried with the id as given and with the id normalized by
+        :func:`normalize_model_id`.
+
+        Args:
+            model_id: Any model id.
+
+        Returns:
+            The model's info (never raises).
+        """
+        cached = self._cache.get(model_id)
+        if cached is not None:
+            return cached
+        info = self._find(model_id)
+        self._cache[model_id] = info
+        return info
+
+    def model_ids(self) -> list[str]:
+        """The exact (non-pattern) model ids in the catalog, sorted."""
+        return sorted(self._exact)
+
+    def _find(self, model_id: str) -> ModelInfo:
+        lowered = model_id.strip().lower()
+        candidates = list(dict.fromkeys([lowered, normalize_model_id(model_id)]))
+        for name in candidates:
+            for variant in (name, _SNAPSHOT.sub("", name)):
+                fields = self._exact.get(variant)
+                if fields is not None:
+                    return ModelInfo(id=model_id, matched=variant, **fields)
+        for _, _, pattern, fields in self._patterns:
+            if any(fnmatch.fnmatchcase(name, pattern) for name in candidates):
+                return ModelInfo(id=model_id, matched=pattern, **fields)
+        return ModelInfo(id=model_id, context_window=self.default_window, known=False)
+
+
+@functools.lru_cache(maxsize=1)
+def _bundled() -> Catalog:
+    text = resources.files("chattui.core").joinpath("catalog.toml").read_text(encoding="utf-8")
+    data = tomllib.loads(text)
+    models = data.get("models", {})
+    if not isinstance(models, dict):
+        raise CatalogError("*", None, "the [models] section must be a table")
+    return Catalog(models)
+
+
+def _specificity(pattern: str) -> int:
+    """Literal characters in a glob, a ``[...]`` class counting as one."""
+    return len(_WILDCARDS.sub("", pattern)) + len(re.findall(r"\[[^\]]*\]", pattern))
+
+
+def _validate(entry: str, raw: Mapping[str, object]) -> _Fields:
+    """Check one entry's fields and return them typed."""
+    if not isinstance(raw, Mapping):
+        raise CatalogError(entry, None, f"must be a table, got {type(raw).__name__}")
+    fields: _Fields = {}
+    for key, value in raw.items():
+        if key == "encoding":
+            if value not in ENCODING_NAMES:
+                raise CatalogError(entry, key, f"must be one of {_names(ENCODING_NAMES)}")
+            fields["encoding"] = value
+        elif key == "max_tokens_param":
+            if value not in _MAX_TOKENS_SETTINGS:
+                raise CatalogError(entry, key, f"must be one of {_names(_MAX_TOKENS_SETTINGS)}")
+            fields["max_tokens_param"] = value
+        elif key == "context_window":
+            fields["context_window"] = _positive_int(entry, key, value)
+        elif key == "max_output":
+            fields["max_output"] = None if value is None else _positive_int(entry, key, value)
+        elif key in ("input_price", "output_price"):
+            price = None if value is None else _number(entry, key, value, allow_zero=True)
+            fields[key] = price  # type: ignore[literal-required]
+        elif key == "token_factor":
+            fields["token_factor"] = _number(entry, key, value, allow_zero=False)
+        elif key == "reasoning":
+            if not isinstance(value, bool):
+                raise CatalogError(entry, key, f"must be true or false, got {value!r}")
+            fields["reasoning"] = value
+        else:
+            known = _names(tuple(_Fields.__annotations__))
+            raise CatalogError(entry, str(key), f"unknown key (known keys: {known})")
+    return fields
+
+
+def _positive_int(entry: str, key: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise CatalogError(entry, key, f"must be a positive integer, got {value!r}")
+    return value
+
+
+def _number(entry: str, key: str, value: object, *, allow_zero: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise CatalogError(entry, key, f"must be a number, got {value!r}")
+    if value < 0 or (value == 0 and not allow_zero):
+        limit = "zero or more" if allow_zero else "greater than zero"
+        raise CatalogError(entry, key, f"must be {limit}, got {value!r}")
+    return float(value)
+
+
+def _names(values: tuple[str, ...]) -> str:
+    return ", ".join(f'"{value}"' for value in values)

@@ -1,0 +1,312 @@
+"""The OpenAI-compatible HTTP client: the only module that imports ``openai``.
+
+It streams a chat completion as typed events and turns every failure into a
+:class:`~chattui.core.events.ChatError` with a human message. No raw exception escapes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncGenerator
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx2
+import openai
+
+from chattui.core.config import mask_proxy
+from chattui.core.events import (
+    ChatError,
+    ChatRequest,
+    ErrorKind,
+    Finished,
+    StreamEvent,
+    TextDelta,
+    UsageReport,
+)
+from chattui.core.models import Usage
+from chattui.core.sanitize import sanitize_line
+from chattui.core.secrets import ApiKey
+
+__all__ = ["ChatClient"]
+
+CONNECT_TIMEOUT = 15.0
+DETAIL_LIMIT = 300
+
+
+class ChatClient:
+    """A streaming chat client for one endpoint, key and proxy.
+
+    Args:
+        api_key: The key (sent only in the Authorization header).
+        base_url: API root, e.g. ``https://api.openai.com/v1``.
+        proxy: ``http(s)://`` or ``socks5(h)://`` proxy URL, or empty for a direct connection.
+        timeout: Seconds to wait for a connection and between chunks (not the SDK's 600 s).
+    """
+
+    def __init__(
+        self, api_key: ApiKey, base_url: str, proxy: str = "", timeout: float = 60.0
+    ) -> None:
+        self.base_url = base_url
+        self.proxy = proxy
+        self.timeout = timeout
+        self._key = api_key
+        self._http = httpx2.AsyncClient(
+            proxy=proxy or None,
+            trust_env=False,
+            timeout=httpx2.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
+        )
+        self._sdk = openai.AsyncOpenAI(
+            api_key=api_key.reveal(),
+            base_url=base_url,
+            http_client=self._http,
+            max_retries=0,
+            timeout=httpx2.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
+        )
+
+    def __repr__(self) -> str:
+        return f"ChatClient({self.base_url!r}, proxy={mask_proxy(self.proxy)!r}, key={self._key})"
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        with contextlib.suppress(Exception):
+            await self._sdk.close()
+
+    async def list_models(self) -> list[str]:
+        """The model ids the endpoint offers, sorted.
+
+        Raises:
+            ChatError: any failure, with a human message.
+        """
+        try:
+            page = await self._sdk.models.list()
+            return sorted(model.id for model in page.data)
+        except ChatError:
+            raise
+        except Exception as error:
+            raise self._map_error(error) from None
+
+    async def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
+        """Send ``request`` and yield the reply as events.
+
+        The last event is :class:`Finished` when the server said why it stopped. If the
+        server rejects the max tokens parameter's name, the request is sent once more with
+        the other name (``max_tokens`` <-> ``max_completion_tokens``).
+
+        Raises:
+            ChatError: any failure, including a stream that ends without a finish reason.
+        """
+        try:
+            stream = await self._create(request)
+        except ChatError as error:
+            if not _rejects_param(error, request):
+                raise
+            other = (
+                "max_tokens"
+                if request.max_tokens_param != "max_tokens"
+                else ("max_completion_tokens")
+            )
+            request = ChatRequest(
+                model=request.model,
+                messages=request.messages,
+                max_tokens=request.max_tokens,
+                max_tokens_param=other,
+                temperature=request.temperature,
+                reasoning_effort=request.reasoning_effort,
+                extra=request.extra,
+            )
+            stream = await self._create(request)
+        async for event in self._events(stream):
+            yield event
+
+    async def _create(self, request: ChatRequest) -> Any:
+        try:
+            return await self._sdk.chat.completions.create(**request.body(stream=True))
+        except Exception as error:
+            raise self._map_error(error) from None
+
+    async def _events(self, stream: Any) -> AsyncGenerator[StreamEvent, None]:
+        finish: str | None = None
+        chunks = 0
+        try:
+            async with stream:
+                async for chunk in stream:
+                    chunks += 1
+                    if chunk.usage is not None:
+                        yield UsageReport(_usage(chunk.usage))
+                    for choice in chunk.choices or ():
+                        if choice.index != 0:
+                            continue
+                        content = getattr(choice.delta, "content", None) if choice.delta else None
+                        if content:
+                            yield TextDelta(content)
+                        if choice.finish_reason:
+                            finish = choice.finish_reason
+        except ChatError:
+            raise
+        except Exception as error:
+            mapped = self._map_error(error, streaming=True)
+            raise mapped from None
+        if finish is None:
+            content_type = stream.response.headers.get("content-type", "")
+            if chunks == 0 and "event-stream" not in content_type:
+                raise ChatError(
+                    ErrorKind.BAD_RESPONSE,
+                    f"The server answered with {content_type or 'no content type'} instead of "
+                    "a stream of events. Check the base URL (it usually ends in /v1).",
+                )
+            raise ChatError(
+                ErrorKind.INCOMPLETE,
+                "The reply ended without the server saying it was finished; "
+                "it may be incomplete. Retry to get a full reply.",
+            )
+        yield Finished(finish)
+
+    def _map_error(self, error: BaseException, streaming: bool = False) -> ChatError:
+        return map_error(error, self.base_url, self.proxy, self._key, streaming)
+
+
+def _usage(usage: Any) -> Usage:
+    return Usage(
+        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+        total_tokens=int(getattr(usage, "total_tokens", 0) or 0),
+    )
+
+
+def _rejects_param(error: ChatError, request: ChatRequest) -> bool:
+    """Whether the server said it does not support the max tokens parameter we sent."""
+    if error.kind is not ErrorKind.BAD_REQUEST or request.max_tokens is None:
+        return False
+    text = error.message.lower()
+    return request.max_tokens_param in text and (
+        "unsupported" in text
+        or "not supported" in text
+        or "unrecognized" in text
+        or "unknown" in text
+        or "extra" in text
+        or "not permitted" in text
+    )
+
+
+def _server_detail(error: openai.APIStatusError, key: ApiKey) -> str:
+    """The server's own explanation, made safe to show (sanitized, short, key masked)."""
+    body = error.body
+    message: object = None
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        message = inner.get("message") if isinstance(inner, dict) else inner
+    if not message:
+        text = error.response.text if error.response is not None else ""
+        if "<html" in text[:500].lower() or "<!doctype" in text[:500].lower():
+            return "the response was an HTML page, not JSON: check the base URL"
+        message = text
+    detail = sanitize_line(str(message), DETAIL_LIMIT)
+    secret = key.reveal()
+    return detail.replace(secret, key.masked) if secret else detail
+
+
+def _status_error(error: openai.APIStatusError, key: ApiKey) -> ChatError:
+    status = error.status_code
+    detail = _server_detail(error, key)
+    said = f" The server said: {detail}" if detail else ""
+    if status == 401:
+        return ChatError(
+            ErrorKind.AUTH,
+            f"The API key was rejected (401). Check it in Settings (F2).{said}",
+            status,
+        )
+    if status == 403:
+        return ChatError(
+            ErrorKind.FORBIDDEN,
+            "Access denied (403): the key cannot use this model or endpoint, or the region "
+            f"is not supported.{said}",
+            status,
+        )
+    if status == 404:
+        return ChatError(
+            ErrorKind.NOT_FOUND,
+            "Not found (404): the model does not exist or the key has no access to it, or the "
+            f"base URL is wrong. Pick a model in Settings (F2).{said}",
+            status,
+        )
+    if status == 429:
+        quota = "quota" in detail.lower() or "billing" in detail.lower()
+        if quota:
+            return ChatError(
+                ErrorKind.QUOTA,
+                f"Out of quota (429): check the account's plan and billing.{said}",
+                status,
+            )
+        return ChatError(
+            ErrorKind.RATE_LIMIT,
+            f"Rate limited (429): too many requests; wait a moment and retry.{said}",
+            status,
+        )
+    if status >= 500:
+        return ChatError(
+            ErrorKind.SERVER,
+            f"The server had an error ({status}); retry in a moment.{said}",
+            status,
+        )
+    return ChatError(ErrorKind.BAD_REQUEST, f"The request was refused ({status}).{said}", status)
+
+
+def map_error(
+    error: BaseException, base_url: str, proxy: str, key: ApiKey, streaming: bool = False
+) -> ChatError:
+    """Turn any exception from the SDK or the HTTP stack into a :class:`ChatError`."""
+    host = urlsplit(base_url).netloc or base_url
+    via = f" through the proxy {mask_proxy(proxy)}" if proxy else ""
+    if isinstance(error, ChatError):
+        return error
+    if isinstance(error, openai.APIStatusError):
+        return _status_error(error, key)
+    timeout_types = (openai.APITimeoutError, httpx2.TimeoutException)
+    if isinstance(error, timeout_types) or isinstance(error.__cause__, timeout_types):
+        when = "sent nothing more" if streaming else "did not answer"
+        return ChatError(ErrorKind.TIMEOUT, f"{host}{via} {when} for a while; retry later.")
+    if isinstance(error, openai.APIConnectionError | httpx2.TransportError):
+        cause = error.__cause__ or error.__context__ or error
+        if streaming or isinstance(cause, httpx2.RemoteProtocolError | httpx2.ReadError):
+            return ChatError(
+                ErrorKind.STREAM_CUT,
+                "The connection was cut before the reply was finished; the partial reply is "
+                "kept. Retry to get a full reply.",
+            )
+        reason = sanitize_line(str(cause), DETAIL_LIMIT) or type(cause).__name__
+        if proxy and _is_proxy_failure(cause):
+            return ChatError(
+                ErrorKind.PROXY,
+                f"Cannot connect through the proxy {mask_proxy(proxy)}: {reason}. Check that "
+                "it is running and its address and credentials in Settings (F2).",
+            )
+        return ChatError(
+            ErrorKind.CONNECT,
+            f"Cannot connect to {host}{via}: {reason}. Check the network, the base URL"
+            f"{' and the proxy' if proxy else ' (and set a proxy if you need one)'}.",
+        )
+    if isinstance(error, openai.APIError):
+        # An error event inside the stream, or a response the SDK could not use.
+        detail = sanitize_line(str(getattr(error, "message", error)), DETAIL_LIMIT)
+        return ChatError(
+            ErrorKind.SERVER, f"The server reported an error during the reply: {detail}"
+        )
+    if isinstance(error, json.JSONDecodeError | UnicodeDecodeError | ValueError):
+        return ChatError(
+            ErrorKind.BAD_RESPONSE,
+            "The server sent data that is not valid JSON or UTF-8; the partial reply is kept. "
+            "Check the base URL, or retry.",
+        )
+    return ChatError(
+        ErrorKind.BAD_RESPONSE,
+        f"Unexpected failure talking to {host}: {type(error).__name__}.",
+    )
+
+
+def _is_proxy_failure(cause: BaseException) -> bool:
+    text = f"{type(cause).__name__} {cause}".lower()
+    if isinstance(cause, httpx2.ProxyError):
+        return True
+    return any(word in text for word in ("proxy", "socks", "407", "connection refused"))

@@ -1,0 +1,323 @@
+"""Settings: a frozen dataclass read from ``config.toml``, the environment and the command line.
+
+Precedence: command line > environment > config file > defaults. A bad value never stops the
+app: it is reported with the file, the key and the fix, the default is used for that key only,
+and the file is left as it is (see :func:`load_settings`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import tomli_w
+
+from chattui.core.atomic import atomic_write
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = [
+    "PROXY_SCHEMES",
+    "ConfigError",
+    "LoadedSettings",
+    "Settings",
+    "load_settings",
+    "mask_proxy",
+    "save_settings",
+    "validate_value",
+]
+
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+REASONING_EFFORTS = ("", "minimal", "low", "medium", "high")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every user setting. Frozen: change with :func:`dataclasses.replace`."""
+
+    base_url: str = "https://api.openai.com/v1"
+    """Root of the OpenAI-compatible API, ending in ``/v1`` for most servers."""
+    proxy: str = ""
+    """``http://``, ``https://``, ``socks5://`` or ``socks5h://`` proxy URL; empty for none."""
+    model: str = "gpt-4o-mini"
+    max_tokens: int | None = None
+    """Upper bound for a reply; ``None`` lets the model decide."""
+    temperature: float | None = None
+    """0 to 2; ``None`` uses the server's default."""
+    reasoning_effort: str = ""
+    """For reasoning models: minimal, low, medium, high; empty for the model's default."""
+    system_prompt: str = ""
+    """Default system prompt of new conversations."""
+    timeout: float = 60.0
+    """Seconds to wait for the server to send anything (connect and between chunks)."""
+    theme: str = "textual-dark"
+    language: str = "auto"
+    """``auto`` (from the locale), ``en`` or ``zh``."""
+    api_key_command: str = ""
+    """A command whose standard output is the API key (for password managers)."""
+    context_window: int | None = None
+    """Window for models the catalog does not know; ``None`` uses a conservative default."""
+    models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """User additions to the model catalog, ``[models."id"]`` tables."""
+
+
+class ConfigError(ValueError):
+    """A setting is invalid. ``str()`` names the file, the key and the fix."""
+
+    def __init__(self, key: str, problem: str, fix: str, source: str = "") -> None:
+        self.key = key
+        self.problem = problem
+        self.fix = fix
+        self.source = source
+        where = f"{source}: " if source else ""
+        super().__init__(f"{where}{key}: {problem}. {fix}")
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    """Settings plus what went wrong loading them."""
+
+    settings: Settings
+    warnings: tuple[str, ...] = ()
+    file_ok: bool = True
+    """False when the file could not be used as a whole (not TOML, unreadable)."""
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+_DEFAULTS = Settings()
+
+
+def _check_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must start with http:// or https:// and name a host")
+    return value.rstrip("/")
+
+
+def _check_proxy(value: str) -> str:
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in PROXY_SCHEMES:
+        raise ValueError(f"scheme must be one of {', '.join(PROXY_SCHEMES)}")
+    if not parts.hostname:
+        raise ValueError("names no host")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise ValueError("has an invalid port") from None
+    return value
+
+
+def _check_positive_int(value: object) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError("must be a whole number")
+    if isinstance(value, str):
+        try:
+            value = int(value.strip().replace("_", ""))
+        except ValueError:
+            raise ValueError("must be a whole number") from None
+    if not isinstance(value, int):
+        raise ValueError("must be a whole number")
+    if value <= 0:
+        raise ValueError("must be greater than 0")
+    return value
+
+
+def _check_float(low: float, high: float, optional: bool) -> Callable[[object], float | None]:
+    def check(value: object) -> float | None:
+        if optional and (value is None or value == ""):
+            return None
+        if isinstance(value, str):
+            try:
+                value = float(value.strip())
+            except ValueError:
+                raise ValueError("must be a number") from None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("must be a number")
+        if not low <= float(value) <= high:
+            raise ValueError(f"must be between {low:g} and {high:g}")
+        return float(value)
+
+    return check
+
+
+def _check_str(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    return value
+
+
+def _check_nonempty(value: object) -> str:
+    text = _check_str(value).strip()
+    if not text:
+        raise ValueError("must not be empty")
+    return text
+
+
+def _check_choice(choices: tuple[str, ...]) -> Callable[[object], str]:
+    def check(value: object) -> str:
+        text = _check_str(value).strip()
+        if text not in choices:
+            raise ValueError(f"must be one of {', '.join(repr(c) for c in choices)}")
+        return text
+
+    return check
+
+
+def _check_models(value: object) -> Mapping[str, Mapping[str, Any]]:
+    if not isinstance(value, Mapping) or not all(
+        isinstance(entry, Mapping) for entry in value.values()
+    ):
+        raise ValueError('must be tables like [models."my-model"]')
+    return {str(name): dict(entry) for name, entry in value.items()}
+
+
+_VALIDATORS: dict[str, Callable[[Any], Any]] = {
+    "base_url": lambda v: _check_url(_check_nonempty(v)),
+    "proxy": lambda v: _check_proxy(_check_str(v).strip()),
+    "model": _check_nonempty,
+    "max_tokens": _check_positive_int,
+    "temperature": _check_float(0.0, 2.0, optional=True),
+    "reasoning_effort": _check_choice(REASONING_EFFORTS),
+    "system_prompt": _check_str,
+    "timeout": _check_float(1.0, 3600.0, optional=False),
+    "theme": _check_nonempty,
+    "language": _check_choice(("auto", "en", "zh")),
+    "api_key_command": lambda v: _check_str(v).strip(),
+    "context_window": _check_positive_int,
+    "models": _check_models,
+}
+
+_FIXES = {
+    "base_url": 'Use a URL such as "https://api.openai.com/v1".',
+    "proxy": 'Use e.g. "http://127.0.0.1:7890" or "socks5://127.0.0.1:1080", or "" for none.',
+    "max_tokens": "Use a whole number above 0, or remove the line to let the model decide.",
+    "temperature": "Use a number from 0 to 2, or remove the line for the server default.",
+    "timeout": "Use a number of seconds, e.g. 60.",
+    "context_window": "Use a whole number of tokens, e.g. 128000.",
+}
+
+
+def validate_value(key: str, value: object, source: str = "") -> Any:
+    """Check and normalise one setting.
+
+    Raises:
+        ConfigError: unknown key or invalid value; the message says how to fix it.
+    """
+    if key not in _VALIDATORS:
+        known = ", ".join(sorted(_VALIDATORS))
+        raise ConfigError(key, "unknown setting", f"Remove it; known settings: {known}.", source)
+    try:
+        return _VALIDATORS[key](value)
+    except ValueError as error:
+        fix = _FIXES.get(key, f"Default: {getattr(_DEFAULTS, key)!r}.")
+        raise ConfigError(key, f"{value!r} {error}", fix, source) from None
+
+
+def _apply(
+    values: dict[str, Any], raw: Mapping[str, object], source: str, warnings: list[str]
+) -> None:
+    for key, value in raw.items():
+        try:
+            values[key] = validate_value(key, value, source)
+        except ConfigError as error:
+            warnings.append(str(error))
+
+
+def _environment(environ: Mapping[str, str]) -> dict[str, str]:
+    raw: dict[str, str] = {}
+    if environ.get("OPENAI_BASE_URL"):
+        raw["base_url"] = environ["OPENAI_BASE_URL"]
+    for key in _FIELDS:
+        name = f"CHATTUI_{key.upper()}"
+        if key != "models" and name in environ:
+            raw[key] = environ[name]
+    return raw
+
+
+def read_config_file(path: Path) -> tuple[dict[str, Any], str | None]:
+    """Parse ``path``: (table, None), or ({}, error message). A missing file is empty."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return {}, None
+    except OSError as error:
+        return {}, f"{path}: cannot be read ({error.strerror or error}); using defaults."
+    try:
+        return tomllib.loads(data.decode("utf-8")), None
+    except UnicodeDecodeError:
+        return {}, f"{path}: not UTF-8 text; using defaults. Fix or delete the file."
+    except tomllib.TOMLDecodeError as error:
+        return {}, f"{path}: not valid TOML ({error}); using defaults. Fix or delete the file."
+
+
+def load_settings(
+    path: Path,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, object] | None = None,
+) -> LoadedSettings:
+    """Settings from defaults, ``path``, the environment and ``overrides`` (the command line).
+
+    Never raises for bad input: each problem becomes a warning, and the key keeps its
+    lower-precedence value.
+    """
+    env = os.environ if environ is None else environ
+    warnings: list[str] = []
+    values: dict[str, Any] = {}
+    table, problem = read_config_file(path)
+    if problem:
+        warnings.append(problem)
+    _apply(values, table, str(path), warnings)
+    _apply(values, _environment(env), "environment", warnings)
+    if overrides:
+        _apply(values, overrides, "command line", warnings)
+    return LoadedSettings(Settings(**values), tuple(warnings), file_ok=problem is None)
+
+
+def _file_table(settings: Settings) -> dict[str, Any]:
+    """The TOML table for ``settings``: keys that differ from the defaults (None is omitted)."""
+    table: dict[str, Any] = {}
+    for key in _FIELDS:
+        value = getattr(settings, key)
+        if value != getattr(_DEFAULTS, key) and value is not None:
+            table[key] = dict(value) if key == "models" else value
+    return table
+
+
+def save_settings(settings: Settings, path: Path) -> Path | None:
+    """Write ``settings`` to ``path`` atomically (mode 0600: a proxy URL may hold a password).
+
+    A file that could not be parsed is kept: it is first renamed to ``<name>.bad-<time>``,
+    and that path is returned so the caller can tell the user.
+    """
+    kept: Path | None = None
+    if path.exists() and read_config_file(path)[1] is not None:
+        kept = path.with_name(f"{path.name}.bad-{time.strftime('%Y%m%d-%H%M%S')}")
+        os.replace(path, kept)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    atomic_write(path, tomli_w.dumps(_file_table(settings)).encode("utf-8"), mode=0o600)
+    return kept
+
+
+def mask_proxy(url: str) -> str:
+    """The proxy URL with its password (if any) replaced by ``***``, for display."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return parts._replace(netloc=f"{user}:***@{host}{port}").geturl()

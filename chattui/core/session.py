@@ -1,0 +1,262 @@
+"""The "send a message" use case: persist, build the request, stream, checkpoint, save.
+
+The UI worker only maps the events this yields to widgets. The user turn is on disk before the
+request leaves; the partial reply is checkpointed at least every ``checkpoint_interval``
+seconds; the final reply is saved with its status (complete, stopped or error) and usage.
+Cancelling the consumer (the Stop key) marks the reply stopped and saves it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
+from dataclasses import dataclass
+from typing import Protocol
+
+from chattui.core.config import Settings
+from chattui.core.events import (
+    ChatError,
+    ChatRequest,
+    ErrorKind,
+    Finished,
+    StreamEvent,
+    TextDelta,
+    UsageReport,
+)
+from chattui.core.models import Conversation, Message, MessageStatus, Role
+from chattui.core.sanitize import sanitize_line
+from chattui.core.storage import ConversationStore, StorageError
+
+__all__ = [
+    "ChatSession",
+    "ContextTrimmed",
+    "ReplyFinished",
+    "ReplyStarted",
+    "SaveFailed",
+    "SessionEvent",
+    "StreamingClient",
+    "build_messages",
+]
+
+TITLE_LIMIT = 60
+
+
+class StreamingClient(Protocol):
+    """What the session needs of a client (the real one is :class:`core.client.ChatClient`)."""
+
+    def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]: ...
+
+
+@dataclass(frozen=True)
+class ReplyStarted:
+    """The assistant message has been created (empty, status streaming) and saved."""
+
+    message: Message
+
+
+@dataclass(frozen=True)
+class ContextTrimmed:
+    """``dropped`` older messages were left out of the request to fit the context window."""
+
+    dropped: int
+
+
+@dataclass(frozen=True)
+class SaveFailed:
+    """Writing the conversation failed; the text is still in memory."""
+
+    error: str
+
+
+@dataclass(frozen=True)
+class ReplyFinished:
+    """The reply ended; ``message.status`` says how (complete, stopped or error)."""
+
+    message: Message
+
+
+SessionEvent = (
+    ReplyStarted | TextDelta | UsageReport | Finished | ContextTrimmed | SaveFailed | ReplyFinished
+)
+
+RequestBuilder = Callable[[Conversation, Settings], tuple[ChatRequest, int]]
+"""Builds the request for a conversation; returns it and how many messages were left out."""
+
+
+def build_messages(conversation: Conversation) -> list[dict[str, str]]:
+    """System prompt + the turns worth sending (failed and empty replies are left out)."""
+    messages: list[dict[str, str]] = []
+    if conversation.system_prompt.strip():
+        messages.append({"role": "system", "content": conversation.system_prompt})
+    for message in conversation.messages:
+        if message.role is Role.SYSTEM:
+            continue
+        if message.role is Role.ASSISTANT and (
+            message.status is MessageStatus.ERROR or not message.content
+        ):
+            continue
+        messages.append({"role": message.role.value, "content": message.content})
+    return messages
+
+
+def simple_request(conversation: Conversation, settings: Settings) -> tuple[ChatRequest, int]:
+    """A request carrying the whole history, with no trimming."""
+    return (
+        ChatRequest(
+            model=conversation.model or settings.model,
+            messages=build_messages(conversation),
+            max_tokens=settings.max_tokens,
+            temperature=settings.temperature,
+            reasoning_effort=settings.reasoning_effort,
+        ),
+        0,
+    )
+
+
+class ChatSession:
+    """Runs turns of conversations against a client and keeps them on disk.
+
+    Args:
+        store: Where conversations are saved.
+        client: The client to stream from; replace it (``session.client = ...``) when the
+            settings change.
+        build_request: Builds the request (the token-aware builder trims to the window).
+        checkpoint_interval: Longest time, in seconds, that streamed text may stay unsaved.
+    """
+
+    def __init__(
+        self,
+        store: ConversationStore,
+        client: StreamingClient | None,
+        build_request: RequestBuilder = simple_request,
+        checkpoint_interval: float = 1.0,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.build_request = build_request
+        self.checkpoint_interval = checkpoint_interval
+
+    async def send(
+        self, conversation: Conversation, text: str, settings: Settings
+    ) -> AsyncGenerator[SessionEvent, None]:
+        """Add ``text`` as a user turn, save, and stream the reply (see :meth:`reply`)."""
+        if not conversation.title:
+            conversation.title = sanitize_line(text, TITLE_LIMIT)
+        if not conversation.messages:
+            conversation.model = conversation.model or settings.model
+        conversation.add(Message(Role.USER, text))
+        failed = self._save(conversation)
+        if failed:
+            yield failed
+        async for event in self.reply(conversation, settings):
+            yield event
+
+    async def retry(
+        self, conversation: Conversation, settings: Settings
+    ) -> AsyncGenerator[SessionEvent, None]:
+        """Drop a trailing failed or stopped reply and ask again for the last user turn."""
+        while conversation.messages and conversation.messages[-1].role is Role.ASSISTANT:
+            last = conversation.messages[-1]
+            if last.status is MessageStatus.COMPLETE:
+                break
+            conversation.messages.pop()
+        if conversation.messages:
+            conversation.current_leaf = conversation.messages[-1].id
+        async for event in self.reply(conversation, settings):
+            yield event
+
+    async def reply(
+        self, conversation: Conversation, settings: Settings
+    ) -> AsyncGenerator[SessionEvent, None]:
+        """Stream an assistant reply to the conversation as it stands.
+
+        Never raises for network or disk trouble: failures end in :class:`ReplyFinished` with
+        status ``error`` (or :class:`SaveFailed`). Cancellation marks the reply stopped.
+        """
+        model = conversation.model or settings.model
+        assistant = Message(Role.ASSISTANT, "", status=MessageStatus.STREAMING, model=model)
+        try:
+            request, dropped = self.build_request(conversation, settings)
+        except ChatError as error:
+            assistant.status = MessageStatus.ERROR
+            assistant.error = error.message
+            conversation.add(assistant)
+            self._save(conversation)
+            yield ReplyFinished(assistant)
+            return
+        if dropped:
+            yield ContextTrimmed(dropped)
+        conversation.add(assistant)
+        failed = self._save(conversation)
+        yield ReplyStarted(assistant)
+        if failed:
+            yield failed
+        try:
+            async with aclosing(self._stream(conversation, assistant, request)) as events:
+                async for event in events:
+                    yield event
+        except BaseException:
+            # Cancelled (Stop key, app closing) or the consumer went away: keep what came.
+            if assistant.status is MessageStatus.STREAMING:
+                assistant.status = MessageStatus.STOPPED
+            self._save(conversation)
+            raise
+        failed = self._save(conversation)
+        if failed:
+            yield failed
+        yield ReplyFinished(assistant)
+
+    async def _stream(
+        self, conversation: Conversation, assistant: Message, request: ChatRequest
+    ) -> AsyncGenerator[SessionEvent, None]:
+        if self.client is None:
+            assistant.status = MessageStatus.ERROR
+            assistant.error = ChatError(
+                ErrorKind.NO_KEY, "No API key is set. Open Settings (F2) to add one."
+            ).message
+            return
+        last_save = time.monotonic()
+        # Deltas collect in a list: growing one string per delta would cost quadratic time.
+        parts: list[str] = [assistant.content]
+        try:
+            async with aclosing(self.client.stream(request)) as stream:
+                async for event in stream:
+                    if isinstance(event, TextDelta):
+                        parts.append(event.text)
+                        now = time.monotonic()
+                        if now - last_save >= self.checkpoint_interval:
+                            last_save = now
+                            assistant.content = "".join(parts)
+                            failed = self._save(conversation)
+                            if failed:
+                                yield failed
+                    elif isinstance(event, UsageReport):
+                        assistant.usage = event.usage
+                    elif isinstance(event, Finished):
+                        assistant.status = MessageStatus.COMPLETE
+                        if event.reason not in ("stop", "tool_calls", "function_call"):
+                            assistant.error = _finish_note(event.reason)
+                    yield event
+        except ChatError as error:
+            assistant.status = MessageStatus.ERROR
+            assistant.error = error.message
+        finally:
+            assistant.content = "".join(parts)
+        if assistant.status is MessageStatus.STREAMING:
+            assistant.status = MessageStatus.COMPLETE
+
+    def _save(self, conversation: Conversation) -> SaveFailed | None:
+        try:
+            self.store.save(conversation)
+        except StorageError as error:
+            return SaveFailed(str(error))
+        return None
+
+
+def _finish_note(reason: str) -> str:
+    if reason == "length":
+        return "The reply reached the max_tokens limit and was cut short."
+    if reason == "content_filter":
+        return "The server's content filter stopped the reply."
+    return f"The reply ended early ({sanitize_line(reason, 40)})."

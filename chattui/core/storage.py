@@ -1,0 +1,252 @@
+"""Conversations on disk: one JSON file each, written atomically, listed through a small index.
+
+The index (``index.json`` beside the files) caches each file's title and times keyed by its
+size and modification time, so listing thousands of conversations reads only the files that
+changed. It can always be rebuilt from the files. A file that cannot be read is moved aside
+(``<name>.corrupt-<time>``), reported in :attr:`ConversationStore.problems`, never deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from chattui.core.atomic import atomic_write, clean_temp_files
+from chattui.core.models import Conversation, FormatError
+from chattui.core.sanitize import sanitize_line
+
+__all__ = ["ConversationStore", "ConversationSummary", "CorruptFileError", "StorageError"]
+
+INDEX_NAME = "index.json"
+INDEX_VERSION = 1
+MAX_FILE_BYTES = 64 * 1024 * 1024
+"""Larger files are not loaded (they would freeze the app); they are reported instead."""
+
+
+class StorageError(OSError):
+    """Saving or loading failed; the message is safe to show."""
+
+
+class CorruptFileError(StorageError):
+    """A conversation file could not be read and was moved aside to :attr:`moved_to`."""
+
+    def __init__(self, message: str, moved_to: Path | None) -> None:
+        super().__init__(message)
+        self.moved_to = moved_to
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    """What the sidebar needs of a conversation, without loading its messages."""
+
+    id: str
+    title: str
+    updated: float
+    created: float
+
+
+class ConversationStore:
+    """Load, save, list, rename and delete conversations in ``directory``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.problems: list[str] = []
+        """Human messages about files moved aside, for the UI to report once."""
+        self._index: dict[str, dict[str, Any]] | None = None
+        self._index_dirty = False
+
+    # -- files -------------------------------------------------------------------------------
+
+    def path_for(self, conversation_id: str) -> Path:
+        if not conversation_id or "/" in conversation_id or conversation_id.startswith("."):
+            raise StorageError(f"invalid conversation id {conversation_id!r}")
+        return self.directory / f"{conversation_id}.json"
+
+    def prepare(self) -> int:
+        """Create the directory and remove temp files of killed writers; return how many."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except FileExistsError:
+            raise StorageError(f"{self.directory} exists but is not a directory") from None
+        except OSError as error:
+            raise StorageError(f"cannot create {self.directory}: {error.strerror}") from None
+        if not self.directory.is_dir():
+            raise StorageError(f"{self.directory} exists but is not a directory")
+        return clean_temp_files(self.directory)
+
+    def save(self, conversation: Conversation) -> None:
+        """Write ``conversation`` atomically; the previous file stays intact if this fails.
+
+        Raises:
+            StorageError: the disk is full or the write failed.
+        """
+        data = json.dumps(conversation.to_dict(), ensure_ascii=False, indent=1)
+        path = self.path_for(conversation.id)
+        try:
+            if not self.directory.is_dir():
+                self.prepare()
+            atomic_write(path, data.encode("utf-8"), mode=0o600)
+            stat = path.stat()
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise StorageError(f"Could not save the conversation: {reason}.") from None
+        index = self._load_index()
+        index[path.name] = _entry(conversation, stat)
+        self._index_dirty = True
+
+    def load(self, conversation_id: str) -> Conversation:
+        """Read one conversation.
+
+        Raises:
+            CorruptFileError: the file was unreadable and has been moved aside.
+            StorageError: the file is missing or too large.
+        """
+        return self._read(self.path_for(conversation_id))
+
+    def _read(self, path: Path) -> Conversation:
+        try:
+            size = path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise StorageError(
+                    f"{path.name} is {size // (1024 * 1024)} MB, too large to open; "
+                    "it was left in place."
+                )
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise StorageError(f"{path.name} no longer exists") from None
+        except StorageError:
+            raise
+        except OSError as error:
+            raise StorageError(f"cannot read {path.name}: {error.strerror}") from None
+        try:
+            conversation = Conversation.from_dict(json.loads(raw.decode("utf-8")))
+        except (UnicodeDecodeError, json.JSONDecodeError, FormatError, RecursionError) as error:
+            reason = "not UTF-8" if isinstance(error, UnicodeDecodeError) else str(error)
+            raise self._move_aside(path, reason[:200]) from None
+        if path.stem != conversation.id:
+            conversation.id = path.stem
+        return conversation
+
+    def _move_aside(self, path: Path, reason: str) -> CorruptFileError:
+        target = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        try:
+            os.replace(path, target)
+        except OSError:
+            message = f"{path.name} is damaged ({reason}) and could not be moved aside."
+            self.problems.append(message)
+            return CorruptFileError(message, None)
+        message = f"{path.name} is damaged ({reason}); it was kept as {target.name}."
+        self.problems.append(message)
+        if self._index is not None and self._index.pop(path.name, None) is not None:
+            self._index_dirty = True
+        return CorruptFileError(message, target)
+
+    def rename(self, conversation_id: str, title: str) -> Conversation:
+        """Set the title (sanitized, one line) and save."""
+        conversation = self.load(conversation_id)
+        conversation.title = sanitize_line(title, 200)
+        self.save(conversation)
+        return conversation
+
+    def delete(self, conversation_id: str) -> None:
+        """Remove a conversation's file."""
+        path = self.path_for(conversation_id)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as error:
+            raise StorageError(f"Could not delete the conversation: {error.strerror}.") from None
+        if self._load_index().pop(path.name, None) is not None:
+            self._index_dirty = True
+
+    # -- listing -----------------------------------------------------------------------------
+
+    def list_conversations(self) -> list[ConversationSummary]:
+        """Every readable conversation, newest first. Unreadable files are moved aside."""
+        index = self._load_index()
+        seen: set[str] = set()
+        try:
+            entries = list(os.scandir(self.directory))
+        except FileNotFoundError:
+            entries = []
+        except OSError as error:
+            raise StorageError(f"cannot list {self.directory}: {error.strerror}") from None
+        for entry in entries:
+            if not entry.name.endswith(".json") or entry.name == INDEX_NAME:
+                continue
+            if entry.name.startswith("."):
+                continue
+            try:
+                stat = entry.stat()
+            except OSError:
+                continue
+            seen.add(entry.name)
+            cached = index.get(entry.name)
+            if cached and cached["mtime"] == stat.st_mtime_ns and cached["size"] == stat.st_size:
+                continue
+            try:
+                conversation = self._read(Path(entry.path))
+            except StorageError:
+                seen.discard(entry.name)
+                continue
+            index[entry.name] = _entry(conversation, stat)
+            self._index_dirty = True
+        for name in set(index) - seen:
+            del index[name]
+            self._index_dirty = True
+        self.flush_index()
+        summaries = [
+            ConversationSummary(name[:-5], item["title"], item["updated"], item["created"])
+            for name, item in index.items()
+        ]
+        summaries.sort(key=lambda summary: summary.updated, reverse=True)
+        return summaries
+
+    def _load_index(self) -> dict[str, dict[str, Any]]:
+        if self._index is not None:
+            return self._index
+        self._index = {}
+        try:
+            data = json.loads((self.directory / INDEX_NAME).read_text("utf-8"))
+            if isinstance(data, dict) and data.get("version") == INDEX_VERSION:
+                for name, item in data.get("files", {}).items():
+                    if _valid_entry(item):
+                        self._index[name] = item
+        except (OSError, ValueError, AttributeError):
+            pass  # the index is only a cache: rebuild it from the files
+        return self._index
+
+    def flush_index(self) -> None:
+        """Write the index if it changed (failures are ignored: it is only a cache)."""
+        if not self._index_dirty or self._index is None:
+            return
+        data = json.dumps({"version": INDEX_VERSION, "files": self._index}, ensure_ascii=False)
+        try:
+            atomic_write(self.directory / INDEX_NAME, data.encode("utf-8"), mode=0o600)
+            self._index_dirty = False
+        except OSError:
+            pass
+
+
+def _entry(conversation: Conversation, stat: os.stat_result) -> dict[str, Any]:
+    return {
+        "mtime": stat.st_mtime_ns,
+        "size": stat.st_size,
+        "title": sanitize_line(conversation.title, 200),
+        "updated": conversation.updated,
+        "created": conversation.created,
+    }
+
+
+def _valid_entry(item: object) -> bool:
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("mtime"), int)
+        and isinstance(item.get("size"), int)
+        and isinstance(item.get("title"), str)
+        and isinstance(item.get("updated"), int | float)
+        and isinstance(item.get("created"), int | float)
+    )
