@@ -1,0 +1,121 @@
+"""The app's services in one place: paths, settings, the key, the store and the session.
+
+Built once at start-up by :meth:`Services.load`, which never raises for bad files: every
+problem becomes a line in :attr:`Services.warnings` for the UI to show.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from chattui.core.config import Settings, load_settings, save_settings
+from chattui.core.paths import Paths, PathsError
+from chattui.core.secrets import (
+    ApiKey,
+    KeySource,
+    ResolvedKey,
+    resolve_key,
+    save_credentials,
+)
+from chattui.core.session import ChatSession
+from chattui.core.storage import ConversationStore, StorageError
+
+if TYPE_CHECKING:
+    from chattui.core.client import ChatClient
+
+__all__ = ["Services", "resolve_language"]
+
+
+def resolve_language(setting: str, environ: Mapping[str, str] | None = None) -> str:
+    """``en`` or ``zh``: the setting, or for ``auto`` the locale's language."""
+    if setting in ("en", "zh"):
+        return setting
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE", "LANG"):
+        value = env.get(name, "")
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+@dataclass
+class Services:
+    """Everything the UI needs from the core, created at start-up."""
+
+    paths: Paths
+    settings: Settings
+    store: ConversationStore
+    session: ChatSession
+    key: ResolvedKey
+    overrides: Mapping[str, object] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    """Problems found while loading (bad config, corrupt files), shown once by the UI."""
+    fatal: str | None = None
+    """A problem that stops conversations from being saved (e.g. data dir is a file)."""
+
+    @classmethod
+    def load(
+        cls, overrides: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None
+    ) -> Services:
+        """Read settings and the key, and prepare the conversation store."""
+        env = os.environ if environ is None else environ
+        paths = Paths.discover(env)
+        loaded = load_settings(paths.config_file, env, overrides)
+        warnings = list(loaded.warnings)
+        key = resolve_key(paths.credentials_file, loaded.settings.api_key_command, env)
+        if key.error:
+            warnings.append(key.error)
+        store = ConversationStore(paths.conversations_dir)
+        fatal = None
+        try:
+            paths.ensure(paths.data_dir)
+            store.prepare()
+        except (PathsError, StorageError) as error:
+            fatal = f"{error} Conversations cannot be saved until this is fixed."
+        session = ChatSession(store, None)
+        services = cls(paths, loaded.settings, store, session, key, overrides or {}, warnings)
+        services.fatal = fatal
+        return services
+
+    @property
+    def has_key(self) -> bool:
+        return self.key.key is not None
+
+    @property
+    def key_source(self) -> KeySource:
+        return self.key.source
+
+    def make_client(self) -> ChatClient | None:
+        """A client for the current settings and key (imports ``openai``: call off the UI
+        thread's critical path, or after the first frame)."""
+        if self.key.key is None:
+            return None
+        from chattui.core.client import ChatClient
+
+        return ChatClient(
+            self.key.key, self.settings.base_url, self.settings.proxy, self.settings.timeout
+        )
+
+    def connect(self) -> None:
+        """(Re)build the session's client from the current settings."""
+        self.session.client = self.make_client()
+
+    def update(self, settings: Settings, new_key: ApiKey | None = None) -> str | None:
+        """Save ``settings`` (and ``new_key`` to the credentials file), then reconnect.
+
+        Returns a note for the user if a broken config file was kept aside.
+
+        Raises:
+            OSError: the config or credentials file could not be written.
+        """
+        self.paths.ensure(self.paths.config_dir)
+        kept = save_settings(settings, self.paths.config_file)
+        if new_key is not None:
+            save_credentials(self.paths.credentials_file, new_key)
+        self.settings = settings
+        self.key = resolve_key(self.paths.credentials_file, settings.api_key_command)
+        self.connect()
+        return f"The old config file was kept as {kept.name}." if kept else None

@@ -1,0 +1,142 @@
+"""The thin App: themes, services, global keys, commands, and the first screen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from chattui.core.services import Services
+from chattui.i18n import _
+from chattui.ui.screens.help import HelpScreen
+from chattui.ui.screens.main import MainScreen
+from chattui.ui.screens.settings import SettingsScreen
+from chattui.ui.screens.welcome import WelcomeScreen
+
+__all__ = ["ChatApp"]
+
+
+class ChatApp(App[None]):
+    """chattui's application object."""
+
+    TITLE = "chattui"
+    BINDINGS = [
+        Binding("ctrl+q", "quit", _("Quit"), priority=True),
+        Binding("f1", "help", _("Help")),
+        Binding("f2", "settings", _("Settings")),
+    ]
+
+    def __init__(self, services: Services, warm_up: bool = True) -> None:
+        super().__init__()
+        self.services = services
+        self._warm_up_enabled = warm_up
+
+    def on_mount(self) -> None:
+        theme = self.services.settings.theme
+        if theme in self.available_themes:
+            self.theme = theme
+        else:
+            self.notify(
+                _("Unknown theme {name!r}; using the default.", name=theme),
+                severity="warning",
+                markup=False,
+            )
+        self.push_screen(MainScreen(self.services))
+        for warning in self.services.warnings:
+            self.notify(warning, severity="warning", timeout=15, markup=False)
+        if self.services.fatal:
+            self.notify(self.services.fatal, severity="error", timeout=30, markup=False)
+        if not self.services.has_key:
+            self.push_screen(WelcomeScreen(), self._welcomed)
+        if self._warm_up_enabled:
+            self.call_after_refresh(self.warm_up)
+
+    @work(thread=True, exclusive=True, group="warm-up", exit_on_error=False)
+    def warm_up(self) -> None:
+        """Import the HTTP client and build it after the first frame, so that the first send
+        does not pay for importing ``openai``."""
+        import chattui.core.client  # noqa: F401
+
+        self.call_from_thread(self.connect)
+
+    def connect(self) -> None:
+        """(Re)build the client from the settings."""
+        self.services.connect()
+
+    def _welcomed(self, open_settings: bool | None) -> None:
+        if open_settings:
+            self.action_settings()
+
+    @property
+    def main_screen(self) -> MainScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_settings(self) -> None:
+        if isinstance(self.screen, SettingsScreen):
+            return
+        self.push_screen(SettingsScreen(self.services), self._settings_closed)
+
+    def _settings_closed(self, saved: bool | None) -> None:
+        if not saved:
+            return
+        settings = self.services.settings
+        if settings.theme in self.available_themes:
+            self.theme = settings.theme
+        main = self.main_screen
+        if main is not None:
+            main.update_endpoint()
+        self.notify(_("Settings saved."))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        main = self.main_screen
+        if main is not None:
+            yield SystemCommand(
+                _("New conversation"), _("Start a new chat"), main.action_new_conversation
+            )
+            yield SystemCommand(_("Stop"), _("Stop the reply that is streaming"), main.action_stop)
+            yield SystemCommand(
+                _("Retry"), _("Ask again after an error or a stop"), main.action_retry
+            )
+            yield SystemCommand(
+                _("Rename conversation"),
+                _("Rename the conversation on screen"),
+                main.rename_conversation,
+            )
+            yield SystemCommand(
+                _("Delete conversation"),
+                _("Delete the conversation on screen"),
+                main.delete_conversation,
+            )
+            yield SystemCommand(
+                _("Toggle sidebar"),
+                _("Show or hide the conversation list"),
+                main.action_toggle_sidebar,
+            )
+        yield SystemCommand(
+            _("Settings"), _("API key, endpoint, proxy, model..."), self.action_settings
+        )
+        yield SystemCommand(_("Help"), _("Every key"), self.action_help)
+        yield SystemCommand(_("Theme"), _("Change the theme"), self.action_change_theme)
+        yield SystemCommand(_("Quit"), _("Quit chattui"), self.action_quit)
+
+    def _fatal_error(self) -> None:
+        """Show the crash without local variables: they could hold the key or a proxy password."""
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None)
+        self._exit_renderables.append(
+            Segments(self.console.render(traceback, self.console.options))
+        )
+        self._close_messages_no_wait()

@@ -1,0 +1,78 @@
+"""Small dialogs: yes/no confirmation and one-line text entry."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label
+
+from chattui.i18n import _
+
+__all__ = ["ConfirmScreen", "TextInputScreen"]
+
+_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{
+    width: 60; max-width: 100%; height: auto;
+    border: round $accent; background: $surface; padding: 1 2;
+}}
+{name} Horizontal {{ height: auto; align-horizontal: right; margin-top: 1; }}
+{name} Button {{ margin-left: 1; }}
+"""
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Asks a yes/no question; dismisses with True for yes."""
+
+    BINDINGS = [Binding("escape,n", "dismiss(False)", _("No")), Binding("y", "dismiss(True)")]
+    DEFAULT_CSS = _CSS.format(name="ConfirmScreen")
+
+    def __init__(self, question: str, yes: str | None = None) -> None:
+        super().__init__()
+        self.question = question
+        self.yes = yes or _("Yes")
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.question, markup=False)
+            with Horizontal():
+                yield Button(_("Cancel"), id="no")
+                yield Button(self.yes, id="yes", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class TextInputScreen(ModalScreen[str | None]):
+    """Asks for one line of text; dismisses with it, or None when cancelled."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", _("Cancel"))]
+    DEFAULT_CSS = _CSS.format(name="TextInputScreen")
+
+    def __init__(self, title: str, value: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.value = value
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, markup=False)
+            yield Input(self.value, id="value")
+            with Horizontal():
+                yield Button(_("Cancel"), id="cancel")
+                yield Button(_("OK"), id="ok", variant="primary")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(self.query_one(Input).value if event.button.id == "ok" else None)

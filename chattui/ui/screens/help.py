@@ -1,0 +1,45 @@
+"""The help screen (F1): every key, from :mod:`chattui.ui.keys`."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from chattui import __version__
+from chattui.i18n import _
+from chattui.ui.keys import KEY_HELP
+
+__all__ = ["HelpScreen"]
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists every key binding; Esc, F1 or q closes it."""
+
+    BINDINGS = [Binding("escape,f1,q", "dismiss", _("Close"))]
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 76; max-width: 100%; height: auto; max-height: 90%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for section, keys in KEY_HELP():
+            table.add_row(Text(section, style="underline"), "")
+            for key, description in keys:
+                table.add_row(Text(key), Text(description))
+            table.add_row("", "")
+        table.add_row(Text(f"chattui {__version__}", style="dim"), Text(_("Esc closes"), "dim"))
+        with VerticalScroll() as scroll:
+            scroll.border_title = _("Keys")
+            yield Static(table)

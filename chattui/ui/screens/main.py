@@ -1,0 +1,410 @@
+"""The main screen: conversations on the left, the chat and the prompt on the right.
+
+Each reply streams in a worker of its own conversation's group, so switching conversations
+never stops or misdirects a reply: the worker keeps saving to its own conversation and only
+draws when that conversation is the one on screen.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from urllib.parse import urlsplit
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from chattui.core.config import Settings
+from chattui.core.events import TextDelta, UsageReport
+from chattui.core.models import Conversation, Message, MessageStatus
+from chattui.core.services import Services
+from chattui.core.session import (
+    ContextTrimmed,
+    ReplyFinished,
+    ReplyStarted,
+    SaveFailed,
+    SessionEvent,
+)
+from chattui.core.storage import ConversationSummary, StorageError
+from chattui.i18n import _
+from chattui.ui.screens.dialogs import ConfirmScreen, TextInputScreen
+from chattui.ui.widgets.chat_log import ChatLog
+from chattui.ui.widgets.prompt import PromptInput
+from chattui.ui.widgets.sidebar import ConversationList
+from chattui.ui.widgets.status import StatusBar
+
+__all__ = ["MainScreen"]
+
+
+class MainScreen(Screen[None]):
+    """Sidebar, chat log, prompt and status line."""
+
+    BINDINGS = [
+        Binding("escape", "stop", _("Stop"), show=False),
+        Binding("ctrl+n", "new_conversation", _("New")),
+        Binding("ctrl+r", "retry", _("Retry")),
+        Binding("ctrl+b", "toggle_sidebar", _("Sidebar")),
+        Binding("ctrl+l", "focus_log", _("Scroll"), show=False),
+    ]
+
+    DEFAULT_CSS = """
+    MainScreen #body { height: 1fr; }
+    MainScreen #sidebar {
+        width: 32; height: 1fr; border: none; border-right: vkey $surface-lighten-1;
+        background: $surface;
+    }
+    MainScreen #sidebar.-hidden { display: none; }
+    MainScreen #chat { width: 1fr; height: 1fr; }
+    MainScreen #log { height: 1fr; }
+    MainScreen #prompt {
+        height: auto; min-height: 3; max-height: 12; border: tall $surface-lighten-1;
+        padding: 0 1;
+    }
+    MainScreen #prompt:focus { border: tall $accent; }
+    """
+
+    def __init__(self, services: Services) -> None:
+        super().__init__()
+        self.services = services
+        self.conversation = Conversation(system_prompt=services.settings.system_prompt)
+        self._live: dict[str, Conversation] = {}
+        """Conversations with a reply streaming, by id: always used instead of the file."""
+        self._reply_tokens = 0
+        self._deleted: set[str] = set()
+        """Conversations deleted while their reply streamed (the last save must not revive them)."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="body"):
+            yield ConversationList(id="sidebar")
+            with Vertical(id="chat"):
+                yield ChatLog(id="log")
+                yield PromptInput(
+                    id="prompt", placeholder=_("Type a message. Enter sends, Ctrl+J new line.")
+                )
+                yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.log_view.set_error_hint(_("Ctrl+R retry · F2 settings"))
+        if self.size.width < 80:
+            self.sidebar.add_class("-hidden")
+        self.refresh_sidebar()
+        self.show_conversation(self.conversation)
+        self.update_endpoint()
+        self.prompt.focus()
+        self.set_interval(60, self.sidebar.refresh_times)
+
+    # -- parts -------------------------------------------------------------------------------
+
+    @property
+    def sidebar(self) -> ConversationList:
+        return self.query_one("#sidebar", ConversationList)
+
+    @property
+    def log_view(self) -> ChatLog:
+        return self.query_one("#log", ChatLog)
+
+    @property
+    def prompt(self) -> PromptInput:
+        return self.query_one("#prompt", PromptInput)
+
+    @property
+    def status(self) -> StatusBar:
+        return self.query_one("#status", StatusBar)
+
+    def update_endpoint(self) -> None:
+        """Show where requests go (host and model) in the status line."""
+        settings = self.services.settings
+        host = urlsplit(settings.base_url).netloc or settings.base_url
+        model = self.conversation.model or settings.model
+        self.status.set_endpoint(f"{host} · {model}")
+        if not self.services.has_key:
+            self.status.set_state(_("no API key: press F2"), "error")
+        elif not self._streaming(self.conversation.id):
+            self.status.set_state(_("ready"))
+
+    def refresh_sidebar(self) -> None:
+        try:
+            summaries = self.services.store.list_conversations()
+        except StorageError as error:
+            self.notify(str(error), severity="error", markup=False)
+            summaries = []
+        for problem in self.services.store.problems:
+            self.notify(problem, severity="warning", timeout=10, markup=False)
+        self.services.store.problems.clear()
+        self.sidebar.show(summaries, self.conversation.id)
+
+    def show_conversation(self, conversation: Conversation) -> None:
+        self.conversation = conversation
+        self.log_view.set_conversation(conversation.messages, conversation.system_prompt)
+        self.sidebar.set_current(conversation.id if conversation.messages else None)
+        self.update_endpoint()
+        if self._streaming(conversation.id):
+            self.status.set_state(_("streaming…"), "busy")
+
+    def _streaming(self, conversation_id: str) -> bool:
+        return conversation_id in self._live
+
+    # -- sending -----------------------------------------------------------------------------
+
+    @on(PromptInput.Submitted)
+    def _submitted(self, event: PromptInput.Submitted) -> None:
+        conversation = self.conversation
+        if self._streaming(conversation.id):
+            self.notify(_("A reply is still streaming: press Esc to stop it first."))
+            return
+        if not self.services.has_key:
+            self.notify(_("Set an API key first (F2)."), severity="warning")
+            self.app.action_settings()  # type: ignore[attr-defined]
+            return
+        text = event.text
+        self.prompt.clear()
+        self._start(conversation, self.services.session.send(conversation, text, self.settings))
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    def _start(
+        self, conversation: Conversation, events: AsyncGenerator[SessionEvent, None]
+    ) -> None:
+        self._live[conversation.id] = conversation
+        self._reply_tokens = 0
+        self.status.set_state(_("sending…"), "busy")
+        self.run_worker(
+            self._stream_reply(conversation, events),
+            group=f"reply-{conversation.id}",
+            exclusive=True,
+            exit_on_error=False,
+            name=conversation.id,
+        )
+
+    async def _stream_reply(
+        self, conversation: Conversation, events: AsyncGenerator[SessionEvent, None]
+    ) -> None:
+        """Map session events to the chat log and the status line (the worker's body)."""
+        reply: Message | None = None
+        started = time.monotonic()
+        try:
+            async with aclosing(events) as stream:
+                async for event in stream:
+                    if isinstance(event, ReplyStarted):
+                        reply = event.message
+                        self._on_started(conversation, reply)
+                    elif isinstance(event, TextDelta) and reply is not None:
+                        self._on_delta(conversation, reply, event.text, started)
+                    elif isinstance(event, ReplyFinished):
+                        reply = event.message
+                    elif isinstance(event, UsageReport):
+                        pass
+                    elif isinstance(event, ContextTrimmed) and self._visible(conversation):
+                        self.log_view.add_notice(
+                            _("{count} earlier messages not sent", count=event.dropped)
+                        )
+                    elif isinstance(event, SaveFailed):
+                        self.notify(event.error, severity="error", markup=False, timeout=10)
+        finally:
+            self._live.pop(conversation.id, None)
+            if conversation.id in self._deleted:
+                self._forget(conversation.id)
+            else:
+                self._finish(conversation, reply)
+
+    def _forget(self, conversation_id: str) -> None:
+        """Delete a conversation whose reply was still saving when the user deleted it."""
+        self._deleted.discard(conversation_id)
+        try:
+            self.services.store.delete(conversation_id)
+        except StorageError as error:
+            self.notify(str(error), severity="error", markup=False)
+
+    def _visible(self, conversation: Conversation) -> bool:
+        return conversation is self.conversation
+
+    def _on_started(self, conversation: Conversation, reply: Message) -> None:
+        self.sidebar.upsert(_summary(conversation))
+        if self._visible(conversation):
+            user = conversation.messages[-2] if len(conversation.messages) > 1 else None
+            if user is not None and self.log_view.has_message(user.id) is False:
+                self.log_view.add_message(user)
+            self.log_view.add_message(reply)
+            self.log_view.scroll_to_latest()
+            self.status.set_state(_("waiting for the reply…"), "busy")
+
+    def _on_delta(
+        self, conversation: Conversation, reply: Message, text: str, started: float
+    ) -> None:
+        self._reply_tokens += 1
+        if self._visible(conversation):
+            self.log_view.append_text(reply.id, text)
+            self.status.set_state(_("streaming…"), "busy")
+            self.status.set_tokens(_("{n} chunks", n=self._reply_tokens))
+
+    def _finish(self, conversation: Conversation, reply: Message | None) -> None:
+        self.sidebar.upsert(_summary(conversation))
+        if not self._visible(conversation):
+            if reply is not None and reply.status is MessageStatus.ERROR:
+                self.notify(
+                    _("A reply in “{title}” failed.", title=conversation.title),
+                    severity="warning",
+                    markup=False,
+                )
+            return
+        if reply is None:
+            self.status.set_state(_("ready"))
+            return
+        self.log_view.update_message(reply)
+        if reply.status is MessageStatus.ERROR:
+            self.status.set_state(_("error: Ctrl+R retries"), "error")
+        elif reply.status is MessageStatus.STOPPED:
+            self.status.set_state(_("stopped"))
+        else:
+            self.status.set_state(_("ready"))
+        if reply.usage is not None:
+            usage = reply.usage
+            self.status.set_tokens(
+                _(
+                    "{prompt} in · {completion} out",
+                    prompt=usage.prompt_tokens,
+                    completion=usage.completion_tokens,
+                )
+            )
+        else:
+            self.status.set_tokens("")
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.notify(
+                _("Unexpected error: {error}", error=type(error).__name__),
+                severity="error",
+                markup=False,
+            )
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def action_stop(self) -> None:
+        """Stop the reply streaming in the conversation on screen."""
+        if self._streaming(self.conversation.id):
+            self.workers.cancel_group(self, f"reply-{self.conversation.id}")
+
+    def action_retry(self) -> None:
+        """Ask again for the last user turn (after an error or a stop)."""
+        conversation = self.conversation
+        if self._streaming(conversation.id) or not conversation.messages:
+            return
+        if not self.services.has_key:
+            self.app.action_settings()  # type: ignore[attr-defined]
+            return
+        last = conversation.messages[-1]
+        if last.status is MessageStatus.COMPLETE and last.role.value == "assistant":
+            self.notify(_("The last reply is complete; nothing to retry."))
+            return
+        for message in reversed(conversation.messages):
+            if message.role.value != "assistant" or message.status is MessageStatus.COMPLETE:
+                break
+            self.log_view.remove_message(message.id)
+        self._start(conversation, self.services.session.retry(conversation, self.settings))
+
+    def action_new_conversation(self) -> None:
+        if not self.conversation.messages:
+            self.prompt.focus()
+            return
+        self.show_conversation(Conversation(system_prompt=self.settings.system_prompt))
+        self.prompt.focus()
+
+    def action_toggle_sidebar(self) -> None:
+        self.sidebar.toggle_class("-hidden")
+
+    def action_focus_log(self) -> None:
+        self.log_view.focus()
+
+    @on(ConversationList.Selected)
+    def _open(self, event: ConversationList.Selected) -> None:
+        self.open_conversation(event.conversation_id)
+
+    def open_conversation(self, conversation_id: str) -> None:
+        if conversation_id == self.conversation.id:
+            self.prompt.focus()
+            return
+        conversation = self._live.get(conversation_id)
+        if conversation is None:
+            try:
+                conversation = self.services.store.load(conversation_id)
+            except StorageError as error:
+                self.notify(str(error), severity="error", markup=False, timeout=10)
+                self.refresh_sidebar()
+                return
+        self.show_conversation(conversation)
+        self.prompt.focus()
+
+    @on(ConversationList.RenameRequested)
+    def _rename(self, event: ConversationList.RenameRequested) -> None:
+        self.rename_conversation(event.conversation_id)
+
+    def rename_conversation(self, conversation_id: str | None = None) -> None:
+        target_id = conversation_id or self.conversation.id
+        current = next((s for s in self.sidebar.summaries if s.id == target_id), None)
+        if current is None:
+            return
+
+        def done(title: str | None) -> None:
+            if not title or not title.strip():
+                return
+            live = self._live.get(target_id) or (
+                self.conversation if self.conversation.id == target_id else None
+            )
+            try:
+                if live is not None:
+                    live.title = title.strip()
+                    self.services.store.save(live)
+                    conversation = live
+                else:
+                    conversation = self.services.store.rename(target_id, title)
+            except StorageError as error:
+                self.notify(str(error), severity="error", markup=False)
+                return
+            self.sidebar.upsert(_summary(conversation))
+
+        self.app.push_screen(TextInputScreen(_("Rename conversation"), current.title), done)
+
+    @on(ConversationList.DeleteRequested)
+    def _delete(self, event: ConversationList.DeleteRequested) -> None:
+        self.delete_conversation(event.conversation_id)
+
+    def delete_conversation(self, conversation_id: str | None = None) -> None:
+        target_id = conversation_id or self.conversation.id
+        current = next((s for s in self.sidebar.summaries if s.id == target_id), None)
+        if current is None:
+            return
+
+        def done(confirmed: bool | None) -> None:
+            if not confirmed:
+                return
+            if self._streaming(target_id):
+                self._deleted.add(target_id)
+                self.workers.cancel_group(self, f"reply-{target_id}")
+            try:
+                self.services.store.delete(target_id)
+            except StorageError as error:
+                self.notify(str(error), severity="error", markup=False)
+                return
+            self.sidebar.remove(target_id)
+            if self.conversation.id == target_id:
+                self.show_conversation(Conversation(system_prompt=self.settings.system_prompt))
+
+        question = _("Delete “{title}”? This cannot be undone.", title=current.title)
+        self.app.push_screen(ConfirmScreen(question, _("Delete")), done)
+
+
+def _summary(conversation: Conversation) -> ConversationSummary:
+    return ConversationSummary(
+        conversation.id, conversation.title, conversation.updated, conversation.created
+    )

@@ -1,0 +1,290 @@
+"""The settings screen (F2): key, endpoint, proxy, model and the rest, validated as you type.
+
+Invalid values are refused inline with the reason and never saved. "Test connection" lists the
+endpoint's models through the proxy in the form (not the saved one), so a setup can be tried
+before it is kept. Save writes config.toml and the credentials file (0600) and rebuilds the
+client at once; Esc cancels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Button, Input, Label, Select, Static, Switch, TextArea
+
+from chattui.core.config import ConfigError, Settings, validate_value
+from chattui.core.events import ChatError
+from chattui.core.secrets import ApiKey, KeyError_, KeySource
+from chattui.core.services import Services
+from chattui.i18n import LANGUAGES, _
+
+__all__ = ["BUILTIN_MODELS", "SettingsScreen"]
+
+BUILTIN_MODELS = (
+    "gpt-4o-mini",
+    "gpt-4o",
+    "gpt-4.1",
+    "gpt-4.1-mini",
+    "gpt-4.1-nano",
+    "gpt-5",
+    "gpt-5-mini",
+    "gpt-5-nano",
+    "o3",
+    "o3-mini",
+    "o4-mini",
+    "gpt-3.5-turbo",
+    "deepseek-chat",
+    "deepseek-reasoner",
+    "qwen-plus",
+    "qwen-max",
+)
+
+# (setting key, label, placeholder) for the one-line inputs, in the order shown.
+_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("base_url", "Base URL", "https://api.openai.com/v1"),
+    ("proxy", "Proxy", "http://127.0.0.1:7890 or socks5://127.0.0.1:1080 (empty: none)"),
+    ("model", "Model", "gpt-4o-mini"),
+    ("max_tokens", "Max tokens", "empty: let the model decide"),
+    ("temperature", "Temperature", "0 to 2; empty: server default"),
+    ("timeout", "Request timeout (s)", "60"),
+    ("api_key_command", "API key command", "e.g. pass show openai (optional)"),
+)
+
+
+def _text(value: object) -> str:
+    return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+class SettingsScreen(ModalScreen[bool]):
+    """Edits the settings; dismisses with True when saved."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", _("Cancel")),
+        Binding("ctrl+s", "save", _("Save")),
+    ]
+
+    DEFAULT_CSS = """
+    SettingsScreen { align: center middle; }
+    SettingsScreen > Vertical {
+        width: 90; max-width: 100%; height: 95%;
+        border: round $accent; background: $surface;
+    }
+    SettingsScreen VerticalScroll { padding: 0 1; }
+    SettingsScreen .label { margin-top: 1; text-style: bold; }
+    SettingsScreen .hint { color: $text-muted; }
+    SettingsScreen .error { color: $text-error; height: auto; display: none; }
+    SettingsScreen .error.-shown { display: block; }
+    SettingsScreen Input.-invalid { border: tall $error; }
+    SettingsScreen #key-row { height: auto; }
+    SettingsScreen #key-row Input { width: 1fr; }
+    SettingsScreen #key-row Switch { margin-left: 1; }
+    SettingsScreen #system_prompt { height: 5; }
+    SettingsScreen #buttons { height: auto; padding: 1 1 0 1; align-horizontal: right; }
+    SettingsScreen #buttons Button { margin-left: 1; }
+    SettingsScreen #test-result { height: auto; padding: 0 1; }
+    SettingsScreen #test-result.-ok { color: $text-success; }
+    SettingsScreen #test-result.-fail { color: $text-error; }
+    """
+
+    def __init__(self, services: Services) -> None:
+        super().__init__()
+        self.services = services
+        self._models: list[str] = list(BUILTIN_MODELS)
+
+    def compose(self) -> ComposeResult:
+        settings = self.services.settings
+        with Vertical() as frame:
+            frame.border_title = _("Settings")
+            frame.border_subtitle = _("Ctrl+S save · Esc cancel")
+            with VerticalScroll():
+                yield Label(_("API key"), classes="label")
+                with Horizontal(id="key-row"):
+                    yield Input(placeholder=self._key_placeholder(), password=True, id="api_key")
+                    yield Switch(value=False, id="reveal", tooltip=_("Show the key"))
+                yield Static(self._key_source_text(), classes="hint", markup=False)
+                yield Static("", classes="error", id="api_key-error", markup=False)
+                for key, label, placeholder in _FIELDS:
+                    yield Label(_(label), classes="label")
+                    yield Input(
+                        _text(getattr(settings, key)),
+                        placeholder=_(placeholder),
+                        id=key,
+                        suggester=SuggestFromList(self._models) if key == "model" else None,
+                    )
+                    if key == "model":
+                        yield Select(
+                            [(name, name) for name in self._models],
+                            prompt=_("Pick a model"),
+                            id="model-pick",
+                        )
+                    yield Static("", classes="error", id=f"{key}-error", markup=False)
+                yield Label(_("Default system prompt"), classes="label")
+                yield TextArea(settings.system_prompt, id="system_prompt", soft_wrap=True)
+                yield Label(_("Theme"), classes="label")
+                themes = sorted(self.app.available_themes)
+                yield Select(
+                    [(name, name) for name in themes],
+                    value=settings.theme if settings.theme in themes else Select.BLANK,
+                    id="theme",
+                )
+                yield Label(_("Language"), classes="label")
+                languages = [(_("Automatic (from the locale)"), "auto")]
+                languages += [(name, code) for code, name in LANGUAGES.items()]
+                yield Select(languages, value=settings.language, allow_blank=False, id="language")
+            yield Static("", id="test-result", markup=False)
+            with Horizontal(id="buttons"):
+                yield Button(_("Test connection"), id="test")
+                yield Button(_("Cancel"), id="cancel")
+                yield Button(_("Save"), id="save", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#base_url", Input).focus()
+
+    def _key_placeholder(self) -> str:
+        key = self.services.key.key
+        return _("saved: {masked} (type to replace)", masked=key.masked) if key else "sk-..."
+
+    def _key_source_text(self) -> str:
+        source = self.services.key_source
+        if source is KeySource.ENV:
+            return _("In use: from the OPENAI_API_KEY environment variable (it takes precedence).")
+        if source is KeySource.COMMAND:
+            return _("In use: from the API key command.")
+        if source is KeySource.FILE:
+            path = self.services.paths.credentials_file
+            return _("In use: from {path} (readable only by you).", path=path)
+        return _("No key yet. It is saved in a file only you can read.")
+
+    # -- validation --------------------------------------------------------------------------
+
+    def _show_error(self, key: str, message: str) -> None:
+        error = self.query_one(f"#{key}-error", Static)
+        error.update(message)
+        error.set_class(bool(message), "-shown")
+        widget = self.query(f"#{key}").first()
+        widget.set_class(bool(message), "-invalid")
+
+    def _check(self, key: str, raw: str) -> tuple[bool, Any]:
+        try:
+            value = validate_value(key, raw)
+        except ConfigError as error:
+            self._show_error(key, f"{error.problem}. {error.fix}")
+            return False, None
+        self._show_error(key, "")
+        return True, value
+
+    def _check_key(self) -> tuple[bool, ApiKey | None]:
+        raw = self.query_one("#api_key", Input).value
+        if not raw.strip():
+            self._show_error("api_key", "")
+            return True, None
+        try:
+            key = ApiKey(raw)
+        except KeyError_ as error:
+            self._show_error("api_key", str(error))
+            return False, None
+        self._show_error("api_key", "")
+        return True, key
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        key = event.input.id or ""
+        if key == "api_key":
+            self._check_key()
+        elif key:
+            self._check(key, event.value)
+
+    @on(Switch.Changed, "#reveal")
+    def _reveal(self, event: Switch.Changed) -> None:
+        self.query_one("#api_key", Input).password = not event.value
+
+    @on(Select.Changed, "#model-pick")
+    def _picked(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str):
+            self.query_one("#model", Input).value = event.value
+
+    def _form(self) -> tuple[Settings | None, ApiKey | None]:
+        """The settings in the form, or None if any value is invalid (errors shown)."""
+        values: dict[str, Any] = {}
+        ok = True
+        for key, _label, _placeholder in _FIELDS:
+            valid, value = self._check(key, self.query_one(f"#{key}", Input).value)
+            ok = ok and valid
+            values[key] = value
+        key_ok, api_key = self._check_key()
+        values["system_prompt"] = self.query_one("#system_prompt", TextArea).text
+        theme = self.query_one("#theme", Select).value
+        if isinstance(theme, str):
+            values["theme"] = theme
+        language = self.query_one("#language", Select).value
+        if isinstance(language, str):
+            values["language"] = language
+        if not (ok and key_ok):
+            return None, None
+        return dataclasses.replace(self.services.settings, **values), api_key
+
+    # -- actions -----------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        settings, api_key = self._form()
+        if settings is None:
+            self._result(_("Some values are invalid: fix the fields marked in red."), ok=False)
+            return
+        try:
+            note = self.services.update(settings, api_key)
+        except OSError as error:
+            self._result(_("Could not save: {error}", error=error.strerror or error), ok=False)
+            return
+        if note:
+            self.notify(note, severity="warning", markup=False, timeout=10)
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    @on(Button.Pressed, "#test")
+    def _test(self) -> None:
+        settings, api_key = self._form()
+        if settings is None:
+            self._result(_("Fix the fields marked in red first."), ok=False)
+            return
+        key = api_key or self.services.key.key
+        if key is None:
+            self._result(_("Enter an API key first."), ok=False)
+            return
+        self._result(_("Connecting…"), ok=None)
+        self.test_connection(settings, key)
+
+    @work(exclusive=True, group="test-connection", exit_on_error=False)
+    async def test_connection(self, settings: Settings, key: ApiKey) -> None:
+        """List the endpoint's models with the form's settings and report what happened."""
+        from chattui.core.client import ChatClient
+
+        client = ChatClient(key, settings.base_url, settings.proxy, settings.timeout)
+        try:
+            models = await client.list_models()
+        except ChatError as error:
+            self._result(_("Failed: {message}", message=error.message), ok=False)
+            return
+        finally:
+            await client.aclose()
+        self._models = models or list(BUILTIN_MODELS)
+        picker = self.query_one("#model-pick", Select)
+        picker.set_options([(name, name) for name in self._models])
+        self.query_one("#model", Input).suggester = SuggestFromList(self._models)
+        self._result(_("Connected: {count} models available.", count=len(models)), ok=True)
+
+    def _result(self, text: str, ok: bool | None) -> None:
+        result = self.query_one("#test-result", Static)
+        result.update(text)
+        result.set_class(ok is True, "-ok")
+        result.set_class(ok is False, "-fail")

@@ -1,0 +1,58 @@
+"""The core never imports Textual or Rich, and nothing does I/O at import time."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+
+import chattui.core
+
+CORE_MODULES = sorted(
+    f"chattui.core.{info.name}" for info in pkgutil.iter_modules(chattui.core.__path__)
+)
+
+
+def test_core_modules_listed() -> None:
+    assert "chattui.core.session" in CORE_MODULES and "chattui.core.client" in CORE_MODULES
+
+
+def test_core_does_not_import_ui_libraries(tmp_path: object) -> None:
+    code = (
+        "import sys, importlib\n"
+        f"for name in {CORE_MODULES!r}:\n"
+        "    importlib.import_module(name)\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_cli_and_app_do_not_import_openai_before_first_frame() -> None:
+    code = (
+        "import sys\n"
+        "import chattui.cli, chattui.ui.app\n"
+        "print(','.join(m for m in ('openai', 'tiktoken', 'httpx2') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_import_creates_no_files(tmp_path: object) -> None:
+    code = (
+        "import os, importlib\n"
+        f"os.environ['CHATTUI_HOME'] = {str(tmp_path)!r} + '/home'\n"
+        f"for name in {CORE_MODULES!r}:\n"
+        "    importlib.import_module(name)\n"
+        "import chattui.ui.app\n"
+        f"print(os.path.exists({str(tmp_path)!r} + '/home'))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

@@ -1,0 +1,41 @@
+"""The command line works without any key or config."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import chattui
+
+
+def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chattui", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=60,
+    )
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"chattui {chattui.__version__}"
+
+
+def test_help() -> None:
+    result = run("--help")
+    assert result.returncode == 0 and "--paths" in result.stdout and "tokens" in result.stdout
+
+
+def test_paths_under_chattui_home(tmp_path: Path, monkeypatch: object) -> None:
+    import os
+
+    home = os.environ["CHATTUI_HOME"]
+    result = run("--paths")
+    assert result.returncode == 0
+    lines = dict(line.split(None, 1) for line in result.stdout.splitlines())
+    assert set(lines) == {"config", "data", "cache", "themes"}
+    assert all(value.startswith(home) for value in lines.values())
+    assert not Path(home, "data").exists()  # printing paths creates nothing

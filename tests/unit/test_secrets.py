@@ -1,0 +1,83 @@
+"""The API key: sources, cleaning, masking, and a credentials file that is never world-readable."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+
+from chattui.core.secrets import (
+    ApiKey,
+    KeyError_,
+    KeySource,
+    mask,
+    resolve_key,
+    save_credentials,
+)
+
+CANARY = "sk-canary-0123456789abcdefXYZW"
+
+
+def test_repr_and_str_are_masked() -> None:
+    key = ApiKey(CANARY)
+    assert CANARY not in repr(key) and CANARY not in str(key) and CANARY not in f"{key}"
+    assert repr(key) == "ApiKey('sk-...XYZW')"
+    assert key.reveal() == CANARY
+    with pytest.raises(TypeError):
+        pickle.dumps(key)
+
+
+def test_key_is_stripped_and_checked() -> None:
+    assert ApiKey(f"  {CANARY}\n").reveal() == CANARY
+    with pytest.raises(KeyError_, match="control character"):
+        ApiKey("sk-abc\x07def")
+    with pytest.raises(KeyError_, match="'密'"):
+        ApiKey("sk-密钥")
+    with pytest.raises(KeyError_, match="empty"):
+        ApiKey("   ")
+    assert mask("short") == "***"
+
+
+def test_env_wins(tmp_path: Path) -> None:
+    creds = tmp_path / "credentials.toml"
+    save_credentials(creds, ApiKey("sk-from-file-000000"))
+    resolved = resolve_key(creds, environ={"OPENAI_API_KEY": CANARY})
+    assert resolved.source is KeySource.ENV and resolved.key == ApiKey(CANARY)
+
+
+def test_file_created_private(tmp_path: Path) -> None:
+    creds = tmp_path / "sub" / "credentials.toml"
+    old = os.umask(0)
+    try:
+        save_credentials(creds, ApiKey(CANARY))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(creds.stat().st_mode) == 0o600
+    resolved = resolve_key(creds, environ={})
+    assert resolved.source is KeySource.FILE and resolved.key is not None
+    assert resolved.key.reveal() == CANARY
+
+
+def test_command_source(tmp_path: Path) -> None:
+    command = f"{sys.executable} -c \"print('  {CANARY}  ')\""
+    resolved = resolve_key(tmp_path / "none.toml", command, environ={})
+    assert resolved.source is KeySource.COMMAND and resolved.key == ApiKey(CANARY)
+    failing = f'{sys.executable} -c "raise SystemExit(3)"'
+    resolved = resolve_key(tmp_path / "none.toml", failing, environ={})
+    assert resolved.key is None and "exit code 3" in (resolved.error or "")
+
+
+def test_broken_credentials_file_reports(tmp_path: Path) -> None:
+    creds = tmp_path / "credentials.toml"
+    creds.write_text("api_key = ")
+    resolved = resolve_key(creds, environ={})
+    assert resolved.key is None and str(creds) in (resolved.error or "")
+
+
+def test_no_key(tmp_path: Path) -> None:
+    resolved = resolve_key(tmp_path / "missing.toml", environ={})
+    assert resolved.key is None and resolved.source is KeySource.NONE and resolved.error is None

@@ -1,0 +1,131 @@
+"""Conversation files: atomic, listed newest first through the index, corrupt ones kept aside."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from chattui.core.atomic import atomic_write, clean_temp_files
+from chattui.core.models import Conversation, Message, MessageStatus, Role, Usage
+from chattui.core.storage import ConversationStore, CorruptFileError, StorageError
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ConversationStore:
+    store = ConversationStore(tmp_path / "conversations")
+    store.prepare()
+    return store
+
+
+def conversation(title: str, updated: float, text: str = "hi") -> Conversation:
+    conv = Conversation(title=title)
+    conv.add(Message(Role.USER, text))
+    conv.add(Message(Role.ASSISTANT, "reply", usage=Usage(3, 4, 7)))
+    conv.updated = updated
+    return conv
+
+
+def test_round_trip(store: ConversationStore) -> None:
+    conv = conversation("中文 title", 10.0, "你好 \U0001f600")
+    conv.system_prompt = "be brief"
+    store.save(conv)
+    path = store.path_for(conv.id)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    data = json.loads(path.read_text("utf-8"))
+    assert data["schema"] == 1 and data["messages"][0]["status"] == "complete"
+    assert "你好" in path.read_text("utf-8")  # human-readable, not \u-escaped
+    loaded = store.load(conv.id)
+    assert loaded.to_dict() == conv.to_dict()
+    assert loaded.messages[1].parent_id == loaded.messages[0].id
+
+
+def test_lone_surrogates_never_truncate(store: ConversationStore) -> None:
+    conv = conversation("bad \ud800", 1.0, "text \udfff end")
+    store.save(conv)
+    loaded = store.load(conv.id)
+    assert loaded.messages[0].content == "text \ufffd end"
+
+
+def test_list_newest_first_and_uses_index(store: ConversationStore) -> None:
+    for index in range(5):
+        store.save(conversation(f"c{index}", float(index)))
+    titles = [summary.title for summary in store.list_conversations()]
+    assert titles == ["c4", "c3", "c2", "c1", "c0"]
+    assert (store.directory / "index.json").exists()
+    fresh = ConversationStore(store.directory)
+    assert [s.title for s in fresh.list_conversations()] == titles
+
+
+def test_rename_and_delete(store: ConversationStore) -> None:
+    conv = conversation("old", 1.0)
+    store.save(conv)
+    store.rename(conv.id, "new\x1b[31m name\n")
+    assert store.load(conv.id).title == "new name"
+    store.delete(conv.id)
+    assert store.list_conversations() == []
+    with pytest.raises(StorageError):
+        store.load(conv.id)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"", b"{trunc", b"\xff\xfe\x00binary", b"[1, 2]", b'{"schema": 1, "id": 5}', b'{"schema": 9}'],
+)
+def test_corrupt_file_moved_aside_and_reported(store: ConversationStore, content: bytes) -> None:
+    good = conversation("good", 5.0)
+    store.save(good)
+    bad = store.directory / "bad1.json"
+    bad.write_bytes(content)
+    summaries = store.list_conversations()
+    assert [s.title for s in summaries] == ["good"]
+    aside = [p for p in store.directory.iterdir() if p.name.startswith("bad1.json.corrupt-")]
+    assert len(aside) == 1 and aside[0].read_bytes() == content
+    assert not bad.exists()
+    assert store.problems and "bad1.json" in store.problems[0]
+
+
+def test_load_corrupt_raises_with_location(store: ConversationStore) -> None:
+    (store.directory / "x1.json").write_text("{")
+    with pytest.raises(CorruptFileError) as info:
+        store.load("x1")
+    assert info.value.moved_to is not None and info.value.moved_to.exists()
+
+
+def test_failed_write_keeps_previous_file(store: ConversationStore, tmp_path: Path) -> None:
+    target = tmp_path / "f.json"
+    target.write_bytes(b"old")
+
+    class Boom(bytes):
+        pass
+
+    with pytest.raises(TypeError):
+        atomic_write(target, "not bytes")  # type: ignore[arg-type]
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_temp_files_of_dead_writers_are_cleaned(store: ConversationStore) -> None:
+    dead = store.directory / ".a.json.tmp-999999999-abcd"
+    dead.write_text("partial")
+    live = store.directory / f".b.json.tmp-{os.getppid()}-abcd"
+    live.write_text("being written")
+    assert clean_temp_files(store.directory) == 1
+    assert not dead.exists() and live.exists()
+
+
+def test_streaming_status_round_trips(store: ConversationStore) -> None:
+    conv = Conversation()
+    conv.add(Message(Role.ASSISTANT, "part", status=MessageStatus.STREAMING))
+    store.save(conv)
+    assert store.load(conv.id).messages[0].status is MessageStatus.STREAMING
+
+
+def test_data_dir_is_a_file(tmp_path: Path) -> None:
+    blocker = tmp_path / "conversations"
+    blocker.write_text("")
+    with pytest.raises(StorageError, match="not a directory"):
+        ConversationStore(blocker).prepare()
