@@ -207,10 +207,17 @@ def _server_detail(error: openai.APIStatusError, key: ApiKey) -> str:
     return detail.replace(secret, key.masked) if secret else detail
 
 
-def _status_error(error: openai.APIStatusError, key: ApiKey) -> ChatError:
+def _status_error(error: openai.APIStatusError, key: ApiKey, proxy: str) -> ChatError:
     status = error.status_code
     detail = _server_detail(error, key)
     said = f" The server said: {detail}" if detail else ""
+    if status == 407:
+        return ChatError(
+            ErrorKind.PROXY,
+            f"The proxy {mask_proxy(proxy)} refused the credentials (407). Check the user "
+            "name and password in the proxy URL in Settings (F2).",
+            status,
+        )
     if status == 401:
         return ChatError(
             ErrorKind.AUTH,
@@ -262,7 +269,7 @@ def map_error(
     if isinstance(error, ChatError):
         return error
     if isinstance(error, openai.APIStatusError):
-        return _status_error(error, key)
+        return _status_error(error, key, proxy)
     timeout_types = (openai.APITimeoutError, httpx2.TimeoutException)
     if isinstance(error, timeout_types) or isinstance(error.__cause__, timeout_types):
         when = "sent nothing more" if streaming else "did not answer"
@@ -307,6 +314,6 @@ def map_error(
 
 def _is_proxy_failure(cause: BaseException) -> bool:
     text = f"{type(cause).__name__} {cause}".lower()
-    if isinstance(cause, httpx2.ProxyError):
-        return True
+    if isinstance(cause, httpx2.ProxyError | httpx2.ConnectError):
+        return True  # with a proxy set, every connection goes to the proxy first
     return any(word in text for word in ("proxy", "socks", "407", "connection refused"))
