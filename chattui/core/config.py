@@ -60,7 +60,7 @@ class Settings:
     """Default system prompt of new conversations."""
     timeout: float = 60.0
     """Seconds to wait for the server to send anything (connect and between chunks)."""
-    theme: str = "textual-dark"
+    theme: str = "chattui-dark"
     language: str = "auto"
     """``auto`` (from the locale), ``en`` or ``zh``."""
     api_key_command: str = ""

@@ -34,7 +34,38 @@ class ChatApp(App[None]):
         self.services = services
         self._warm_up_enabled = warm_up
 
+    def _register_themes(self) -> None:
+        """Register bundled and user themes (user files override bundled ones by name)."""
+        from textual.theme import Theme
+
+        from chattui.core.themes import bundled_themes_dir, load_themes
+
+        specs, failures = load_themes([bundled_themes_dir(), self.services.paths.themes_dir])
+        for spec in specs:
+            colors = spec.colors
+            self.register_theme(
+                Theme(
+                    name=spec.name,
+                    dark=spec.dark,
+                    variables=dict(spec.variables),
+                    primary=colors["primary"],
+                    secondary=colors.get("secondary"),
+                    accent=colors.get("accent"),
+                    foreground=colors.get("foreground"),
+                    background=colors.get("background"),
+                    surface=colors.get("surface"),
+                    panel=colors.get("panel"),
+                    boost=colors.get("boost"),
+                    warning=colors.get("warning"),
+                    error=colors.get("error"),
+                    success=colors.get("success"),
+                )
+            )
+        for failure in failures:
+            self.notify(failure, severity="warning", markup=False, timeout=10)
+
     def on_mount(self) -> None:
+        self._register_themes()
         theme = self.services.settings.theme
         if theme in self.available_themes:
             self.theme = theme

@@ -1,0 +1,105 @@
+"""Themes as data: TOML files parsed into plain specs (the UI turns them into Textual themes).
+
+Bundled themes ship inside the package (``chattui/_themes`` in a wheel, ``themes/`` in a
+source checkout); user themes live in the themes dir and may override bundled ones by name.
+Loading never raises: failures are returned for the UI to report once.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["COLOR_KEYS", "ThemeSpec", "bundled_themes_dir", "load_themes"]
+
+COLOR_KEYS = (
+    "primary",
+    "secondary",
+    "accent",
+    "foreground",
+    "background",
+    "surface",
+    "panel",
+    "boost",
+    "warning",
+    "error",
+    "success",
+)
+
+
+@dataclass(frozen=True)
+class ThemeSpec:
+    """A theme's name, darkness, colours and extra CSS variables."""
+
+    name: str
+    dark: bool
+    colors: Mapping[str, str]
+    variables: Mapping[str, str] = field(default_factory=dict)
+    code_theme: str = ""
+    """Pygments style for code blocks; empty picks one by darkness."""
+
+
+def bundled_themes_dir() -> Path:
+    """Where the themes shipped with chattui are."""
+    package = Path(__file__).resolve().parent.parent
+    wheel = package / "_themes"
+    return wheel if wheel.is_dir() else package.parent / "themes"
+
+
+def _parse(path: Path) -> ThemeSpec:
+    data = tomllib.loads(path.read_text("utf-8"))
+    name = data.get("name", path.stem)
+    if not isinstance(name, str) or not name.strip():
+        raise ValueError("'name' must be a non-empty string")
+    dark = data.get("dark", True)
+    if not isinstance(dark, bool):
+        raise ValueError("'dark' must be true or false")
+    colors: dict[str, str] = {}
+    for key in COLOR_KEYS:
+        value = data.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, str) or not value.startswith("#"):
+            raise ValueError(f"'{key}' must be a colour like \"#1e1e2e\"")
+        colors[key] = value
+    if "primary" not in colors:
+        raise ValueError("'primary' colour is required")
+    variables = data.get("variables", {})
+    if not isinstance(variables, dict) or not all(
+        isinstance(v, str) for v in variables.values()
+    ):
+        raise ValueError("[variables] must map names to strings")
+    code_theme = data.get("code_theme", "")
+    if not isinstance(code_theme, str):
+        raise ValueError("'code_theme' must be a string")
+    return ThemeSpec(name.strip(), dark, colors, dict(variables), code_theme)
+
+
+def load_themes(directories: Iterable[Path]) -> tuple[list[ThemeSpec], list[str]]:
+    """Parse every ``*.toml`` in ``directories`` (later ones override earlier by name).
+
+    Returns:
+        The themes, and one human message per file that failed.
+    """
+    themes: dict[str, ThemeSpec] = {}
+    failures: list[str] = []
+    for directory in directories:
+        try:
+            paths = sorted(directory.glob("*.toml"))
+        except OSError:
+            continue
+        for path in paths:
+            try:
+                spec = _parse(path)
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError) as error:
+                failures.append(f"Theme {path}: {error}")
+                continue
+            themes[spec.name] = spec
+    return list(themes.values()), failures
