@@ -6,6 +6,7 @@ problem becomes a line in :attr:`Services.warnings` for the UI to show.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from chattui.core.config import Settings, load_settings, save_settings
 from chattui.core.paths import Paths, PathsError
+from chattui.core.planner import RequestPlanner
 from chattui.core.secrets import (
     ApiKey,
     KeySource,
@@ -50,6 +52,7 @@ class Services:
     store: ConversationStore
     session: ChatSession
     key: ResolvedKey
+    planner: RequestPlanner
     overrides: Mapping[str, object] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     """Problems found while loading (bad config, corrupt files), shown once by the UI."""
@@ -75,8 +78,13 @@ class Services:
             store.prepare()
         except (PathsError, StorageError) as error:
             fatal = f"{error} Conversations cannot be saved until this is fixed."
-        session = ChatSession(store, None)
-        services = cls(paths, loaded.settings, store, session, key, overrides or {}, warnings)
+        planner = RequestPlanner(loaded.settings)
+        if planner.warning:
+            warnings.append(planner.warning)
+        session = ChatSession(store, None, build_request=planner.build)
+        services = cls(
+            paths, loaded.settings, store, session, key, planner, overrides or {}, warnings
+        )
         services.fatal = fatal
         return services
 
@@ -99,6 +107,13 @@ class Services:
             self.key.key, self.settings.base_url, self.settings.proxy, self.settings.timeout
         )
 
+    def warm_up(self) -> None:
+        """Import the HTTP client and load the model's tokenizer (slow: run in a thread)."""
+        import chattui.core.client  # noqa: F401
+
+        with contextlib.suppress(Exception):
+            self.planner.counter(self.settings.model).text("warm up")
+
     def connect(self) -> None:
         """(Re)build the session's client from the current settings."""
         self.session.client = self.make_client()
@@ -116,6 +131,7 @@ class Services:
         if new_key is not None:
             save_credentials(self.paths.credentials_file, new_key)
         self.settings = settings
+        self.planner.configure(settings)
         self.key = resolve_key(self.paths.credentials_file, settings.api_key_command)
         self.connect()
         return f"The old config file was kept as {kept.name}." if kept else None

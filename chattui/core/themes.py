@@ -72,9 +72,7 @@ def _parse(path: Path) -> ThemeSpec:
     if "primary" not in colors:
         raise ValueError("'primary' colour is required")
     variables = data.get("variables", {})
-    if not isinstance(variables, dict) or not all(
-        isinstance(v, str) for v in variables.values()
-    ):
+    if not isinstance(variables, dict) or not all(isinstance(v, str) for v in variables.values()):
         raise ValueError("[variables] must map names to strings")
     code_theme = data.get("code_theme", "")
     if not isinstance(code_theme, str):

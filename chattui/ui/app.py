@@ -89,8 +89,7 @@ class ChatApp(App[None]):
     def warm_up(self) -> None:
         """Import the HTTP client and build it after the first frame, so that the first send
         does not pay for importing ``openai``."""
-        import chattui.core.client  # noqa: F401
-
+        self.services.warm_up()
         self.call_from_thread(self.connect)
 
     def connect(self) -> None:

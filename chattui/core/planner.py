@@ -1,0 +1,124 @@
+"""Token-aware requests: fit the history to the model's window, name max_tokens right.
+
+:class:`RequestPlanner` is the session's request builder. It keeps one cached
+:class:`~chattui.core.tokens.TokenCounter` per encoding, so the live budget and each send
+count only what is new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from chattui.core.catalog import Catalog, CatalogError, ModelInfo, max_tokens_param
+from chattui.core.config import Settings
+from chattui.core.events import ChatError, ChatRequest, ErrorKind
+from chattui.core.models import Conversation
+from chattui.core.session import build_messages
+from chattui.core.tokens import (
+    Budget,
+    EncodingError,
+    TokenCounter,
+    compute_budget,
+    counter_for_model,
+    fit_to_window,
+)
+
+__all__ = ["RequestPlanner", "reply_reserve"]
+
+MIN_RESERVE = 1024
+
+
+def reply_reserve(settings: Settings, info: ModelInfo) -> int:
+    """Tokens kept free for the reply: max_tokens if set, else a share of the window."""
+    if settings.max_tokens is not None:
+        return settings.max_tokens
+    share = max(MIN_RESERVE, info.context_window // 8)
+    return min(share, info.max_output) if info.max_output else share
+
+
+class RequestPlanner:
+    """Builds requests that fit the window, and computes the budget shown while typing."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._counters: dict[tuple[str, float], TokenCounter] = {}
+        self.warning: str | None = None
+        self.configure(settings)
+
+    def configure(self, settings: Settings) -> None:
+        """Rebuild the catalog from the settings' model overrides and default window."""
+        self.warning = None
+        try:
+            self.catalog = Catalog.from_overrides(settings.models, settings.context_window)
+        except (CatalogError, ValueError) as error:
+            self.warning = f"config.toml [models]: {error}; using the bundled catalog."
+            self.catalog = Catalog.bundled()
+
+    def model_info(self, model: str) -> ModelInfo:
+        return self.catalog.lookup(model)
+
+    def counter(self, model: str) -> TokenCounter:
+        """The cached counter for ``model``'s tokenizer (loads the encoding on first use)."""
+        info = self.model_info(model)
+        key = (info.encoding, info.token_factor)
+        counter = self._counters.get(key)
+        if counter is None:
+            counter = TokenCounter(counter_for_model(model, self.catalog))
+            self._counters[key] = counter
+        return counter
+
+    def build(self, conversation: Conversation, settings: Settings) -> tuple[ChatRequest, int]:
+        """The request for the conversation's last user turn, trimmed to the window.
+
+        Returns:
+            The request and how many older messages were left out.
+
+        Raises:
+            ChatError: the system prompt and the prompt alone do not fit (``TOO_LONG``).
+        """
+        model = conversation.model or settings.model
+        info = self.model_info(model)
+        messages = build_messages(conversation)
+        system = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""
+        turns = messages[1:] if system else messages
+        prompt = turns[-1]["content"] if turns and turns[-1]["role"] == "user" else ""
+        history = turns[:-1] if prompt else turns
+        reserve = reply_reserve(settings, info)
+        try:
+            counter = self.counter(model)
+            fit = fit_to_window(system, history, prompt, reserve, info.context_window, counter)
+        except EncodingError as error:
+            raise ChatError(ErrorKind.BAD_RESPONSE, f"Cannot count tokens: {error}") from None
+        if fit.prompt_too_big:
+            approx = "" if info.exact else "~"
+            raise ChatError(
+                ErrorKind.TOO_LONG,
+                f"The prompt is too long for {model}: it needs {approx}{fit.required_tokens:,} "
+                f"tokens (including {reserve:,} kept for the reply) but the window is "
+                f"{info.context_window:,}. Shorten it, lower max_tokens, or pick a model with "
+                "a larger window. Nothing was sent.",
+            )
+        request = ChatRequest(
+            model=model,
+            messages=list(fit.messages_to_send),
+            max_tokens=settings.max_tokens,
+            max_tokens_param=max_tokens_param(model, settings.base_url, info),
+            temperature=None if info.reasoning else settings.temperature,
+            reasoning_effort=settings.reasoning_effort if info.reasoning else "",
+        )
+        return request, fit.dropped
+
+    def budget(self, conversation: Conversation, prompt: str, settings: Settings) -> Budget:
+        """Where the window goes if ``prompt`` were sent now (cheap: history is cached)."""
+        model = conversation.model or settings.model
+        info = self.model_info(model)
+        messages: list[Mapping[str, str]] = list(build_messages(conversation))
+        system = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""
+        history = messages[1:] if system else messages
+        return compute_budget(
+            system,
+            history,
+            prompt,
+            reply_reserve(settings, info),
+            info.context_window,
+            self.counter(model),
+        )

@@ -1,0 +1,273 @@
+"""The items of the chat pane (messages, system prompt, notices) as lines of strips.
+
+Each :class:`Entry` renders itself at a width into a *head* (lines that no longer change while
+a reply streams: the role header and the finished Markdown blocks) and a *tail* (the open blocks,
+the status line and the spacer), so a streaming update touches only the tail. Until an entry is
+rendered its height is an estimate. All text is sanitized here; none of it is read as markup.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.padding import Padding
+from rich.text import Text
+from textual.strip import Strip
+
+from chattui.core.models import Message, MessageStatus, Role
+from chattui.core.sanitize import sanitize, sanitize_line
+from chattui.i18n import _
+from chattui.ui.render.blocks import BlockStream
+from chattui.ui.render.markdown import BlockRenderer
+
+__all__ = [
+    "AssistantEntry",
+    "Entry",
+    "NoticeEntry",
+    "RenderContext",
+    "SystemEntry",
+    "UserEntry",
+    "entry_for",
+]
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What an entry needs to render: the renderer (palette), the width and the error hint."""
+
+    renderer: BlockRenderer
+    width: int
+    error_hint: str = ""
+
+
+def _estimate(text: str, width: int) -> int:
+    """A cheap guess of how many lines ``text`` wraps to (corrected once rendered)."""
+    return text.count("\n") + 1 + len(text) // max(width, 1)
+
+
+class Entry:
+    """One item of the conversation, rendered lazily into lines."""
+
+    __slots__ = ("_head", "_tail", "height", "index", "key", "rendered")
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.index = 0
+        """Position in the pane (kept up to date by the widget)."""
+        self.height = 1
+        """Number of lines: exact once rendered, an estimate before."""
+        self.rendered = False
+        self._head: list[Strip] = []
+        self._tail: list[Strip] = []
+
+    def line(self, y: int) -> Strip | None:
+        """Line ``y`` of the rendered entry, or None if there is no such line."""
+        head = self._head
+        if y < len(head):
+            return head[y] if y >= 0 else None
+        y -= len(head)
+        return self._tail[y] if y < len(self._tail) else None
+
+    @property
+    def lines(self) -> list[Strip]:
+        """All rendered lines (a new list)."""
+        return [*self._head, *self._tail]
+
+    def invalidate(self, width: int) -> None:
+        """Forget the rendered lines (width or palette changed); estimate the height."""
+        self.rendered = False
+        self._head = []
+        self._tail = []
+        self.height = self.estimate(width)
+
+    def estimate(self, width: int) -> int:
+        """Estimated height at ``width`` before rendering."""
+        return 2
+
+    def render(self, context: RenderContext) -> None:
+        """Render all lines at ``context.width``."""
+        self._set(self._render(context), [])
+
+    def _render(self, context: RenderContext) -> list[Strip]:
+        raise NotImplementedError
+
+    def _set(self, head: list[Strip], tail: list[Strip]) -> None:
+        self._head = head
+        self._tail = tail
+        self.height = len(head) + len(tail)
+        self.rendered = True
+
+
+def _one_line(context: RenderContext, *parts: tuple[str, object]) -> Strip:
+    """A single (truncated) line from styled parts."""
+    text = Text.assemble(*parts, no_wrap=True, overflow="ellipsis", end="")  # type: ignore[arg-type]
+    return context.renderer.render_renderable(text, context.width)[0]
+
+
+def _footer(message: Message, live: bool, context: RenderContext) -> list[Strip]:
+    """Status lines under a message: error text and hint, stopped, incomplete."""
+    palette = context.renderer.palette
+    width = context.width
+    render = context.renderer.render_renderable
+    if message.status is MessageStatus.ERROR:
+        error = Text("⚠ " + sanitize(message.error or _("Error")), style=palette.error)
+        if context.error_hint:
+            error.append("  " + sanitize_line(context.error_hint), style=palette.meta)
+        return render(error, width)
+    if message.status is MessageStatus.STOPPED:
+        return render(Text("■ " + _("stopped"), style=palette.meta), width)
+    if message.status is MessageStatus.STREAMING and not live:
+        return render(Text("… " + _("incomplete"), style=palette.warning), width)
+    return []
+
+
+class NoticeEntry(Entry):
+    """A line of information from the app, e.g. "3 earlier messages not sent"."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, key: str, text: str) -> None:
+        super().__init__(key)
+        self.text = sanitize(text)
+
+    def estimate(self, width: int) -> int:
+        return _estimate(self.text, width) + 1
+
+    def _render(self, context: RenderContext) -> list[Strip]:
+        text = Text(self.text, style=context.renderer.palette.meta, justify="center")
+        lines = context.renderer.render_renderable(text, context.width)
+        return [*lines, Strip.blank(context.width)]
+
+
+class SystemEntry(Entry):
+    """The system prompt: one line "System: first words…", or the whole text when expanded."""
+
+    __slots__ = ("expanded", "text")
+
+    def __init__(self, key: str, text: str, expanded: bool = False) -> None:
+        super().__init__(key)
+        self.text = sanitize(text)
+        self.expanded = expanded
+
+    def estimate(self, width: int) -> int:
+        return _estimate(self.text, width) + 2 if self.expanded else 2
+
+    def _render(self, context: RenderContext) -> list[Strip]:
+        palette = context.renderer.palette
+        label = (_("System") + ": ", palette.meta + palette.assistant_label)
+        blank = Strip.blank(context.width)
+        if not self.expanded:
+            return [_one_line(context, label, (sanitize_line(self.text), palette.meta)), blank]
+        body = Text(self.text, style=palette.meta, overflow="fold")
+        lines = context.renderer.render_renderable(Padding(body, (0, 0, 0, 2)), context.width)
+        return [_one_line(context, label), *lines, blank]
+
+
+class UserEntry(Entry):
+    """A user turn: a header and the literal text (not Markdown) in a tinted block."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.id)
+        self.message = message
+
+    def estimate(self, width: int) -> int:
+        return _estimate(self.message.content, width - 2) + 2
+
+    def _render(self, context: RenderContext) -> list[Strip]:
+        palette = context.renderer.palette
+        width = context.width
+        header = _one_line(context, (_("You"), palette.user_label))
+        body = Text(sanitize(self.message.content), style=palette.user_body, overflow="fold")
+        tinted = Padding(body, (0, 1), style=palette.user_body, expand=True)
+        lines = context.renderer.render_renderable(tinted, width)
+        footer = _footer(self.message, False, context)
+        return [header, *lines, *footer, Strip.blank(width)]
+
+
+class AssistantEntry(Entry):
+    """An assistant turn: a header, the reply as Markdown blocks, and a status line.
+
+    While the reply streams, deltas go to a :class:`BlockStream`; :meth:`update_stream` renders
+    the newly finished blocks once (appending them to the head) and re-renders only the open
+    blocks in the tail.
+    """
+
+    __slots__ = ("_blocks_rendered", "document", "live", "message")
+
+    def __init__(self, message: Message, *, live: bool = False) -> None:
+        super().__init__(message.id)
+        self.message = message
+        self.live = live
+        """True while the reply is streaming in this session (not "incomplete")."""
+        self.document = BlockStream(message.content, closed=not live)
+        self._blocks_rendered = 0
+
+    def estimate(self, width: int) -> int:
+        return _estimate(self.message.content, width) + 2
+
+    def append(self, delta: str) -> None:
+        """Buffer streamed text (O(len(delta)); rendered by :meth:`update_stream`)."""
+        self.live = True
+        self.document.append(delta)
+
+    def set_message(self, message: Message) -> None:
+        """Take the final (or changed) message; rebuild the blocks only if the text differs."""
+        self.message = message
+        text = sanitize(message.content)
+        if text != self.document.text:
+            self.document = BlockStream(text)
+        if message.status is not MessageStatus.STREAMING:
+            self.live = False
+            self.document.close()
+
+    def render(self, context: RenderContext) -> None:
+        self.document.flush()
+        renderer = context.renderer
+        palette = renderer.palette
+        header: tuple[tuple[str, object], ...] = ((_("Assistant"), palette.assistant_label),)
+        if self.message.model:
+            header += (("  " + sanitize_line(self.message.model), palette.meta),)
+        head = [_one_line(context, *header)]
+        head.extend(renderer.render_all(self.document.frozen, context.width))
+        self._blocks_rendered = len(self.document.frozen)
+        self._set(head, self._render_tail(context))
+
+    def update_stream(self, context: RenderContext) -> None:
+        """Apply buffered deltas: render newly frozen blocks once, re-render the open tail."""
+        self.document.flush()
+        frozen = self.document.frozen
+        if not self.rendered or len(frozen) < self._blocks_rendered:
+            self.render(context)
+            return
+        renderer = context.renderer
+        for block in frozen[self._blocks_rendered :]:
+            if self._blocks_rendered:
+                self._head.append(Strip.blank(context.width))
+            self._head.extend(renderer.render(block, context.width))
+            self._blocks_rendered += 1
+        self._set(self._head, self._render_tail(context))
+
+    def _render_tail(self, context: RenderContext) -> list[Strip]:
+        renderer = context.renderer
+        width = context.width
+        tail: list[Strip] = []
+        for block in self.document.open_blocks:
+            if self._blocks_rendered or tail:
+                tail.append(Strip.blank(width))
+            tail.extend(renderer.render(block, width, final=False))
+        if self.live and not self._blocks_rendered and not tail:
+            tail.extend(renderer.render_renderable(Text("…", style=renderer.palette.meta), width))
+        tail.extend(_footer(self.message, self.live, context))
+        tail.append(Strip.blank(width))
+        return tail
+
+
+def entry_for(message: Message, *, live: bool = False) -> Entry:
+    """The entry that shows ``message`` (``live``: a reply streaming in this session)."""
+    if message.role is Role.ASSISTANT:
+        return AssistantEntry(message, live=live)
+    if message.role is Role.SYSTEM:
+        return SystemEntry(message.id, message.content)
+    return UserEntry(message)

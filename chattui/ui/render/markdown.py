@@ -1,0 +1,149 @@
+"""Render Markdown blocks to Textual strips with Rich, once per (text, width) and theme.
+
+Rich's own Markdown renderer is linear in the size of its input (Textual's Markdown widget is
+not), so each block from :mod:`chattui.ui.render.blocks` is handed to a ``rich.markdown.Markdown``
+that reuses the block's tokens (no second parse) and is rendered at the pane width into lines of
+segments. Lines of finished blocks are cached by the block text and width; a renderer belongs to
+one palette (theme), so a theme change gets a new renderer and a fresh cache.
+
+Rich's Markdown never interprets Rich markup, and the console here has markup, emoji codes and
+highlighting off; links that survive :func:`~chattui.ui.render.blocks.parse_blocks` are http(s).
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+from collections.abc import Iterable, Sequence
+
+from markdown_it.token import Token
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.markdown import CodeBlock, Markdown
+from rich.segment import Segment
+from rich.syntax import Syntax
+from rich.theme import Theme
+from textual.cache import LRUCache
+from textual.strip import Strip
+
+from chattui.ui.render.blocks import Block
+from chattui.ui.render.palette import Palette
+
+__all__ = ["BlockRenderer", "make_console"]
+
+
+class _CodeBlock(CodeBlock):
+    """A fenced code block on the palette's code background."""
+
+    background: str | None = None
+
+    @classmethod
+    def create(cls, markdown: Markdown, token: Token) -> CodeBlock:
+        block = super().create(markdown, token)
+        if isinstance(block, _CodeBlock) and isinstance(markdown, _TokenMarkdown):
+            block.background = markdown.code_background
+        return block
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        code = str(self.text).rstrip()
+        yield Syntax(
+            code,
+            self.lexer_name,
+            theme=self.theme,
+            word_wrap=True,
+            padding=1,
+            background_color=self.background,
+        )
+
+
+class _TokenMarkdown(Markdown):
+    """``rich.markdown.Markdown`` over tokens we already have (see :meth:`BlockRenderer`)."""
+
+    elements = {**Markdown.elements, "fence": _CodeBlock, "code_block": _CodeBlock}
+    code_background: str | None = None
+
+
+def make_console(palette: Palette, width: int = 80) -> Console:
+    """A private Rich console for rendering: truecolor, no markup, the palette's styles."""
+    return Console(
+        file=io.StringIO(),
+        width=width,
+        color_system="truecolor",
+        force_terminal=True,
+        legacy_windows=False,
+        markup=False,
+        emoji=False,
+        highlight=False,
+        theme=Theme(dict(palette.markdown), inherit=True),
+    )
+
+
+def _is_blank(line: Sequence[Segment]) -> bool:
+    """True for a line of plain spaces with no background (safe to drop at a block's end)."""
+    for segment in line:
+        if segment.text.strip() or (segment.style is not None and segment.style.bgcolor):
+            return False
+    return True
+
+
+class BlockRenderer:
+    """Renders Markdown blocks for one palette, caching finished blocks by text and width."""
+
+    def __init__(self, palette: Palette, *, cache_size: int = 20_000) -> None:
+        self.palette = palette
+        self.console = make_console(palette)
+        self._cache: LRUCache[tuple[str, int], list[Strip]] = LRUCache(cache_size)
+        self._last_open: tuple[tuple[str, int], list[Strip]] | None = None
+        prototype = _TokenMarkdown("", code_theme=palette.code_theme, hyperlinks=True)
+        prototype.code_background = palette.code_background
+        self._prototype = prototype
+
+    def render(self, block: Block, width: int, *, final: bool = True) -> list[Strip]:
+        """The lines of ``block`` at ``width``, without blank lines at either end.
+
+        Args:
+            block: The block to render.
+            width: Width in cells.
+            final: ``False`` for a block that is still growing: it is not cached (only the
+                latest such render is kept, in case the block is finished as it is).
+        """
+        key = (block.key, width)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        if self._last_open is not None and self._last_open[0] == key:
+            lines = self._last_open[1]
+        else:
+            lines = self.render_renderable(self._markdown(block.tokens), width)
+        if final:
+            self._cache[key] = lines
+        else:
+            self._last_open = (key, lines)
+        return lines
+
+    def render_renderable(self, renderable: RenderableType, width: int) -> list[Strip]:
+        """Any Rich renderable as strips of exactly ``width`` cells, blank edges dropped."""
+        width = max(width, 1)
+        options = self.console.options.update(width=width, height=None)
+        lines = self.console.render_lines(renderable, options, pad=True)
+        end = len(lines)
+        while end and _is_blank(lines[end - 1]):
+            end -= 1
+        start = 0
+        while start < end and _is_blank(lines[start]):
+            start += 1
+        return [Strip(line, width) for line in lines[start:end]]
+
+    def render_all(self, blocks: Iterable[Block], width: int) -> list[Strip]:
+        """Blocks one after another, one blank line between two blocks (cached)."""
+        lines: list[Strip] = []
+        blank = Strip.blank(width)
+        for block in blocks:
+            if lines:
+                lines.append(blank)
+            lines.extend(self.render(block, width))
+        return lines
+
+    def _markdown(self, tokens: Sequence[Token]) -> Markdown:
+        markdown = copy.copy(self._prototype)
+        markdown.parsed = list(tokens)
+        return markdown

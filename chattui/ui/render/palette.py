@@ -1,0 +1,129 @@
+"""The colours of the chat pane, taken from the Textual theme through component classes.
+
+:data:`COMPONENT_CSS` gives every part of the pane a component class styled with theme variables
+only (no hex colours), so a theme or a user stylesheet can restyle it. :func:`build_palette`
+reads them back as Rich styles, plus the Rich Markdown theme that maps ``markdown.*`` styles onto
+them. Pygments code themes are the only fixed colours: one for dark themes, one for light.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from rich.style import Style
+
+__all__ = [
+    "CODE_THEME_DARK",
+    "CODE_THEME_LIGHT",
+    "COMPONENT_CLASSES",
+    "COMPONENT_CSS",
+    "Palette",
+    "build_palette",
+]
+
+CODE_THEME_DARK = "monokai"
+"""Pygments theme of code blocks under a dark Textual theme."""
+CODE_THEME_LIGHT = "friendly"
+"""Pygments theme of code blocks under a light Textual theme."""
+
+COMPONENT_CLASSES: frozenset[str] = frozenset(
+    {
+        "chat-log--user-label",
+        "chat-log--assistant-label",
+        "chat-log--user-body",
+        "chat-log--meta",
+        "chat-log--warning",
+        "chat-log--error",
+        "chat-log--heading",
+        "chat-log--code",
+        "chat-log--code-block",
+        "chat-log--link",
+        "chat-log--quote",
+        "chat-log--bullet",
+        "chat-log--rule",
+    }
+)
+
+COMPONENT_CSS = """
+ChatLog > .chat-log--user-label { color: $text-primary; text-style: bold; }
+ChatLog > .chat-log--assistant-label { color: $text-accent; text-style: bold; }
+ChatLog > .chat-log--user-body { background: $primary-muted; color: $foreground; }
+ChatLog > .chat-log--meta { color: $text-muted; }
+ChatLog > .chat-log--warning { color: $text-warning; }
+ChatLog > .chat-log--error { color: $text-error; }
+ChatLog > .chat-log--heading { color: $text-primary; text-style: bold; }
+ChatLog > .chat-log--code { color: $text-accent; background: $surface; }
+ChatLog > .chat-log--code-block { background: $surface; }
+ChatLog > .chat-log--link { color: $text-primary; text-style: underline; }
+ChatLog > .chat-log--quote { color: $text-muted; }
+ChatLog > .chat-log--bullet { color: $text-accent; }
+ChatLog > .chat-log--rule { color: $text-muted; }
+"""
+
+
+@dataclass(frozen=True)
+class Palette:
+    """Rich styles for every part of the chat pane (compare with ``==`` to detect changes)."""
+
+    user_label: Style = field(default_factory=lambda: Style(bold=True))
+    assistant_label: Style = field(default_factory=lambda: Style(bold=True))
+    user_body: Style = field(default_factory=Style)
+    meta: Style = field(default_factory=lambda: Style(dim=True))
+    warning: Style = field(default_factory=Style)
+    error: Style = field(default_factory=Style)
+    markdown: Mapping[str, Style] = field(default_factory=dict)
+    """``markdown.*`` style name -> style, for the Rich console theme."""
+    code_theme: str = CODE_THEME_DARK
+    code_background: str | None = None
+    """Background of fenced code (a colour Rich parses), or the code theme's own."""
+
+
+def build_palette(style_of: Callable[[str], Style], *, dark: bool) -> Palette:
+    """Build the palette from component styles.
+
+    Args:
+        style_of: Returns the (partial) Rich style of a component class name.
+        dark: Whether the Textual theme is dark (chooses the code theme).
+    """
+    heading = style_of("chat-log--heading")
+    code = style_of("chat-log--code")
+    link = style_of("chat-log--link")
+    quote = style_of("chat-log--quote")
+    bullet = style_of("chat-log--bullet")
+    rule = style_of("chat-log--rule")
+    block_bg = style_of("chat-log--code-block").bgcolor
+    markdown = {
+        "markdown.paragraph": Style(),
+        "markdown.text": Style(),
+        "markdown.code": code,
+        "markdown.code_block": code,
+        "markdown.block_quote": quote,
+        "markdown.list": bullet,
+        "markdown.item": Style(),
+        "markdown.item.bullet": bullet,
+        "markdown.item.number": bullet,
+        "markdown.hr": rule,
+        "markdown.h1.border": rule,
+        "markdown.h1": heading + Style(underline=True),
+        "markdown.h2": heading,
+        "markdown.h3": heading,
+        "markdown.h4": heading + Style(bold=False, italic=True),
+        "markdown.h5": Style(italic=True),
+        "markdown.h6": Style(italic=True, dim=True),
+        "markdown.link": link,
+        "markdown.link_url": link,
+        "markdown.table.border": rule,
+        "markdown.table.header": heading,
+    }
+    return Palette(
+        user_label=style_of("chat-log--user-label"),
+        assistant_label=style_of("chat-log--assistant-label"),
+        user_body=style_of("chat-log--user-body"),
+        meta=style_of("chat-log--meta"),
+        warning=style_of("chat-log--warning"),
+        error=style_of("chat-log--error"),
+        markdown=markdown,
+        code_theme=CODE_THEME_DARK if dark else CODE_THEME_LIGHT,
+        code_background=None if block_bg is None else block_bg.get_truecolor().hex,
+    )
