@@ -165,20 +165,25 @@ class MainScreen(Screen[None]):
             return
         text = event.text
         self.prompt.clear()
-        self._start(conversation, self.services.session.send(conversation, text, self.settings))
+        self._start(
+            conversation, self.services.session.send(conversation, text, self.settings), True
+        )
 
     @property
     def settings(self) -> Settings:
         return self.services.settings
 
     def _start(
-        self, conversation: Conversation, events: AsyncGenerator[SessionEvent, None]
+        self,
+        conversation: Conversation,
+        events: AsyncGenerator[SessionEvent, None],
+        new_turn: bool,
     ) -> None:
         self._live[conversation.id] = conversation
         self._reply_tokens = 0
         self.status.set_state(_("sending…"), "busy")
         self.run_worker(
-            self._stream_reply(conversation, events),
+            self._stream_reply(conversation, events, new_turn),
             group=f"reply-{conversation.id}",
             exclusive=True,
             exit_on_error=False,
@@ -186,7 +191,10 @@ class MainScreen(Screen[None]):
         )
 
     async def _stream_reply(
-        self, conversation: Conversation, events: AsyncGenerator[SessionEvent, None]
+        self,
+        conversation: Conversation,
+        events: AsyncGenerator[SessionEvent, None],
+        new_turn: bool,
     ) -> None:
         """Map session events to the chat log and the status line (the worker's body)."""
         reply: Message | None = None
@@ -196,7 +204,7 @@ class MainScreen(Screen[None]):
                 async for event in stream:
                     if isinstance(event, ReplyStarted):
                         reply = event.message
-                        self._on_started(conversation, reply)
+                        self._on_started(conversation, reply, new_turn)
                     elif isinstance(event, TextDelta) and reply is not None:
                         self._on_delta(conversation, reply, event.text, started)
                     elif isinstance(event, ReplyFinished):
@@ -227,12 +235,13 @@ class MainScreen(Screen[None]):
     def _visible(self, conversation: Conversation) -> bool:
         return conversation is self.conversation
 
-    def _on_started(self, conversation: Conversation, reply: Message) -> None:
+    def _on_started(self, conversation: Conversation, reply: Message, new_turn: bool) -> None:
+        if self._visible(conversation):
+            self.sidebar.current_id = conversation.id
         self.sidebar.upsert(_summary(conversation))
         if self._visible(conversation):
-            user = conversation.messages[-2] if len(conversation.messages) > 1 else None
-            if user is not None and self.log_view.has_message(user.id) is False:
-                self.log_view.add_message(user)
+            if new_turn and len(conversation.messages) > 1:
+                self.log_view.add_message(conversation.messages[-2])
             self.log_view.add_message(reply)
             self.log_view.scroll_to_latest()
             self.status.set_state(_("waiting for the reply…"), "busy")
@@ -311,7 +320,7 @@ class MainScreen(Screen[None]):
             if message.role.value != "assistant" or message.status is MessageStatus.COMPLETE:
                 break
             self.log_view.remove_message(message.id)
-        self._start(conversation, self.services.session.retry(conversation, self.settings))
+        self._start(conversation, self.services.session.retry(conversation, self.settings), False)
 
     def action_new_conversation(self) -> None:
         if not self.conversation.messages:
@@ -396,7 +405,7 @@ class MainScreen(Screen[None]):
             except StorageError as error:
                 self.notify(str(error), severity="error", markup=False)
                 return
-            self.sidebar.remove(target_id)
+            self.sidebar.remove_entry(target_id)
             if self.conversation.id == target_id:
                 self.show_conversation(Conversation(system_prompt=self.settings.system_prompt))
 

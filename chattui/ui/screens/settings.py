@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
-from textual.widgets import Button, Input, Label, Select, Static, Switch, TextArea
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
 from chattui.core.config import ConfigError, Settings, validate_value
 from chattui.core.events import ChatError
@@ -78,14 +78,16 @@ class SettingsScreen(ModalScreen[bool]):
     }
     SettingsScreen VerticalScroll { padding: 0 1; }
     SettingsScreen .label { margin-top: 1; text-style: bold; }
+    SettingsScreen Input, SettingsScreen Select { background: $boost; }
+    SettingsScreen Input:focus, SettingsScreen Select:focus { background: $primary 20%; }
     SettingsScreen .hint { color: $text-muted; }
     SettingsScreen .error { color: $text-error; height: auto; display: none; }
     SettingsScreen .error.-shown { display: block; }
-    SettingsScreen Input.-invalid { border: tall $error; }
+    SettingsScreen Input.-invalid { background: $error 25%; }
     SettingsScreen #key-row { height: auto; }
     SettingsScreen #key-row Input { width: 1fr; }
-    SettingsScreen #key-row Switch { margin-left: 1; }
-    SettingsScreen #system_prompt { height: 5; }
+    SettingsScreen #key-row Checkbox { margin-left: 1; width: auto; }
+    SettingsScreen #system_prompt { height: 5; background: $boost; }
     SettingsScreen #buttons { height: auto; padding: 1 1 0 1; align-horizontal: right; }
     SettingsScreen #buttons Button { margin-left: 1; }
     SettingsScreen #test-result { height: auto; padding: 0 1; }
@@ -106,8 +108,13 @@ class SettingsScreen(ModalScreen[bool]):
             with VerticalScroll():
                 yield Label(_("API key"), classes="label")
                 with Horizontal(id="key-row"):
-                    yield Input(placeholder=self._key_placeholder(), password=True, id="api_key")
-                    yield Switch(value=False, id="reveal", tooltip=_("Show the key"))
+                    yield Input(
+                        placeholder=self._key_placeholder(),
+                        password=True,
+                        id="api_key",
+                        compact=True,
+                    )
+                    yield Checkbox(_("Show"), id="reveal", compact=True)
                 yield Static(self._key_source_text(), classes="hint", markup=False)
                 yield Static("", classes="error", id="api_key-error", markup=False)
                 for key, label, placeholder in _FIELDS:
@@ -117,12 +124,14 @@ class SettingsScreen(ModalScreen[bool]):
                         placeholder=_(placeholder),
                         id=key,
                         suggester=SuggestFromList(self._models) if key == "model" else None,
+                        compact=True,
                     )
                     if key == "model":
                         yield Select(
                             [(name, name) for name in self._models],
                             prompt=_("Pick a model"),
                             id="model-pick",
+                            compact=True,
                         )
                     yield Static("", classes="error", id=f"{key}-error", markup=False)
                 yield Label(_("Default system prompt"), classes="label")
@@ -133,11 +142,18 @@ class SettingsScreen(ModalScreen[bool]):
                     [(name, name) for name in themes],
                     value=settings.theme if settings.theme in themes else Select.BLANK,
                     id="theme",
+                    compact=True,
                 )
                 yield Label(_("Language"), classes="label")
                 languages = [(_("Automatic (from the locale)"), "auto")]
                 languages += [(name, code) for code, name in LANGUAGES.items()]
-                yield Select(languages, value=settings.language, allow_blank=False, id="language")
+                yield Select(
+                    languages,
+                    value=settings.language,
+                    allow_blank=False,
+                    id="language",
+                    compact=True,
+                )
             yield Static("", id="test-result", markup=False)
             with Horizontal(id="buttons"):
                 yield Button(_("Test connection"), id="test")
@@ -201,8 +217,8 @@ class SettingsScreen(ModalScreen[bool]):
         elif key:
             self._check(key, event.value)
 
-    @on(Switch.Changed, "#reveal")
-    def _reveal(self, event: Switch.Changed) -> None:
+    @on(Checkbox.Changed, "#reveal")
+    def _reveal(self, event: Checkbox.Changed) -> None:
         self.query_one("#api_key", Input).password = not event.value
 
     @on(Select.Changed, "#model-pick")

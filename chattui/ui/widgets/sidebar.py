@@ -81,7 +81,7 @@ class ConversationList(OptionList):
         self._summaries.insert(0, summary)
         self._rebuild()
 
-    def remove(self, conversation_id: str) -> None:
+    def remove_entry(self, conversation_id: str) -> None:
         self._summaries = [s for s in self._summaries if s.id != conversation_id]
         self._rebuild()
 
@@ -109,14 +109,14 @@ class ConversationList(OptionList):
                 break
 
     def _option(self, summary: ConversationSummary, now: float) -> Option:
+        width = max((self.scrollable_content_region.width or 30) - 2, 8)
         title = sanitize_line(summary.title, TITLE_WIDTH) or _("New conversation")
         current = summary.id == self.current_id
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append("▌ " if current else "  ", style="bold")
-        text.append(title, style="bold" if current else "")
-        text.append("\n  ")
-        text.append(relative_time(summary.updated, now), style="dim")
-        return Option(text, id=summary.id)
+        line = Text("▌ " if current else "  ", style="bold", no_wrap=True)
+        line.append(title, style="bold" if current else "")
+        line.truncate(width, overflow="ellipsis")
+        age = Text("  " + relative_time(summary.updated, now), style="dim", no_wrap=True)
+        return Option(Text("\n").join([line, age]), id=summary.id)
 
     def _selected_id(self) -> str | None:
         option = self.highlighted_option
