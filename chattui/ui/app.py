@@ -93,8 +93,11 @@ class ChatApp(App[None]):
         self.call_from_thread(self.connect)
 
     def connect(self) -> None:
-        """(Re)build the client from the settings."""
+        """(Re)build the client from the settings, and start counting tokens."""
         self.services.connect()
+        main = self.main_screen
+        if main is not None:
+            main.enable_budget()
 
     def _welcomed(self, open_settings: bool | None) -> None:
         if open_settings:
@@ -125,6 +128,7 @@ class ChatApp(App[None]):
         main = self.main_screen
         if main is not None:
             main.update_endpoint()
+            main.update_budget()
         self.notify(_("Settings saved."))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:

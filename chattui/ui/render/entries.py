@@ -228,7 +228,7 @@ class AssistantEntry(Entry):
         palette = renderer.palette
         header: tuple[tuple[str, object], ...] = ((_("Assistant"), palette.assistant_label),)
         if self.message.model:
-            header += (("  " + sanitize_line(self.message.model), palette.meta),)
+            header += ((" · " + sanitize_line(self.message.model), palette.meta),)
         head = [_one_line(context, *header)]
         head.extend(renderer.render_all(self.document.frozen, context.width))
         self._blocks_rendered = len(self.document.frozen)

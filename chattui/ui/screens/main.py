@@ -17,9 +17,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, TextArea
 from textual.worker import Worker, WorkerState
 
+from chattui.core.catalog import estimate_cost
 from chattui.core.config import Settings
 from chattui.core.events import TextDelta, UsageReport
 from chattui.core.models import Conversation, Message, MessageStatus
@@ -33,6 +34,7 @@ from chattui.core.session import (
 )
 from chattui.core.storage import ConversationSummary, StorageError
 from chattui.i18n import _
+from chattui.ui.budget import budget_text, conversation_cost, usage_text
 from chattui.ui.screens.dialogs import ConfirmScreen, TextInputScreen
 from chattui.ui.widgets.chat_log import ChatLog
 from chattui.ui.widgets.prompt import PromptInput
@@ -77,6 +79,8 @@ class MainScreen(Screen[None]):
         """Conversations with a reply streaming, by id: always used instead of the file."""
         self._reply_tokens = 0
         self._deleted: set[str] = set()
+        self._budget_ready = False
+        """True once the tokenizer is loaded (the warm-up enables it)."""
         """Conversations deleted while their reply streamed (the last save must not revive them)."""
 
     def compose(self) -> ComposeResult:
@@ -147,9 +151,31 @@ class MainScreen(Screen[None]):
         self.update_endpoint()
         if self._streaming(conversation.id):
             self.status.set_state(_("streaming…"), "busy")
+        self.status.set_tokens("")
+        self.update_budget()
 
     def _streaming(self, conversation_id: str) -> bool:
         return conversation_id in self._live
+
+    # -- budget ------------------------------------------------------------------------------
+
+    def enable_budget(self) -> None:
+        """Start showing the live token budget (the tokenizer is loaded)."""
+        self._budget_ready = True
+        self.update_budget()
+
+    @on(TextArea.Changed, "#prompt")
+    def update_budget(self) -> None:
+        """Recount the prompt (history counts are cached) and show the budget."""
+        if not self._budget_ready:
+            return
+        try:
+            budget = self.services.planner.budget(
+                self.conversation, self.prompt.text, self.settings
+            )
+        except Exception:  # a tokenizer problem must never break typing
+            return
+        self.status.set_budget(budget_text(budget, compact=self.size.width < 150))
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -163,6 +189,8 @@ class MainScreen(Screen[None]):
             self.notify(_("Set an API key first (F2)."), severity="warning")
             self.app.action_settings()  # type: ignore[attr-defined]
             return
+        if self.services.session.client is None:
+            self.services.connect()  # the warm-up has not finished yet: build it now
         text = event.text
         self.prompt.clear()
         self._start(
@@ -277,15 +305,16 @@ class MainScreen(Screen[None]):
             self.status.set_state(_("ready"))
         if reply.usage is not None:
             usage = reply.usage
+            planner = self.services.planner
+            info = planner.model_info(reply.model or self.settings.model)
+            cost = estimate_cost(info, usage.prompt_tokens, usage.completion_tokens)
+            total = conversation_cost(conversation, planner.model_info)
             self.status.set_tokens(
-                _(
-                    "{prompt} in · {completion} out",
-                    prompt=usage.prompt_tokens,
-                    completion=usage.completion_tokens,
-                )
+                usage_text(usage.prompt_tokens, usage.completion_tokens, cost, total)
             )
         else:
             self.status.set_tokens("")
+        self.update_budget()
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
@@ -312,6 +341,8 @@ class MainScreen(Screen[None]):
         if not self.services.has_key:
             self.app.action_settings()  # type: ignore[attr-defined]
             return
+        if self.services.session.client is None:
+            self.services.connect()
         last = conversation.messages[-1]
         if last.status is MessageStatus.COMPLETE and last.role.value == "assistant":
             self.notify(_("The last reply is complete; nothing to retry."))

@@ -15,12 +15,11 @@ not move. A width or theme change re-renders from the cached blocks.
 from __future__ import annotations
 
 import asyncio
-from bisect import bisect_right
 from collections.abc import Sequence
-from itertools import accumulate
 from time import monotonic, perf_counter
 from typing import ClassVar
 
+from rich.style import Style
 from textual import work
 from textual.events import Resize
 from textual.geometry import Size
@@ -38,6 +37,7 @@ from chattui.ui.render.entries import (
     SystemEntry,
     entry_for,
 )
+from chattui.ui.render.layout import EntryLayout
 from chattui.ui.render.markdown import BlockRenderer
 from chattui.ui.render.palette import COMPONENT_CLASSES, COMPONENT_CSS, Palette, build_palette
 
@@ -72,14 +72,14 @@ class ChatLog(ScrollView, can_focus=True):
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._entries: list[Entry] = []
-        self._by_key: dict[str, Entry] = {}
-        self._offsets: list[int] = [0]
+        self._layout = EntryLayout()
         self._palette: Palette | None = None
         self._renderer: BlockRenderer | None = None
-        self._context: RenderContext | None = None
+        self._render_ctx: RenderContext | None = None
+        self._render_width = 0
+        """The width the entries are rendered at (changed by :meth:`_invalidate_all` only)."""
         self._error_hint = ""
-        self._dirty: dict[AssistantEntry, None] = {}
+        self._dirty: dict[str, AssistantEntry] = {}
         self._flush_timer: Timer | None = None
         self._next_flush = 0.0
         self._notices = 0
@@ -93,48 +93,49 @@ class ChatLog(ScrollView, can_focus=True):
         """Replace everything with ``messages`` (and a collapsed system prompt if given)."""
         self._drop_all()
         if system_prompt.strip():
-            self._append_entry(SystemEntry(_SYSTEM_KEY, system_prompt))
+            self._append(SystemEntry(_SYSTEM_KEY, system_prompt))
         for message in messages:
-            self._append_entry(entry_for(message))
-        self._reset_view()
+            self._append(entry_for(message))
+        self._layout.update()
+        self._refresh_all(follow=True)
 
     def add_message(self, message: Message) -> None:
-        """Append ``message``; a streaming assistant message receives :meth:`append_text`."""
+        """Append ``message``; a streaming assistant message then receives :meth:`append_text`."""
         live = message.role is Role.ASSISTANT and message.status is MessageStatus.STREAMING
         self._add(entry_for(message, live=live))
 
     def append_text(self, message_id: str, delta: str) -> None:
         """Append streamed text to a reply; it is rendered on the next frame, not now."""
-        entry = self._by_key.get(message_id)
+        entry = self._layout.get(message_id)
         if not isinstance(entry, AssistantEntry) or not delta:
             return
         entry.append(delta)
-        self._dirty[entry] = None
+        self._dirty[message_id] = entry
         if self._flush_timer is None:
             delay = max(0.0, self._next_flush - monotonic())
             self._flush_timer = self.set_timer(delay, self._on_flush_timer, name="chat-log-flush")
 
     def update_message(self, message: Message) -> None:
         """Show a changed message (status, error, final content): re-render that entry."""
-        entry = self._by_key.get(message.id)
+        entry = self._layout.get(message.id)
         if entry is None:
             return
-        self._dirty.pop(entry, None)  # type: ignore[call-overload]
+        self._dirty.pop(message.id, None)
         if isinstance(entry, AssistantEntry) and message.role is Role.ASSISTANT:
             entry.set_message(message)
-            self._replace_entry(entry, entry)
+            self._replace(entry, entry)
         else:
-            self._replace_entry(entry, entry_for(message))
+            self._replace(entry, entry_for(message))
 
     def remove_message(self, message_id: str) -> None:
         """Remove a message from the pane."""
-        entry = self._by_key.pop(message_id, None)
+        entry = self._layout.get(message_id)
         if entry is None:
             return
-        self._dirty.pop(entry, None)  # type: ignore[call-overload]
+        self._dirty.pop(message_id, None)
         follow = self.is_following
-        above = self._offsets[entry.index] + entry.height <= self.scroll_y
-        self._entries.remove(entry)
+        above = self._layout.is_above(entry, self.scroll_y)
+        self._layout.remove(entry)
         self._relayout(follow, -entry.height if above else 0)
 
     def add_notice(self, text: str) -> None:
@@ -147,22 +148,23 @@ class ChatLog(ScrollView, can_focus=True):
         if text == self._error_hint:
             return
         self._error_hint = text
-        self._context = None
-        for entry in self._entries:
+        self._render_ctx = None
+        for entry in self._layout:
             message = getattr(entry, "message", None)
             if isinstance(message, Message) and message.status is MessageStatus.ERROR:
                 entry.invalidate(self._width)
-        self._refresh_layout(self.is_following)
+        self._layout.update()
+        self._refresh_all(self.is_following)
 
     def set_system_expanded(self, expanded: bool) -> None:
-        """Show the whole system prompt (``True``) or its first words only."""
-        entry = self._by_key.get(_SYSTEM_KEY)
+        """Show the whole system prompt (``True``) or only its first words."""
+        entry = self._layout.get(_SYSTEM_KEY)
         if isinstance(entry, SystemEntry) and entry.expanded != expanded:
-            self._replace_entry(entry, SystemEntry(_SYSTEM_KEY, entry.text, expanded))
+            self._replace(entry, SystemEntry(_SYSTEM_KEY, entry.text, expanded))
 
     def toggle_system_prompt(self) -> None:
         """Expand or collapse the system prompt."""
-        entry = self._by_key.get(_SYSTEM_KEY)
+        entry = self._layout.get(_SYSTEM_KEY)
         if isinstance(entry, SystemEntry):
             self.set_system_expanded(not entry.expanded)
 
@@ -173,7 +175,7 @@ class ChatLog(ScrollView, can_focus=True):
 
     def scroll_to_latest(self) -> None:
         """Jump to the bottom (and so follow the stream again)."""
-        self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
 
     def flush(self) -> None:
         """Render buffered streamed text now instead of on the next frame."""
@@ -185,10 +187,10 @@ class ChatLog(ScrollView, can_focus=True):
         start = perf_counter()
         follow = self.is_following
         context = self._get_context()
-        dirty = list(self._dirty)
+        dirty = list(self._dirty.values())
         self._dirty.clear()
         for entry in dirty:
-            if self._by_key.get(entry.key) is not entry:
+            if not self._layout.holds(entry):
                 continue
             if context is None:
                 entry.document.flush()
@@ -208,11 +210,11 @@ class ChatLog(ScrollView, can_focus=True):
         self.flush()
         context = self._get_context()
         lines: list[str] = []
-        for entry in self._entries:
+        for entry in self._layout:
             if not entry.rendered and context is not None:
                 entry.render(context)
             lines.extend(strip.text.rstrip() for strip in entry.lines)
-        self._refresh_layout(self.is_following)
+        self._relayout(self.is_following)
         return "\n".join(lines)
 
     # ---------------------------------------------------------------- entries
@@ -221,30 +223,23 @@ class ChatLog(ScrollView, can_focus=True):
     def _width(self) -> int:
         return max(self.scrollable_content_region.width, 1)
 
-    def _append_entry(self, entry: Entry) -> None:
-        old = self._by_key.pop(entry.key, None)
-        if old is not None:
-            self._entries.remove(old)
+    def _append(self, entry: Entry) -> None:
         entry.invalidate(self._width)
-        self._entries.append(entry)
-        self._by_key[entry.key] = entry
+        self._layout.append(entry)
 
     def _add(self, entry: Entry) -> None:
         follow = self.is_following
-        self._append_entry(entry)
+        self._append(entry)
         context = self._get_context()
         if context is not None:
             entry.render(context)
         self._relayout(follow)
 
-    def _replace_entry(self, old: Entry, new: Entry) -> None:
+    def _replace(self, old: Entry, new: Entry) -> None:
         follow = self.is_following
-        index = old.index
-        above = self._offsets[index] + old.height <= self.scroll_y
         height = old.height
-        self._entries[index] = new
-        self._by_key[new.key] = new
-        new.index = index
+        above = self._layout.is_above(old, self.scroll_y)
+        self._layout.replace(old, new)
         context = self._get_context()
         if context is not None:
             new.render(context)
@@ -253,37 +248,32 @@ class ChatLog(ScrollView, can_focus=True):
         self._relayout(follow, new.height - height if above else 0)
 
     def _drop_all(self) -> None:
-        self._entries.clear()
-        self._by_key.clear()
+        self._layout.clear()
         self._dirty.clear()
         self._backlog = False
         if self._flush_timer is not None:
             self._flush_timer.stop()
             self._flush_timer = None
-        self.workers.cancel_group(self, "chat-log-backlog")
-
-    def _reset_view(self) -> None:
-        """After replacing or invalidating everything: render the bottom, scroll there."""
-        self._update_offsets()
-        self._render_visible(follow=True)
-        self._relayout(True)
-        self._start_backlog()
+        if self.is_mounted:
+            self.workers.cancel_group(self, "chat-log-backlog")
 
     # ---------------------------------------------------------------- rendering
 
     def _get_context(self) -> RenderContext | None:
-        """The render context for the current width and palette (None before layout)."""
+        """The render context for the rendered width and palette (None before layout)."""
         if not self.is_mounted or self.scrollable_content_region.width <= 0:
             return None
         if self._palette is None:
             self._palette = self._build_palette()
         if self._renderer is None or self._renderer.palette != self._palette:
             self._renderer = BlockRenderer(self._palette)
-            self._context = None
-        context = self._context
-        if context is None or context.width != self._width:
-            context = RenderContext(self._renderer, self._width, self._error_hint)
-            self._context = context
+            self._render_ctx = None
+        if not self._render_width:
+            self._render_width = self._width
+        context = self._render_ctx
+        if context is None:
+            context = RenderContext(self._renderer, self._render_width, self._error_hint)
+            self._render_ctx = context
         return context
 
     def _build_palette(self) -> Palette:
@@ -293,78 +283,50 @@ class ChatLog(ScrollView, can_focus=True):
         return build_palette(style_of, dark=self.app.current_theme.dark)
 
     def _invalidate_all(self) -> None:
-        """Width or palette changed: forget rendered lines, render what is in view."""
+        """Width or palette changed: forget rendered lines, keep the view where it was."""
         follow = self.is_following
-        anchor = self._anchor()
-        width = self._width
-        for entry in self._entries:
-            entry.invalidate(width)
-        self._context = None
-        self._update_offsets()
+        anchor = self._layout.anchor(int(self.scroll_y))
+        for entry in self._layout:
+            entry.invalidate(self._width)
+        self._render_ctx = None
+        self._render_width = self._width
+        self._layout.update()
         if anchor is not None and not follow:
-            entry, fraction = anchor
-            self._in_layout = True
-            try:
-                self.virtual_size = Size(width, self._offsets[-1])
-                top = self._offsets[entry.index] + int(fraction * entry.height)
-                self.scroll_to(y=top, animate=False, force=True)
-            finally:
-                self._in_layout = False
-        self._render_visible(follow)
-        self._relayout(follow)
-        self._start_backlog()
+            self._set_view(self._layout.anchor_line(anchor))
+        self._refresh_all(follow)
 
-    def _anchor(self) -> tuple[Entry, float] | None:
-        """The entry at the top of the view and how far into it the view starts."""
-        if not self._entries:
-            return None
-        top = int(self.scroll_y)
-        index = min(bisect_right(self._offsets, top) - 1, len(self._entries) - 1)
-        entry = self._entries[max(index, 0)]
-        return entry, (top - self._offsets[entry.index]) / max(entry.height, 1)
+    def _set_view(self, top: int) -> None:
+        """Scroll so that line ``top`` is at the top, sizing the view first."""
+        self._in_layout = True
+        try:
+            self.virtual_size = Size(self._width, self._layout.height)
+            self.scroll_to(y=top, animate=False, force=True)
+        finally:
+            self._in_layout = False
 
     def _render_visible(self, follow: bool) -> bool:
         """Render the unrendered entries in view (the bottom ones if ``follow``)."""
         context = self._get_context()
-        if context is None or not self._entries:
+        if context is None:
             return False
         height = self.scrollable_content_region.height
-        changed = False
         if follow:
-            total = 0
-            for entry in reversed(self._entries):
-                if not entry.rendered:
-                    entry.render(context)
-                    changed = True
-                total += entry.height
-                if total > height + 1:
-                    break
-            return changed
-        for _attempt in range(4):  # Entries may shrink and bring more into view.
-            top = int(self.scroll_y)
-            index = max(bisect_right(self._offsets, top) - 1, 0)
-            rendered = False
-            while index < len(self._entries) and self._offsets[index] < top + height:
-                entry = self._entries[index]
-                if not entry.rendered:
-                    entry.render(context)
-                    rendered = True
-                index += 1
-            if not rendered:
-                break
-            changed = True
-            self._update_offsets()
-        return changed
+            return self._layout.render_bottom(context, height)
+        return self._layout.render_window(context, int(self.scroll_y), height)
 
-    def _start_backlog(self) -> None:
-        if any(not entry.rendered for entry in self._entries):
+    def _refresh_all(self, follow: bool) -> None:
+        """Render what is in view now, the rest in the background."""
+        self._render_visible(follow)
+        self._relayout(follow)
+        if self._layout.pending():
             self._backlog = True
-            self._render_backlog()
+            if self.is_mounted:
+                self._render_backlog()
 
     @work(exclusive=True, group="chat-log-backlog", exit_on_error=False)
     async def _render_backlog(self) -> None:
         """Render the entries not yet rendered, from the bottom up, in short slices."""
-        pending = [entry for entry in reversed(self._entries) if not entry.rendered]
+        pending = self._layout.pending()
         position = 0
         while position < len(pending):
             context = self._get_context()
@@ -377,10 +339,10 @@ class ChatLog(ScrollView, can_focus=True):
             while position < len(pending) and perf_counter() < deadline:
                 entry = pending[position]
                 position += 1
-                if entry.rendered or self._by_key.get(entry.key) is not entry:
+                if entry.rendered or not self._layout.holds(entry):
                     continue
                 height = entry.height
-                above = self._offsets[entry.index] + height <= top
+                above = self._layout.is_above(entry, top)
                 entry.render(context)
                 if above:
                     shift += entry.height - height
@@ -388,32 +350,23 @@ class ChatLog(ScrollView, can_focus=True):
             await asyncio.sleep(0)
         self._backlog = False
 
-    # ---------------------------------------------------------------- layout
-
-    def _update_offsets(self) -> None:
-        for index, entry in enumerate(self._entries):
-            entry.index = index
-        self._offsets = [0, *accumulate(entry.height for entry in self._entries)]
-
     def _relayout(self, follow: bool, shift: int = 0) -> None:
-        """Recompute line offsets and the virtual size; stay at the bottom if ``follow``."""
+        """Recompute line offsets and the virtual size; stay at the bottom if ``follow``.
+
+        ``shift``: lines added (or removed) above the view, to keep what is on screen in place.
+        """
         self._relayout_pending = False
-        self._update_offsets()
+        self._layout.update()
         self._in_layout = True
         try:
-            self.virtual_size = Size(self._width, self._offsets[-1])
+            self.virtual_size = Size(self._width, self._layout.height)
             if follow:
-                self.scroll_end(animate=False, immediate=True, x_axis=False)
+                self.scroll_to_latest()
             elif shift:
                 self.scroll_to(y=self.scroll_y + shift, animate=False, force=True)
         finally:
             self._in_layout = False
         self.refresh()
-
-    def _refresh_layout(self, follow: bool) -> None:
-        self._render_visible(follow)
-        self._relayout(follow)
-        self._start_backlog()
 
     def _deferred_relayout(self) -> None:
         if self._relayout_pending:
@@ -441,8 +394,7 @@ class ChatLog(ScrollView, can_focus=True):
             self._invalidate_all()
 
     def on_resize(self, event: Resize) -> None:
-        context = self._context
-        if context is None or context.width != self._width:
+        if self._render_width != self._width:
             self._invalidate_all()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
@@ -460,20 +412,11 @@ class ChatLog(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         style = self.rich_style
-        line_y = int(self.scroll_y) + y
-        offsets = self._offsets
-        if not self._entries or not 0 <= line_y < offsets[-1]:
-            return Strip.blank(width, style)
-        index = bisect_right(offsets, line_y) - 1
-        entry = self._entries[index]
-        if not entry.rendered:
-            context = self._get_context()
-            if context is not None:
-                entry.render(context)
-                if not self._relayout_pending:
-                    self._relayout_pending = True
-                    self.call_later(self._deferred_relayout)
-        strip = entry.line(line_y - offsets[index])
+        strip, rendered = self._layout.line(int(self.scroll_y) + y, self._get_context())
+        if rendered and not self._relayout_pending:
+            # An entry was rendered just now: fix the offsets after this frame.
+            self._relayout_pending = True
+            self.call_later(self._deferred_relayout)
         if strip is None:
             return Strip.blank(width, style)
         if strip.cell_length != width:

@@ -1,15 +1,20 @@
-"""The status line: endpoint and model, what the app is doing, and token counts."""
+"""The status line: endpoint and model, what the app is doing, tokens, and the live budget."""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
 from textual.widgets import Static
 
 __all__ = ["StatusBar"]
 
 
-class StatusBar(Static):
-    """One line under the prompt. Parts are plain text (never markup)."""
+class StatusBar(Horizontal):
+    """One line under the prompt: state on the left, the token budget on the right.
+
+    Parts are plain text (never markup).
+    """
 
     DEFAULT_CSS = """
     StatusBar {
@@ -18,16 +23,21 @@ class StatusBar(Static):
         background: $panel;
         color: $text-muted;
     }
-    StatusBar.-error { color: $text-error; }
-    StatusBar.-busy { color: $text-accent; }
+    StatusBar #status-left { width: 1fr; height: 1; }
+    StatusBar #status-budget { width: auto; height: 1; margin-left: 2; }
+    StatusBar.-error #status-left { color: $text-error; }
+    StatusBar.-busy #status-left { color: $text-accent; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__("", id=id, markup=False)
+        super().__init__(id=id)
         self._endpoint = ""
         self._state = ""
         self._tokens = ""
-        self._budget = Text()
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="status-left", markup=False)
+        yield Static("", id="status-budget", markup=False)
 
     def set_endpoint(self, text: str) -> None:
         self._endpoint = text
@@ -45,14 +55,13 @@ class StatusBar(Static):
         self._redraw()
 
     def set_budget(self, text: Text) -> None:
-        self._budget = text
-        self._redraw()
+        self.query_one("#status-budget", Static).update(text)
+
+    @property
+    def text(self) -> str:
+        """What the left part shows (for tests)."""
+        return " · ".join(p for p in (self._endpoint, self._state, self._tokens) if p)
 
     def _redraw(self) -> None:
-        line = Text(no_wrap=True, overflow="ellipsis")
-        parts = [part for part in (self._endpoint, self._state, self._tokens) if part]
-        line.append(" · ".join(parts))
-        if self._budget:
-            line.append("  ")
-            line.append_text(self._budget)
-        self.update(line)
+        line = Text(self.text, no_wrap=True, overflow="ellipsis")
+        self.query_one("#status-left", Static).update(line)

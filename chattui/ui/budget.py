@@ -1,0 +1,87 @@
+"""Formatting of the token budget and costs for the status line (plain Rich Text, no markup)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+
+from chattui.core.catalog import ModelInfo, estimate_cost
+from chattui.core.models import Conversation, Role
+from chattui.core.tokens import Budget
+from chattui.i18n import _
+
+__all__ = ["budget_text", "conversation_cost", "format_cost", "usage_text"]
+
+WARN_SHARE = 0.1
+"""Warn when less than this share of the window is left."""
+
+
+def _n(value: int, approx: bool) -> str:
+    return f"{'~' if approx else ''}{value:,}"
+
+
+def budget_text(budget: Budget, compact: bool = False) -> Text:
+    """``prompt 12 + history 340 + reply 4,096 → 123,552 of 128,000 left``, coloured by room.
+
+    ``compact`` keeps only what is left, for narrow terminals.
+    """
+    approx = not budget.exact
+    text = Text(no_wrap=True, overflow="ellipsis")
+    if not compact:
+        text.append(
+            _(
+                "prompt {prompt} + history {history} + reply {reserve}",
+                prompt=_n(budget.prompt, approx),
+                history=_n(budget.history + budget.system, approx),
+                reserve=f"{budget.reserve:,}",
+            )
+        )
+        text.append(" → ")
+    remaining = budget.remaining
+    if remaining < 0:
+        style = "bold red"
+        label = _("over by {n}: oldest messages will not be sent", n=_n(-remaining, approx))
+    else:
+        style = "yellow" if remaining < budget.window * WARN_SHARE else "green"
+        label = _(
+            "{left} of {window} left", left=_n(remaining, approx), window=f"{budget.window:,}"
+        )
+    text.append(label, style=style)
+    return text
+
+
+def format_cost(cost: float | None) -> str:
+    """``$0.0012``, or empty when the price is unknown."""
+    if cost is None:
+        return ""
+    return f"${cost:.4f}" if cost < 1 else f"${cost:,.2f}"
+
+
+def conversation_cost(
+    conversation: Conversation, lookup: Callable[[str], ModelInfo]
+) -> float | None:
+    """The estimated cost of every reply with usage (None if no price is known)."""
+    total = 0.0
+    known = False
+    for message in conversation.messages:
+        if message.role is not Role.ASSISTANT or message.usage is None:
+            continue
+        info = lookup(message.model or "")
+        cost = estimate_cost(info, message.usage.prompt_tokens, message.usage.completion_tokens)
+        if cost is not None:
+            total += cost
+            known = True
+    return total if known else None
+
+
+def usage_text(prompt: int, completion: int, cost: float | None, total: float | None) -> str:
+    """``↑14 ↓188 tokens · $0.0001 · conversation $0.0010``."""
+    parts = [
+        _("↑{prompt} ↓{completion} tokens", prompt=f"{prompt:,}", completion=f"{completion:,}")
+    ]
+    if cost is not None:
+        parts.append(format_cost(cost))
+    if total is not None and total != cost:
+        parts.append(_("conversation {cost}", cost=format_cost(total)))
+    return " · ".join(parts)
