@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 
 from textual import work
@@ -33,6 +34,8 @@ class ChatApp(App[None]):
         super().__init__()
         self.services = services
         self._warm_up_enabled = warm_up
+        self.warmed_up = asyncio.Event()
+        """Set once the client and the tokenizer are ready (tests and benchmarks await it)."""
 
     def _register_themes(self) -> None:
         """Register bundled and user themes (user files override bundled ones by name)."""
@@ -98,6 +101,7 @@ class ChatApp(App[None]):
         main = self.main_screen
         if main is not None:
             main.enable_budget()
+        self.warmed_up.set()
 
     def _welcomed(self, open_settings: bool | None) -> None:
         if open_settings:

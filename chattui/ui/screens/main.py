@@ -236,6 +236,8 @@ class MainScreen(Screen[None]):
                     elif isinstance(event, TextDelta) and reply is not None:
                         self._on_delta(conversation, reply, event.text, started)
                     elif isinstance(event, ReplyFinished):
+                        if reply is None:  # refused before sending (e.g. prompt too long)
+                            self._on_started(conversation, event.message, new_turn)
                         reply = event.message
                     elif isinstance(event, UsageReport):
                         pass
