@@ -28,6 +28,7 @@ else:  # pragma: no cover
 
 __all__ = [
     "PROXY_SCHEMES",
+    "REASONING_EFFORTS",
     "ConfigError",
     "LoadedSettings",
     "Settings",

@@ -92,7 +92,7 @@ class BlockRenderer:
         self.palette = palette
         self.console = make_console(palette)
         self._cache: LRUCache[tuple[str, int], list[Strip]] = LRUCache(cache_size)
-        self._last_open: tuple[tuple[str, int], list[Strip]] | None = None
+        self._open: LRUCache[tuple[str, int], list[Strip]] = LRUCache(8)
         prototype = _TokenMarkdown("", code_theme=palette.code_theme, hyperlinks=True)
         prototype.code_background = palette.code_background
         self._prototype = prototype
@@ -103,21 +103,21 @@ class BlockRenderer:
         Args:
             block: The block to render.
             width: Width in cells.
-            final: ``False`` for a block that is still growing: it is not cached (only the
-                latest such render is kept, in case the block is finished as it is).
+            final: ``False`` for a block that is still growing: it goes to a small cache of
+                recent open blocks (a block that did not change since the last frame, or that
+                is finished as it was last shown, is not rendered again).
         """
         key = (block.key, width)
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        if self._last_open is not None and self._last_open[0] == key:
-            lines = self._last_open[1]
-        else:
+        lines = self._open.get(key)
+        if lines is None:
             lines = self.render_renderable(self._markdown(block.tokens), width)
         if final:
             self._cache[key] = lines
         else:
-            self._last_open = (key, lines)
+            self._open[key] = lines
         return lines
 
     def render_renderable(self, renderable: RenderableType, width: int) -> list[Strip]:

@@ -19,7 +19,7 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
-from chattui.core.config import ConfigError, Settings, validate_value
+from chattui.core.config import REASONING_EFFORTS, ConfigError, Settings, validate_value
 from chattui.core.events import ChatError
 from chattui.core.secrets import ApiKey, KeyError_, KeySource
 from chattui.core.services import Services
@@ -134,6 +134,15 @@ class SettingsScreen(ModalScreen[bool]):
                             compact=True,
                         )
                     yield Static("", classes="error", id=f"{key}-error", markup=False)
+                yield Label(_("Reasoning effort (reasoning models only)"), classes="label")
+                yield Select(
+                    [(_("Model default"), "")]
+                    + [(name, name) for name in REASONING_EFFORTS if name],
+                    value=settings.reasoning_effort,
+                    allow_blank=False,
+                    id="reasoning_effort",
+                    compact=True,
+                )
                 yield Label(_("Default system prompt"), classes="label")
                 yield TextArea(settings.system_prompt, id="system_prompt", soft_wrap=True)
                 yield Label(_("Theme"), classes="label")
@@ -239,6 +248,9 @@ class SettingsScreen(ModalScreen[bool]):
         theme = self.query_one("#theme", Select).value
         if isinstance(theme, str):
             values["theme"] = theme
+        effort = self.query_one("#reasoning_effort", Select).value
+        if isinstance(effort, str):
+            values["reasoning_effort"] = effort
         language = self.query_one("#language", Select).value
         if isinstance(language, str):
             values["language"] = language

@@ -26,7 +26,6 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.theme import Theme
-from textual.timer import Timer
 
 from chattui.core.models import Message, MessageStatus, Role
 from chattui.ui.render.entries import (
@@ -80,7 +79,7 @@ class ChatLog(ScrollView, can_focus=True):
         """The width the entries are rendered at (changed by :meth:`_invalidate_all` only)."""
         self._error_hint = ""
         self._dirty: dict[str, AssistantEntry] = {}
-        self._flush_timer: Timer | None = None
+        self._flush_handle: asyncio.TimerHandle | None = None
         self._next_flush = 0.0
         self._notices = 0
         self._backlog = False
@@ -111,9 +110,11 @@ class ChatLog(ScrollView, can_focus=True):
             return
         entry.append(delta)
         self._dirty[message_id] = entry
-        if self._flush_timer is None:
+        if self._flush_handle is None:
+            # A plain loop timer: Textual's one-shot timers may drop a late (or 0 s) tick.
             delay = max(0.0, self._next_flush - monotonic())
-            self._flush_timer = self.set_timer(delay, self._on_flush_timer, name="chat-log-flush")
+            loop = asyncio.get_running_loop()
+            self._flush_handle = loop.call_later(delay, self._post_flush)
 
     def update_message(self, message: Message) -> None:
         """Show a changed message (status, error, final content): re-render that entry."""
@@ -179,9 +180,7 @@ class ChatLog(ScrollView, can_focus=True):
 
     def flush(self) -> None:
         """Render buffered streamed text now instead of on the next frame."""
-        if self._flush_timer is not None:
-            self._flush_timer.stop()
-            self._flush_timer = None
+        self._cancel_flush()
         if not self._dirty:
             return
         start = perf_counter()
@@ -251,9 +250,7 @@ class ChatLog(ScrollView, can_focus=True):
         self._layout.clear()
         self._dirty.clear()
         self._backlog = False
-        if self._flush_timer is not None:
-            self._flush_timer.stop()
-            self._flush_timer = None
+        self._cancel_flush()
         if self.is_mounted:
             self.workers.cancel_group(self, "chat-log-backlog")
 
@@ -405,9 +402,20 @@ class ChatLog(ScrollView, can_focus=True):
     def action_scroll_end(self) -> None:
         self.scroll_to_latest()
 
-    def _on_flush_timer(self) -> None:
-        self._flush_timer = None
-        self.flush()
+    def _post_flush(self) -> None:
+        """Loop timer fired: render on the widget's own queue (if still wanted)."""
+        handle = self._flush_handle
+        if handle is not None:
+            self.call_later(self._flush_if_current, handle)
+
+    def _flush_if_current(self, handle: asyncio.TimerHandle) -> None:
+        if handle is self._flush_handle:
+            self.flush()
+
+    def _cancel_flush(self) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
