@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from chattui.core import tokens
+from chattui.core import encodings, tokens
 from chattui.core.catalog import Catalog
 from chattui.core.tokens import (
     EncodingError,
@@ -158,8 +158,8 @@ def test_get_encoding_refuses_corrupted_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = _corrupted_copy(tmp_path)
-    monkeypatch.setattr(tokens, "_encodings", {})
-    monkeypatch.setattr(tokens, "bundled_ranks_path", lambda name: path)
+    monkeypatch.setattr(encodings, "_encodings", {})
+    monkeypatch.setattr(encodings, "bundled_ranks_path", lambda name: path)
     with pytest.raises(EncodingError, match="sha256"):
         get_encoding("cl100k_base")
 
@@ -180,7 +180,7 @@ def test_loading_never_uses_tiktoken_download(monkeypatch: pytest.MonkeyPatch) -
         raise AssertionError("tiktoken.get_encoding would download")
 
     monkeypatch.setattr(tiktoken, "get_encoding", forbidden)
-    monkeypatch.setattr(tokens, "_encodings", {})
+    monkeypatch.setattr(encodings, "_encodings", {})
     assert get_encoding("cl100k_base").encode_ordinary("hello world") == [15339, 1917]
 
 
@@ -415,8 +415,8 @@ def test_cli_notes_approximate_counts() -> None:
 
 
 def test_cli_reports_broken_tokenizer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(tokens, "_encodings", {})
-    monkeypatch.setattr(tokens, "bundled_ranks_path", lambda name: tmp_path / "missing.gz")
+    monkeypatch.setattr(encodings, "_encodings", {})
+    monkeypatch.setattr(encodings, "bundled_ranks_path", lambda name: tmp_path / "missing.gz")
     code, out, err = run_cli(None, False, "hello")
     assert (code, out) == (1, "")
     assert "error" in err
