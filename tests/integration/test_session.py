@@ -60,9 +60,7 @@ async def test_complete_turn(
 
     assert isinstance(events[0], ReplyStarted) and isinstance(events[-1], ReplyFinished)
     sent = fake_server.last_request.json
-    assert [m["role"] for m in sent["messages"]] == [
-        "system", "user", "assistant", "user"
-    ]
+    assert [m["role"] for m in sent["messages"]] == ["system", "user", "assistant", "user"]
     assert sent["messages"][2]["content"] == "First answer, 第一个回答。"
     data = on_disk(store, conversation)
     messages = data["messages"]
@@ -148,9 +146,7 @@ async def test_cancel_marks_stopped_and_saves(
     assert saved.content.startswith("word") and len(saved.content) < len("word " * 200)
 
 
-async def test_checkpoints_partial_reply(
-    fake_server: FakeOpenAI, store: ConversationStore
-) -> None:
+async def test_checkpoints_partial_reply(fake_server: FakeOpenAI, store: ConversationStore) -> None:
     client = ChatClient(KEY, fake_server.base_url, timeout=5)
     session = ChatSession(store, client, checkpoint_interval=0.0)
     conversation = Conversation()
