@@ -145,12 +145,16 @@ class Conversation:
     messages: list[Message] = field(default_factory=list)
     current_leaf: str | None = None
     """Id of the last message of the branch on screen."""
+    known_ids: set[str] = field(default_factory=set, compare=False, repr=False)
+    """Ids of every message this process has seen in the conversation (not saved). A message
+    on disk whose id is not here was written by another instance, and is merged in."""
 
     def add(self, message: Message) -> Message:
         """Append ``message`` to the current branch and make it the leaf."""
         if message.parent_id is None and self.messages:
             message.parent_id = self.messages[-1].id
         self.messages.append(message)
+        self.known_ids.add(message.id)
         self.current_leaf = message.id
         self.updated = time.time()
         return message
@@ -190,7 +194,7 @@ class Conversation:
         conversation_id = _str(data, "id")
         if not conversation_id:
             raise FormatError("the conversation has no id")
-        return cls(
+        conversation = cls(
             id=conversation_id,
             title=_str(data, "title"),
             created=_float(data, "created"),
@@ -201,6 +205,21 @@ class Conversation:
             messages=[Message.from_dict(item) for item in messages],
             current_leaf=_opt_str(data, "current_leaf"),
         )
+        conversation.known_ids = {message.id for message in conversation.messages}
+        return conversation
+
+    def merge(self, other: Conversation) -> int:
+        """Add the messages of ``other`` (the same conversation, as another instance saved it)
+        that this process has never seen; return how many were added."""
+        foreign = [m for m in other.messages if m.id not in self.known_ids]
+        if not foreign:
+            return 0
+        self.messages = sorted([*self.messages, *foreign], key=lambda m: m.created)
+        self.known_ids.update(m.id for m in foreign)
+        if not self.title:
+            self.title = other.title
+        self.updated = max(self.updated, other.updated)
+        return len(foreign)
 
 
 def _str(data: Mapping[str, Any], key: str) -> str:

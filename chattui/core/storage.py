@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +28,7 @@ __all__ = ["ConversationStore", "ConversationSummary", "CorruptFileError", "Stor
 
 INDEX_NAME = "index.json"
 INDEX_VERSION = 1
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = 32 * 1024 * 1024
 """Larger files are not loaded (they would freeze the app); they are reported instead."""
 
 
@@ -78,25 +83,51 @@ class ConversationStore:
             raise StorageError(f"{self.directory} exists but is not a directory")
         return clean_temp_files(self.directory)
 
-    def save(self, conversation: Conversation) -> None:
+    def save(self, conversation: Conversation) -> int:
         """Write ``conversation`` atomically; the previous file stays intact if this fails.
+
+        Another chattui instance may have added turns to the same file since this process
+        last wrote it: under a lock, such turns are read back and merged in first, so no turn
+        is ever lost. Returns how many messages were merged in that way.
 
         Raises:
             StorageError: the disk is full or the write failed.
         """
-        data = json.dumps(conversation.to_dict(), ensure_ascii=False, indent=1)
         path = self.path_for(conversation.id)
         try:
             if not self.directory.is_dir():
                 self.prepare()
-            atomic_write(path, data.encode("utf-8"), mode=0o600)
-            stat = path.stat()
+            with _FileLock(self.directory / f".{conversation.id}.lock"):
+                merged = self._merge_from_disk(conversation, path)
+                data = json.dumps(conversation.to_dict(), ensure_ascii=False, indent=1)
+                atomic_write(path, data.encode("utf-8"), mode=0o600)
+                stat = path.stat()
+        except StorageError:
+            raise
         except OSError as error:
             reason = error.strerror or str(error)
             raise StorageError(f"Could not save the conversation: {reason}.") from None
         index = self._load_index()
         index[path.name] = _entry(conversation, stat)
         self._index_dirty = True
+        return merged
+
+    def _merge_from_disk(self, conversation: Conversation, path: Path) -> int:
+        """Merge in turns another instance wrote since our last write (0 if none)."""
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            return 0
+        ours = self._load_index().get(path.name)
+        if ours and ours["mtime"] == stat.st_mtime_ns and ours["size"] == stat.st_size:
+            return 0  # the file is as we left it
+        try:
+            on_disk = self._read(path)
+        except CorruptFileError:
+            return 0  # moved aside and reported; nothing to merge
+        except StorageError:
+            return 0
+        return conversation.merge(on_disk)
 
     def load(self, conversation_id: str) -> Conversation:
         """Read one conversation.
@@ -157,6 +188,7 @@ class ConversationStore:
         path = self.path_for(conversation_id)
         try:
             path.unlink(missing_ok=True)
+            (self.directory / f".{conversation_id}.lock").unlink(missing_ok=True)
         except OSError as error:
             raise StorageError(f"Could not delete the conversation: {error.strerror}.") from None
         if self._load_index().pop(path.name, None) is not None:
@@ -229,6 +261,27 @@ class ConversationStore:
             self._index_dirty = False
         except OSError:
             pass
+
+
+class _FileLock:
+    """An exclusive advisory lock (flock) on ``path``; the OS drops it if the process dies,
+    so a killed instance never blocks the next one. A no-op where flock does not exist."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def __enter__(self) -> _FileLock:
+        if fcntl is not None:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
 
 
 def _entry(conversation: Conversation, stat: os.stat_result) -> dict[str, Any]:
