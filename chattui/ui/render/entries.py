@@ -9,6 +9,7 @@ rendered its height is an estimate. All text is sanitized here; none of it is re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from time import perf_counter
 
 from rich.padding import Padding
 from rich.text import Text
@@ -194,15 +195,24 @@ class AssistantEntry(Entry):
     blocks in the tail.
     """
 
-    __slots__ = ("_blocks_rendered", "document", "live", "message")
+    __slots__ = ("_blocks_rendered", "_document", "_source", "live", "message")
 
     def __init__(self, message: Message, *, live: bool = False) -> None:
         super().__init__(message.id)
         self.message = message
         self.live = live
         """True while the reply is streaming in this session (not "incomplete")."""
-        self.document = BlockStream(message.content, closed=not live)
+        self._source = message.content
+        """The text at creation: the screen may change ``message.content`` as it streams."""
+        self._document: BlockStream | None = None
         self._blocks_rendered = 0
+
+    @property
+    def document(self) -> BlockStream:
+        """The reply's blocks; parsed on first use, so a long conversation opens fast."""
+        if self._document is None:
+            self._document = BlockStream(self._source, closed=not self.live)
+        return self._document
 
     def estimate(self, width: int) -> int:
         return _estimate(self.message.content, width) + 2
@@ -215,9 +225,12 @@ class AssistantEntry(Entry):
     def set_message(self, message: Message) -> None:
         """Take the final (or changed) message; rebuild the blocks only if the text differs."""
         self.message = message
-        text = sanitize(message.content)
-        if text != self.document.text:
-            self.document = BlockStream(text)
+        if self._document is None:
+            self._source = message.content
+        else:
+            text = sanitize(message.content)
+            if text != self._document.text:
+                self._document = BlockStream(text)
         if message.status is not MessageStatus.STREAMING:
             self.live = False
             self.document.close()
@@ -234,20 +247,29 @@ class AssistantEntry(Entry):
         self._blocks_rendered = len(self.document.frozen)
         self._set(head, self._render_tail(context))
 
-    def update_stream(self, context: RenderContext) -> None:
-        """Apply buffered deltas: render newly frozen blocks once, re-render the open tail."""
+    def update_stream(self, context: RenderContext) -> float:
+        """Apply buffered deltas: render newly frozen blocks once, re-render the open tail.
+
+        Returns:
+            Seconds spent rendering newly frozen blocks: work done once per block, unlike the
+            rest (re-parsing and re-rendering the open tail), which repeats every frame.
+        """
         self.document.flush()
         frozen = self.document.frozen
         if not self.rendered or len(frozen) < self._blocks_rendered:
+            start = perf_counter()
             self.render(context)
-            return
+            return perf_counter() - start
         renderer = context.renderer
+        start = perf_counter()
         for block in frozen[self._blocks_rendered :]:
             if self._blocks_rendered:
                 self._head.append(Strip.blank(context.width))
             self._head.extend(renderer.render(block, context.width))
             self._blocks_rendered += 1
+        once = perf_counter() - start
         self._set(self._head, self._render_tail(context))
+        return once
 
     def _render_tail(self, context: RenderContext) -> list[Strip]:
         renderer = context.renderer

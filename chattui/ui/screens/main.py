@@ -21,7 +21,7 @@ from textual.widgets import Footer, TextArea
 from textual.worker import Worker, WorkerState
 
 from chattui.core.catalog import estimate_cost
-from chattui.core.config import Settings
+from chattui.core.config import Settings, mask_proxy
 from chattui.core.events import TextDelta, UsageReport
 from chattui.core.models import Conversation, Message, MessageStatus
 from chattui.core.services import Services
@@ -127,7 +127,8 @@ class MainScreen(Screen[None]):
         settings = self.services.settings
         host = urlsplit(settings.base_url).netloc or settings.base_url
         model = self.conversation.model or settings.model
-        self.status.set_endpoint(f"{host} · {model}")
+        via = _(" via {proxy}", proxy=mask_proxy(settings.proxy)) if settings.proxy else ""
+        self.status.set_endpoint(f"{host}{via} · {model}")
         if not self.services.has_key:
             self.status.set_state(_("no API key: press F2"), "error")
         elif not self._streaming(self.conversation.id):

@@ -19,7 +19,13 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
-from chattui.core.config import REASONING_EFFORTS, ConfigError, Settings, validate_value
+from chattui.core.config import (
+    REASONING_EFFORTS,
+    ConfigError,
+    Settings,
+    mask_proxy,
+    validate_value,
+)
 from chattui.core.events import ChatError
 from chattui.core.secrets import ApiKey, KeyError_, KeySource
 from chattui.core.services import Services
@@ -119,8 +125,11 @@ class SettingsScreen(ModalScreen[bool]):
                 yield Static("", classes="error", id="api_key-error", markup=False)
                 for key, label, placeholder in _FIELDS:
                     yield Label(_(label), classes="label")
+                    shown = getattr(settings, key)
+                    if key == "proxy":
+                        shown = mask_proxy(settings.proxy)  # the password stays hidden
                     yield Input(
-                        _text(getattr(settings, key)),
+                        _text(shown),
                         placeholder=_(placeholder),
                         id=key,
                         suggester=SuggestFromList(self._models) if key == "model" else None,
@@ -240,7 +249,10 @@ class SettingsScreen(ModalScreen[bool]):
         values: dict[str, Any] = {}
         ok = True
         for key, _label, _placeholder in _FIELDS:
-            valid, value = self._check(key, self.query_one(f"#{key}", Input).value)
+            raw = self.query_one(f"#{key}", Input).value
+            if key == "proxy" and raw == mask_proxy(self.services.settings.proxy):
+                raw = self.services.settings.proxy  # unchanged: keep the real password
+            valid, value = self._check(key, raw)
             ok = ok and valid
             values[key] = value
         key_ok, api_key = self._check_key()

@@ -6,17 +6,18 @@ lazily: the ones in view (or at the bottom) at once, the others by a background 
 bottom up, in short slices; until then their height is an estimate, and corrections above the
 view shift the scroll position so that nothing on screen moves.
 
-Streamed text is buffered per delta and rendered at most once per frame (adaptive: rendering
-may use at most about a third of the time); only the open tail of the reply is re-rendered. If
-the view is at the bottom when content grows, it stays there; if the user scrolled up, it does
-not move. A width or theme change re-renders from the cached blocks.
+Streamed text is buffered per delta and rendered at most once per frame (frames are spaced so
+that the work repeated every frame stays under about a third of the time); finished blocks are
+rendered once, and only the open tail of the reply is re-rendered. If the view is at the bottom
+when content grows, it stays there; if the user scrolled up, it does not move. A width or theme
+change re-renders from the cached blocks.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from time import monotonic, perf_counter
+from time import perf_counter
 from typing import ClassVar
 
 from rich.style import Style
@@ -36,6 +37,7 @@ from chattui.ui.render.entries import (
     SystemEntry,
     entry_for,
 )
+from chattui.ui.render.frames import FrameThrottle
 from chattui.ui.render.layout import EntryLayout
 from chattui.ui.render.markdown import BlockRenderer
 from chattui.ui.render.palette import COMPONENT_CLASSES, COMPONENT_CSS, Palette, build_palette
@@ -79,8 +81,7 @@ class ChatLog(ScrollView, can_focus=True):
         """The width the entries are rendered at (changed by :meth:`_invalidate_all` only)."""
         self._error_hint = ""
         self._dirty: dict[str, AssistantEntry] = {}
-        self._flush_handle: asyncio.TimerHandle | None = None
-        self._next_flush = 0.0
+        self._frames = FrameThrottle(self.flush, interval=self.FRAME_INTERVAL, post=self.call_later)
         self._notices = 0
         self._backlog = False
         self._relayout_pending = False
@@ -110,11 +111,7 @@ class ChatLog(ScrollView, can_focus=True):
             return
         entry.append(delta)
         self._dirty[message_id] = entry
-        if self._flush_handle is None:
-            # A plain loop timer: Textual's one-shot timers may drop a late (or 0 s) tick.
-            delay = max(0.0, self._next_flush - monotonic())
-            loop = asyncio.get_running_loop()
-            self._flush_handle = loop.call_later(delay, self._post_flush)
+        self._frames.request()
 
     def update_message(self, message: Message) -> None:
         """Show a changed message (status, error, final content): re-render that entry."""
@@ -180,10 +177,11 @@ class ChatLog(ScrollView, can_focus=True):
 
     def flush(self) -> None:
         """Render buffered streamed text now instead of on the next frame."""
-        self._cancel_flush()
+        self._frames.cancel()
         if not self._dirty:
             return
         start = perf_counter()
+        once = 0.0
         follow = self.is_following
         context = self._get_context()
         dirty = list(self._dirty.values())
@@ -194,10 +192,11 @@ class ChatLog(ScrollView, can_focus=True):
             if context is None:
                 entry.document.flush()
             else:
-                entry.update_stream(context)
+                once += entry.update_stream(context)
         self._relayout(follow)
-        cost = perf_counter() - start
-        self._next_flush = monotonic() + max(self.FRAME_INTERVAL, 2 * cost)
+        # Space frames so that work repeated every frame (the open tail, the layout) takes at
+        # most about a third of the time; finished blocks are rendered once whatever the rate.
+        self._frames.done(perf_counter() - start - once)
 
     @property
     def is_following(self) -> bool:
@@ -250,7 +249,7 @@ class ChatLog(ScrollView, can_focus=True):
         self._layout.clear()
         self._dirty.clear()
         self._backlog = False
-        self._cancel_flush()
+        self._frames.cancel()
         if self.is_mounted:
             self.workers.cancel_group(self, "chat-log-backlog")
 
@@ -401,21 +400,6 @@ class ChatLog(ScrollView, can_focus=True):
 
     def action_scroll_end(self) -> None:
         self.scroll_to_latest()
-
-    def _post_flush(self) -> None:
-        """Loop timer fired: render on the widget's own queue (if still wanted)."""
-        handle = self._flush_handle
-        if handle is not None:
-            self.call_later(self._flush_if_current, handle)
-
-    def _flush_if_current(self, handle: asyncio.TimerHandle) -> None:
-        if handle is self._flush_handle:
-            self.flush()
-
-    def _cancel_flush(self) -> None:
-        if self._flush_handle is not None:
-            self._flush_handle.cancel()
-            self._flush_handle = None
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
