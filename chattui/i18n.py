@@ -12,14 +12,19 @@ __all__ = ["LANGUAGES", "_", "get_language", "set_language"]
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "简体中文"}
 """Language code -> its own name, as shown in the settings screen."""
 
-_CATALOGS: dict[str, dict[str, str]] = {"en": {}, "zh": {}}
 _current = "en"
+_catalog: dict[str, str] = {}
 
 
 def set_language(code: str) -> None:
     """Switch the UI language; unknown codes fall back to English."""
-    global _current
-    _current = code if code in _CATALOGS else "en"
+    global _current, _catalog
+    if code == "zh":
+        from chattui.locales.zh import CATALOG
+
+        _current, _catalog = "zh", CATALOG
+    else:
+        _current, _catalog = "en", {}
 
 
 def get_language() -> str:
@@ -29,5 +34,5 @@ def get_language() -> str:
 
 def _(text: str, /, **values: object) -> str:
     """Translate ``text`` into the current language and fill in ``{named}`` values."""
-    translated = _CATALOGS[_current].get(text, text)
+    translated = _catalog.get(text, text)
     return translated.format(**values) if values else translated

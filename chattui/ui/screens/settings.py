@@ -165,6 +165,7 @@ class SettingsScreen(ModalScreen[bool]):
                 yield Label(_("Language"), classes="label")
                 languages = [(_("Automatic (from the locale)"), "auto")]
                 languages += [(name, code) for code, name in LANGUAGES.items()]
+                yield Static(_("Takes effect the next time chattui starts."), classes="hint")
                 yield Select(
                     languages,
                     value=settings.language,
