@@ -26,7 +26,7 @@ from chattui.core.events import (
     UsageReport,
 )
 from chattui.core.models import Usage
-from chattui.core.sanitize import sanitize_line
+from chattui.core.sanitize import clean_surrogates, sanitize_line
 from chattui.core.secrets import ApiKey
 
 __all__ = ["ChatClient"]
@@ -140,7 +140,9 @@ class ChatClient:
                             continue
                         content = getattr(choice.delta, "content", None) if choice.delta else None
                         if content:
-                            yield TextDelta(content)
+                            # A lone surrogate (a JSON escape like "\ud800") cannot be encoded
+                            # as UTF-8: kept, it would break the next request and the save.
+                            yield TextDelta(clean_surrogates(content))
                         if choice.finish_reason:
                             finish = choice.finish_reason
         except ChatError:

@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Any
 
 from chattui.core.models import Usage
+from chattui.core.sanitize import clean_surrogates
 
 __all__ = [
     "ChatError",
@@ -104,7 +105,12 @@ class ChatRequest:
         """The JSON body (without the key), as sent to ``/chat/completions``."""
         body: dict[str, Any] = {
             "model": self.model,
-            "messages": [dict(message) for message in self.messages],
+            # Lone surrogates (e.g. from a non-UTF-8 environment) would make the body
+            # impossible to encode as UTF-8: every send would fail.
+            "messages": [
+                {key: clean_surrogates(value) for key, value in message.items()}
+                for message in self.messages
+            ],
         }
         if stream:
             body["stream"] = True

@@ -9,9 +9,9 @@ rendered its height is an estimate. All text is sanitized here; none of it is re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from time import perf_counter
 
 from rich.padding import Padding
+from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
@@ -19,7 +19,7 @@ from chattui.core.models import Message, MessageStatus, Role
 from chattui.core.sanitize import sanitize, sanitize_line
 from chattui.i18n import _
 from chattui.ui.render.blocks import BlockStream
-from chattui.ui.render.markdown import BlockRenderer
+from chattui.ui.render.markdown import BlockRenderer, FenceProgress
 
 __all__ = [
     "AssistantEntry",
@@ -99,9 +99,9 @@ class Entry:
         self.rendered = True
 
 
-def _one_line(context: RenderContext, *parts: tuple[str, object]) -> Strip:
+def _one_line(context: RenderContext, *parts: tuple[str, Style]) -> Strip:
     """A single (truncated) line from styled parts."""
-    text = Text.assemble(*parts, no_wrap=True, overflow="ellipsis", end="")  # type: ignore[arg-type]
+    text = Text.assemble(*parts, no_wrap=True, overflow="ellipsis", end="")
     return context.renderer.render_renderable(text, context.width)[0]
 
 
@@ -155,7 +155,7 @@ class SystemEntry(Entry):
 
     def _render(self, context: RenderContext) -> list[Strip]:
         palette = context.renderer.palette
-        label = (_("System") + ": ", palette.meta + palette.assistant_label)
+        label = (_("System") + ": ", palette.meta + Style(bold=True))
         blank = Strip.blank(context.width)
         if not self.expanded:
             return [_one_line(context, label, (sanitize_line(self.text), palette.meta)), blank]
@@ -195,7 +195,7 @@ class AssistantEntry(Entry):
     blocks in the tail.
     """
 
-    __slots__ = ("_blocks_rendered", "_document", "_source", "live", "message")
+    __slots__ = ("_blocks_rendered", "_document", "_fence", "_source", "live", "message")
 
     def __init__(self, message: Message, *, live: bool = False) -> None:
         super().__init__(message.id)
@@ -206,6 +206,7 @@ class AssistantEntry(Entry):
         """The text at creation: the screen may change ``message.content`` as it streams."""
         self._document: BlockStream | None = None
         self._blocks_rendered = 0
+        self._fence = FenceProgress()
 
     @property
     def document(self) -> BlockStream:
@@ -239,7 +240,7 @@ class AssistantEntry(Entry):
         self.document.flush()
         renderer = context.renderer
         palette = renderer.palette
-        header: tuple[tuple[str, object], ...] = ((_("Assistant"), palette.assistant_label),)
+        header: tuple[tuple[str, Style], ...] = ((_("Assistant"), palette.assistant_label),)
         if self.message.model:
             header += ((" · " + sanitize_line(self.message.model), palette.meta),)
         head = [_one_line(context, *header)]
@@ -247,38 +248,34 @@ class AssistantEntry(Entry):
         self._blocks_rendered = len(self.document.frozen)
         self._set(head, self._render_tail(context))
 
-    def update_stream(self, context: RenderContext) -> float:
-        """Apply buffered deltas: render newly frozen blocks once, re-render the open tail.
-
-        Returns:
-            Seconds spent rendering newly frozen blocks: work done once per block, unlike the
-            rest (re-parsing and re-rendering the open tail), which repeats every frame.
-        """
+    def update_stream(self, context: RenderContext) -> None:
+        """Apply buffered deltas: render newly frozen blocks once, re-render the open tail."""
         self.document.flush()
         frozen = self.document.frozen
         if not self.rendered or len(frozen) < self._blocks_rendered:
-            start = perf_counter()
             self.render(context)
-            return perf_counter() - start
+            return
         renderer = context.renderer
-        start = perf_counter()
         for block in frozen[self._blocks_rendered :]:
             if self._blocks_rendered:
                 self._head.append(Strip.blank(context.width))
             self._head.extend(renderer.render(block, context.width))
             self._blocks_rendered += 1
-        once = perf_counter() - start
         self._set(self._head, self._render_tail(context))
-        return once
 
     def _render_tail(self, context: RenderContext) -> list[Strip]:
         renderer = context.renderer
         width = context.width
         tail: list[Strip] = []
-        for block in self.document.open_blocks:
+        blocks = self.document.open_blocks
+        for index, block in enumerate(blocks):
             if self._blocks_rendered or tail:
                 tail.append(Strip.blank(width))
-            tail.extend(renderer.render(block, width, final=False))
+            lines = None
+            if index == len(blocks) - 1:
+                position = len(self.document.frozen) + index
+                lines = renderer.render_open_fence(block, width, self._fence, position)
+            tail.extend(lines or renderer.render(block, width, final=False))
         if self.live and not self._blocks_rendered and not tail:
             tail.extend(renderer.render_renderable(Text("…", style=renderer.palette.meta), width))
         tail.extend(_footer(self.message, self.live, context))

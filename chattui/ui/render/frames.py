@@ -26,6 +26,7 @@ class FrameThrottle:
         interval: float,
         post: Callable[[Callable[[], object]], object] | None = None,
         load: float = 2.0,
+        longest: float = 0.5,
     ) -> None:
         """
         Args:
@@ -33,12 +34,14 @@ class FrameThrottle:
             interval: Shortest time between the end of one call and the next.
             post: Runs a callable on the owner's queue (e.g. a widget's ``call_later``);
                 by default the callback runs straight from the event-loop timer.
-            load: The next call waits at least ``load`` times the reported repeated cost.
+            load: The next call waits at least ``load`` times the reported repeated cost...
+            longest: ... but never more than ``longest`` seconds.
         """
         self._callback = callback
         self._interval = interval
         self._post = post
         self._load = load
+        self._longest = longest
         self._handle: asyncio.TimerHandle | None = None
         self._next = 0.0
 
@@ -62,7 +65,8 @@ class FrameThrottle:
 
     def done(self, repeated_cost: float) -> None:
         """Record that the work was done; ``repeated_cost`` spaces out the next frame."""
-        self._next = monotonic() + max(self._interval, self._load * repeated_cost)
+        delay = min(max(self._interval, self._load * repeated_cost), self._longest)
+        self._next = monotonic() + delay
 
     def _fire(self) -> None:
         handle = self._handle

@@ -10,6 +10,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterator
 from itertools import accumulate
+from time import perf_counter
 
 from textual.strip import Strip
 
@@ -150,3 +151,24 @@ class EntryLayout:
     def pending(self) -> list[Entry]:
         """The entries not rendered yet, bottom first."""
         return [entry for entry in reversed(self.entries) if not entry.rendered]
+
+    def render_some(
+        self, context: RenderContext, pending: list[Entry], top: float, deadline: float
+    ) -> int:
+        """Render entries from the front of ``pending`` (removing them) until ``deadline``.
+
+        Returns:
+            How many lines the entries above line ``top`` grew (negative: shrank), i.e. how far
+            to scroll to keep the view on the same content. Call :meth:`update` afterwards.
+        """
+        shift = 0
+        while pending and perf_counter() < deadline:
+            entry = pending.pop(0)
+            if entry.rendered or not self.holds(entry):
+                continue
+            height = entry.height
+            above = self.is_above(entry, top)
+            entry.render(context)
+            if above:
+                shift += entry.height - height
+        return shift

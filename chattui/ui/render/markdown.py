@@ -15,6 +15,8 @@ from __future__ import annotations
 import copy
 import io
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from time import perf_counter
 
 from markdown_it.token import Token
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -28,7 +30,10 @@ from textual.strip import Strip
 from chattui.ui.render.blocks import Block
 from chattui.ui.render.palette import Palette
 
-__all__ = ["BlockRenderer", "make_console"]
+__all__ = ["BlockRenderer", "FenceProgress", "make_console"]
+
+FENCE_CHUNK = 40
+"""Lines per separately rendered piece of a long code block that is still streaming."""
 
 
 class _CodeBlock(CodeBlock):
@@ -85,6 +90,25 @@ def _is_blank(line: Sequence[Segment]) -> bool:
     return True
 
 
+@dataclass
+class FenceProgress:
+    """The finished pieces of a long code block that is still streaming (one per reply)."""
+
+    key: tuple[int, str, int] = (-1, "", 0)
+    """Block position, lexer and width the pieces were rendered for."""
+    lines: list[Strip] = field(default_factory=list)
+    done: int = 0
+    """Code lines rendered into ``lines``."""
+
+
+def _fence_is_closed(block: Block, token: Token) -> bool:
+    """True if the fenced block's last line is its closing fence."""
+    head, _, last = block.key.rpartition("\n")
+    marker = token.markup
+    last = last.strip()
+    return bool(head) and len(last) >= len(marker) and last == marker[0] * len(last)
+
+
 class BlockRenderer:
     """Renders Markdown blocks for one palette, caching finished blocks by text and width."""
 
@@ -93,6 +117,9 @@ class BlockRenderer:
         self.console = make_console(palette)
         self._cache: LRUCache[tuple[str, int], list[Strip]] = LRUCache(cache_size)
         self._open: LRUCache[tuple[str, int], list[Strip]] = LRUCache(8)
+        self.lasting_seconds = 0.0
+        """Time spent on renders that are kept (finished blocks, code pieces): work done once
+        per block, unlike re-rendering an open block, which repeats every frame."""
         prototype = _TokenMarkdown("", code_theme=palette.code_theme, hyperlinks=True)
         prototype.code_background = palette.code_background
         self._prototype = prototype
@@ -113,12 +140,61 @@ class BlockRenderer:
             return cached
         lines = self._open.get(key)
         if lines is None:
+            start = perf_counter()
             lines = self.render_renderable(self._markdown(block.tokens), width)
+            if final:
+                self.lasting_seconds += perf_counter() - start
         if final:
             self._cache[key] = lines
         else:
             self._open[key] = lines
         return lines
+
+    def render_open_fence(
+        self, block: Block, width: int, progress: FenceProgress, position: int
+    ) -> list[Strip] | None:
+        """Lines of a long code block that is still open, or None for the ordinary path.
+
+        Re-highlighting a code block of thousands of lines every frame would make streaming
+        it quadratic, so complete pieces of :data:`FENCE_CHUNK` lines are rendered once (into
+        ``progress``) and only the last piece is rendered again. Highlighting may differ at
+        piece boundaries (a string spanning two pieces) until the fence closes and the block
+        is rendered whole, once. ``position`` (the block's index in its reply) tells pieces of
+        another code block apart.
+        """
+        token = block.tokens[0]
+        if token.type != "fence" or _fence_is_closed(block, token):
+            return None
+        code = token.content.split("\n")
+        if len(code) <= 2 * FENCE_CHUNK:
+            return None
+        lexer = token.info.partition(" ")[0] or "text"
+        key = (position, lexer, width)
+        if progress.key != key:
+            progress.key, progress.lines, progress.done = key, [], 0
+        complete = len(code) - 1  # the last item is a partial line (or empty)
+        start = perf_counter()
+        while progress.done + FENCE_CHUNK < complete:  # keep a complete line for the rest
+            piece = "\n".join(code[progress.done : progress.done + FENCE_CHUNK])
+            padding = (1, 1, 0, 1) if progress.done == 0 else (0, 1, 0, 1)
+            progress.lines.extend(self._code(piece, lexer, width, padding))
+            progress.done += FENCE_CHUNK
+        self.lasting_seconds += perf_counter() - start
+        rest = "\n".join(code[progress.done :]).rstrip()  # as the whole block would be
+        return [*progress.lines, *self._code(rest, lexer, width, (0, 1, 1, 1))]
+
+    def _code(
+        self, code: str, lexer: str, width: int, padding: tuple[int, int, int, int]
+    ) -> list[Strip]:
+        syntax = Syntax(
+            code,
+            lexer,
+            theme=self.palette.code_theme,
+            word_wrap=True,
+            padding=padding,
+            background_color=self.palette.code_background,
+        )
+        return self.render_renderable(syntax, width)
 
     def render_renderable(self, renderable: RenderableType, width: int) -> list[Strip]:
         """Any Rich renderable as strips of exactly ``width`` cells, blank edges dropped."""

@@ -1,6 +1,6 @@
 """The colours of the chat pane, taken from the Textual theme through component classes.
 
-:data:`COMPONENT_CSS` gives every part of the pane a component class styled with theme variables
+:data:`CHAT_LOG_CSS` gives every part of the pane a component class styled with theme variables
 only (no hex colours), so a theme or a user stylesheet can restyle it. :func:`build_palette`
 reads them back as Rich styles, plus the Rich Markdown theme that maps ``markdown.*`` styles onto
 them. Pygments code themes are the only fixed colours: one for dark themes, one for light.
@@ -17,7 +17,6 @@ __all__ = [
     "CODE_THEME_DARK",
     "CODE_THEME_LIGHT",
     "COMPONENT_CLASSES",
-    "COMPONENT_CSS",
     "Palette",
     "build_palette",
 ]
@@ -45,7 +44,14 @@ COMPONENT_CLASSES: frozenset[str] = frozenset(
     }
 )
 
-COMPONENT_CSS = """
+CHAT_LOG_CSS = """
+ChatLog {
+    background: $background;
+    padding: 0 1;
+    overflow-x: hidden;
+    overflow-y: auto;
+    scrollbar-gutter: stable;
+}
 ChatLog > .chat-log--user-label { color: $text-primary; text-style: bold; }
 ChatLog > .chat-log--assistant-label { color: $text-accent; text-style: bold; }
 ChatLog > .chat-log--user-body { background: $primary-muted; color: $foreground; }
@@ -60,6 +66,7 @@ ChatLog > .chat-log--quote { color: $text-muted; }
 ChatLog > .chat-log--bullet { color: $text-accent; }
 ChatLog > .chat-log--rule { color: $text-muted; }
 """
+"""The ``DEFAULT_CSS`` of ``ChatLog``: the pane itself and its component classes."""
 
 
 @dataclass(frozen=True)

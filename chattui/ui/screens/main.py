@@ -79,6 +79,9 @@ class MainScreen(Screen[None]):
         """Conversations with a reply streaming, by id: always used instead of the file."""
         self._reply_tokens = 0
         self._deleted: set[str] = set()
+        self._partials: dict[str, list[str]] = {}
+        """Text streamed so far per reply id; the session saves it only at checkpoints, so a
+        conversation switched back to mid-stream is shown from here."""
         self._budget_ready = False
         """True once the tokenizer is loaded (the warm-up enables it)."""
         """Conversations deleted while their reply streamed (the last save must not revive them)."""
@@ -147,7 +150,13 @@ class MainScreen(Screen[None]):
 
     def show_conversation(self, conversation: Conversation) -> None:
         self.conversation = conversation
-        self.log_view.set_conversation(conversation.messages, conversation.system_prompt)
+        live_ids = [m.id for m in conversation.messages if m.id in self._partials]
+        for message in conversation.messages:
+            if message.id in self._partials:
+                message.content = "".join(self._partials[message.id])
+        self.log_view.set_conversation(
+            conversation.messages, conversation.system_prompt, live_ids=live_ids
+        )
         self.sidebar.set_current(conversation.id if conversation.messages else None)
         self.update_endpoint()
         if self._streaming(conversation.id):
@@ -233,6 +242,7 @@ class MainScreen(Screen[None]):
                 async for event in stream:
                     if isinstance(event, ReplyStarted):
                         reply = event.message
+                        self._partials[reply.id] = [reply.content]
                         self._on_started(conversation, reply, new_turn)
                     elif isinstance(event, TextDelta) and reply is not None:
                         self._on_delta(conversation, reply, event.text, started)
@@ -250,6 +260,8 @@ class MainScreen(Screen[None]):
                         self.notify(event.error, severity="error", markup=False, timeout=10)
         finally:
             self._live.pop(conversation.id, None)
+            if reply is not None:
+                self._partials.pop(reply.id, None)
             if conversation.id in self._deleted:
                 self._forget(conversation.id)
             else:
@@ -281,6 +293,7 @@ class MainScreen(Screen[None]):
         self, conversation: Conversation, reply: Message, text: str, started: float
     ) -> None:
         self._reply_tokens += 1
+        self._partials[reply.id].append(text)
         if self._visible(conversation):
             self.log_view.append_text(reply.id, text)
             self.status.set_state(_("streaming…"), "busy")

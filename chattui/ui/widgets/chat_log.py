@@ -16,7 +16,7 @@ change re-renders from the cached blocks.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from time import perf_counter
 from typing import ClassVar
 
@@ -40,7 +40,7 @@ from chattui.ui.render.entries import (
 from chattui.ui.render.frames import FrameThrottle
 from chattui.ui.render.layout import EntryLayout
 from chattui.ui.render.markdown import BlockRenderer
-from chattui.ui.render.palette import COMPONENT_CLASSES, COMPONENT_CSS, Palette, build_palette
+from chattui.ui.render.palette import CHAT_LOG_CSS, COMPONENT_CLASSES, Palette, build_palette
 
 __all__ = ["ChatLog"]
 
@@ -50,18 +50,7 @@ _SYSTEM_KEY = "system-prompt"
 class ChatLog(ScrollView, can_focus=True):
     """The messages of one conversation, rendered for speed (see the module docstring)."""
 
-    DEFAULT_CSS = (
-        """
-    ChatLog {
-        background: $background;
-        padding: 0 1;
-        overflow-x: hidden;
-        overflow-y: auto;
-        scrollbar-gutter: stable;
-    }
-    """
-        + COMPONENT_CSS
-    )
+    DEFAULT_CSS = CHAT_LOG_CSS
     COMPONENT_CLASSES: ClassVar[set[str]] = set(COMPONENT_CLASSES)
 
     FRAME_INTERVAL: ClassVar[float] = 1 / 40
@@ -78,6 +67,7 @@ class ChatLog(ScrollView, can_focus=True):
         self._renderer: BlockRenderer | None = None
         self._render_ctx: RenderContext | None = None
         self._render_width = 0
+        self._view_height = 0
         """The width the entries are rendered at (changed by :meth:`_invalidate_all` only)."""
         self._error_hint = ""
         self._dirty: dict[str, AssistantEntry] = {}
@@ -89,13 +79,20 @@ class ChatLog(ScrollView, can_focus=True):
 
     # ---------------------------------------------------------------- public API
 
-    def set_conversation(self, messages: Sequence[Message], system_prompt: str = "") -> None:
-        """Replace everything with ``messages`` (and a collapsed system prompt if given)."""
+    def set_conversation(
+        self, messages: Sequence[Message], system_prompt: str = "", live_ids: Collection[str] = ()
+    ) -> None:
+        """Replace everything with ``messages`` (and a collapsed system prompt if given).
+
+        ``live_ids``: replies still streaming in this session (they receive :meth:`append_text`
+        and are not marked "incomplete").
+        """
         self._drop_all()
         if system_prompt.strip():
             self._append(SystemEntry(_SYSTEM_KEY, system_prompt))
+        live = set(live_ids)
         for message in messages:
-            self._append(entry_for(message))
+            self._append(entry_for(message, live=message.id in live))
         self._layout.update()
         self._refresh_all(follow=True)
 
@@ -181,9 +178,9 @@ class ChatLog(ScrollView, can_focus=True):
         if not self._dirty:
             return
         start = perf_counter()
-        once = 0.0
         follow = self.is_following
         context = self._get_context()
+        lasting = 0.0 if context is None else context.renderer.lasting_seconds
         dirty = list(self._dirty.values())
         self._dirty.clear()
         for entry in dirty:
@@ -192,11 +189,13 @@ class ChatLog(ScrollView, can_focus=True):
             if context is None:
                 entry.document.flush()
             else:
-                once += entry.update_stream(context)
+                entry.update_stream(context)
         self._relayout(follow)
-        # Space frames so that work repeated every frame (the open tail, the layout) takes at
-        # most about a third of the time; finished blocks are rendered once whatever the rate.
-        self._frames.done(perf_counter() - start - once)
+        # Space frames so that the work repeated every frame (the open tail, the layout) takes
+        # at most about a third of the time; finished blocks are rendered once whatever the rate.
+        if context is not None:
+            lasting = context.renderer.lasting_seconds - lasting
+        self._frames.done(perf_counter() - start - lasting)
 
     @property
     def is_following(self) -> bool:
@@ -278,9 +277,9 @@ class ChatLog(ScrollView, can_focus=True):
 
         return build_palette(style_of, dark=self.app.current_theme.dark)
 
-    def _invalidate_all(self) -> None:
+    def _invalidate_all(self, follow: bool | None = None) -> None:
         """Width or palette changed: forget rendered lines, keep the view where it was."""
-        follow = self.is_following
+        follow = self.is_following if follow is None else follow
         anchor = self._layout.anchor(int(self.scroll_y))
         for entry in self._layout:
             entry.invalidate(self._width)
@@ -323,25 +322,13 @@ class ChatLog(ScrollView, can_focus=True):
     async def _render_backlog(self) -> None:
         """Render the entries not yet rendered, from the bottom up, in short slices."""
         pending = self._layout.pending()
-        position = 0
-        while position < len(pending):
+        while pending:
             context = self._get_context()
             if context is None:
                 break
-            deadline = perf_counter() + self.BACKLOG_SLICE
             follow = self.is_following
-            top = self.scroll_y
-            shift = 0
-            while position < len(pending) and perf_counter() < deadline:
-                entry = pending[position]
-                position += 1
-                if entry.rendered or not self._layout.holds(entry):
-                    continue
-                height = entry.height
-                above = self._layout.is_above(entry, top)
-                entry.render(context)
-                if above:
-                    shift += entry.height - height
+            deadline = perf_counter() + self.BACKLOG_SLICE
+            shift = self._layout.render_some(context, pending, self.scroll_y, deadline)
             self._relayout(follow, shift)
             await asyncio.sleep(0)
         self._backlog = False
@@ -390,8 +377,15 @@ class ChatLog(ScrollView, can_focus=True):
             self._invalidate_all()
 
     def on_resize(self, event: Resize) -> None:
+        # Was the view at the bottom for the previous size? (The prompt growing must not
+        # leave a following view stranded above the end.)
+        height = self.scrollable_content_region.height
+        follow = self.scroll_y >= self._layout.height - self._view_height - 1
+        self._view_height = height
         if self._render_width != self._width:
-            self._invalidate_all()
+            self._invalidate_all(follow)
+        elif follow:
+            self.scroll_to_latest()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
@@ -404,7 +398,7 @@ class ChatLog(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         style = self.rich_style
-        strip, rendered = self._layout.line(int(self.scroll_y) + y, self._get_context())
+        strip, rendered = self._layout.line(self.scroll_offset.y + y, self._get_context())
         if rendered and not self._relayout_pending:
             # An entry was rendered just now: fix the offsets after this frame.
             self._relayout_pending = True
