@@ -103,10 +103,8 @@ class ConversationList(OptionList):
         options = [self._option(summary, now) for summary in self._summaries]
         self.set_options(options)
         target = highlighted if highlighted is not None else self.current_id
-        for index, summary in enumerate(self._summaries):
-            if summary.id == target:
-                self.highlighted = index
-                break
+        index = next((i for i, s in enumerate(self._summaries) if s.id == target), 0)
+        self.highlighted = index if self._summaries else None
 
     def _option(self, summary: ConversationSummary, now: float) -> Option:
         width = max((self.scrollable_content_region.width or 30) - 2, 8)
