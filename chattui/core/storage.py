@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from chattui.core.atomic import atomic_write, clean_temp_files
-from chattui.core.models import Conversation, FormatError
+from chattui.core.models import Conversation, FormatError, MessageStatus
 from chattui.core.sanitize import sanitize_line
 
 __all__ = ["ConversationStore", "ConversationSummary", "CorruptFileError", "StorageError"]
@@ -63,6 +63,8 @@ class ConversationStore:
         """Human messages about files moved aside, for the UI to report once."""
         self._index: dict[str, dict[str, Any]] | None = None
         self._index_dirty = False
+        self._reported: set[str] = set()
+        """Files left in place (too large, unreadable) already reported in :attr:`problems`."""
 
     # -- files -------------------------------------------------------------------------------
 
@@ -127,7 +129,9 @@ class ConversationStore:
             return 0  # moved aside and reported; nothing to merge
         except StorageError:
             return 0
-        return conversation.merge(on_disk)
+        merged = conversation.merge(on_disk)
+        _catch_up(conversation, on_disk)
+        return merged
 
     def load(self, conversation_id: str) -> Conversation:
         """Read one conversation.
@@ -163,7 +167,12 @@ class ConversationStore:
         return conversation
 
     def _move_aside(self, path: Path, reason: str) -> CorruptFileError:
-        target = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = path.with_name(f"{path.name}.corrupt-{stamp}")
+        copy = 1
+        while target.exists():  # the same name went bad twice within a second: keep both
+            copy += 1
+            target = path.with_name(f"{path.name}.corrupt-{stamp}-{copy}")
         try:
             os.replace(path, target)
         except OSError:
@@ -221,8 +230,14 @@ class ConversationStore:
                 continue
             try:
                 conversation = self._read(Path(entry.path))
-            except StorageError:
+            except CorruptFileError:
+                seen.discard(entry.name)  # moved aside; already in self.problems
+                continue
+            except StorageError as error:
                 seen.discard(entry.name)
+                if entry.name not in self._reported and os.path.lexists(entry.path):
+                    self._reported.add(entry.name)  # too large, unreadable: say so once
+                    self.problems.append(str(error))
                 continue
             index[entry.name] = _entry(conversation, stat)
             self._index_dirty = True
@@ -282,6 +297,26 @@ class _FileLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+def _catch_up(conversation: Conversation, on_disk: Conversation) -> None:
+    """Bring stale copies up to date: a reply merged in while another instance was streaming
+    it is held here as it was then; once that instance saved more of it (or finished it), take
+    the newer state, or this save would write the old one back over it. Updated in place: the
+    session streaming a reply holds that very object."""
+    mine = {message.id: message for message in conversation.messages}
+    for theirs in on_disk.messages:
+        ours = mine.get(theirs.id)
+        if ours is None or ours is theirs or ours.status is not MessageStatus.STREAMING:
+            continue
+        if theirs.status is MessageStatus.STREAMING and not (
+            len(theirs.content) > len(ours.content) and theirs.content.startswith(ours.content)
+        ):
+            continue
+        ours.content = theirs.content
+        ours.status = theirs.status
+        ours.error = theirs.error
+        ours.usage = theirs.usage
 
 
 def _entry(conversation: Conversation, stat: os.stat_result) -> dict[str, Any]:

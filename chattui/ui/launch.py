@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Mapping
 
 __all__ = ["launch"]
@@ -21,4 +23,9 @@ def launch(overrides: Mapping[str, object]) -> int:
 
     app = ChatApp(services)
     app.run()
-    return app.return_code or 0
+    services.store.flush_index()
+    # Everything is saved by now (workers were cancelled and saved their replies). Skip the
+    # interpreter's teardown of openai, tiktoken and the warm-up thread: it takes seconds.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(app.return_code or 0)

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
-
 from chattui.core.sanitize import sanitize
+
+if TYPE_CHECKING:  # markdown-it is imported on first use: it is not needed for the first frame
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 __all__ = ["Block", "BlockStream", "is_web_link", "markdown_parser", "parse_blocks"]
 
@@ -38,6 +39,8 @@ def markdown_parser() -> MarkdownIt:
     """The shared parser: CommonMark with tables and strikethrough, raw HTML off."""
     global _parser
     if _parser is None:
+        from markdown_it import MarkdownIt
+
         _parser = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
     return _parser
 

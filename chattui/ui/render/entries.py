@@ -9,6 +9,7 @@ rendered its height is an estimate. All text is sanitized here; none of it is re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.padding import Padding
 from rich.style import Style
@@ -19,7 +20,9 @@ from chattui.core.models import Message, MessageStatus, Role
 from chattui.core.sanitize import sanitize, sanitize_line
 from chattui.i18n import _
 from chattui.ui.render.blocks import BlockStream
-from chattui.ui.render.markdown import BlockRenderer, FenceProgress
+
+if TYPE_CHECKING:  # Rich's Markdown and Syntax (Pygments) load on first use, after the first frame
+    from chattui.ui.render.markdown import BlockRenderer, FenceProgress
 
 __all__ = [
     "AssistantEntry",
@@ -206,7 +209,9 @@ class AssistantEntry(Entry):
         """The text at creation: the screen may change ``message.content`` as it streams."""
         self._document: BlockStream | None = None
         self._blocks_rendered = 0
-        self._fence = FenceProgress()
+        from chattui.ui.render.markdown import FenceProgress
+
+        self._fence: FenceProgress = FenceProgress()
 
     @property
     def document(self) -> BlockStream:

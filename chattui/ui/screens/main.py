@@ -43,6 +43,9 @@ from chattui.ui.widgets.status import StatusBar
 
 __all__ = ["MainScreen"]
 
+STATUS_INTERVAL = 0.2
+"""Seconds between status line updates while a reply streams."""
+
 
 class MainScreen(Screen[None]):
     """Sidebar, chat log, prompt and status line."""
@@ -78,6 +81,7 @@ class MainScreen(Screen[None]):
         self._live: dict[str, Conversation] = {}
         """Conversations with a reply streaming, by id: always used instead of the file."""
         self._reply_tokens = 0
+        self._status_drawn = 0.0
         self._deleted: set[str] = set()
         self._partials: dict[str, list[str]] = {}
         """Text streamed so far per reply id; the session saves it only at checkpoints, so a
@@ -98,6 +102,7 @@ class MainScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._log = self.query_one("#log", ChatLog)
         self.log_view.set_error_hint(_("Ctrl+R retry · F2 settings"))
         if self.size.width < 80:
             self.sidebar.add_class("-hidden")
@@ -115,7 +120,7 @@ class MainScreen(Screen[None]):
 
     @property
     def log_view(self) -> ChatLog:
-        return self.query_one("#log", ChatLog)
+        return self._log
 
     @property
     def prompt(self) -> PromptInput:
@@ -295,9 +300,14 @@ class MainScreen(Screen[None]):
         self._reply_tokens += 1
         self._partials[reply.id].append(text)
         if self._visible(conversation):
-            self.log_view.append_text(reply.id, text)
-            self.status.set_state(_("streaming…"), "busy")
-            self.status.set_tokens(_("{n} chunks", n=self._reply_tokens))
+            self._log.append_text(reply.id, text)
+            now = time.monotonic()
+            if now - self._status_drawn >= STATUS_INTERVAL:
+                # The status line is redrawn a few times a second, not per delta: per-delta
+                # updates cost more than rendering the reply itself.
+                self._status_drawn = now
+                self.status.set_state(_("streaming…"), "busy")
+                self.status.set_tokens(_("{n} chunks", n=self._reply_tokens))
 
     def _finish(self, conversation: Conversation, reply: Message | None) -> None:
         self.sidebar.upsert(_summary(conversation))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Collection, Sequence
 from time import perf_counter
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from textual import work
@@ -39,7 +39,9 @@ from chattui.ui.render.entries import (
 )
 from chattui.ui.render.frames import FrameThrottle
 from chattui.ui.render.layout import EntryLayout
-from chattui.ui.render.markdown import BlockRenderer
+
+if TYPE_CHECKING:
+    from chattui.ui.render.markdown import BlockRenderer
 from chattui.ui.render.palette import CHAT_LOG_CSS, COMPONENT_CLASSES, Palette, build_palette
 
 __all__ = ["ChatLog"]
@@ -261,6 +263,8 @@ class ChatLog(ScrollView, can_focus=True):
         if self._palette is None:
             self._palette = self._build_palette()
         if self._renderer is None or self._renderer.palette != self._palette:
+            from chattui.ui.render.markdown import BlockRenderer
+
             self._renderer = BlockRenderer(self._palette)
             self._render_ctx = None
         if not self._render_width:
