@@ -10,7 +10,7 @@ import contextlib
 import json
 from collections.abc import AsyncGenerator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx2
 import openai
@@ -153,9 +153,10 @@ class ChatClient:
         if finish is None:
             content_type = stream.response.headers.get("content-type", "")
             if chunks == 0 and "event-stream" not in content_type:
+                shown = sanitize_line(content_type, DETAIL_LIMIT) or "no content type"
                 raise ChatError(
                     ErrorKind.BAD_RESPONSE,
-                    f"The server answered with {content_type or 'no content type'} instead of "
+                    f"The server answered with {shown} instead of "
                     "a stream of events. Check the base URL (it usually ends in /v1).",
                 )
             raise ChatError(
@@ -265,7 +266,35 @@ def _status_error(error: openai.APIStatusError, key: ApiKey, proxy: str) -> Chat
 def map_error(
     error: BaseException, base_url: str, proxy: str, key: ApiKey, streaming: bool = False
 ) -> ChatError:
-    """Turn any exception from the SDK or the HTTP stack into a :class:`ChatError`."""
+    """Turn any exception from the SDK or the HTTP stack into a :class:`ChatError`.
+
+    The message never holds the key or the proxy password, whatever the server or the
+    exception said (an error event in the stream may quote the key).
+    """
+    mapped = _map_error(error, base_url, proxy, key, streaming)
+    message = _redact(mapped.message, key, proxy)
+    if message == mapped.message:
+        return mapped
+    return ChatError(mapped.kind, message, mapped.status)
+
+
+def _redact(text: str, key: ApiKey, proxy: str) -> str:
+    """``text`` with the key masked and the proxy URL's password replaced by ``***``."""
+    secret = key.reveal()
+    if secret:
+        text = text.replace(secret, key.masked)
+    password = urlsplit(proxy).password if proxy else None
+    if password:
+        text = text.replace(proxy, mask_proxy(proxy))
+        for form in {password, unquote(password)}:
+            if len(form) >= 4:  # shorter ones would garble the text; too weak to matter
+                text = text.replace(form, "***")
+    return text
+
+
+def _map_error(
+    error: BaseException, base_url: str, proxy: str, key: ApiKey, streaming: bool
+) -> ChatError:
     host = urlsplit(base_url).netloc or base_url
     via = f" through the proxy {mask_proxy(proxy)}" if proxy else ""
     if isinstance(error, ChatError):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["clean_surrogates", "sanitize", "sanitize_line"]
+__all__ = ["clean_surrogates", "sanitize", "sanitize_line", "show_controls"]
 
 # A complete escape sequence: CSI (ESC [ ... final), OSC / DCS / SOS / PM / APC strings
 # (terminated by BEL or ST), or a two-byte ESC sequence. The 8-bit C1 forms are covered too.
@@ -34,6 +34,11 @@ _CONTROL = re.compile(
 )
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+# One character at a time, for text that must be kept as it is but shown safely.
+_UNSAFE_CHAR = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ufff9-\ufffb\ud800-\udfff]"
+)
 
 
 def clean_surrogates(text: str) -> str:
@@ -70,3 +75,21 @@ def sanitize_line(text: str, limit: int = 0) -> str:
     if limit > 0 and len(line) > limit:
         line = line[: max(limit - 1, 0)].rstrip() + "…"
     return line
+
+
+def _control_picture(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # U+2400 CONTROL PICTURES: ␀ ... ␛ ...
+    return "\u2421" if code == 0x7F else "\ufffd"
+
+
+def show_controls(text: str) -> str:
+    """Replace each control character with a visible stand-in, one character for one.
+
+    For text the user is editing, which must be sent as typed but never reach the terminal
+    raw: ESC becomes ``␛``, NUL ``␀``, DEL ``␡``; C1 controls, bidi overrides and lone
+    surrogates become U+FFFD. Tabs and newlines are kept. The length does not change, so
+    offsets into the original (cursor, selection) still apply.
+    """
+    return _UNSAFE_CHAR.sub(_control_picture, text)

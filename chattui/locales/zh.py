@@ -129,6 +129,7 @@ CATALOG: dict[str, str] = {
     "streaming…": "生成中……",
     "waiting for the reply…": "等待回复……",
     "0 to 2; empty: server default": "0 到 2；留空：使用服务端默认值",
+    "{count} more characters not shown (all of it is sent and saved)": "另有 {count} 个字符未显示（已全部发送并保存）",
     "{count} earlier messages not sent": "{count} 条较早的消息未发送",
     "{left} of {window} left": "剩余 {left} / {window}",
     "{n} chunks": "{n} 个分片",

@@ -167,6 +167,10 @@ class SystemEntry(Entry):
         return [_one_line(context, label), *lines, blank]
 
 
+USER_SHOWN_CHARS = 20_000
+"""User messages longer than this show their beginning and a note."""
+
+
 class UserEntry(Entry):
     """A user turn: a header and the literal text (not Markdown) in a tinted block."""
 
@@ -177,13 +181,25 @@ class UserEntry(Entry):
         self.message = message
 
     def estimate(self, width: int) -> int:
-        return _estimate(self.message.content, width - 2) + 2
+        return _estimate(self.message.content[:USER_SHOWN_CHARS], width - 2) + 3
 
     def _render(self, context: RenderContext) -> list[Strip]:
         palette = context.renderer.palette
         width = context.width
         header = _one_line(context, (_("You"), palette.user_label))
-        body = Text(sanitize(self.message.content), style=palette.user_body, overflow="fold")
+        content = self.message.content
+        if len(content) > USER_SHOWN_CHARS:
+            # A huge paste is sent and saved whole; drawing all of it would take seconds.
+            hidden = len(content) - USER_SHOWN_CHARS
+            content = (
+                content[:USER_SHOWN_CHARS]
+                + "\n… "
+                + _(
+                    "{count} more characters not shown (all of it is sent and saved)",
+                    count=f"{hidden:,}",
+                )
+            )
+        body = Text(sanitize(content), style=palette.user_body, overflow="fold")
         tinted = Padding(body, (0, 1), style=palette.user_body, expand=True)
         lines = context.renderer.render_renderable(tinted, width)
         footer = _footer(self.message, False, context)

@@ -30,6 +30,7 @@ from chattui.core.events import ChatError
 from chattui.core.secrets import ApiKey, KeyError_, KeySource
 from chattui.core.services import Services
 from chattui.i18n import LANGUAGES, _
+from chattui.ui.widgets.prompt import SafeTextArea
 
 __all__ = ["BUILTIN_MODELS", "SettingsScreen"]
 
@@ -153,7 +154,7 @@ class SettingsScreen(ModalScreen[bool]):
                     compact=True,
                 )
                 yield Label(_("Default system prompt"), classes="label")
-                yield TextArea(settings.system_prompt, id="system_prompt", soft_wrap=True)
+                yield SafeTextArea(settings.system_prompt, id="system_prompt", soft_wrap=True)
                 yield Label(_("Theme"), classes="label")
                 themes = sorted(self.app.available_themes)
                 yield Select(

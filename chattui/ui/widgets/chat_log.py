@@ -402,6 +402,10 @@ class ChatLog(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         style = self.rich_style
+        if not self._layout.entries:
+            # Nothing to show (a new conversation): no need to load the Markdown renderer,
+            # which keeps the first frame fast.
+            return Strip.blank(width, style)
         strip, rendered = self._layout.line(self.scroll_offset.y + y, self._get_context())
         if rendered and not self._relayout_pending:
             # An entry was rendered just now: fix the offsets after this frame.

@@ -6,15 +6,30 @@ sends and is inserted whole, however large.
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
-__all__ = ["PromptInput"]
+from chattui.core.sanitize import show_controls
+
+__all__ = ["PromptInput", "SafeTextArea"]
 
 
-class PromptInput(TextArea):
+class SafeTextArea(TextArea):
+    """A TextArea that never draws control characters raw."""
+
+    def get_line(self, line_index: int) -> Text:
+        """The line as drawn: control characters (a pasted escape sequence) are shown as
+        visible stand-ins (``␛``), one for one, so none reaches the terminal; the text
+        itself, and what is sent, stay exactly as typed."""
+        line = super().get_line(line_index)
+        line.plain = show_controls(line.plain)
+        return line
+
+
+class PromptInput(SafeTextArea):
     """Where the user types; posts :class:`PromptInput.Submitted` on Enter."""
 
     BINDINGS = [
