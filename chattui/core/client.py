@@ -7,9 +7,9 @@ It streams a chat completion as typed events and turns every failure into a
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from collections.abc import AsyncGenerator
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import httpx2
@@ -22,12 +22,10 @@ from chattui.core.events import (
     ErrorKind,
     Finished,
     StreamEvent,
-    TextDelta,
-    UsageReport,
 )
-from chattui.core.models import Usage
-from chattui.core.sanitize import clean_surrogates, sanitize_line
+from chattui.core.sanitize import sanitize_line
 from chattui.core.secrets import ApiKey
+from chattui.core.sse import StreamState, chunk_events, sse_data
 
 __all__ = ["ChatClient"]
 
@@ -97,85 +95,66 @@ class ChatClient:
         Raises:
             ChatError: any failure, including a stream that ends without a finish reason.
         """
+        started = False
+        for attempt in (1, 2):
+            try:
+                async for event in self._stream_once(request):
+                    started = True
+                    yield event
+                return
+            except ChatError as error:
+                if started or attempt == 2 or not _rejects_param(error, request):
+                    raise
+                request = _with_other_param(request)
+
+    async def _stream_once(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
+        body = request.body(stream=True)
+        state = StreamState()
+        opened = False
         try:
-            stream = await self._create(request)
+            async with self._sdk.chat.completions.with_streaming_response.create(
+                **body
+            ) as response:
+                opened = True
+                http = response.http_response
+                content_type = http.headers.get("content-type", "")
+                if "html" in content_type:
+                    raise _not_a_stream(content_type)
+                async for payload in sse_data(http.aiter_lines()):
+                    for event in chunk_events(payload, state):
+                        yield event
+                    if state.done:
+                        break
         except ChatError as error:
-            if not _rejects_param(error, request):
-                raise
-            other = (
-                "max_tokens"
-                if request.max_tokens_param != "max_tokens"
-                else ("max_completion_tokens")
-            )
-            request = ChatRequest(
-                model=request.model,
-                messages=request.messages,
-                max_tokens=request.max_tokens,
-                max_tokens_param=other,
-                temperature=request.temperature,
-                reasoning_effort=request.reasoning_effort,
-                extra=request.extra,
-            )
-            stream = await self._create(request)
-        async for event in self._events(stream):
-            yield event
-
-    async def _create(self, request: ChatRequest) -> Any:
-        try:
-            return await self._sdk.chat.completions.create(**request.body(stream=True))
-        except Exception as error:
             raise self._map_error(error) from None
-
-    async def _events(self, stream: Any) -> AsyncGenerator[StreamEvent, None]:
-        finish: str | None = None
-        chunks = 0
-        try:
-            async with stream:
-                async for chunk in stream:
-                    chunks += 1
-                    if chunk.usage is not None:
-                        yield UsageReport(_usage(chunk.usage))
-                    for choice in chunk.choices or ():
-                        if choice.index != 0:
-                            continue
-                        content = getattr(choice.delta, "content", None) if choice.delta else None
-                        if content:
-                            # A lone surrogate (a JSON escape like "\ud800") cannot be encoded
-                            # as UTF-8: kept, it would break the next request and the save.
-                            yield TextDelta(clean_surrogates(content))
-                        if choice.finish_reason:
-                            finish = choice.finish_reason
-        except ChatError:
-            raise
         except Exception as error:
-            mapped = self._map_error(error, streaming=True)
-            raise mapped from None
-        if finish is None:
-            content_type = stream.response.headers.get("content-type", "")
-            if chunks == 0 and "event-stream" not in content_type:
-                shown = sanitize_line(content_type, DETAIL_LIMIT) or "no content type"
-                raise ChatError(
-                    ErrorKind.BAD_RESPONSE,
-                    f"The server answered with {shown} instead of "
-                    "a stream of events. Check the base URL (it usually ends in /v1).",
-                )
+            raise self._map_error(error, streaming=opened) from None
+        if state.finish is None:
+            if state.chunks == 0 and "event-stream" not in content_type:
+                raise _not_a_stream(content_type)
             raise ChatError(
                 ErrorKind.INCOMPLETE,
                 "The reply ended without the server saying it was finished; "
                 "it may be incomplete. Retry to get a full reply.",
             )
-        yield Finished(finish)
+        yield Finished(state.finish)
 
     def _map_error(self, error: BaseException, streaming: bool = False) -> ChatError:
         return map_error(error, self.base_url, self.proxy, self._key, streaming)
 
 
-def _usage(usage: Any) -> Usage:
-    return Usage(
-        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-        completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-        total_tokens=int(getattr(usage, "total_tokens", 0) or 0),
+def _not_a_stream(content_type: str) -> ChatError:
+    shown = sanitize_line(content_type, DETAIL_LIMIT) or "no content type"
+    return ChatError(
+        ErrorKind.BAD_RESPONSE,
+        f"The server answered with {shown} instead of a stream of events. "
+        "Check the base URL (it usually ends in /v1).",
     )
+
+
+def _with_other_param(request: ChatRequest) -> ChatRequest:
+    other = "max_tokens" if request.max_tokens_param != "max_tokens" else "max_completion_tokens"
+    return dataclasses.replace(request, max_tokens_param=other)
 
 
 def _rejects_param(error: ChatError, request: ChatRequest) -> bool:
