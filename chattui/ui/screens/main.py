@@ -99,10 +99,12 @@ class MainScreen(Screen[None]):
                     id="prompt", placeholder=_("Type a message. Enter sends, Ctrl+J new line.")
                 )
                 yield StatusBar(id="status")
-        yield Footer()
 
     def on_mount(self) -> None:
         self._log = self.query_one("#log", ChatLog)
+        # The footer (one widget per key) is not needed to start typing: it comes right
+        # after the first frame, which it would otherwise delay by a fifth of a second.
+        self.call_after_refresh(self.mount, Footer())
         self.log_view.set_error_hint(_("Ctrl+R retry · F2 settings"))
         if self.size.width < 80:
             self.sidebar.add_class("-hidden")

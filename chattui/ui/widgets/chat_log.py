@@ -305,6 +305,8 @@ class ChatLog(ScrollView, can_focus=True):
 
     def _render_visible(self, follow: bool) -> bool:
         """Render the unrendered entries in view (the bottom ones if ``follow``)."""
+        if not self._layout.entries:
+            return False  # nothing to render: don't load the Markdown renderer yet
         context = self._get_context()
         if context is None:
             return False
