@@ -7,6 +7,7 @@ problem becomes a line in :attr:`Services.warnings` for the UI to show.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -56,6 +57,8 @@ class Services:
     overrides: Mapping[str, object] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     """Problems found while loading (bad config, corrupt files), shown once by the UI."""
+    environ: Mapping[str, str] | None = None
+    """The environment given to :meth:`load` (None: ``os.environ``); keys resolve in it."""
     fatal: str | None = None
     """A problem that stops conversations from being saved (e.g. data dir is a file)."""
 
@@ -86,6 +89,7 @@ class Services:
             paths, loaded.settings, store, session, key, planner, overrides or {}, warnings
         )
         services.fatal = fatal
+        services.environ = environ
         return services
 
     @property
@@ -118,6 +122,20 @@ class Services:
         """(Re)build the session's client from the current settings."""
         self.session.client = self.make_client()
 
+    def _file_settings(self, settings: Settings) -> Settings:
+        """What goes into config.toml: the file's values, plus what the user changed.
+
+        A value that came from the environment or the command line and was left alone in the
+        form stays a one-off: it is not written into the file.
+        """
+        on_file = load_settings(self.paths.config_file, environ={}).settings
+        changed = {
+            item.name: getattr(settings, item.name)
+            for item in dataclasses.fields(Settings)
+            if getattr(settings, item.name) != getattr(self.settings, item.name)
+        }
+        return dataclasses.replace(on_file, **changed)
+
     def update(self, settings: Settings, new_key: ApiKey | None = None) -> str | None:
         """Save ``settings`` (and ``new_key`` to the credentials file), then reconnect.
 
@@ -127,11 +145,11 @@ class Services:
             OSError: the config or credentials file could not be written.
         """
         self.paths.ensure(self.paths.config_dir)
-        kept = save_settings(settings, self.paths.config_file)
+        kept = save_settings(self._file_settings(settings), self.paths.config_file)
         if new_key is not None:
             save_credentials(self.paths.credentials_file, new_key)
         self.settings = settings
         self.planner.configure(settings)
-        self.key = resolve_key(self.paths.credentials_file, settings.api_key_command)
+        self.key = resolve_key(self.paths.credentials_file, settings.api_key_command, self.environ)
         self.connect()
         return f"The old config file was kept as {kept.name}." if kept else None

@@ -37,11 +37,17 @@ from textual import events
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
 
-from chattui.core.services import Services
 from chattui.ui.app import ChatApp
-from chattui.ui.screens.main import MainScreen
 from chattui.ui.widgets.chat_log import ChatLog
-from chattui.ui.widgets.prompt import PromptInput
+from tests.apptools import (  # noqa: F401 - re-exported for the security tests
+    app_environ,
+    build_app,
+    chat_log,
+    main_screen,
+    prompt,
+    screen_text,
+    status_text,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SIZE = (120, 36)
@@ -62,16 +68,6 @@ def home_dir() -> Path:
 # --------------------------------------------------------------------------- in-process app
 
 
-def app_environ(
-    base_url: str, key: str | None, env: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    environ = {"CHATTUI_HOME": str(home_dir()), "OPENAI_BASE_URL": base_url}
-    if key is not None:
-        environ["OPENAI_API_KEY"] = key
-    environ.update(env or {})
-    return environ
-
-
 def make_app(
     base_url: str,
     key: str | None = "sk-security-test-0000111122223333",
@@ -80,33 +76,7 @@ def make_app(
     connect: bool = True,
 ) -> ChatApp:
     """A ChatApp whose services read an explicit environ; the warm-up thread is off."""
-    services = Services.load(environ=app_environ(base_url, key, env))
-    if connect:
-        services.connect()
-    return ChatApp(services, warm_up=False)
-
-
-def main_screen(app: ChatApp) -> MainScreen:
-    screen = app.main_screen
-    assert screen is not None
-    return screen
-
-
-def chat_log(app: ChatApp) -> ChatLog:
-    return main_screen(app).query_one("#log", ChatLog)
-
-
-def prompt(app: ChatApp) -> PromptInput:
-    return main_screen(app).query_one("#prompt", PromptInput)
-
-
-def status_text(app: ChatApp) -> str:
-    return str(main_screen(app).query_one("#status").text)  # type: ignore[attr-defined]
-
-
-def screen_text(app: ChatApp) -> str:
-    """Plain text of the top screen as last composed."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    return build_app(base_url, key, env, connect=connect)
 
 
 def line_meta(log: ChatLog) -> list[dict[str, Any]]:

@@ -1,0 +1,69 @@
+"""Building the real app for in-process tests, and reading what it shows."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from chattui.core.services import Services
+from chattui.ui.app import ChatApp
+from chattui.ui.screens.main import MainScreen
+from chattui.ui.widgets.chat_log import ChatLog
+from chattui.ui.widgets.prompt import PromptInput
+from chattui.ui.widgets.sidebar import ConversationList
+
+TEST_KEY = "sk-test-ui-0000111122223333"
+
+
+def app_environ(
+    base_url: str, key: str | None = TEST_KEY, env: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environ the services read: CHATTUI_HOME (isolated), the base URL, the key."""
+    environ = {"CHATTUI_HOME": os.environ["CHATTUI_HOME"], "OPENAI_BASE_URL": base_url}
+    if key is not None:
+        environ["OPENAI_API_KEY"] = key
+    environ.update(env or {})
+    return environ
+
+
+def build_app(
+    base_url: str,
+    key: str | None = TEST_KEY,
+    env: Mapping[str, str] | None = None,
+    *,
+    connect: bool = True,
+    warm_up: bool = False,
+) -> ChatApp:
+    """A ChatApp whose services read an explicit environ (client built up front if asked)."""
+    services = Services.load(environ=app_environ(base_url, key, env))
+    if connect:
+        services.connect()
+    return ChatApp(services, warm_up=warm_up)
+
+
+def main_screen(app: ChatApp) -> MainScreen:
+    screen = app.main_screen
+    assert screen is not None
+    return screen
+
+
+def chat_log(app: ChatApp) -> ChatLog:
+    return main_screen(app).query_one("#log", ChatLog)
+
+
+def prompt(app: ChatApp) -> PromptInput:
+    return main_screen(app).query_one("#prompt", PromptInput)
+
+
+def sidebar(app: ChatApp) -> ConversationList:
+    return main_screen(app).query_one("#sidebar", ConversationList)
+
+
+def status_text(app: ChatApp) -> str:
+    """The left part of the status line."""
+    return str(main_screen(app).query_one("#status").text)  # type: ignore[attr-defined]
+
+
+def screen_text(app: ChatApp) -> str:
+    """The plain text of every line on the screen (the top screen, as last composed)."""
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
