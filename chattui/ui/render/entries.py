@@ -8,6 +8,7 @@ rendered its height is an estimate. All text is sanitized here; none of it is re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,8 @@ class RenderContext:
     renderer: BlockRenderer
     width: int
     error_hint: str = ""
+    usage_label: Callable[[Message], str] | None = None
+    """Formats a reply's usage (tokens, cost) for its header; None shows nothing."""
 
 
 def _estimate(text: str, width: int) -> int:
@@ -122,6 +125,8 @@ def _footer(message: Message, live: bool, context: RenderContext) -> list[Strip]
         return render(Text("■ " + _("stopped"), style=palette.meta), width)
     if message.status is MessageStatus.STREAMING and not live:
         return render(Text("… " + _("incomplete"), style=palette.warning), width)
+    if message.error:  # complete, with a note (e.g. cut short by max_tokens)
+        return render(Text("⚠ " + sanitize(message.error), style=palette.warning), width)
     return []
 
 
@@ -264,6 +269,10 @@ class AssistantEntry(Entry):
         header: tuple[tuple[str, Style], ...] = ((_("Assistant"), palette.assistant_label),)
         if self.message.model:
             header += ((" · " + sanitize_line(self.message.model), palette.meta),)
+        if self.message.usage is not None and context.usage_label is not None:
+            label = context.usage_label(self.message)
+            if label:
+                header += ((" · " + label, palette.meta),)
         head = [_one_line(context, *header)]
         head.extend(renderer.render_all(self.document.frozen, context.width))
         self._blocks_rendered = len(self.document.frozen)

@@ -106,6 +106,7 @@ class MainScreen(Screen[None]):
         # after the first frame, which it would otherwise delay by a fifth of a second.
         self.call_after_refresh(self.mount, Footer())
         self.log_view.set_error_hint(_("Ctrl+R retry · F2 settings"))
+        self.log_view.set_usage_label(self._usage_label)
         if self.size.width < 80:
             self.sidebar.add_class("-hidden")
         self.refresh_sidebar()
@@ -131,6 +132,15 @@ class MainScreen(Screen[None]):
     @property
     def status(self) -> StatusBar:
         return self.query_one("#status", StatusBar)
+
+    def _usage_label(self, message: Message) -> str:
+        """``↑12 ↓188 tokens · $0.0001`` for a reply's header."""
+        if message.usage is None:
+            return ""
+        usage = message.usage
+        info = self.services.planner.model_info(message.model or self.settings.model)
+        cost = estimate_cost(info, usage.prompt_tokens, usage.completion_tokens)
+        return usage_text(usage.prompt_tokens, usage.completion_tokens, cost, None)
 
     def update_endpoint(self) -> None:
         """Show where requests go (host and model) in the status line."""

@@ -16,7 +16,7 @@ change re-renders from the cached blocks.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from time import perf_counter
 from typing import TYPE_CHECKING, ClassVar
 
@@ -67,6 +67,7 @@ class ChatLog(ScrollView, can_focus=True):
         self._layout = EntryLayout()
         self._palette: Palette | None = None
         self._renderer: BlockRenderer | None = None
+        self._usage_label: Callable[[Message], str] | None = None
         self._render_ctx: RenderContext | None = None
         self._render_width = 0
         self._view_height = 0
@@ -139,6 +140,16 @@ class ChatLog(ScrollView, can_focus=True):
         """Append a line of information, e.g. "3 earlier messages not sent"."""
         self._notices += 1
         self._add(NoticeEntry(f"notice-{self._notices}", text))
+
+    def set_usage_label(self, label: Callable[[Message], str]) -> None:
+        """Show each reply's usage in its header, formatted by ``label``."""
+        self._usage_label = label
+        self._render_ctx = None
+        for entry in self._layout:
+            if isinstance(getattr(entry, "message", None), Message):
+                entry.invalidate(self._width)
+        self._layout.update()
+        self._refresh_all(self.is_following)
 
     def set_error_hint(self, text: str) -> None:
         """Set the hint shown after error messages, e.g. "Ctrl+R retry"."""
@@ -271,7 +282,9 @@ class ChatLog(ScrollView, can_focus=True):
             self._render_width = self._width
         context = self._render_ctx
         if context is None:
-            context = RenderContext(self._renderer, self._render_width, self._error_hint)
+            context = RenderContext(
+                self._renderer, self._render_width, self._error_hint, self._usage_label
+            )
             self._render_ctx = context
         return context
 
