@@ -16,12 +16,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, TextArea
 from textual.worker import Worker, WorkerState
 
 from chattui.core.catalog import estimate_cost
-from chattui.core.config import Settings, mask_proxy
+from chattui.core.config import mask_proxy
 from chattui.core.events import TextDelta, UsageReport
 from chattui.core.models import Conversation, Message, MessageStatus
 from chattui.core.services import Services
@@ -32,10 +31,10 @@ from chattui.core.session import (
     SaveFailed,
     SessionEvent,
 )
-from chattui.core.storage import ConversationSummary, StorageError
+from chattui.core.storage import StorageError
 from chattui.i18n import _
 from chattui.ui.budget import budget_text, conversation_cost, usage_text
-from chattui.ui.screens.dialogs import ConfirmScreen, TextInputScreen
+from chattui.ui.screens.conversations import ConversationScreen, summary_of
 from chattui.ui.widgets.chat_log import ChatLog
 from chattui.ui.widgets.prompt import PromptInput
 from chattui.ui.widgets.sidebar import ConversationList
@@ -47,7 +46,7 @@ STATUS_INTERVAL = 0.2
 """Seconds between status line updates while a reply streams."""
 
 
-class MainScreen(Screen[None]):
+class MainScreen(ConversationScreen):
     """Sidebar, chat log, prompt and status line."""
 
     BINDINGS = [
@@ -75,20 +74,14 @@ class MainScreen(Screen[None]):
     """
 
     def __init__(self, services: Services) -> None:
-        super().__init__()
-        self.services = services
-        self.conversation = Conversation(system_prompt=services.settings.system_prompt)
-        self._live: dict[str, Conversation] = {}
-        """Conversations with a reply streaming, by id: always used instead of the file."""
+        super().__init__(services)
         self._reply_tokens = 0
         self._status_drawn = 0.0
-        self._deleted: set[str] = set()
         self._partials: dict[str, list[str]] = {}
         """Text streamed so far per reply id; the session saves it only at checkpoints, so a
         conversation switched back to mid-stream is shown from here."""
         self._budget_ready = False
         """True once the tokenizer is loaded (the warm-up enables it)."""
-        """Conversations deleted while their reply streamed (the last save must not revive them)."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -118,16 +111,8 @@ class MainScreen(Screen[None]):
     # -- parts -------------------------------------------------------------------------------
 
     @property
-    def sidebar(self) -> ConversationList:
-        return self.query_one("#sidebar", ConversationList)
-
-    @property
     def log_view(self) -> ChatLog:
         return self._log
-
-    @property
-    def prompt(self) -> PromptInput:
-        return self.query_one("#prompt", PromptInput)
 
     @property
     def status(self) -> StatusBar:
@@ -154,17 +139,6 @@ class MainScreen(Screen[None]):
         elif not self._streaming(self.conversation.id):
             self.status.set_state(_("ready"))
 
-    def refresh_sidebar(self) -> None:
-        try:
-            summaries = self.services.store.list_conversations()
-        except StorageError as error:
-            self.notify(str(error), severity="error", markup=False)
-            summaries = []
-        for problem in self.services.store.problems:
-            self.notify(problem, severity="warning", timeout=10, markup=False)
-        self.services.store.problems.clear()
-        self.sidebar.show(summaries, self.conversation.id)
-
     def show_conversation(self, conversation: Conversation) -> None:
         self.conversation = conversation
         live_ids = [m.id for m in conversation.messages if m.id in self._partials]
@@ -180,9 +154,6 @@ class MainScreen(Screen[None]):
             self.status.set_state(_("streaming…"), "busy")
         self.status.set_tokens("")
         self.update_budget()
-
-    def _streaming(self, conversation_id: str) -> bool:
-        return conversation_id in self._live
 
     # -- budget ------------------------------------------------------------------------------
 
@@ -223,10 +194,6 @@ class MainScreen(Screen[None]):
         self._start(
             conversation, self.services.session.send(conversation, text, self.settings), True
         )
-
-    @property
-    def settings(self) -> Settings:
-        return self.services.settings
 
     def _start(
         self,
@@ -298,7 +265,7 @@ class MainScreen(Screen[None]):
     def _on_started(self, conversation: Conversation, reply: Message, new_turn: bool) -> None:
         if self._visible(conversation):
             self.sidebar.current_id = conversation.id
-        self.sidebar.upsert(_summary(conversation))
+        self.sidebar.upsert(summary_of(conversation))
         if self._visible(conversation):
             if new_turn and len(conversation.messages) > 1:
                 self.log_view.add_message(conversation.messages[-2])
@@ -322,7 +289,7 @@ class MainScreen(Screen[None]):
                 self.status.set_tokens(_("{n} chunks", n=self._reply_tokens))
 
     def _finish(self, conversation: Conversation, reply: Message | None) -> None:
-        self.sidebar.upsert(_summary(conversation))
+        self.sidebar.upsert(summary_of(conversation))
         if not self._visible(conversation):
             if reply is not None and reply.status is MessageStatus.ERROR:
                 self.notify(
@@ -403,86 +370,3 @@ class MainScreen(Screen[None]):
 
     def action_focus_log(self) -> None:
         self.log_view.focus()
-
-    @on(ConversationList.Selected)
-    def _open(self, event: ConversationList.Selected) -> None:
-        self.open_conversation(event.conversation_id)
-
-    def open_conversation(self, conversation_id: str) -> None:
-        if conversation_id == self.conversation.id:
-            self.prompt.focus()
-            return
-        conversation = self._live.get(conversation_id)
-        if conversation is None:
-            try:
-                conversation = self.services.store.load(conversation_id)
-            except StorageError as error:
-                self.notify(str(error), severity="error", markup=False, timeout=10)
-                self.refresh_sidebar()
-                return
-        self.show_conversation(conversation)
-        self.prompt.focus()
-
-    @on(ConversationList.RenameRequested)
-    def _rename(self, event: ConversationList.RenameRequested) -> None:
-        self.rename_conversation(event.conversation_id)
-
-    def rename_conversation(self, conversation_id: str | None = None) -> None:
-        target_id = conversation_id or self.conversation.id
-        current = next((s for s in self.sidebar.summaries if s.id == target_id), None)
-        if current is None:
-            return
-
-        def done(title: str | None) -> None:
-            if not title or not title.strip():
-                return
-            live = self._live.get(target_id) or (
-                self.conversation if self.conversation.id == target_id else None
-            )
-            try:
-                if live is not None:
-                    live.title = title.strip()
-                    self.services.store.save(live)
-                    conversation = live
-                else:
-                    conversation = self.services.store.rename(target_id, title)
-            except StorageError as error:
-                self.notify(str(error), severity="error", markup=False)
-                return
-            self.sidebar.upsert(_summary(conversation))
-
-        self.app.push_screen(TextInputScreen(_("Rename conversation"), current.title), done)
-
-    @on(ConversationList.DeleteRequested)
-    def _delete(self, event: ConversationList.DeleteRequested) -> None:
-        self.delete_conversation(event.conversation_id)
-
-    def delete_conversation(self, conversation_id: str | None = None) -> None:
-        target_id = conversation_id or self.conversation.id
-        current = next((s for s in self.sidebar.summaries if s.id == target_id), None)
-        if current is None:
-            return
-
-        def done(confirmed: bool | None) -> None:
-            if not confirmed:
-                return
-            if self._streaming(target_id):
-                self._deleted.add(target_id)
-                self.workers.cancel_group(self, f"reply-{target_id}")
-            try:
-                self.services.store.delete(target_id)
-            except StorageError as error:
-                self.notify(str(error), severity="error", markup=False)
-                return
-            self.sidebar.remove_entry(target_id)
-            if self.conversation.id == target_id:
-                self.show_conversation(Conversation(system_prompt=self.settings.system_prompt))
-
-        question = _("Delete “{title}”? This cannot be undone.", title=current.title)
-        self.app.push_screen(ConfirmScreen(question, _("Delete")), done)
-
-
-def _summary(conversation: Conversation) -> ConversationSummary:
-    return ConversationSummary(
-        conversation.id, conversation.title, conversation.updated, conversation.created
-    )
