@@ -36,9 +36,18 @@ class ChatApp(App[None]):
         self._warm_up_enabled = warm_up
         self.warmed_up = asyncio.Event()
         """Set once the client and the tokenizer are ready (tests and benchmarks await it)."""
+        # Themes are set before the first frame: switching later would style and draw the
+        # whole screen twice.
+        self._theme_problems = self._register_themes()
+        theme = services.settings.theme
+        if theme in self.available_themes:
+            self.theme = theme
+        else:
+            self._theme_problems.append(_("Unknown theme {name!r}; using the default.", name=theme))
 
-    def _register_themes(self) -> None:
-        """Register bundled and user themes (user files override bundled ones by name)."""
+    def _register_themes(self) -> list[str]:
+        """Register bundled and user themes (user files override bundled ones by name);
+        return the problems found in theme files."""
         from textual.theme import Theme
 
         from chattui.core.themes import bundled_themes_dir, load_themes
@@ -64,20 +73,11 @@ class ChatApp(App[None]):
                     success=colors.get("success"),
                 )
             )
-        for failure in failures:
-            self.notify(failure, severity="warning", markup=False, timeout=10)
+        return failures
 
     def on_mount(self) -> None:
-        self._register_themes()
-        theme = self.services.settings.theme
-        if theme in self.available_themes:
-            self.theme = theme
-        else:
-            self.notify(
-                _("Unknown theme {name!r}; using the default.", name=theme),
-                severity="warning",
-                markup=False,
-            )
+        for problem in self._theme_problems:
+            self.notify(problem, severity="warning", markup=False, timeout=10)
         self.push_screen(MainScreen(self.services))
         for warning in self.services.warnings:
             self.notify(warning, severity="warning", timeout=15, markup=False)
