@@ -181,7 +181,8 @@ class SettingsScreen(ModalScreen[bool]):
                 yield Button(_("Save"), id="save", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one("#base_url", Input).focus()
+        first = "#base_url" if self.services.has_key else "#api_key"
+        self.query_one(first, Input).focus()
 
     def _key_placeholder(self) -> str:
         key = self.services.key.key
