@@ -13,7 +13,7 @@ from chattui.core.catalog import Catalog, CatalogError, ModelInfo, max_tokens_pa
 from chattui.core.config import Settings
 from chattui.core.events import ChatError, ChatRequest, ErrorKind
 from chattui.core.models import Conversation
-from chattui.core.session import build_messages
+from chattui.core.session import CONTINUE_PROMPT, build_messages
 from chattui.core.tokens import (
     Budget,
     EncodingError,
@@ -80,8 +80,11 @@ class RequestPlanner:
         messages = build_messages(conversation)
         system = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""
         turns = messages[1:] if system else messages
-        prompt = turns[-1]["content"] if turns and turns[-1]["role"] == "user" else ""
-        history = turns[:-1] if prompt else turns
+        if turns and turns[-1]["role"] == "assistant":
+            prompt, history = CONTINUE_PROMPT, turns  # continuing the last reply
+        else:
+            prompt = turns[-1]["content"] if turns else ""
+            history = turns[:-1]
         reserve = reply_reserve(settings, info)
         try:
             counter = self.counter(model)

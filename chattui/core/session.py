@@ -29,6 +29,7 @@ from chattui.core.sanitize import sanitize_line
 from chattui.core.storage import ConversationStore, StorageError
 
 __all__ = [
+    "CONTINUE_PROMPT",
     "ChatSession",
     "ContextTrimmed",
     "ReplyFinished",
@@ -37,9 +38,12 @@ __all__ = [
     "SessionEvent",
     "StreamingClient",
     "build_messages",
+    "can_continue",
 ]
 
 TITLE_LIMIT = 60
+CONTINUE_PROMPT = "Continue exactly where your last message stopped. Do not repeat anything."
+"""Sent (not saved) after a partial reply when the user asks the model to continue it."""
 
 
 class StreamingClient(Protocol):
@@ -100,12 +104,24 @@ def build_messages(conversation: Conversation) -> list[dict[str, str]]:
     return messages
 
 
+def can_continue(message: Message) -> bool:
+    """Whether ``message`` is a reply the model can be asked to go on with."""
+    return (
+        message.role is Role.ASSISTANT
+        and bool(message.content)
+        and (message.status is not MessageStatus.COMPLETE or message.error is not None)
+    )
+
+
 def simple_request(conversation: Conversation, settings: Settings) -> tuple[ChatRequest, int]:
     """A request carrying the whole history, with no trimming."""
+    messages = build_messages(conversation)
+    if messages and messages[-1]["role"] == "assistant":
+        messages.append({"role": "user", "content": CONTINUE_PROMPT})
     return (
         ChatRequest(
             model=conversation.model or settings.model,
-            messages=build_messages(conversation),
+            messages=messages,
             max_tokens=settings.max_tokens,
             temperature=settings.temperature,
             reasoning_effort=settings.reasoning_effort,
@@ -166,28 +182,44 @@ class ChatSession:
         async for event in self.reply(conversation, settings):
             yield event
 
-    async def reply(
+    async def continue_reply(
         self, conversation: Conversation, settings: Settings
     ) -> AsyncGenerator[SessionEvent, None]:
-        """Stream an assistant reply to the conversation as it stands.
+        """Ask the model to go on with the last reply (stopped, cut short or incomplete); what
+        it sends is appended to that same reply. Does nothing if there is no such reply."""
+        last = conversation.messages[-1] if conversation.messages else None
+        if last is None or not can_continue(last):
+            return
+        last.status = MessageStatus.STREAMING
+        last.error = None
+        async for event in self.reply(conversation, settings, into=last):
+            yield event
+
+    async def reply(
+        self, conversation: Conversation, settings: Settings, into: Message | None = None
+    ) -> AsyncGenerator[SessionEvent, None]:
+        """Stream an assistant reply to the conversation as it stands (into the existing
+        message ``into`` when continuing it).
 
         Never raises for network or disk trouble: failures end in :class:`ReplyFinished` with
         status ``error`` (or :class:`SaveFailed`). Cancellation marks the reply stopped.
         """
         model = conversation.model or settings.model
-        assistant = Message(Role.ASSISTANT, "", status=MessageStatus.STREAMING, model=model)
+        assistant = into or Message(Role.ASSISTANT, "", status=MessageStatus.STREAMING, model=model)
         try:
             request, dropped = self.build_request(conversation, settings)
         except ChatError as error:
             assistant.status = MessageStatus.ERROR
             assistant.error = error.message
-            conversation.add(assistant)
+            if into is None:
+                conversation.add(assistant)
             self._save(conversation)
             yield ReplyFinished(assistant)
             return
         if dropped:
             yield ContextTrimmed(dropped)
-        conversation.add(assistant)
+        if into is None:
+            conversation.add(assistant)
         failed = self._save(conversation)
         yield ReplyStarted(assistant)
         if failed:

@@ -146,6 +146,11 @@ class ChatApp(App[None]):
                 _("Retry"), _("Ask again after an error or a stop"), main.action_retry
             )
             yield SystemCommand(
+                _("Continue"),
+                _("Continue a stopped or cut-short reply where it ended"),
+                main.action_continue_reply,
+            )
+            yield SystemCommand(
                 _("Rename conversation"),
                 _("Rename the conversation on screen"),
                 main.rename_conversation,

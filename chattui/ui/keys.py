@@ -17,6 +17,7 @@ def KEY_HELP() -> list[tuple[str, list[tuple[str, str]]]]:
                 ("Ctrl+J / Shift+Enter", _("New line in the prompt")),
                 ("Esc", _("Stop the reply that is streaming / close a dialog")),
                 ("Ctrl+R", _("Retry the last failed or stopped reply")),
+                ("Ctrl+G", _("Continue a stopped or cut-short reply where it ended")),
                 ("Ctrl+N", _("New conversation")),
                 ("Ctrl+B", _("Show or hide the sidebar")),
                 ("Ctrl+L", _("Focus the conversation (scroll with arrows, PgUp/PgDn)")),

@@ -169,3 +169,44 @@ async def test_no_client_gives_clear_error(store: ConversationStore) -> None:
     assert isinstance(final, ReplyFinished) and final.message.status is MessageStatus.ERROR
     assert "API key" in (final.message.error or "")
     assert store.load(conversation.id).messages[0].content == "hi"
+
+
+async def test_continue_appends_to_the_stopped_reply(
+    fake_server: FakeOpenAI, store: ConversationStore
+) -> None:
+    from chattui.core.planner import RequestPlanner
+    from chattui.core.session import CONTINUE_PROMPT
+
+    client = ChatClient(KEY, fake_server.base_url, timeout=5)
+    settings = Settings()
+    session = ChatSession(store, client, build_request=RequestPlanner(settings).build)
+    conversation = Conversation()
+    fake_server.queue(Reply(text="The first half", fault="cut", fault_after=3, chunk_size=5))
+    await drain(session.send(conversation, "tell me", settings))
+    partial = conversation.messages[-1]
+    assert partial.status is MessageStatus.ERROR and partial.content
+    fake_server.queue(Reply(text=" and the second half."))
+    events = await drain(session.continue_reply(conversation, settings))
+    await client.aclose()
+
+    assert isinstance(events[-1], ReplyFinished)
+    assert len(conversation.messages) == 2  # the same reply, not a new one
+    final = store.load(conversation.id).messages[-1]
+    assert final.status is MessageStatus.COMPLETE and final.error is None
+    assert final.content == partial.content and final.content.endswith(" and the second half.")
+    sent = fake_server.last_request.json["messages"]
+    assert [m["role"] for m in sent] == ["user", "assistant", "user"]
+    assert sent[1]["content"] != "" and sent[2]["content"] == CONTINUE_PROMPT
+
+
+async def test_continue_without_unfinished_reply_does_nothing(
+    fake_server: FakeOpenAI, store: ConversationStore
+) -> None:
+    client = ChatClient(KEY, fake_server.base_url, timeout=5)
+    session = ChatSession(store, client)
+    conversation = Conversation()
+    fake_server.queue(Reply(text="done"))
+    await drain(session.send(conversation, "hi", Settings()))
+    assert await drain(session.continue_reply(conversation, Settings())) == []
+    await client.aclose()
+    assert len(fake_server.chat_requests) == 1

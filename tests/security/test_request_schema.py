@@ -221,6 +221,31 @@ async def test_retry_after_an_error_and_after_a_stop(
     assert sent[4] == sent[3] and sent[4]["messages"][-1]["content"] == "this is stopped"
 
 
+async def test_continue_after_a_stop(
+    fake_server: FakeOpenAI, validator: Draft202012Validator, known_fields: set[str]
+) -> None:
+    app = make_app(fake_server.base_url, env={"CHATTUI_MODEL": "gpt-4o-mini"})
+    async with app.run_test(size=SIZE) as pilot:
+        fake_server.queue(Reply(text="partial and then a long wait", fault="hang_after_first"))
+        await paste(pilot, "write a long story")
+        await press_now(pilot, "enter")
+        assert await asyncio.to_thread(fake_server.wait_for_hang, 1, 10)
+        await press_now(pilot, "escape")
+        await settle(pilot)
+        assert "stopped" in status_text(app)
+        fake_server.queue(Reply(text=" and the rest of it."))
+        await press_now(pilot, "ctrl+g")
+        await settle(pilot)
+        assert "ready" in status_text(app)
+        text = chat_log(app).rendered_text()
+        assert "and the rest of it." in text and "stopped" not in text
+    sent = check(bodies(fake_server), validator, known_fields)
+    assert len(sent) == 2
+    assert [m["role"] for m in sent[1]["messages"]] == ["user", "assistant", "user"]
+    partial = sent[1]["messages"][1]["content"]
+    assert partial and "partial and then a long wait".startswith(partial)
+
+
 async def test_trimmed_history(
     fake_server: FakeOpenAI, validator: Draft202012Validator, known_fields: set[str]
 ) -> None:

@@ -30,6 +30,7 @@ from chattui.core.session import (
     ReplyStarted,
     SaveFailed,
     SessionEvent,
+    can_continue,
 )
 from chattui.core.storage import StorageError
 from chattui.i18n import _
@@ -53,6 +54,7 @@ class MainScreen(ConversationScreen):
         Binding("escape", "stop", _("Stop"), show=False),
         Binding("ctrl+n", "new_conversation", _("New")),
         Binding("ctrl+r", "retry", _("Retry")),
+        Binding("ctrl+g", "continue_reply", _("Continue"), show=False),
         Binding("ctrl+b", "toggle_sidebar", _("Sidebar")),
         Binding("ctrl+l", "focus_log", _("Scroll"), show=False),
     ]
@@ -269,6 +271,8 @@ class MainScreen(ConversationScreen):
         if self._visible(conversation):
             if new_turn and len(conversation.messages) > 1:
                 self.log_view.add_message(conversation.messages[-2])
+            else:
+                self.log_view.remove_message(reply.id)  # continuing it: shown again, live
             self.log_view.add_message(reply)
             self.log_view.scroll_to_latest()
             self.status.set_state(_("waiting for the reply…"), "busy")
@@ -357,6 +361,21 @@ class MainScreen(ConversationScreen):
                 break
             self.log_view.remove_message(message.id)
         self._start(conversation, self.services.session.retry(conversation, self.settings), False)
+
+    def action_continue_reply(self) -> None:
+        """Ask the model to go on with a stopped, cut short or incomplete last reply."""
+        conversation = self.conversation
+        last = conversation.messages[-1] if conversation.messages else None
+        if self._streaming(conversation.id) or last is None or not can_continue(last):
+            self.notify(_("There is no unfinished reply to continue."))
+            return
+        if not self.services.has_key:
+            self.app.action_settings()  # type: ignore[attr-defined]
+            return
+        if self.services.session.client is None:
+            self.services.connect()
+        events = self.services.session.continue_reply(conversation, self.settings)
+        self._start(conversation, events, False)
 
     def action_new_conversation(self) -> None:
         if not self.conversation.messages:
