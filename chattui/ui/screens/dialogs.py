@@ -10,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from chattui.i18n import _
+from chattui.ui.widgets.safe_text import SafeInput
 
 __all__ = ["ConfirmScreen", "TextInputScreen"]
 
@@ -64,7 +65,7 @@ class TextInputScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.title_text, markup=False)
-            yield Input(self.value, id="value")
+            yield SafeInput(self.value, id="value")
             with Horizontal():
                 yield Button(_("Cancel"), id="cancel")
                 yield Button(_("OK"), id="ok", variant="primary")

@@ -30,7 +30,7 @@ from chattui.core.events import ChatError
 from chattui.core.secrets import ApiKey, KeyError_, KeySource
 from chattui.core.services import Services
 from chattui.i18n import LANGUAGES, _
-from chattui.ui.widgets.prompt import SafeTextArea
+from chattui.ui.widgets.safe_text import SafeInput, SafeTextArea
 
 __all__ = ["BUILTIN_MODELS", "SettingsScreen"]
 
@@ -115,7 +115,7 @@ class SettingsScreen(ModalScreen[bool]):
             with VerticalScroll():
                 yield Label(_("API key"), classes="label")
                 with Horizontal(id="key-row"):
-                    yield Input(
+                    yield SafeInput(
                         placeholder=self._key_placeholder(),
                         password=True,
                         id="api_key",
@@ -129,7 +129,7 @@ class SettingsScreen(ModalScreen[bool]):
                     shown = getattr(settings, key)
                     if key == "proxy":
                         shown = mask_proxy(settings.proxy)  # the password stays hidden
-                    yield Input(
+                    yield SafeInput(
                         _text(shown),
                         placeholder=_(placeholder),
                         id=key,

@@ -6,27 +6,13 @@ sends and is inserted whole, however large.
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import TextArea
 
-from chattui.core.sanitize import show_controls
+from chattui.ui.widgets.safe_text import SafeTextArea
 
-__all__ = ["PromptInput", "SafeTextArea"]
-
-
-class SafeTextArea(TextArea):
-    """A TextArea that never draws control characters raw."""
-
-    def get_line(self, line_index: int) -> Text:
-        """The line as drawn: control characters (a pasted escape sequence) are shown as
-        visible stand-ins (``␛``), one for one, so none reaches the terminal; the text
-        itself, and what is sent, stay exactly as typed."""
-        line = super().get_line(line_index)
-        line.plain = show_controls(line.plain)
-        return line
+__all__ = ["PromptInput"]
 
 
 class PromptInput(SafeTextArea):
