@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:
     import tiktoken
@@ -67,16 +67,7 @@ Fault = Literal[
     "error_event",
     "invalid_utf8",
 ]
-FAULTS: tuple[str, ...] = (
-    "hang",
-    "hang_after_first",
-    "cut",
-    "no_finish",
-    "malformed",
-    "html",
-    "error_event",
-    "invalid_utf8",
-)
+FAULTS: tuple[str, ...] = get_args(Fault)
 
 DEMO_MARKDOWN = """\
 # A quick tour
