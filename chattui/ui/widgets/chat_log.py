@@ -144,22 +144,20 @@ class ChatLog(ScrollView, can_focus=True):
     def set_usage_label(self, label: Callable[[Message], str]) -> None:
         """Show each reply's usage in its header, formatted by ``label``."""
         self._usage_label = label
-        self._render_ctx = None
-        for entry in self._layout:
-            if isinstance(getattr(entry, "message", None), Message):
-                entry.invalidate(self._width)
-        self._layout.update()
-        self._refresh_all(self.is_following)
+        self._rerender_messages(lambda message: message.usage is not None)
 
     def set_error_hint(self, text: str) -> None:
         """Set the hint shown after error messages, e.g. "Ctrl+R retry"."""
-        if text == self._error_hint:
-            return
-        self._error_hint = text
+        if text != self._error_hint:
+            self._error_hint = text
+            self._rerender_messages(lambda message: message.status is MessageStatus.ERROR)
+
+    def _rerender_messages(self, which: Callable[[Message], bool]) -> None:
+        """Render again the messages ``which`` picks (the render context changed)."""
         self._render_ctx = None
         for entry in self._layout:
             message = getattr(entry, "message", None)
-            if isinstance(message, Message) and message.status is MessageStatus.ERROR:
+            if isinstance(message, Message) and which(message):
                 entry.invalidate(self._width)
         self._layout.update()
         self._refresh_all(self.is_following)
