@@ -38,7 +38,6 @@ import asyncio
 import atexit
 import contextlib
 import fcntl
-import importlib.util
 import os
 import re
 import select
@@ -56,7 +55,8 @@ from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from types import ModuleType
+
+from sample_reply import sample_reply  # the script's own folder is on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS, LINES = 120, 36
@@ -324,17 +324,8 @@ class Server:
 # --------------------------------------------------------------------------- helpers
 
 
-def _load_sample_reply() -> ModuleType:
-    path = ROOT / "benchmarks" / "sample_reply.py"
-    spec = importlib.util.spec_from_file_location("bench_sample_reply", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def reply_text(tokens: int) -> str:
-    text: str = _load_sample_reply().sample_reply(tokens)
+    text = sample_reply(tokens)
     return text.rstrip("\n") + f"\n\n{SENTINEL}\n"
 
 

@@ -160,20 +160,11 @@ async def test_through_socks5_proxy(fake_server: FakeOpenAI, socks5_proxy: Socks
     assert f"127.0.0.1:{fake_server.port}" in socks5_proxy.targets
 
 
-async def test_socks5_wrong_credentials(fake_server: FakeOpenAI) -> None:
-    with Socks5Proxy(username="user", password="right") as proxy:
-        client = ChatClient(
-            KEY, fake_server.base_url, proxy=proxy.url_with("user", "wrong"), timeout=3
-        )
-        with pytest.raises(ChatError) as info:
-            await collect(client)
-        await client.aclose()
-    assert info.value.kind is ErrorKind.PROXY
-    assert "wrong" not in info.value.message
-
-
-async def test_http_proxy_wrong_credentials(fake_server: FakeOpenAI) -> None:
-    with HttpProxy(username="user", password="right") as proxy:
+@pytest.mark.parametrize("proxy_type", [Socks5Proxy, HttpProxy])
+async def test_proxy_wrong_credentials(
+    fake_server: FakeOpenAI, proxy_type: type[Socks5Proxy] | type[HttpProxy]
+) -> None:
+    with proxy_type(username="user", password="right") as proxy:
         client = ChatClient(
             KEY, fake_server.base_url, proxy=proxy.url_with("user", "wrong"), timeout=3
         )

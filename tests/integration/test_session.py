@@ -30,6 +30,13 @@ def store(tmp_path: Path) -> ConversationStore:
     return store
 
 
+@pytest.fixture
+async def client(fake_server: FakeOpenAI) -> AsyncIterator[ChatClient]:
+    client = ChatClient(KEY, fake_server.base_url, timeout=5)
+    yield client
+    await client.aclose()
+
+
 async def drain(events: AsyncIterator[SessionEvent]) -> list[SessionEvent]:
     return [event async for event in events]
 
@@ -79,9 +86,8 @@ async def test_complete_turn(
 
 
 async def test_user_turn_saved_before_request(
-    fake_server: FakeOpenAI, store: ConversationStore
+    fake_server: FakeOpenAI, store: ConversationStore, client: ChatClient
 ) -> None:
-    client = ChatClient(KEY, fake_server.base_url, timeout=5)
     session = ChatSession(store, client)
     conversation = Conversation()
     fake_server.queue(Reply(text="x"))
@@ -92,13 +98,11 @@ async def test_user_turn_saved_before_request(
     assert data["messages"][0]["content"] == "remember me"  # type: ignore[index]
     assert data["messages"][1]["status"] == "streaming"  # type: ignore[index]
     await drain(events)
-    await client.aclose()
 
 
 async def test_error_keeps_partial_and_retry_works(
-    fake_server: FakeOpenAI, store: ConversationStore
+    fake_server: FakeOpenAI, store: ConversationStore, client: ChatClient
 ) -> None:
-    client = ChatClient(KEY, fake_server.base_url, timeout=5)
     session = ChatSession(store, client)
     conversation = Conversation()
     fake_server.queue(Reply(text="partial text that is cut", chunk_size=2, fault="cut"))
@@ -112,7 +116,6 @@ async def test_error_keeps_partial_and_retry_works(
 
     fake_server.queue(Reply(text="full reply"))
     await drain(session.retry(conversation, Settings()))
-    await client.aclose()
     assert [(m.role, m.status) for m in conversation.messages] == [
         (Role.USER, MessageStatus.COMPLETE),
         (Role.ASSISTANT, MessageStatus.COMPLETE),
@@ -122,9 +125,8 @@ async def test_error_keeps_partial_and_retry_works(
 
 
 async def test_cancel_marks_stopped_and_saves(
-    fake_server: FakeOpenAI, store: ConversationStore
+    fake_server: FakeOpenAI, store: ConversationStore, client: ChatClient
 ) -> None:
-    client = ChatClient(KEY, fake_server.base_url, timeout=5)
     session = ChatSession(store, client)
     conversation = Conversation()
     fake_server.queue(Reply(text="word " * 200, chunk_size=5, delay=0.01))
@@ -140,14 +142,14 @@ async def test_cancel_marks_stopped_and_saves(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    await client.aclose()
     saved = store.load(conversation.id).messages[-1]
     assert saved.status is MessageStatus.STOPPED
     assert saved.content.startswith("word") and len(saved.content) < len("word " * 200)
 
 
-async def test_checkpoints_partial_reply(fake_server: FakeOpenAI, store: ConversationStore) -> None:
-    client = ChatClient(KEY, fake_server.base_url, timeout=5)
+async def test_checkpoints_partial_reply(
+    fake_server: FakeOpenAI, store: ConversationStore, client: ChatClient
+) -> None:
     session = ChatSession(store, client, checkpoint_interval=0.0)
     conversation = Conversation()
     fake_server.queue(Reply(text="abcdefghij", chunk_size=1))
@@ -155,7 +157,6 @@ async def test_checkpoints_partial_reply(fake_server: FakeOpenAI, store: Convers
     async for event in session.send(conversation, "go", Settings()):
         if isinstance(event, TextDelta):
             seen_on_disk.append(store.load(conversation.id).messages[-1].content)
-    await client.aclose()
     # every delta was on disk by the time the next one arrived
     assert seen_on_disk[-1] == "abcdefghij"
     assert len(set(seen_on_disk)) == len(seen_on_disk)
@@ -172,12 +173,11 @@ async def test_no_client_gives_clear_error(store: ConversationStore) -> None:
 
 
 async def test_continue_appends_to_the_stopped_reply(
-    fake_server: FakeOpenAI, store: ConversationStore
+    fake_server: FakeOpenAI, store: ConversationStore, client: ChatClient
 ) -> None:
     from chattui.core.planner import RequestPlanner
     from chattui.core.session import CONTINUE_PROMPT
 
-    client = ChatClient(KEY, fake_server.base_url, timeout=5)
     settings = Settings()
     session = ChatSession(store, client, build_request=RequestPlanner(settings).build)
     conversation = Conversation()
@@ -187,7 +187,6 @@ async def test_continue_appends_to_the_stopped_reply(
     assert partial.status is MessageStatus.ERROR and partial.content
     fake_server.queue(Reply(text=" and the second half."))
     events = await drain(session.continue_reply(conversation, settings))
-    await client.aclose()
 
     assert isinstance(events[-1], ReplyFinished)
     assert len(conversation.messages) == 2  # the same reply, not a new one
@@ -200,13 +199,11 @@ async def test_continue_appends_to_the_stopped_reply(
 
 
 async def test_continue_without_unfinished_reply_does_nothing(
-    fake_server: FakeOpenAI, store: ConversationStore
+    fake_server: FakeOpenAI, store: ConversationStore, client: ChatClient
 ) -> None:
-    client = ChatClient(KEY, fake_server.base_url, timeout=5)
     session = ChatSession(store, client)
     conversation = Conversation()
     fake_server.queue(Reply(text="done"))
     await drain(session.send(conversation, "hi", Settings()))
     assert await drain(session.continue_reply(conversation, Settings())) == []
-    await client.aclose()
     assert len(fake_server.chat_requests) == 1

@@ -3,28 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-from pathlib import Path
-from types import ModuleType
 
 from rich.cells import cell_len
 from textual.app import App, ComposeResult
 
+from benchmarks import sample_reply as sample
 from chattui.core.models import Message, MessageStatus, Role
 from chattui.ui.render.palette import CODE_THEME_DARK, CODE_THEME_LIGHT
 from chattui.ui.widgets.chat_log import ChatLog
-
-
-def _load_sample_reply() -> ModuleType:
-    path = Path(__file__).parents[2] / "benchmarks" / "sample_reply.py"
-    spec = importlib.util.spec_from_file_location("sample_reply", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sample = _load_sample_reply()
 
 
 class LogApp(App[None]):

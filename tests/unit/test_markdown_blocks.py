@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import random
-from pathlib import Path
-from types import ModuleType
 
 import pytest
 from rich.cells import cell_len
 
+from benchmarks import sample_reply as sample
 from chattui.ui.render.blocks import BlockStream, is_web_link, parse_blocks
 from chattui.ui.render.markdown import BlockRenderer, FenceProgress
 from chattui.ui.render.palette import Palette
-
-
-def _load_sample_reply() -> ModuleType:
-    path = Path(__file__).parents[2] / "benchmarks" / "sample_reply.py"
-    spec = importlib.util.spec_from_file_location("sample_reply", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-sample = _load_sample_reply()
 
 
 def texts(text: str) -> list[str]:

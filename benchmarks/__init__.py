@@ -1,0 +1,1 @@
+"""Reproducible performance measurements (not part of the test run)."""
