@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 import httpx2
 import openai
 
+from chattui.core.catalog import other_max_tokens_param
 from chattui.core.config import mask_proxy
 from chattui.core.events import (
     ChatError,
@@ -153,7 +154,7 @@ def _not_a_stream(content_type: str) -> ChatError:
 
 
 def _with_other_param(request: ChatRequest) -> ChatRequest:
-    other = "max_tokens" if request.max_tokens_param != "max_tokens" else "max_completion_tokens"
+    other = other_max_tokens_param(request.max_tokens_param)
     return dataclasses.replace(request, max_tokens_param=other)
 
 
@@ -172,8 +173,8 @@ def _rejects_param(error: ChatError, request: ChatRequest) -> bool:
     )
 
 
-def _server_detail(error: openai.APIStatusError, key: ApiKey) -> str:
-    """The server's own explanation, made safe to show (sanitized, short, key masked)."""
+def _server_detail(error: openai.APIStatusError) -> str:
+    """The server's own explanation, sanitized and short (the key is masked by map_error)."""
     body = error.body
     message: object = None
     if isinstance(body, dict):
@@ -185,13 +186,12 @@ def _server_detail(error: openai.APIStatusError, key: ApiKey) -> str:
             return "the response was an HTML page, not JSON: check the base URL"
         message = text
     detail = sanitize_line(str(message), DETAIL_LIMIT)
-    secret = key.reveal()
-    return detail.replace(secret, key.masked) if secret else detail
+    return detail  # map_error masks the key in every message
 
 
-def _status_error(error: openai.APIStatusError, key: ApiKey, proxy: str) -> ChatError:
+def _status_error(error: openai.APIStatusError, proxy: str) -> ChatError:
     status = error.status_code
-    detail = _server_detail(error, key)
+    detail = _server_detail(error)
     said = f" The server said: {detail}" if detail else ""
     if status == 407:
         return ChatError(
@@ -250,7 +250,7 @@ def map_error(
     The message never holds the key or the proxy password, whatever the server or the
     exception said (an error event in the stream may quote the key).
     """
-    mapped = _map_error(error, base_url, proxy, key, streaming)
+    mapped = _map_error(error, base_url, proxy, streaming)
     message = _redact(mapped.message, key, proxy)
     if message == mapped.message:
         return mapped
@@ -271,15 +271,13 @@ def _redact(text: str, key: ApiKey, proxy: str) -> str:
     return text
 
 
-def _map_error(
-    error: BaseException, base_url: str, proxy: str, key: ApiKey, streaming: bool
-) -> ChatError:
+def _map_error(error: BaseException, base_url: str, proxy: str, streaming: bool) -> ChatError:
     host = urlsplit(base_url).netloc or base_url
     via = f" through the proxy {mask_proxy(proxy)}" if proxy else ""
     if isinstance(error, ChatError):
         return error
     if isinstance(error, openai.APIStatusError):
-        return _status_error(error, key, proxy)
+        return _status_error(error, proxy)
     timeout_types = (openai.APITimeoutError, httpx2.TimeoutException)
     if isinstance(error, timeout_types) or isinstance(error.__cause__, timeout_types):
         when = "sent nothing more" if streaming else "did not answer"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
 from chattui.core.models import Usage
 from chattui.core.sanitize import clean_surrogates
@@ -95,7 +95,7 @@ class ChatRequest:
     model: str
     messages: Sequence[Mapping[str, str]]
     max_tokens: int | None = None
-    max_tokens_param: str = "max_tokens"
+    max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
     """``max_tokens`` or ``max_completion_tokens``, depending on the endpoint and model."""
     temperature: float | None = None
     reasoning_effort: str = ""
