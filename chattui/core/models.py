@@ -149,10 +149,11 @@ class Conversation:
     """Ids of every message this process has seen in the conversation (not saved). A message
     on disk whose id is not here was written by another instance, and is merged in."""
 
-    def add(self, message: Message) -> Message:
-        """Append ``message`` to the current branch and make it the leaf."""
-        if message.parent_id is None and self.messages:
-            message.parent_id = self.messages[-1].id
+    def add(self, message: Message, *, root: bool = False) -> Message:
+        """Append ``message`` to the current branch (after :attr:`current_leaf`, or as a new
+        root if ``root``) and make it the leaf."""
+        if message.parent_id is None and not root:
+            message.parent_id = self._leaf_id()
         self.messages.append(message)
         self.known_ids.add(message.id)
         self.current_leaf = message.id
@@ -165,6 +166,109 @@ class Conversation:
             if message.id == message_id:
                 return message
         return None
+
+    # -- the message tree ---------------------------------------------------------------------
+    # Every message names its parent; regenerating a reply or editing a prompt adds a sibling,
+    # so the messages form a tree and ``current_leaf`` picks the branch on screen.
+
+    def _leaf_id(self) -> str | None:
+        """The current leaf, or the last message if the recorded leaf is missing."""
+        if self.current_leaf is not None and self.find(self.current_leaf) is not None:
+            return self.current_leaf
+        return self.messages[-1].id if self.messages else None
+
+    def branch(self) -> list[Message]:
+        """The messages of the branch on screen, from the root to :attr:`current_leaf`."""
+        by_id = {message.id: message for message in self.messages}
+        path: list[Message] = []
+        seen: set[str] = set()
+        node = by_id.get(self._leaf_id() or "")
+        while node is not None and node.id not in seen:  # a cycle in a hand-edited file
+            seen.add(node.id)
+            path.append(node)
+            node = by_id.get(node.parent_id) if node.parent_id is not None else None
+        path.reverse()
+        return path
+
+    def children(self, parent_id: str | None) -> list[Message]:
+        """The messages that follow ``parent_id`` (None: the roots), oldest first."""
+        return self._children_map().get(parent_id, [])
+
+    def _children_map(self) -> dict[str | None, list[Message]]:
+        """Parent id -> children in list order; a message whose parent is unknown is a root."""
+        ids = {message.id for message in self.messages}
+        children: dict[str | None, list[Message]] = {}
+        for message in self.messages:
+            parent = message.parent_id if message.parent_id in ids else None
+            children.setdefault(parent, []).append(message)
+        return children
+
+    def alternatives(self, message: Message) -> list[Message]:
+        """``message`` and its siblings of the same role (regenerated replies, edited
+        prompts), oldest first."""
+        siblings = self.children(message.parent_id)
+        return [m for m in siblings if m.role is message.role] or [message]
+
+    def leaf_under(self, message: Message) -> Message:
+        """The end of the newest branch below ``message`` (``message`` if it has no children)."""
+        children = self._children_map()
+        seen = {message.id}
+        while True:
+            later = [m for m in children.get(message.id, []) if m.id not in seen]
+            if not later:
+                return message
+            message = max(later, key=lambda m: m.created)
+            seen.add(message.id)
+
+    def switch_alternative(self, message: Message, step: int) -> Message | None:
+        """Show the alternative ``step`` places from ``message`` (and the newest branch below
+        it); return that alternative, or None if there is none that far."""
+        alternatives = self.alternatives(message)
+        index = next(i for i, m in enumerate(alternatives) if m.id == message.id) + step
+        if not 0 <= index < len(alternatives):
+            return None
+        chosen = alternatives[index]
+        self.current_leaf = self.leaf_under(chosen).id
+        return chosen
+
+    def subtree(self, message: Message) -> list[Message]:
+        """``message`` and every message below it, in list order."""
+        children = self._children_map()
+        ids = {message.id}
+        stack = [message.id]
+        while stack:
+            for child in children.get(stack.pop(), []):
+                if child.id not in ids:
+                    ids.add(child.id)
+                    stack.append(child.id)
+        return [m for m in self.messages if m.id in ids]
+
+    def remove_turn(self, message: Message) -> list[Message]:
+        """Delete ``message`` and everything below it (a reply whose prompt is left with no
+        other reply takes the prompt with it); show a remaining branch. Returns the removed."""
+        top = message
+        if message.role is Role.ASSISTANT and message.parent_id is not None:
+            parent = self.find(message.parent_id)
+            if (
+                parent is not None
+                and parent.role is Role.USER
+                and len(self.children(parent.id)) == 1
+            ):
+                top = parent
+        removed = self.subtree(top)
+        gone = {m.id for m in removed}
+        on_branch = any(m.id in gone for m in self.branch())
+        siblings = [m for m in self.alternatives(top) if m.id not in gone]
+        self.messages = [m for m in self.messages if m.id not in gone]
+        if on_branch:
+            if siblings:
+                self.current_leaf = self.leaf_under(siblings[-1]).id
+            elif top.parent_id is not None and self.find(top.parent_id) is not None:
+                self.current_leaf = top.parent_id
+            else:
+                self.current_leaf = self.messages[-1].id if self.messages else None
+        self.updated = time.time()
+        return removed
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -206,6 +310,7 @@ class Conversation:
             current_leaf=_opt_str(data, "current_leaf"),
         )
         conversation.known_ids = {message.id for message in conversation.messages}
+        _repair_tree(conversation)
         return conversation
 
     def merge(self, other: Conversation) -> int:
@@ -216,10 +321,26 @@ class Conversation:
             return 0
         self.messages = sorted([*self.messages, *foreign], key=lambda m: m.created)
         self.known_ids.update(m.id for m in foreign)
+        leaf = self.find(self._leaf_id() or "")
+        if leaf is not None:  # turns the other instance added below ours: show them
+            self.current_leaf = self.leaf_under(leaf).id
         if not self.title:
             self.title = other.title
         self.updated = max(self.updated, other.updated)
         return len(foreign)
+
+
+def _repair_tree(conversation: Conversation) -> None:
+    """Make a loaded conversation a usable tree: a hand-written file with no parent ids is one
+    branch in list order; a missing or unknown ``current_leaf`` becomes the last message."""
+    messages = conversation.messages
+    if len(messages) > 1 and all(m.parent_id is None for m in messages):
+        for parent, child in zip(messages, messages[1:], strict=False):
+            child.parent_id = parent.id
+    if messages and (
+        conversation.current_leaf is None or conversation.find(conversation.current_leaf) is None
+    ):
+        conversation.current_leaf = messages[-1].id
 
 
 def _str(data: Mapping[str, Any], key: str) -> str:

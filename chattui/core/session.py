@@ -39,6 +39,7 @@ __all__ = [
     "StreamingClient",
     "build_messages",
     "can_continue",
+    "retry_drops",
 ]
 
 TITLE_LIMIT = 60
@@ -89,11 +90,12 @@ RequestBuilder = Callable[[Conversation, Settings], tuple[ChatRequest, int]]
 
 
 def build_messages(conversation: Conversation) -> list[dict[str, str]]:
-    """System prompt + the turns worth sending (failed and empty replies are left out)."""
+    """System prompt + the turns of the branch on screen worth sending (failed and empty
+    replies are left out)."""
     messages: list[dict[str, str]] = []
     if conversation.system_prompt.strip():
         messages.append({"role": "system", "content": conversation.system_prompt})
-    for message in conversation.messages:
+    for message in conversation.branch():
         if message.role is Role.SYSTEM:
             continue
         if message.role is Role.ASSISTANT and (
@@ -102,6 +104,18 @@ def build_messages(conversation: Conversation) -> list[dict[str, str]]:
             continue
         messages.append({"role": message.role.value, "content": message.content})
     return messages
+
+
+def retry_drops(conversation: Conversation) -> list[Message]:
+    """The unfinished replies at the end of the branch that a retry replaces (last first)."""
+    drops: list[Message] = []
+    for message in reversed(conversation.branch()):
+        if message.role is not Role.ASSISTANT or message.status is MessageStatus.COMPLETE:
+            break
+        if conversation.children(message.id):
+            break  # something follows it: keep it
+        drops.append(message)
+    return drops
 
 
 def can_continue(message: Message) -> bool:
@@ -154,14 +168,27 @@ class ChatSession:
         self.checkpoint_interval = checkpoint_interval
 
     async def send(
-        self, conversation: Conversation, text: str, settings: Settings
+        self,
+        conversation: Conversation,
+        text: str,
+        settings: Settings,
+        *,
+        instead_of: Message | None = None,
     ) -> AsyncGenerator[SessionEvent, None]:
-        """Add ``text`` as a user turn, save, and stream the reply (see :meth:`reply`)."""
+        """Add ``text`` as a user turn, save, and stream the reply (see :meth:`reply`).
+
+        ``instead_of``: an earlier user message that ``text`` edits. The new turn becomes its
+        sibling (a new branch from that point); the old branch is kept.
+        """
         if not conversation.title:
             conversation.title = sanitize_line(text, TITLE_LIMIT)
         if not conversation.messages:
             conversation.model = conversation.model or settings.model
-        conversation.add(Message(Role.USER, text))
+        if instead_of is not None:
+            conversation.current_leaf = instead_of.parent_id
+        conversation.add(
+            Message(Role.USER, text), root=instead_of is not None and instead_of.parent_id is None
+        )
         failed = self._save(conversation)
         if failed:
             yield failed
@@ -172,13 +199,20 @@ class ChatSession:
         self, conversation: Conversation, settings: Settings
     ) -> AsyncGenerator[SessionEvent, None]:
         """Drop a trailing failed or stopped reply and ask again for the last user turn."""
-        while conversation.messages and conversation.messages[-1].role is Role.ASSISTANT:
-            last = conversation.messages[-1]
-            if last.status is MessageStatus.COMPLETE:
-                break
-            conversation.messages.pop()
-        if conversation.messages:
-            conversation.current_leaf = conversation.messages[-1].id
+        for message in reversed(retry_drops(conversation)):
+            conversation.messages.remove(message)
+            conversation.current_leaf = message.parent_id
+        async for event in self.reply(conversation, settings):
+            yield event
+
+    async def regenerate(
+        self, conversation: Conversation, reply: Message, settings: Settings
+    ) -> AsyncGenerator[SessionEvent, None]:
+        """Ask again for the prompt that ``reply`` answered; the new reply becomes an
+        alternative of ``reply``, which is kept. Later turns stay on the old branch."""
+        if reply.role is not Role.ASSISTANT or reply.parent_id is None:
+            return
+        conversation.current_leaf = reply.parent_id
         async for event in self.reply(conversation, settings):
             yield event
 
@@ -187,7 +221,8 @@ class ChatSession:
     ) -> AsyncGenerator[SessionEvent, None]:
         """Ask the model to go on with the last reply (stopped, cut short or incomplete); what
         it sends is appended to that same reply. Does nothing if there is no such reply."""
-        last = conversation.messages[-1] if conversation.messages else None
+        branch = conversation.branch()
+        last = branch[-1] if branch else None
         if last is None or not can_continue(last):
             return
         last.status = MessageStatus.STREAMING
