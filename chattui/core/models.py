@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import time
 from collections.abc import Mapping
@@ -335,7 +336,7 @@ def _repair_tree(conversation: Conversation) -> None:
     branch in list order; a missing or unknown ``current_leaf`` becomes the last message."""
     messages = conversation.messages
     if len(messages) > 1 and all(m.parent_id is None for m in messages):
-        for parent, child in zip(messages, messages[1:], strict=False):
+        for parent, child in itertools.pairwise(messages):
             child.parent_id = parent.id
     if messages and (
         conversation.current_leaf is None or conversation.find(conversation.current_leaf) is None

@@ -68,7 +68,7 @@ def test_remove_turn_takes_the_subtree_and_shows_what_remains() -> None:
 
 def test_remove_one_alternative_shows_the_other() -> None:
     conversation = Conversation()
-    q1, a1 = turn(conversation, "q1", "a1")
+    q1, _a1 = turn(conversation, "q1", "a1")
     conversation.current_leaf = q1.id
     a1b = conversation.add(Message(Role.ASSISTANT, "a1b"))
     assert conversation.remove_turn(a1b) == [a1b]
