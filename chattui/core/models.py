@@ -193,9 +193,9 @@ class Conversation:
 
     def children(self, parent_id: str | None) -> list[Message]:
         """The messages that follow ``parent_id`` (None: the roots), oldest first."""
-        return self._children_map().get(parent_id, [])
+        return self.children_map().get(parent_id, [])
 
-    def _children_map(self) -> dict[str | None, list[Message]]:
+    def children_map(self) -> dict[str | None, list[Message]]:
         """Parent id -> children in list order; a message whose parent is unknown is a root."""
         ids = {message.id for message in self.messages}
         children: dict[str | None, list[Message]] = {}
@@ -212,7 +212,7 @@ class Conversation:
 
     def leaf_under(self, message: Message) -> Message:
         """The end of the newest branch below ``message`` (``message`` if it has no children)."""
-        children = self._children_map()
+        children = self.children_map()
         seen = {message.id}
         while True:
             later = [m for m in children.get(message.id, []) if m.id not in seen]
@@ -234,7 +234,7 @@ class Conversation:
 
     def subtree(self, message: Message) -> list[Message]:
         """``message`` and every message below it, in list order."""
-        children = self._children_map()
+        children = self.children_map()
         ids = {message.id}
         stack = [message.id]
         while stack:

@@ -152,10 +152,15 @@ async def test_escape_stops_a_streaming_reply_and_keeps_the_partial_text(
         await send(pilot, "Tell me a long story", wait=False)
         await wait_for(pilot, lambda: "word5 " in assistant_text(app))
 
-        # Enter while the reply streams sends nothing and keeps the new text.
+        # Enter while the reply streams queues the prompt; the first Esc cancels it (the
+        # text comes back), the second stops the reply.
         await type_prompt(pilot, "a second question")
         await press_now(pilot, "enter")
-        assert prompt(app).text == "a second question"
+        assert prompt(app).text == ""
+        assert "Queued: a second question" in chat_log(app).rendered_text()
+        await press_now(pilot, "escape")
+        await wait_for(pilot, lambda: prompt(app).text == "a second question")
+        assert "Queued" not in chat_log(app).rendered_text()
         assert len(fake_server.chat_requests) == 1
 
         await press_now(pilot, "escape")

@@ -20,7 +20,7 @@ from textual.strip import Strip
 from chattui.core.models import Message, MessageStatus, Role
 from chattui.core.sanitize import sanitize, sanitize_line
 from chattui.i18n import _
-from chattui.ui.render.blocks import BlockStream
+from chattui.ui.render.blocks import Block, BlockStream
 
 if TYPE_CHECKING:  # Rich's Markdown and Syntax (Pygments) load on first use, after the first frame
     from chattui.ui.render.markdown import BlockRenderer, FenceProgress
@@ -111,6 +111,27 @@ def _one_line(context: RenderContext, *parts: tuple[str, Style]) -> Strip:
     return context.renderer.render_renderable(text, context.width)[0]
 
 
+def _alternative(entry: UserEntry | AssistantEntry, palette_style: Style) -> tuple[str, Style]:
+    """`` ◀ 2/3 ▶`` after the role when the message has alternatives (empty otherwise)."""
+    if entry.alternative is None or entry.alternative[1] < 2:
+        return ("", palette_style)
+    index, count = entry.alternative
+    return (f" ◀ {index}/{count} ▶", palette_style)
+
+
+def code_header(context: RenderContext, block: Block, number: int) -> Strip:
+    """``python · 2``: the line above code block ``number`` of a reply."""
+    token = block.tokens[0]
+    language = token.info.partition(" ")[0] if token.type == "fence" else ""
+    label = f"{sanitize_line(language, 30) or _('code')} · {number}"
+    return _one_line(context, (label, context.renderer.palette.meta))
+
+
+def is_code(block: Block) -> bool:
+    """True for a fenced or indented code block."""
+    return bool(block.tokens) and block.tokens[0].type in ("fence", "code_block")
+
+
 def _footer(message: Message, live: bool, context: RenderContext) -> list[Strip]:
     """Status lines under a message: error text and hint, stopped, incomplete."""
     palette = context.renderer.palette
@@ -179,11 +200,13 @@ USER_SHOWN_CHARS = 20_000
 class UserEntry(Entry):
     """A user turn: a header and the literal text (not Markdown) in a tinted block."""
 
-    __slots__ = ("message",)
+    __slots__ = ("alternative", "message")
 
     def __init__(self, message: Message) -> None:
         super().__init__(message.id)
         self.message = message
+        self.alternative: tuple[int, int] | None = None
+        """(position, count) among the prompt's alternatives (edits), shown as ◀ 1/2 ▶."""
 
     def estimate(self, width: int) -> int:
         return _estimate(self.message.content[:USER_SHOWN_CHARS], width - 2) + 3
@@ -191,7 +214,9 @@ class UserEntry(Entry):
     def _render(self, context: RenderContext) -> list[Strip]:
         palette = context.renderer.palette
         width = context.width
-        header = _one_line(context, (_("You"), palette.user_label))
+        header = _one_line(
+            context, (_("You"), palette.user_label), _alternative(self, palette.meta)
+        )
         content = self.message.content
         if len(content) > USER_SHOWN_CHARS:
             # A huge paste is sent and saved whole; drawing all of it would take seconds.
@@ -219,11 +244,26 @@ class AssistantEntry(Entry):
     blocks in the tail.
     """
 
-    __slots__ = ("_blocks_rendered", "_document", "_fence", "_source", "live", "message")
+    __slots__ = (
+        "_blocks_rendered",
+        "_codes_rendered",
+        "_document",
+        "_fence",
+        "_source",
+        "alternative",
+        "code_spans",
+        "live",
+        "message",
+    )
 
     def __init__(self, message: Message, *, live: bool = False) -> None:
         super().__init__(message.id)
         self.message = message
+        self.alternative: tuple[int, int] | None = None
+        """(position, count) among the replies to the same prompt, shown as ◀ 2/3 ▶."""
+        self.code_spans: list[tuple[int, int]] = []
+        """Lines (start, end) of each code block, its header line first, once rendered."""
+        self._codes_rendered = 0
         self.live = live
         """True while the reply is streaming in this session (not "incomplete")."""
         self._source = message.content
@@ -266,17 +306,60 @@ class AssistantEntry(Entry):
         self.document.flush()
         renderer = context.renderer
         palette = renderer.palette
-        header: tuple[tuple[str, Style], ...] = ((_("Assistant"), palette.assistant_label),)
+        header: tuple[tuple[str, Style], ...] = (
+            (_("Assistant"), palette.assistant_label),
+            _alternative(self, palette.meta),
+        )
         if self.message.model:
             header += ((" · " + sanitize_line(self.message.model), palette.meta),)
         if self.message.usage is not None and context.usage_label is not None:
             label = context.usage_label(self.message)
             if label:
                 header += ((" · " + label, palette.meta),)
-        head = [_one_line(context, *header)]
-        head.extend(renderer.render_all(self.document.frozen, context.width))
-        self._blocks_rendered = len(self.document.frozen)
-        self._set(head, self._render_tail(context))
+        self._head = [_one_line(context, *header)]
+        self.code_spans = []
+        self._blocks_rendered = 0
+        self._codes_rendered = 0
+        self._render_frozen(context)
+        self._set(self._head, self._render_tail(context))
+
+    def _render_frozen(self, context: RenderContext) -> None:
+        """Append the frozen blocks not rendered yet to the head (each rendered once)."""
+        width = context.width
+        for block in self.document.frozen[self._blocks_rendered :]:
+            if self._blocks_rendered:
+                self._head.append(Strip.blank(width))
+            self._head.extend(self._block_lines(block, context, len(self._head), True))
+            self._blocks_rendered += 1
+        self._codes_rendered = len(self.code_spans)
+
+    def _block_lines(
+        self,
+        block: Block,
+        context: RenderContext,
+        top: int,
+        final: bool,
+        lines: list[Strip] | None = None,
+    ) -> list[Strip]:
+        """A block's lines starting at line ``top``; a code block gets a numbered header."""
+        body = lines or context.renderer.render(block, context.width, final=final)
+        if not is_code(block):
+            return body
+        header = code_header(context, block, len(self.code_spans) + 1)
+        self.code_spans.append((top, top + 1 + len(body)))
+        return [header, *body]
+
+    def code_blocks(self) -> list[tuple[str, str]]:
+        """(language, code) of every code block, numbered as on screen (code only, no fences)."""
+        self.document.flush()
+        blocks = [*self.document.frozen, *self.document.open_blocks]
+        result = []
+        for block in blocks:
+            if is_code(block):
+                token = block.tokens[0]
+                language = token.info.partition(" ")[0] if token.type == "fence" else ""
+                result.append((language, token.content.rstrip("\n")))
+        return result
 
     def update_stream(self, context: RenderContext) -> None:
         """Apply buffered deltas: render newly frozen blocks once, re-render the open tail."""
@@ -285,12 +368,8 @@ class AssistantEntry(Entry):
         if not self.rendered or len(frozen) < self._blocks_rendered:
             self.render(context)
             return
-        renderer = context.renderer
-        for block in frozen[self._blocks_rendered :]:
-            if self._blocks_rendered:
-                self._head.append(Strip.blank(context.width))
-            self._head.extend(renderer.render(block, context.width))
-            self._blocks_rendered += 1
+        del self.code_spans[self._codes_rendered :]  # the tail's, from the last frame
+        self._render_frozen(context)
         self._set(self._head, self._render_tail(context))
 
     def _render_tail(self, context: RenderContext) -> list[Strip]:
@@ -298,6 +377,7 @@ class AssistantEntry(Entry):
         width = context.width
         tail: list[Strip] = []
         blocks = self.document.open_blocks
+        del self.code_spans[self._codes_rendered :]
         for index, block in enumerate(blocks):
             if self._blocks_rendered or tail:
                 tail.append(Strip.blank(width))
@@ -305,7 +385,8 @@ class AssistantEntry(Entry):
             if index == len(blocks) - 1:
                 position = len(self.document.frozen) + index
                 lines = renderer.render_open_fence(block, width, self._fence, position)
-            tail.extend(lines or renderer.render(block, width, final=False))
+            top = len(self._head) + len(tail)
+            tail.extend(self._block_lines(block, context, top, False, lines))
         if self.live and not self._blocks_rendered and not tail:
             tail.extend(renderer.render_renderable(Text("…", style=renderer.palette.meta), width))
         tail.extend(_footer(self.message, self.live, context))

@@ -41,6 +41,7 @@ COMPONENT_CLASSES: frozenset[str] = frozenset(
         "chat-log--quote",
         "chat-log--bullet",
         "chat-log--rule",
+        "chat-log--cursor",
     }
 )
 
@@ -65,6 +66,8 @@ ChatLog > .chat-log--link { color: $text-primary; text-style: underline; }
 ChatLog > .chat-log--quote { color: $text-muted; }
 ChatLog > .chat-log--bullet { color: $text-accent; }
 ChatLog > .chat-log--rule { color: $text-muted; }
+ChatLog > .chat-log--cursor { background: $accent 35%; text-style: bold; }
+ChatLog:focus > .chat-log--cursor { background: $accent 60%; }
 """
 """The ``DEFAULT_CSS`` of ``ChatLog``: the pane itself and its component classes."""
 
@@ -81,6 +84,8 @@ class Palette:
     error: Style = field(default_factory=Style)
     markdown: Mapping[str, Style] = field(default_factory=dict)
     """``markdown.*`` style name -> style, for the Rich console theme."""
+    cursor: Style = field(default_factory=lambda: Style(reverse=True))
+    """The line under the message cursor (a message header or a code block header)."""
     code_theme: str = CODE_THEME_DARK
     code_background: str | None = None
     """Background of fenced code (a colour Rich parses), or the code theme's own."""
@@ -131,6 +136,7 @@ def build_palette(style_of: Callable[[str], Style], *, dark: bool) -> Palette:
         warning=style_of("chat-log--warning"),
         error=style_of("chat-log--error"),
         markdown=markdown,
+        cursor=style_of("chat-log--cursor"),
         code_theme=CODE_THEME_DARK if dark else CODE_THEME_LIGHT,
         code_background=None if block_bg is None else block_bg.get_truecolor().hex,
     )

@@ -22,7 +22,7 @@ from textual.worker import Worker, WorkerState
 from chattui.core.catalog import estimate_cost
 from chattui.core.config import mask_proxy
 from chattui.core.events import TextDelta, UsageReport
-from chattui.core.models import Conversation, Message, MessageStatus
+from chattui.core.models import Conversation, Message, MessageStatus, Role
 from chattui.core.services import Services
 from chattui.core.session import (
     ContextTrimmed,
@@ -31,11 +31,14 @@ from chattui.core.session import (
     SaveFailed,
     SessionEvent,
     can_continue,
+    retry_drops,
 )
 from chattui.core.storage import StorageError
 from chattui.i18n import _
 from chattui.ui.budget import budget_text, conversation_cost, usage_text
-from chattui.ui.screens.conversations import ConversationScreen, summary_of
+from chattui.ui.screens.actions import alternatives_of
+from chattui.ui.screens.conversations import summary_of
+from chattui.ui.screens.prompting import PromptScreen
 from chattui.ui.widgets.chat_log import ChatLog
 from chattui.ui.widgets.prompt import PromptInput
 from chattui.ui.widgets.sidebar import ConversationList
@@ -47,11 +50,15 @@ STATUS_INTERVAL = 0.2
 """Seconds between status line updates while a reply streams."""
 
 
-class MainScreen(ConversationScreen):
+class MainScreen(PromptScreen):
     """Sidebar, chat log, prompt and status line."""
 
     BINDINGS = [
-        Binding("escape", "stop", _("Stop"), show=False),
+        Binding("escape", "stop", _("Stop"), show=False, id="stop"),
+        Binding(
+            "alt+up", "cursor_from_prompt(-1)", _("Messages"), show=False, id="cursor_prompt_up"
+        ),
+        Binding("alt+down", "cursor_from_prompt(1)", show=False, id="cursor_prompt_down"),
         Binding("ctrl+n", "new_conversation", _("New")),
         Binding("ctrl+r", "retry", _("Retry")),
         Binding("ctrl+g", "continue_reply", _("Continue"), show=False),
@@ -105,6 +112,7 @@ class MainScreen(ConversationScreen):
         if self.size.width < 80:
             self.sidebar.add_class("-hidden")
         self.refresh_sidebar()
+        self.setup_prompt()
         self.show_conversation(self.conversation)
         self.update_endpoint()
         self.prompt.focus()
@@ -142,14 +150,20 @@ class MainScreen(ConversationScreen):
             self.status.set_state(_("ready"))
 
     def show_conversation(self, conversation: Conversation) -> None:
+        self.switch_draft(self.conversation, conversation)
         self.conversation = conversation
-        live_ids = [m.id for m in conversation.messages if m.id in self._partials]
-        for message in conversation.messages:
+        branch = conversation.branch()
+        live_ids = [m.id for m in branch if m.id in self._partials]
+        for message in branch:
             if message.id in self._partials:
                 message.content = "".join(self._partials[message.id])
         self.log_view.set_conversation(
-            conversation.messages, conversation.system_prompt, live_ids=live_ids
+            branch,
+            conversation.system_prompt,
+            live_ids=live_ids,
+            alternatives=alternatives_of(conversation),
         )
+        self.show_queue()
         self.sidebar.set_current(conversation.id if conversation.messages else None)
         self.update_endpoint()
         if self._streaming(conversation.id):
@@ -182,32 +196,45 @@ class MainScreen(ConversationScreen):
     @on(PromptInput.Submitted)
     def _submitted(self, event: PromptInput.Submitted) -> None:
         conversation = self.conversation
+        text = event.text
+        editing, self.editing = self.editing, None
+        self.prompt.border_title = None
+        self.remember_prompt(text)
         if self._streaming(conversation.id):
-            self.notify(_("A reply is still streaming: press Esc to stop it first."))
+            self.prompt.clear()
+            self.enqueue(conversation, text, editing)
             return
+        if not self.ready_to_send():
+            self.editing = editing
+            return
+        self.prompt.clear()
+        self.send_prompt(conversation, text, editing)
+
+    def send_prompt(self, conversation: Conversation, text: str, editing: Message | None) -> None:
+        """Send ``text`` as the next turn (or as an edit of ``editing``: a new branch)."""
+        events = self.services.session.send(conversation, text, self.settings, instead_of=editing)
+        self.start_reply(conversation, events, "send" if editing is None else "branch")
+
+    def ready_to_send(self) -> bool:
         if not self.services.has_key:
             self.notify(_("Set an API key first (F2)."), severity="warning")
             self.app.action_settings()  # type: ignore[attr-defined]
-            return
+            return False
         if self.services.session.client is None:
             self.services.connect()  # the warm-up has not finished yet: build it now
-        text = event.text
-        self.prompt.clear()
-        self._start(
-            conversation, self.services.session.send(conversation, text, self.settings), True
-        )
+        return True
 
-    def _start(
+    def start_reply(
         self,
         conversation: Conversation,
         events: AsyncGenerator[SessionEvent, None],
-        new_turn: bool,
+        mode: str,
     ) -> None:
         self._live[conversation.id] = conversation
         self._reply_tokens = 0
         self.status.set_state(_("sending…"), "busy")
         self.run_worker(
-            self._stream_reply(conversation, events, new_turn),
+            self._stream_reply(conversation, events, mode),
             group=f"reply-{conversation.id}",
             exclusive=True,
             exit_on_error=False,
@@ -218,7 +245,7 @@ class MainScreen(ConversationScreen):
         self,
         conversation: Conversation,
         events: AsyncGenerator[SessionEvent, None],
-        new_turn: bool,
+        mode: str,
     ) -> None:
         """Map session events to the chat log and the status line (the worker's body)."""
         reply: Message | None = None
@@ -229,12 +256,12 @@ class MainScreen(ConversationScreen):
                     if isinstance(event, ReplyStarted):
                         reply = event.message
                         self._partials[reply.id] = [reply.content]
-                        self._on_started(conversation, reply, new_turn)
+                        self._on_started(conversation, reply, mode)
                     elif isinstance(event, TextDelta) and reply is not None:
                         self._on_delta(conversation, reply, event.text, started)
                     elif isinstance(event, ReplyFinished):
                         if reply is None:  # refused before sending (e.g. prompt too long)
-                            self._on_started(conversation, event.message, new_turn)
+                            self._on_started(conversation, event.message, mode)
                         reply = event.message
                     elif isinstance(event, UsageReport):
                         pass
@@ -264,16 +291,23 @@ class MainScreen(ConversationScreen):
     def _visible(self, conversation: Conversation) -> bool:
         return conversation is self.conversation
 
-    def _on_started(self, conversation: Conversation, reply: Message, new_turn: bool) -> None:
+    def _on_started(self, conversation: Conversation, reply: Message, mode: str) -> None:
         if self._visible(conversation):
             self.sidebar.current_id = conversation.id
         self.sidebar.upsert(summary_of(conversation))
         if self._visible(conversation):
-            if new_turn and len(conversation.messages) > 1:
-                self.log_view.add_message(conversation.messages[-2])
+            branch = conversation.branch()
+            if mode == "branch":  # regenerated or edited: the branch on screen changed
+                self.log_view.set_conversation(
+                    branch[:-1],
+                    conversation.system_prompt,
+                    alternatives=alternatives_of(conversation),
+                )
+            elif mode == "send" and len(branch) > 1:
+                self.log_view.add_message(branch[-2])
             else:
                 self.log_view.remove_message(reply.id)  # continuing it: shown again, live
-            self.log_view.add_message(reply)
+            self.log_view.add_message(reply, alternatives_of(conversation).get(reply.id))
             self.log_view.scroll_to_latest()
             self.status.set_state(_("waiting for the reply…"), "busy")
 
@@ -292,8 +326,20 @@ class MainScreen(ConversationScreen):
                 self.status.set_state(_("streaming…"), "busy")
                 self.status.set_tokens(_("{n} chunks", n=self._reply_tokens))
 
+    def _send_queued(self, conversation: Conversation, reply: Message) -> None:
+        """Send the next prompt queued while ``reply`` streamed (if it completed)."""
+        if reply.status is not MessageStatus.COMPLETE:
+            self.return_queue(conversation)
+            return
+        queued = self.take_queued(conversation)
+        if queued is not None:
+            text, editing = queued
+            self.call_later(self.send_prompt, conversation, text, editing)
+
     def _finish(self, conversation: Conversation, reply: Message | None) -> None:
         self.sidebar.upsert(summary_of(conversation))
+        if not self._visible(conversation) and reply is not None:
+            self._send_queued(conversation, reply)
         if not self._visible(conversation):
             if reply is not None and reply.status is MessageStatus.ERROR:
                 self.notify(
@@ -305,6 +351,7 @@ class MainScreen(ConversationScreen):
         if reply is None:
             self.status.set_state(_("ready"))
             return
+        self._send_queued(conversation, reply)
         self.log_view.update_message(reply)
         if reply.status is MessageStatus.ERROR:
             self.status.set_state(_("error: Ctrl+R retries"), "error")
@@ -338,44 +385,44 @@ class MainScreen(ConversationScreen):
     # -- actions -----------------------------------------------------------------------------
 
     def action_stop(self) -> None:
-        """Stop the reply streaming in the conversation on screen."""
+        """Esc: leave edit mode, else cancel the last queued prompt, else stop the reply."""
+        if self.cancel_edit() or self.unqueue_last():
+            return
         if self._streaming(self.conversation.id):
             self.workers.cancel_group(self, f"reply-{self.conversation.id}")
 
     def action_retry(self) -> None:
         """Ask again for the last user turn (after an error or a stop)."""
         conversation = self.conversation
-        if self._streaming(conversation.id) or not conversation.messages:
+        branch = conversation.branch()
+        if self._streaming(conversation.id) or not branch:
             return
-        if not self.services.has_key:
-            self.app.action_settings()  # type: ignore[attr-defined]
-            return
-        if self.services.session.client is None:
-            self.services.connect()
-        last = conversation.messages[-1]
-        if last.status is MessageStatus.COMPLETE and last.role.value == "assistant":
+        last = branch[-1]
+        if last.status is MessageStatus.COMPLETE and last.role is Role.ASSISTANT:
             self.notify(_("The last reply is complete; nothing to retry."))
             return
-        for message in reversed(conversation.messages):
-            if message.role.value != "assistant" or message.status is MessageStatus.COMPLETE:
-                break
+        if not self.ready_to_send():
+            return
+        for message in retry_drops(conversation):
             self.log_view.remove_message(message.id)
-        self._start(conversation, self.services.session.retry(conversation, self.settings), False)
+        events = self.services.session.retry(conversation, self.settings)
+        self.start_reply(conversation, events, "again")
 
     def action_continue_reply(self) -> None:
         """Ask the model to go on with a stopped, cut short or incomplete last reply."""
         conversation = self.conversation
-        last = conversation.messages[-1] if conversation.messages else None
+        branch = conversation.branch()
+        last = branch[-1] if branch else None
         if self._streaming(conversation.id) or last is None or not can_continue(last):
             self.notify(_("There is no unfinished reply to continue."))
             return
-        if not self.services.has_key:
-            self.app.action_settings()  # type: ignore[attr-defined]
+        if not self.ready_to_send():
             return
-        if self.services.session.client is None:
-            self.services.connect()
         events = self.services.session.continue_reply(conversation, self.settings)
-        self._start(conversation, events, False)
+        self.start_reply(conversation, events, "again")
+
+    def on_unmount(self) -> None:
+        self.save_drafts_now()
 
     def action_new_conversation(self) -> None:
         if not self.conversation.messages:

@@ -16,25 +16,37 @@ change re-renders from the cached blocks.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from time import perf_counter
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from textual import work
+from textual.binding import Binding, BindingType
 from textual.events import Resize
 from textual.geometry import Size
+from textual.message import Message as TextualMessage
 from textual.scroll_view import ScrollView
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.theme import Theme
 
 from chattui.core.models import Message, MessageStatus, Role
+from chattui.i18n import _
+from chattui.ui.render.cursor import (
+    CursorTarget,
+    cursor_targets,
+    highlight_span,
+    selected_text,
+    target_line,
+)
 from chattui.ui.render.entries import (
     AssistantEntry,
     Entry,
     NoticeEntry,
     RenderContext,
     SystemEntry,
+    UserEntry,
     entry_for,
 )
 from chattui.ui.render.frames import FrameThrottle
@@ -47,6 +59,7 @@ from chattui.ui.render.palette import CHAT_LOG_CSS, COMPONENT_CLASSES, Palette, 
 __all__ = ["ChatLog"]
 
 _SYSTEM_KEY = "system-prompt"
+_QUEUED_KEY = "queued-"
 
 
 class ChatLog(ScrollView, can_focus=True):
@@ -54,6 +67,33 @@ class ChatLog(ScrollView, can_focus=True):
 
     DEFAULT_CSS = CHAT_LOG_CSS
     COMPONENT_CLASSES: ClassVar[set[str]] = set(COMPONENT_CLASSES)
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor(-1)", _("Previous"), show=False, id="cursor_up"),
+        Binding("down,j", "cursor(1)", _("Next"), show=False, id="cursor_down"),
+        Binding("enter", "screen.message_menu", _("Actions"), id="message_menu"),
+        Binding("c", "screen.copy", _("Copy"), id="copy"),
+        Binding("y", "screen.copy_conversation", _("Copy all"), show=False, id="copy_all"),
+        Binding("e", "screen.edit_message", _("Edit"), id="edit_message"),
+        Binding("r", "screen.regenerate", _("Regenerate"), id="regenerate"),
+        Binding("left,h", "screen.alternative(-1)", "◀", id="previous_alternative"),
+        Binding("right,l", "screen.alternative(1)", "▶", id="next_alternative"),
+        Binding("q", "screen.quote", _("Quote"), id="quote"),
+        Binding("d,delete", "screen.delete_turn", _("Delete"), id="delete_turn"),
+        Binding("s", "screen.toggle_system", _("System prompt"), show=False, id="toggle_system"),
+        Binding("tab,i", "screen.focus_prompt", _("Prompt"), show=False, id="focus_prompt"),
+        *(
+            Binding(str(n), f"screen.copy_code({n})", show=False, id=f"copy_code_{n}")
+            for n in range(1, 10)
+        ),
+    ]
+
+    class CursorMoved(TextualMessage):
+        """The message cursor moved (or was hidden: ``target`` is None)."""
+
+        def __init__(self, target: CursorTarget | None) -> None:
+            super().__init__()
+            self.target = target
 
     FRAME_INTERVAL: ClassVar[float] = 1 / 40
     """Shortest time between two renders of a streaming reply."""
@@ -79,30 +119,59 @@ class ChatLog(ScrollView, can_focus=True):
         self._backlog = False
         self._relayout_pending = False
         self._in_layout = False
+        self._alternatives: Mapping[str, tuple[int, int]] = {}
+        self.cursor: CursorTarget | None = None
+        """What the message cursor is on (None: hidden)."""
 
     # ---------------------------------------------------------------- public API
 
     def set_conversation(
-        self, messages: Sequence[Message], system_prompt: str = "", live_ids: Collection[str] = ()
+        self,
+        messages: Sequence[Message],
+        system_prompt: str = "",
+        live_ids: Collection[str] = (),
+        alternatives: Mapping[str, tuple[int, int]] | None = None,
+        *,
+        keep_cursor: bool = False,
     ) -> None:
         """Replace everything with ``messages`` (and a collapsed system prompt if given).
 
         ``live_ids``: replies still streaming in this session (they receive :meth:`append_text`
-        and are not marked "incomplete").
+        and are not marked "incomplete"). ``alternatives``: message id -> (position, count)
+        among its alternatives, shown in its header. ``keep_cursor``: keep the message cursor
+        (and the view around it) if its message is still shown.
         """
+        cursor = self.cursor if keep_cursor else None
+        top = int(self.scroll_y)
         self._drop_all()
+        self._alternatives = dict(alternatives or {})
         if system_prompt.strip():
             self._append(SystemEntry(_SYSTEM_KEY, system_prompt))
         live = set(live_ids)
         for message in messages:
-            self._append(entry_for(message, live=message.id in live))
+            self._append(self._entry(message, live=message.id in live))
         self._layout.update()
-        self._refresh_all(follow=True)
+        if cursor is not None and self._layout.get(cursor.key) is not None:
+            self.cursor = cursor
+            self._set_view(top)
+            self._refresh_all(follow=False)
+            self.scroll_to_cursor()
+        else:
+            self._set_cursor(None)
+            self._refresh_all(follow=True)
 
-    def add_message(self, message: Message) -> None:
+    def _entry(self, message: Message, *, live: bool = False) -> Entry:
+        entry = entry_for(message, live=live)
+        if isinstance(entry, UserEntry | AssistantEntry):
+            entry.alternative = self._alternatives.get(message.id)
+        return entry
+
+    def add_message(self, message: Message, alternative: tuple[int, int] | None = None) -> None:
         """Append ``message``; a streaming assistant message then receives :meth:`append_text`."""
         live = message.role is Role.ASSISTANT and message.status is MessageStatus.STREAMING
-        self._add(entry_for(message, live=live))
+        if alternative is not None:
+            self._alternatives = {**self._alternatives, message.id: alternative}
+        self._add(self._entry(message, live=live))
 
     def append_text(self, message_id: str, delta: str) -> None:
         """Append streamed text to a reply; it is rendered on the next frame, not now."""
@@ -123,7 +192,7 @@ class ChatLog(ScrollView, can_focus=True):
             entry.set_message(message)
             self._replace(entry, entry)
         else:
-            self._replace(entry, entry_for(message))
+            self._replace(entry, self._entry(message))
 
     def remove_message(self, message_id: str) -> None:
         """Remove a message from the pane."""
@@ -140,6 +209,16 @@ class ChatLog(ScrollView, can_focus=True):
         """Append a line of information, e.g. "3 earlier messages not sent"."""
         self._notices += 1
         self._add(NoticeEntry(f"notice-{self._notices}", text))
+
+    def set_queued(self, texts: Sequence[str]) -> None:
+        """Show ``texts`` (prompts queued to send after the reply) at the end, replacing the
+        ones shown before."""
+        follow = self.is_following
+        for entry in [e for e in self._layout if e.key.startswith(_QUEUED_KEY)]:
+            self._layout.remove(entry)
+        for index, text in enumerate(texts):
+            self._append(NoticeEntry(f"{_QUEUED_KEY}{index}", text))
+        self._refresh_all(follow)
 
     def set_usage_label(self, label: Callable[[Message], str]) -> None:
         """Show each reply's usage in its header, formatted by ``label``."""
@@ -224,6 +303,79 @@ class ChatLog(ScrollView, can_focus=True):
             lines.extend(strip.text.rstrip() for strip in entry.lines)
         self._relayout(self.is_following)
         return "\n".join(lines)
+
+    # ---------------------------------------------------------------- message cursor
+
+    @property
+    def cursor_message(self) -> Message | None:
+        """The message under the cursor (None if the cursor is hidden)."""
+        entry = self._layout.get(self.cursor.key) if self.cursor is not None else None
+        return entry.message if isinstance(entry, UserEntry | AssistantEntry) else None
+
+    def code_blocks(self, message_id: str) -> list[tuple[str, str]]:
+        """(language, code) of each code block of a reply shown here, numbered as on screen."""
+        entry = self._layout.get(message_id)
+        return entry.code_blocks() if isinstance(entry, AssistantEntry) else []
+
+    def move_cursor(self, step: int) -> None:
+        """Move the cursor ``step`` stops (messages and code blocks); from hidden, up starts
+        at the last message and down at the first."""
+        targets = cursor_targets(self._layout)
+        if not targets:
+            return
+        if self.cursor in targets:
+            index = min(max(targets.index(self.cursor) + step, 0), len(targets) - 1)
+        elif step < 0:
+            index = max(i for i, t in enumerate(targets) if t.code == 0)
+        else:
+            index = 0
+        self._set_cursor(targets[index])
+        self.scroll_to_cursor()
+
+    def set_cursor(self, message_id: str | None, code: int = 0) -> None:
+        """Put the cursor on a message (or code block ``code`` of it); None hides it."""
+        target = None
+        if message_id is not None and self._layout.get(message_id) is not None:
+            target = CursorTarget(message_id, code)
+        self._set_cursor(target)
+        if target is not None:
+            self.scroll_to_cursor()
+
+    def _set_cursor(self, target: CursorTarget | None) -> None:
+        if target != self.cursor:
+            self.cursor = target
+            self.post_message(self.CursorMoved(target))
+            self.refresh()
+
+    def scroll_to_cursor(self) -> None:
+        """Scroll so that the cursor's line (and a little after it) is in view."""
+        cursor = self.cursor
+        entry = self._layout.get(cursor.key) if cursor is not None else None
+        context = self._get_context()
+        if cursor is None or entry is None or context is None:
+            return
+        if not entry.rendered:
+            entry.render(context)
+            self._relayout(False)
+        line = self._layout.offsets[entry.index] + target_line(entry, cursor.code)
+        height = self.scrollable_content_region.height
+        top = int(self.scroll_y)
+        if line < top or line >= top + height - 2:
+            self._set_view(max(line - height // 3, 0))
+            self._render_visible(False)
+            self._relayout(False)
+
+    def action_cursor(self, step: int) -> None:
+        self.move_cursor(step)
+
+    # ---------------------------------------------------------------- selection
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The plain text under the mouse selection (Textual's selection API)."""
+        return selected_text(self._layout, selection, self._get_context()), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
 
     # ---------------------------------------------------------------- entries
 
@@ -419,7 +571,8 @@ class ChatLog(ScrollView, can_focus=True):
             # Nothing to show (a new conversation): no need to load the Markdown renderer,
             # which keeps the first frame fast.
             return Strip.blank(width, style)
-        strip, rendered = self._layout.line(self.scroll_offset.y + y, self._get_context())
+        line = self.scroll_offset.y + y
+        strip, rendered = self._layout.line(line, self._get_context())
         if rendered and not self._relayout_pending:
             # An entry was rendered just now: fix the offsets after this frame.
             self._relayout_pending = True
@@ -428,4 +581,20 @@ class ChatLog(ScrollView, can_focus=True):
             return Strip.blank(width, style)
         if strip.cell_length != width:
             strip = strip.crop_extend(0, width, None)
+        strip = self._decorate(strip, line)
         return strip.apply_style(style)
+
+    def _decorate(self, strip: Strip, line: int) -> Strip:
+        """The cursor highlight, the mouse selection, and the offsets selection needs."""
+        cursor = self.cursor
+        if cursor is not None and self._palette is not None:
+            entry = self._layout.get(cursor.key)
+            if entry is not None and line == self._layout.offsets[entry.index] + target_line(
+                entry, cursor.code
+            ):
+                strip = strip.apply_style(self.get_component_rich_style("chat-log--cursor"))
+        selection = self.text_selection
+        if selection is not None and (span := selection.get_span(line)) is not None:
+            style = self.screen.get_component_rich_style("screen--selection")
+            strip = highlight_span(strip, span[0], span[1], style)
+        return strip.apply_offsets(0, line)

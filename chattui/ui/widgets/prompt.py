@@ -10,6 +10,7 @@ from textual import events
 from textual.binding import Binding
 from textual.message import Message
 
+from chattui.i18n import _
 from chattui.ui.widgets.safe_text import SafeTextArea
 
 __all__ = ["PromptInput"]
@@ -19,8 +20,12 @@ class PromptInput(SafeTextArea):
     """Where the user types; posts :class:`PromptInput.Submitted` on Enter."""
 
     BINDINGS = [
-        Binding("ctrl+j,shift+enter", "newline", "Newline", show=False),
+        Binding("ctrl+j,shift+enter", "newline", "Newline", show=False, id="newline"),
+        Binding("ctrl+e", "screen.external_editor", _("Editor"), show=False, id="editor"),
     ]
+
+    recall: list[str]
+    """Earlier prompts, newest first, that Up and Down recall."""
 
     class Submitted(Message):
         """The user pressed Enter with text in the prompt."""
@@ -44,15 +49,56 @@ class PromptInput(SafeTextArea):
             compact=True,
             placeholder=placeholder,
         )
+        self.recall = []
+        self._recalled = -1
+        """Index in :attr:`recall` of the prompt shown (-1: the user's own text)."""
+        self._stash = ""
+        """The user's own text, kept while browsing the history."""
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":
             event.stop()
             event.prevent_default()
             if self.text.strip():
+                self._recalled = -1
                 self.post_message(self.Submitted(self, self.text))
             return
         await super()._on_key(event)
+
+    def action_cursor_up(self, select: bool = False) -> None:
+        """Up on the first line recalls the previous prompt of the history."""
+        if (
+            select
+            or not self.navigator.is_first_wrapped_line(self.cursor_location)
+            or not self._browse(1)
+        ):
+            super().action_cursor_up(select)
+
+    def action_cursor_down(self, select: bool = False) -> None:
+        """Down on the last line goes forward in the history, back to the user's own text."""
+        if (
+            select
+            or not self.navigator.is_last_wrapped_line(self.cursor_location)
+            or not self._browse(-1)
+        ):
+            super().action_cursor_down(select)
+
+    def _browse(self, step: int) -> bool:
+        index = self._recalled + step
+        if index < -1 or index >= len(self.recall):
+            return False
+        if self._recalled == -1:
+            self._stash = self.text
+        text = self._stash if index == -1 else self.recall[index]
+        self.load_text(text)
+        self._recalled = index
+        self.move_cursor(self.document.end)
+        return True
+
+    def load_text(self, text: str) -> None:
+        """Replace the text; browsing the history starts again from the newest prompt."""
+        self._recalled = -1
+        super().load_text(text)
 
     def action_newline(self) -> None:
         """Insert a line break at the cursor."""

@@ -1,0 +1,100 @@
+"""The message cursor and text selection over the chat pane's lines (no widget code here).
+
+The cursor stops on every message and, inside a reply, on each code block; its position is a
+:class:`CursorTarget`. Selection works on the lines as drawn: offsets are characters of a line's
+text (Textual's selection API), and the copied text leaves out the tinted padding of user
+messages and code blocks, so it is the text as written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.cells import get_character_cell_size
+from rich.style import Style
+from textual.selection import Selection
+from textual.strip import Strip
+
+from chattui.ui.render.entries import AssistantEntry, Entry, RenderContext, UserEntry
+from chattui.ui.render.layout import EntryLayout
+
+__all__ = ["CursorTarget", "cursor_targets", "highlight_span", "selected_text", "target_line"]
+
+
+@dataclass(frozen=True)
+class CursorTarget:
+    """A message (``code == 0``) or code block ``code`` (from 1) of a reply."""
+
+    key: str
+    code: int = 0
+
+
+def is_message(entry: Entry) -> bool:
+    """True for the entries the cursor stops on."""
+    return isinstance(entry, UserEntry | AssistantEntry)
+
+
+def cursor_targets(layout: EntryLayout) -> list[CursorTarget]:
+    """Every cursor stop, top to bottom."""
+    targets: list[CursorTarget] = []
+    for entry in layout:
+        if not is_message(entry):
+            continue
+        targets.append(CursorTarget(entry.key))
+        if isinstance(entry, AssistantEntry):
+            count = len(entry.code_spans) if entry.rendered else len(entry.code_blocks())
+            targets.extend(CursorTarget(entry.key, n) for n in range(1, count + 1))
+    return targets
+
+
+def target_line(entry: Entry, code: int) -> int:
+    """The line of ``entry`` the cursor highlights for code block ``code`` (0: the header)."""
+    if code and isinstance(entry, AssistantEntry) and code <= len(entry.code_spans):
+        return entry.code_spans[code - 1][0]
+    return 0
+
+
+def _left_padding(entry: Entry, line: int) -> int:
+    """Cells of tinted padding at the start of ``line`` of ``entry`` (not part of the text)."""
+    if isinstance(entry, UserEntry):
+        return 1 if 0 < line < entry.height - 1 else 0
+    if isinstance(entry, AssistantEntry):
+        for start, end in entry.code_spans:
+            if start < line < end:
+                return 1
+    return 0
+
+
+def selected_text(layout: EntryLayout, selection: Selection, context: RenderContext | None) -> str:
+    """The plain text under ``selection`` (lines as drawn, without padding or trailing blanks)."""
+    if not layout.entries:
+        return ""
+    start_y = selection.start.y if selection.start is not None else 0
+    end_y = selection.end.y if selection.end is not None else layout.height - 1
+    lines: list[str] = []
+    for y in range(max(start_y, 0), min(end_y, layout.height - 1) + 1):
+        strip, _rendered = layout.line(y, context)
+        text = strip.text if strip is not None else ""
+        span = selection.get_span(y)
+        if span is None:
+            continue
+        start, end = span
+        piece = text[start:] if end == -1 else text[start:end]
+        entry = layout.entries[layout.index_at(y)]
+        padding = _left_padding(entry, y - layout.offsets[entry.index])
+        if start < padding:
+            piece = piece[padding - start :]
+        lines.append(piece.rstrip())
+    return "\n".join(lines).strip("\n")
+
+
+def highlight_span(strip: Strip, start: int, end: int, style: Style) -> Strip:
+    """``strip`` with characters ``start`` .. ``end`` (-1: the end) styled with ``style``."""
+    text = strip.text
+    end = len(text) if end == -1 else min(end, len(text))
+    if start >= end:
+        return strip
+    cell_start = sum(get_character_cell_size(c) for c in text[:start])
+    cell_end = cell_start + sum(get_character_cell_size(c) for c in text[start:end])
+    before, middle, after = strip.divide([cell_start, cell_end, strip.cell_length])
+    return Strip.join([before, middle.apply_style(style), after])
