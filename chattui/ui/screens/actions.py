@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
+from textual.content import Content
+from textual.widgets import Static
+
 from chattui.core.models import Conversation, Message, MessageStatus, Role
 from chattui.core.session import SessionEvent
 from chattui.core.storage import StorageError
@@ -199,15 +202,23 @@ class MessageActionsScreen(ConversationScreen):
         self.editing = message
         self.prompt.load_text(message.content)
         self.prompt.move_cursor(self.prompt.document.end)
-        self.prompt.border_title = _("Editing: Enter sends it as a new branch · Esc cancels")
+        self.set_prompt_note(
+            _("Editing an earlier message: Enter sends it as a new branch · Esc cancels")
+        )
         self.prompt.focus()
+
+    def set_prompt_note(self, text: str | None) -> None:
+        """Show ``text`` above the prompt (None hides it)."""
+        note = self.query_one("#prompt-note", Static)
+        note.update(Content(text or ""))
+        note.display = text is not None
 
     def cancel_edit(self) -> bool:
         """Leave edit mode, giving back what the prompt held before; False if not editing."""
         if self.editing is None:
             return False
         self.editing = None
-        self.prompt.border_title = None
+        self.set_prompt_note(None)
         self.prompt.load_text(self._edit_stash)
         self.prompt.move_cursor(self.prompt.document.end)
         self._edit_stash = ""

@@ -16,7 +16,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, TextArea
+from textual.widgets import Footer, Static, TextArea
 from textual.worker import Worker, WorkerState
 
 from chattui.core.catalog import estimate_cost
@@ -80,6 +80,9 @@ class MainScreen(PromptScreen):
         padding: 0 1;
     }
     MainScreen #prompt:focus { border: tall $accent; }
+    MainScreen #prompt-note {
+        display: none; height: auto; padding: 0 1; color: $text-warning; background: $surface;
+    }
     """
 
     def __init__(self, services: Services) -> None:
@@ -97,6 +100,7 @@ class MainScreen(PromptScreen):
             yield ConversationList(id="sidebar")
             with Vertical(id="chat"):
                 yield ChatLog(id="log")
+                yield Static(id="prompt-note")
                 yield PromptInput(
                     id="prompt", placeholder=_("Type a message. Enter sends, Ctrl+J new line.")
                 )
@@ -196,19 +200,18 @@ class MainScreen(PromptScreen):
     @on(PromptInput.Submitted)
     def _submitted(self, event: PromptInput.Submitted) -> None:
         conversation = self.conversation
+        streaming = self._streaming(conversation.id)
+        if not streaming and not self.ready_to_send():
+            return
         text = event.text
         editing, self.editing = self.editing, None
-        self.prompt.border_title = None
+        self.set_prompt_note(None)
         self.remember_prompt(text)
-        if self._streaming(conversation.id):
-            self.prompt.clear()
-            self.enqueue(conversation, text, editing)
-            return
-        if not self.ready_to_send():
-            self.editing = editing
-            return
         self.prompt.clear()
-        self.send_prompt(conversation, text, editing)
+        if streaming:  # sent when the reply ends
+            self.enqueue(conversation, text, editing)
+        else:
+            self.send_prompt(conversation, text, editing)
 
     def send_prompt(self, conversation: Conversation, text: str, editing: Message | None) -> None:
         """Send ``text`` as the next turn (or as an edit of ``editing``: a new branch)."""

@@ -1,0 +1,337 @@
+"""Acting on messages from the keyboard: the message cursor, copy (through a fake clipboard
+tool on PATH), regenerate and alternatives, edit and resend, quote, delete a turn, the menu,
+mouse selection, prompt history, drafts, queueing while streaming, the external editor."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from chattui.ui.app import ChatApp
+from chattui.ui.screens.dialogs import ConfirmScreen
+from chattui.ui.screens.message_menu import MessageMenuScreen
+from tests.fakeserver import FakeOpenAI, Reply
+from tests.ui.conftest import (
+    SIZE,
+    MakeApp,
+    chat_log,
+    main_screen,
+    only_conversation,
+    press_now,
+    prompt,
+    send,
+    settle,
+    type_prompt,
+    wait_for,
+)
+
+CODE_REPLY = (
+    "Two blocks:\n\n```python\nprint('one')\n```\n\n"
+    "中间的中文段落。\n\n```bash\necho two\necho 2b\n```\n"
+)
+
+
+def notices(app: ChatApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+def fake_tool(tmp_path: Path, name: str = "xclip") -> tuple[dict[str, str], Path]:
+    """A clipboard tool on PATH that writes what it is given to a file; the env to find it."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    out = tmp_path / "clipboard.txt"
+    tool = bin_dir / name
+    tool.write_text(f"#!/bin/sh\ncat > '{out}'\n")
+    tool.chmod(tool.stat().st_mode | stat.S_IEXEC)
+    env = {"DISPLAY": ":99", "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    return env, out
+
+
+async def clipboard_gets(pilot: Pilot[Any], out: Path, text: str) -> None:
+    await wait_for(pilot, lambda: out.exists() and out.read_text("utf-8") == text)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_cursor_moves_over_messages_and_code_blocks_and_copies_code_block_2(
+    make_app: MakeApp, fake_server: FakeOpenAI, tmp_path: Path
+) -> None:
+    env, out = fake_tool(tmp_path)
+    fake_server.queue(Reply(text=CODE_REPLY))
+    app = make_app(env=env)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "show code")
+        log = chat_log(app)
+        text = log.rendered_text()
+        assert "python · 1" in text and "bash · 2" in text
+        await pilot.press("alt+up")
+        assert log.has_focus
+        assert log.cursor_message is not None and log.cursor_message.role.value == "assistant"
+        await pilot.press("down")
+        assert log.cursor is not None and log.cursor.code == 1
+        await pilot.press("down")
+        assert log.cursor.code == 2
+        await pilot.press("c")  # copies the code block under the cursor: code only
+        await clipboard_gets(pilot, out, "echo two\necho 2b")
+        assert "Copied code block 2: 2 lines (xclip + terminal)" in notices(app)
+        await pilot.press("up", "up", "up")  # to the user message
+        assert log.cursor_message is not None and log.cursor_message.content == "show code"
+        await pilot.press("1")  # code block 1 of the reply (the cursor's reply or the last)
+        await clipboard_gets(pilot, out, "print('one')")
+
+
+async def test_copy_without_a_tool_uses_the_terminal_only(
+    make_app: MakeApp, fake_server: FakeOpenAI
+) -> None:
+    fake_server.queue(Reply(text="just text"))
+    app = make_app(env={"PATH": "/nonexistent"})
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hello")
+        await pilot.press("alt+up", "c")
+        await settle(pilot)
+        assert "Copied the reply: 1 lines (terminal)" in notices(app)
+
+
+async def test_copy_conversation_as_markdown(
+    make_app: MakeApp, fake_server: FakeOpenAI, tmp_path: Path
+) -> None:
+    env, out = fake_tool(tmp_path)
+    fake_server.queue(Reply(text="```py\nx = 1\n```"))
+    app = make_app(env=env)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "a question")
+        await pilot.press("alt+up", "y")
+        await wait_for(pilot, out.exists)
+        markdown = out.read_text("utf-8")
+        assert "## You\n\na question" in markdown
+        assert "## Assistant (gpt-4o-mini)\n\n```py\nx = 1\n```" in markdown
+
+
+async def test_regenerate_flip_alternatives_and_next_turn_context(
+    make_app: MakeApp, fake_server: FakeOpenAI, home: Path
+) -> None:
+    fake_server.queue(Reply(text="answer one"), Reply(text="answer two"))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "question")
+        log = chat_log(app)
+        await pilot.press("alt+up", "r")
+        await settle(pilot)
+        text = log.rendered_text()
+        assert "Assistant ◀ 2/2 ▶" in text and "answer two" in text
+        assert "answer one" not in text
+        await pilot.press("left")
+        await pilot.pause()
+        text = log.rendered_text()
+        assert "Assistant ◀ 1/2 ▶" in text and "answer one" in text
+        fake_server.queue(Reply(text="third"))
+        await send(pilot, "next")
+        messages = fake_server.chat_requests[-1].json["messages"]
+        assert [m["content"] for m in messages] == ["question", "answer one", "next"]
+        saved = only_conversation(home)
+        assert len(saved["messages"]) == 5
+        assert saved["current_leaf"] == saved["messages"][-1]["id"]
+
+
+async def test_edit_and_resend_makes_a_branch_shown_with_the_whole_other_branch(
+    make_app: MakeApp, fake_server: FakeOpenAI, home: Path
+) -> None:
+    fake_server.queue(Reply(text="a1"), Reply(text="a2"), Reply(text="a2 edited"))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "q1")
+        await send(pilot, "q2")
+        log = chat_log(app)
+        await pilot.press("alt+up", "up")  # the last user message
+        assert log.cursor_message is not None and log.cursor_message.content == "q2"
+        await pilot.press("e")
+        box = prompt(app)
+        assert box.has_focus and box.text == "q2"
+        assert "Editing an earlier message" in str(
+            main_screen(app).query_one("#prompt-note").render()
+        )
+        box.load_text("q2 better")
+        await press_now(pilot, "enter")
+        await settle(pilot)
+        request = fake_server.chat_requests[-1].json["messages"]
+        assert [m["content"] for m in request] == ["q1", "a1", "q2 better"]
+        text = log.rendered_text()
+        assert "You ◀ 2/2 ▶" in text and "a2 edited" in text and "a2\n" not in text
+        await pilot.press("alt+up", "up", "left")  # the edited prompt: previous alternative
+        await pilot.pause()
+        text = log.rendered_text()
+        assert "You ◀ 1/2 ▶" in text and "q2" in text and "a2" in text
+        assert "q2 better" not in text
+        assert len(only_conversation(home)["messages"]) == 6
+
+
+async def test_escape_leaves_edit_mode_and_gives_back_the_prompt(
+    make_app: MakeApp, fake_server: FakeOpenAI
+) -> None:
+    fake_server.queue(Reply(text="a1"))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "q1")
+        await type_prompt(pilot, "half typed")
+        await pilot.press("alt+up", "up", "e")
+        assert prompt(app).text == "q1"
+        await pilot.press("escape")
+        assert prompt(app).text == "half typed"
+        assert main_screen(app).editing is None
+
+
+async def test_quote_menu_and_delete_turn(
+    make_app: MakeApp, fake_server: FakeOpenAI, home: Path
+) -> None:
+    fake_server.queue(Reply(text="line one\nline two"), Reply(text="second"))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "q1")
+        await send(pilot, "q2")
+        log = chat_log(app)
+        await pilot.press("alt+up", "up", "up")  # the first reply
+        await pilot.press("q")
+        assert prompt(app).text == "> line one\n> line two\n\n"
+        assert prompt(app).has_focus
+        prompt(app).clear()
+
+        await pilot.press("alt+up", "down", "enter")  # the cursor stayed on the first reply
+        assert isinstance(app.screen, MessageMenuScreen)
+        labels = [action for action, _label, _key in app.screen.actions]
+        assert "regenerate" in labels and "delete_turn" in labels
+        await pilot.press("escape")
+
+        await pilot.press("down", "d")  # the second user message: delete that turn
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert [m["content"] for m in only_conversation(home)["messages"]] == [
+            "q1",
+            "line one\nline two",
+        ]
+        assert "q2" not in log.rendered_text()
+
+
+async def test_mouse_selection_over_chinese_copies_plain_text(
+    make_app: MakeApp, fake_server: FakeOpenAI, tmp_path: Path
+) -> None:
+    env, out = fake_tool(tmp_path)
+    paragraph = "代理服务器需要配置端口和认证方式。" * 8
+    fake_server.queue(Reply(text=paragraph))
+    app = make_app(env=env)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await send(pilot, "写一段话")
+        log = chat_log(app)
+        lines = log.rendered_text().split("\n")
+        first = next(i for i, line in enumerate(lines) if line.startswith("代理"))
+        top = int(log.scroll_y)
+        # Drag from the start of the paragraph's first line to the middle of its second.
+        await pilot.mouse_down(log, offset=(1, first - top))
+        await pilot.hover(log, offset=(11, first - top + 1))
+        await pilot.mouse_up(log, offset=(11, first - top + 1))
+        selected = app.screen.get_selected_text()
+        assert selected is not None
+        expected_first = lines[first].strip()
+        assert selected.startswith(expected_first)
+        second = selected.split("\n")[1]
+        # The pointer on cell 10 is on the 6th wide character, which is included.
+        assert second == lines[first + 1][:6]
+        strip = log.render_line(first - top)
+        assert any(s.style is not None and s.style.bgcolor for s in strip if s.text.strip())
+        await pilot.press("c")  # the copy key copies the selection
+        await clipboard_gets(pilot, out, selected)
+
+
+async def test_prompt_history_recall_keeps_the_half_typed_prompt_and_persists(
+    make_app: MakeApp, fake_server: FakeOpenAI
+) -> None:
+    fake_server.queue(Reply(text="r1"), Reply(text="r2"))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "first prompt")
+        await pilot.press("ctrl+n")
+        await send(pilot, "second prompt")
+        await type_prompt(pilot, "half")
+        box = prompt(app)
+        await pilot.press("up")
+        assert box.text == "second prompt"
+        await pilot.press("up")
+        assert box.text == "first prompt"
+        await pilot.press("down", "down")
+        assert box.text == "half"
+        await settle(pilot)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        box = prompt(app)
+        box.clear()
+        await pilot.press("up")
+        assert box.text == "second prompt"
+
+
+async def test_drafts_survive_switching_and_restart(
+    make_app: MakeApp, fake_server: FakeOpenAI, home: Path
+) -> None:
+    fake_server.queue(Reply(text="r1"))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "saved conversation")
+        conversation_id = main_screen(app).conversation.id
+        await type_prompt(pilot, "draft for the first")
+        await pilot.press("ctrl+n")
+        assert prompt(app).text == ""
+        await type_prompt(pilot, "draft for a new one")
+        main_screen(app).open_conversation(conversation_id)
+        await pilot.pause()
+        assert prompt(app).text == "draft for the first"
+        await settle(pilot)
+    drafts = json.loads((home / "data" / "drafts.json").read_text("utf-8"))
+    assert drafts == {conversation_id: "draft for the first", "": "draft for a new one"}
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert prompt(app).text == "draft for a new one"
+        main_screen(app).open_conversation(conversation_id)
+        await pilot.pause()
+        assert prompt(app).text == "draft for the first"
+
+
+async def test_prompt_queued_while_streaming_is_sent_when_the_reply_ends(
+    make_app: MakeApp, fake_server: FakeOpenAI
+) -> None:
+    fake_server.queue(
+        Reply(text=" ".join(f"w{i}" for i in range(40)), chunk_size=4, delay=0.01),
+        Reply(text="answer to the queued one"),
+    )
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "long one", wait=False)
+        await type_prompt(pilot, "queued question")
+        await press_now(pilot, "enter")
+        await wait_for(pilot, lambda: "Queued: queued question" in chat_log(app).rendered_text())
+        await wait_for(pilot, lambda: len(fake_server.chat_requests) == 2)
+        await settle(pilot)
+        request = fake_server.chat_requests[1].json["messages"]
+        assert request[-1]["content"] == "queued question"
+        assert request[-2]["content"].startswith("w0 w1")
+        text = chat_log(app).rendered_text()
+        assert "answer to the queued one" in text and "Queued" not in text
+
+
+@pytest.mark.parametrize("variable", ["VISUAL", "EDITOR"])
+async def test_external_editor_edits_the_prompt(
+    make_app: MakeApp, tmp_path: Path, variable: str
+) -> None:
+    editor = tmp_path / "editor.sh"
+    editor.write_text('#!/bin/sh\nprintf "%s\\n" "$(cat "$1") 编辑过" > "$1"\n')
+    editor.chmod(0o755)
+    app = make_app(env={variable: str(editor)})
+    async with app.run_test(size=SIZE) as pilot:
+        await type_prompt(pilot, "draft")
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        assert prompt(app).text == "draft 编辑过"
