@@ -160,6 +160,7 @@ class ChatApp(App[None]):
                 _("Delete the conversation on screen"),
                 main.delete_conversation,
             )
+            yield from main.message_commands()
             yield SystemCommand(
                 _("Toggle sidebar"),
                 _("Show or hide the conversation list"),

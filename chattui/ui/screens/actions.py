@@ -7,8 +7,9 @@ actions start (:meth:`start_reply`) and draws the branch on screen (:meth:`redra
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterator
 
+from textual.app import SystemCommand
 from textual.content import Content
 from textual.widgets import Static
 
@@ -147,6 +148,41 @@ class MessageActionsScreen(ConversationScreen):
                 self.call_later(self.run_action, action)
 
         self.app.push_screen(MessageMenuScreen(title, actions), chosen)
+
+    def message_commands(self) -> Iterator[SystemCommand]:
+        """Palette entries for the message under the cursor (else the last one)."""
+        from functools import partial
+
+        def command(title: str, help_text: str, action: str) -> SystemCommand:
+            return SystemCommand(title, help_text, partial(self.run_action, action))
+
+        yield command(_("Copy message"), _("Copy the message under the cursor"), "copy_message")
+        reply = self._target(Role.ASSISTANT)
+        blocks = self.log_view.code_blocks(reply.id) if reply is not None else []
+        for n, (language, _code) in enumerate(blocks[:9], start=1):
+            yield command(
+                _("Copy code block {n}", n=n) + (f" ({language})" if language else ""),
+                _("The code only, without the fences"),
+                f"copy_code({n})",
+            )
+        yield command(
+            _("Copy the conversation as Markdown"),
+            _("The branch on screen"),
+            "copy_conversation",
+        )
+        yield command(
+            _("Edit and resend (new branch)"), _("Edit a message of yours"), "edit_message"
+        )
+        yield command(_("Regenerate (keep this one)"), _("Ask again for the reply"), "regenerate")
+        yield command(
+            _("Previous alternative"), _("◀ Show another reply or edit"), "alternative(-1)"
+        )
+        yield command(_("Next alternative"), _("▶ Show another reply or edit"), "alternative(1)")
+        yield command(_("Quote into the prompt"), _("Quote the message"), "quote")
+        yield command(_("Delete this turn…"), _("With the replies below it"), "delete_turn")
+        yield command(
+            _("Edit in external editor"), _("$VISUAL or $EDITOR (Ctrl+E)"), "external_editor"
+        )
 
     # -- copy ------------------------------------------------------------------------------------
 
