@@ -175,7 +175,8 @@ class ChatApp(App[None]):
 
     def copy_to_clipboard(self, text: str) -> None:
         """Every copy (the selection with Ctrl+C, text fields) goes both ways, with a notice."""
-        self.copy_text(text, _("the selection"))
+        if text:
+            self.copy_text(text, _("the selection"))
 
     def copy_text(self, text: str, what: str) -> None:
         """Copy ``text`` through the terminal (OSC 52) and the platform's clipboard tool, then

@@ -335,3 +335,34 @@ async def test_external_editor_edits_the_prompt(
         await pilot.press("ctrl+e")
         await pilot.pause()
         assert prompt(app).text == "draft 编辑过"
+
+
+async def test_palette_entries_act_on_the_message(
+    make_app: MakeApp, fake_server: FakeOpenAI, tmp_path: Path
+) -> None:
+    env, out = fake_tool(tmp_path)
+    fake_server.queue(Reply(text="```sh\nls\n```"), Reply(text="again"))
+    app = make_app(env=env)
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "q")
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for title in (
+            "Copy message",
+            "Copy code block 1 (sh)",
+            "Regenerate (keep this one)",
+            "Edit and resend (new branch)",
+            "Previous alternative",
+            "Delete this turn…",
+        ):
+            assert title in titles
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Copy code block 1")
+        await pilot.pause()
+        await pilot.press("enter")
+        await clipboard_gets(pilot, out, "ls")
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Regenerate")
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "Assistant ◀ 2/2 ▶" in chat_log(app).rendered_text()

@@ -34,10 +34,16 @@ def is_message(entry: Entry) -> bool:
     return isinstance(entry, UserEntry | AssistantEntry)
 
 
-def cursor_targets(layout: EntryLayout) -> list[CursorTarget]:
-    """Every cursor stop, top to bottom."""
+def cursor_targets(layout: EntryLayout, near: str | None = None) -> list[CursorTarget]:
+    """The cursor stops, top to bottom: all of them, or only those of the few messages around
+    the entry ``near`` (moving one step never needs more, and a reply's code blocks are only
+    counted when needed, so moving stays cheap in a long conversation)."""
+    entries = layout.entries
+    anchor = layout.get(near) if near is not None else None
+    if anchor is not None:
+        entries = entries[max(anchor.index - 3, 0) : anchor.index + 4]
     targets: list[CursorTarget] = []
-    for entry in layout:
+    for entry in entries:
         if not is_message(entry):
             continue
         targets.append(CursorTarget(entry.key))

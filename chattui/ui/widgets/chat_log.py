@@ -320,7 +320,12 @@ class ChatLog(ScrollView, can_focus=True):
     def move_cursor(self, step: int) -> None:
         """Move the cursor ``step`` stops (messages and code blocks); from hidden, up starts
         at the last message and down at the first."""
-        targets = cursor_targets(self._layout)
+        near = None
+        if self.cursor is not None and self._layout.get(self.cursor.key) is not None:
+            near = self.cursor.key
+        elif self._layout.entries:  # from hidden: start at the last (or first) message
+            near = self._layout.entries[-1 if step < 0 else 0].key
+        targets = cursor_targets(self._layout, near)
         if not targets:
             return
         if self.cursor in targets:
@@ -595,6 +600,8 @@ class ChatLog(ScrollView, can_focus=True):
                 strip = strip.apply_style(self.get_component_rich_style("chat-log--cursor"))
         selection = self.text_selection
         if selection is not None and (span := selection.get_span(line)) is not None:
-            style = self.screen.get_component_rich_style("screen--selection")
-            strip = highlight_span(strip, span[0], span[1], style)
+            # The background only: the theme's selection foreground is usually "transparent",
+            # which as a Rich style is the background colour, hiding the text.
+            selected = self.screen.get_component_rich_style("screen--selection")
+            strip = highlight_span(strip, span[0], span[1], Style(bgcolor=selected.bgcolor))
         return strip.apply_offsets(0, line)
