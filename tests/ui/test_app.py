@@ -498,7 +498,7 @@ async def test_first_send_before_warm_up_has_built_the_client(
 
 async def test_no_welcome_with_a_key_help_and_palette(make_app: MakeApp) -> None:
     app = make_app(connect=False)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(120, 80)) as pilot:  # tall enough for the whole help
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
         assert not any(isinstance(s, WelcomeScreen) for s in app.screen_stack)
@@ -510,7 +510,7 @@ async def test_no_welcome_with_a_key_help_and_palette(make_app: MakeApp) -> None
         for words in (
             "Send the prompt",
             "Ctrl+J / Shift+Enter",
-            "Stop the reply that is streaming",
+            "Stop the reply / cancel a queued prompt",
             "Retry the last failed or stopped reply",
             "Ctrl+N",
             "Rename it",
