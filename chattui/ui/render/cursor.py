@@ -18,7 +18,15 @@ from textual.strip import Strip
 from chattui.ui.render.entries import AssistantEntry, Entry, RenderContext, UserEntry
 from chattui.ui.render.layout import EntryLayout
 
-__all__ = ["CursorTarget", "cursor_targets", "highlight_span", "selected_text", "target_line"]
+__all__ = [
+    "SELECTION_STRIDE",
+    "CursorTarget",
+    "cursor_targets",
+    "highlight_span",
+    "selected_text",
+    "selection_line",
+    "target_line",
+]
 
 
 @dataclass(frozen=True)
@@ -71,26 +79,38 @@ def _left_padding(entry: Entry, line: int) -> int:
     return 0
 
 
+SELECTION_STRIDE = 1 << 24
+"""Selection coordinates are ``entry index * SELECTION_STRIDE + line in the entry``: they do
+not move when an entry above changes height (a reply streaming, the background renderer), so
+the strips' selection offsets stay cached from frame to frame."""
+
+
+def selection_line(entry: Entry, line: int) -> int:
+    """The selection coordinate of ``line`` of ``entry``."""
+    return entry.index * SELECTION_STRIDE + line
+
+
 def selected_text(layout: EntryLayout, selection: Selection, context: RenderContext | None) -> str:
     """The plain text under ``selection`` (lines as drawn, without padding or trailing blanks)."""
     if not layout.entries:
         return ""
-    start_y = selection.start.y if selection.start is not None else 0
-    end_y = selection.end.y if selection.end is not None else layout.height - 1
+    first = selection.start.y // SELECTION_STRIDE if selection.start is not None else 0
+    last = selection.end.y // SELECTION_STRIDE if selection.end is not None else len(layout) - 1
     lines: list[str] = []
-    for y in range(max(start_y, 0), min(end_y, layout.height - 1) + 1):
-        strip, _rendered = layout.line(y, context)
-        text = strip.text if strip is not None else ""
-        span = selection.get_span(y)
-        if span is None:
-            continue
-        start, end = span
-        piece = text[start:] if end == -1 else text[start:end]
-        entry = layout.entries[layout.index_at(y)]
-        padding = _left_padding(entry, y - layout.offsets[entry.index])
-        if start < padding:
-            piece = piece[padding - start :]
-        lines.append(piece.rstrip())
+    for entry in layout.entries[max(first, 0) : last + 1]:
+        if not entry.rendered and context is not None:
+            entry.render(context)
+        for local, strip in enumerate(entry.lines):
+            span = selection.get_span(selection_line(entry, local))
+            if span is None:
+                continue
+            start, end = span
+            text = strip.text
+            piece = text[start:] if end == -1 else text[start:end]
+            padding = _left_padding(entry, local)
+            if start < padding:
+                piece = piece[padding - start :]
+            lines.append(piece.rstrip())
     return "\n".join(lines).strip("\n")
 
 

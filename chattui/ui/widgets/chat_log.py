@@ -38,6 +38,7 @@ from chattui.ui.render.cursor import (
     cursor_targets,
     highlight_span,
     selected_text,
+    selection_line,
     target_line,
 )
 from chattui.ui.render.entries import (
@@ -591,17 +592,21 @@ class ChatLog(ScrollView, can_focus=True):
 
     def _decorate(self, strip: Strip, line: int) -> Strip:
         """The cursor highlight, the mouse selection, and the offsets selection needs."""
+        index = self._layout.index_at(line)
+        entry = self._layout.entries[index]
+        local = line - self._layout.offsets[index]
         cursor = self.cursor
-        if cursor is not None and self._palette is not None:
-            entry = self._layout.get(cursor.key)
-            if entry is not None and line == self._layout.offsets[entry.index] + target_line(
-                entry, cursor.code
-            ):
-                strip = strip.apply_style(self.get_component_rich_style("chat-log--cursor"))
+        if (
+            cursor is not None
+            and cursor.key == entry.key
+            and local == target_line(entry, cursor.code)
+        ):
+            strip = strip.apply_style(self.get_component_rich_style("chat-log--cursor"))
+        coordinate = selection_line(entry, local)
         selection = self.text_selection
-        if selection is not None and (span := selection.get_span(line)) is not None:
+        if selection is not None and (span := selection.get_span(coordinate)) is not None:
             # The background only: the theme's selection foreground is usually "transparent",
             # which as a Rich style is the background colour, hiding the text.
             selected = self.screen.get_component_rich_style("screen--selection")
             strip = highlight_span(strip, span[0], span[1], Style(bgcolor=selected.bgcolor))
-        return strip.apply_offsets(0, line)
+        return strip.apply_offsets(0, coordinate)
