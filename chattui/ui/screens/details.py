@@ -44,18 +44,18 @@ class DetailsScreen(ModalScreen[ConversationDetails | None]):
     DEFAULT_CSS = """
     DetailsScreen { align: center middle; }
     DetailsScreen > Vertical {
-        width: 80; max-width: 100%; height: auto; max-height: 95%;
+        width: 80; max-width: 100%; height: auto; max-height: 100%;
         border: round $accent; background: $surface;
     }
-    DetailsScreen VerticalScroll { height: auto; padding: 0 1; }
+    DetailsScreen VerticalScroll { height: auto; max-height: 100%; padding: 0 1; }
     DetailsScreen .label { margin-top: 1; text-style: bold; }
-    DetailsScreen Input, DetailsScreen Select { background: $boost; }
+    DetailsScreen Input, DetailsScreen Select > SelectCurrent { background: $boost; }
     DetailsScreen Input:focus { background: $primary 20%; }
     DetailsScreen Input.-invalid { background: $error 25%; }
     DetailsScreen .hint { color: $text-muted; height: auto; }
     DetailsScreen .error { color: $text-error; height: auto; }
-    DetailsScreen #system_prompt { height: 5; background: $boost; }
-    DetailsScreen #buttons { height: auto; padding: 1 1 0 1; align-horizontal: right; }
+    DetailsScreen #system_prompt { height: 4; background: $boost; }
+    DetailsScreen #buttons { height: auto; padding: 1 0 0 0; align-horizontal: right; }
     DetailsScreen #buttons Button { margin-left: 1; }
     """
 
@@ -81,39 +81,45 @@ class DetailsScreen(ModalScreen[ConversationDetails | None]):
             frame.border_subtitle = _("Ctrl+S save · Esc cancel")
             with VerticalScroll():
                 yield Label(_("Title"), classes="label")
-                yield SafeInput(details.title, id="title")
+                yield SafeInput(details.title, id="title", compact=True)
                 yield Label(_("Model"), classes="label")
                 yield SafeInput(
                     details.model or "",
                     placeholder=_("default: {model}", model=defaults.model),
                     id="model",
+                    compact=True,
                 )
-                yield Select[str]([], prompt=_("Pick a model"), id="model-pick")
+                yield Select[str]([], prompt=_("Pick a model"), id="model-pick", compact=True)
                 yield Static("", classes="hint", id="model-info", markup=False)
                 yield Label(_("System prompt"), classes="label")
-                yield SafeTextArea(details.system_prompt, id="system_prompt")
+                yield SafeTextArea(details.system_prompt, id="system_prompt", compact=True)
                 yield Label(_("Temperature"), classes="label")
                 yield SafeInput(
                     _text(details.temperature),
-                    placeholder=_("default: {value}", value=self._default("temperature")),
+                    placeholder=self._default("temperature"),
                     id="temperature",
+                    compact=True,
                 )
                 yield Label(_("Max tokens"), classes="label")
                 yield SafeInput(
                     _text(details.max_tokens),
-                    placeholder=_("default: {value}", value=self._default("max_tokens")),
+                    placeholder=self._default("max_tokens"),
                     id="max_tokens",
+                    compact=True,
                 )
                 yield Static("", classes="error", id="error", markup=False)
-            with Horizontal(id="buttons"):
-                yield Button(_("Cancel"), id="cancel")
-                yield Button(_("Save"), id="save", variant="primary")
+                with Horizontal(id="buttons"):
+                    yield Button(_("Cancel"), id="cancel", compact=True)
+                    yield Button(_("Save"), id="save", variant="primary", compact=True)
 
     def _default(self, key: str) -> str:
+        """The placeholder: what an empty field means."""
         value = getattr(self.defaults, key)
         if value is not None:
-            return _text(value)
-        return _("server default") if key == "temperature" else _("model decides")
+            return _("empty: the default ({value})", value=_text(value))
+        if key == "temperature":
+            return _("0 to 2; empty: server default")
+        return _("empty: let the model decide")
 
     def on_mount(self) -> None:
         self.query_one("#title", Input).focus()

@@ -37,6 +37,8 @@ class LibraryScreen(ConversationScreen):
     """Pin, archive, filter, details and automatic titles."""
 
     BINDINGS = [Binding("f3", "details", _("Details"))]
+    AUTO_FOCUS = "#prompt"
+    """Keys typed before the first frame go to the prompt, not to the sidebar's filter."""
 
     def __init__(self, services: Services) -> None:
         super().__init__(services)
