@@ -515,7 +515,7 @@ async def test_no_welcome_with_a_key_help_and_palette(make_app: MakeApp) -> None
             "Retry the last failed or stopped reply",
             "Ctrl+N",
             "Rename it",
-            "Delete it (asks first)",
+            "Delete it (u undoes it",
             "F2",
             "Command palette",
         ):
