@@ -37,20 +37,23 @@ def wants_title(conversation: Conversation) -> bool:
     first prompt (or empty) and its first reply just completed."""
     if conversation.title_source not in (TitleSource.NONE, TitleSource.PROMPT):
         return False
-    replies = [m for m in conversation.messages if m.role is Role.ASSISTANT]
-    return (
-        len(replies) == 1
-        and replies[0].status is MessageStatus.COMPLETE
-        and bool(replies[0].content.strip())
-    )
+    # Failed replies do not count (a retry that works is the first reply); regenerated
+    # alternatives do (the title was asked for after the first).
+    replies = [
+        m
+        for m in conversation.messages
+        if m.role is Role.ASSISTANT and m.status is MessageStatus.COMPLETE and m.content.strip()
+    ]
+    return len(replies) == 1 and replies[0] in conversation.branch()
 
 
 def title_request(
     conversation: Conversation, model: str, catalog: Catalog, base_url: str = ""
 ) -> ChatRequest:
     """The request asking ``model`` for a title of ``conversation``'s first exchange."""
-    prompt = next((m.content for m in conversation.messages if m.role is Role.USER), "")
-    reply = next((m.content for m in conversation.messages if m.role is Role.ASSISTANT), "")
+    branch = conversation.branch()
+    prompt = next((m.content for m in branch if m.role is Role.USER), "")
+    reply = next((m.content for m in branch if m.role is Role.ASSISTANT and m.content), "")
     excerpt = (
         f"User: {prompt[:EXCERPT_CHARS]}\n\nAssistant: {reply[:EXCERPT_CHARS]}\n\n"
         "Title (same language as the user):"

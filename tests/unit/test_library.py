@@ -182,9 +182,9 @@ def test_wants_a_title_only_after_the_first_complete_reply() -> None:
     conversation = Conversation(title="hello", title_source=TitleSource.PROMPT)
     conversation.add(Message(Role.USER, "hello"))
     assert not wants_title(conversation)
-    reply = conversation.add(Message(Role.ASSISTANT, "", status=MessageStatus.ERROR))
+    conversation.add(Message(Role.ASSISTANT, "", status=MessageStatus.ERROR))
     assert not wants_title(conversation)
-    reply.status, reply.content = MessageStatus.COMPLETE, "Hi!"
+    conversation.add(Message(Role.ASSISTANT, "Hi!"))  # the retry worked
     assert wants_title(conversation)
     conversation.title_source = TitleSource.MANUAL
     assert not wants_title(conversation)
