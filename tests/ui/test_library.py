@@ -124,7 +124,7 @@ async def test_filter_pin_archive_and_undo_delete(
 async def test_deleting_while_a_reply_streams_then_undo_loses_nothing(
     make_app: MakeApp, fake_server: FakeOpenAI, home: Path
 ) -> None:
-    full = " ".join(f"word{i}" for i in range(200))
+    full = " ".join(f"word{i}" for i in range(100))
     fake_server.queue(Reply(text=full, chunk_size=8, delay=0.01))
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -137,7 +137,7 @@ async def test_deleting_while_a_reply_streams_then_undo_loses_nothing(
         main_screen(app).action_undo_delete()
         await settle(pilot)
         assert listed(app) == ["long one"]
-        assert "word199" in chat_log(app).rendered_text()
+        assert "word99" in chat_log(app).rendered_text()
     saved = only_conversation(home)
     assert saved["messages"][-1]["content"] == full
     assert saved["messages"][-1]["status"] == "complete"
