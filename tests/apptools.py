@@ -18,8 +18,15 @@ TEST_KEY = "sk-test-ui-0000111122223333"
 def app_environ(
     base_url: str, key: str | None = TEST_KEY, env: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    """The environ the services read: CHATTUI_HOME (isolated), the base URL, the key."""
-    environ = {"CHATTUI_HOME": os.environ["CHATTUI_HOME"], "OPENAI_BASE_URL": base_url}
+    """The environ the services read: CHATTUI_HOME (isolated), the base URL, the key.
+
+    Automatic titles are off (their extra request would take replies queued for the next
+    turn); tests of titles turn them on with ``env={"CHATTUI_AUTO_TITLE": "true"}``."""
+    environ = {
+        "CHATTUI_HOME": os.environ["CHATTUI_HOME"],
+        "OPENAI_BASE_URL": base_url,
+        "CHATTUI_AUTO_TITLE": "false",
+    }
     if key is not None:
         environ["OPENAI_API_KEY"] = key
     environ.update(env or {})

@@ -217,7 +217,8 @@ def _status_error(error: openai.APIStatusError, proxy: str) -> ChatError:
         return ChatError(
             ErrorKind.NOT_FOUND,
             "Not found (404): the model does not exist or the key has no access to it, or the "
-            f"base URL is wrong. Pick a model in Settings (F2).{said}",
+            "base URL is wrong. Pick a model for this conversation (F3) or in Settings "
+            f"(F2).{said}",
             status,
         )
     if status == 429:

@@ -70,6 +70,10 @@ class Settings:
     """Window for models the catalog does not know; ``None`` uses a conservative default."""
     models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """User additions to the model catalog, ``[models."id"]`` tables."""
+    auto_title: bool = True
+    """After the first reply, ask the model for a short title in the background."""
+    title_model: str = ""
+    """Model that writes the titles; empty: the conversation's own model."""
 
 
 class ConfigError(ValueError):
@@ -178,6 +182,18 @@ def _check_choice(choices: tuple[str, ...]) -> Callable[[object], str]:
     return check
 
 
+def _check_bool(value: object) -> bool:
+    if isinstance(value, str):  # from the environment
+        text = value.strip().lower()
+        if text in ("true", "1", "yes", "on"):
+            return True
+        if text in ("false", "0", "no", "off"):
+            return False
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
 def _check_models(value: object) -> Mapping[str, Mapping[str, Any]]:
     if not isinstance(value, Mapping) or not all(
         isinstance(entry, Mapping) for entry in value.values()
@@ -200,6 +216,8 @@ _VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "api_key_command": lambda v: _check_str(v).strip(),
     "context_window": _check_positive_int,
     "models": _check_models,
+    "auto_title": _check_bool,
+    "title_model": lambda v: _check_str(v).strip(),
 }
 
 _FIXES = {
@@ -209,6 +227,7 @@ _FIXES = {
     "temperature": "Use a number from 0 to 2, or remove the line for the server default.",
     "timeout": "Use a number of seconds, e.g. 60.",
     "context_window": "Use a whole number of tokens, e.g. 128000.",
+    "auto_title": "Use true or false (without quotes).",
 }
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "Message",
     "MessageStatus",
     "Role",
+    "TitleSource",
     "Usage",
     "new_id",
 ]
@@ -46,6 +47,17 @@ class MessageStatus(str, Enum):
     """Being written; a file left in this state after a crash holds a partial reply."""
     STOPPED = "stopped"
     ERROR = "error"
+
+
+class TitleSource(str, Enum):
+    """Where a conversation's title came from (a manual rename is never overwritten)."""
+
+    NONE = ""
+    PROMPT = "prompt"
+    """The first prompt, until the model suggests a title."""
+    AUTO = "auto"
+    """Suggested by the model after the first reply."""
+    MANUAL = "manual"
 
 
 def new_id() -> str:
@@ -141,11 +153,19 @@ class Conversation:
     created: float = field(default_factory=time.time)
     updated: float = field(default_factory=time.time)
     model: str | None = None
+    """The model chosen for this conversation; ``None`` follows the default model."""
     system_prompt: str = ""
     params: dict[str, Any] = field(default_factory=dict)
+    """Request parameters set for this conversation (``temperature``, ``max_tokens``); a
+    missing key follows the default from the settings."""
     messages: list[Message] = field(default_factory=list)
     current_leaf: str | None = None
     """Id of the last message of the branch on screen."""
+    title_source: TitleSource = TitleSource.NONE
+    pinned: bool = False
+    """Listed first in the sidebar."""
+    archived: bool = False
+    """Hidden from the sidebar unless archived conversations are shown."""
     known_ids: set[str] = field(default_factory=set, compare=False, repr=False)
     """Ids of every message this process has seen in the conversation (not saved). A message
     on disk whose id is not here was written by another instance, and is merged in."""
@@ -282,6 +302,9 @@ class Conversation:
             "system_prompt": clean_surrogates(self.system_prompt),
             "params": self.params,
             "current_leaf": self.current_leaf,
+            "title_source": self.title_source.value,
+            "pinned": self.pinned,
+            "archived": self.archived,
             "messages": [message.to_dict() for message in self.messages],
         }
 
@@ -299,6 +322,10 @@ class Conversation:
         conversation_id = _str(data, "id")
         if not conversation_id:
             raise FormatError("the conversation has no id")
+        try:
+            title_source = TitleSource(data.get("title_source", ""))
+        except ValueError as error:
+            raise FormatError(str(error)) from None
         conversation = cls(
             id=conversation_id,
             title=_str(data, "title"),
@@ -309,6 +336,9 @@ class Conversation:
             params=dict(params) if isinstance(params, Mapping) else {},
             messages=[Message.from_dict(item) for item in messages],
             current_leaf=_opt_str(data, "current_leaf"),
+            title_source=title_source,
+            pinned=_bool(data, "pinned"),
+            archived=_bool(data, "archived"),
         )
         conversation.known_ids = {message.id for message in conversation.messages}
         _repair_tree(conversation)
@@ -363,6 +393,13 @@ def _float(data: Mapping[str, Any], key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise FormatError(f"{key!r} is not a number")
     return float(value)
+
+
+def _bool(data: Mapping[str, Any], key: str) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise FormatError(f"{key!r} is not true or false")
+    return value
 
 
 def _int(data: Mapping[str, Any], key: str) -> int:

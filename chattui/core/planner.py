@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from chattui.core.catalog import Catalog, CatalogError, ModelInfo, max_tokens_param
+from chattui.core.chatparams import conversation_settings
 from chattui.core.config import Settings
 from chattui.core.events import ChatError, ChatRequest, ErrorKind
 from chattui.core.models import Conversation
@@ -112,7 +113,8 @@ class RequestPlanner:
 
     def budget(self, conversation: Conversation, prompt: str, settings: Settings) -> Budget:
         """Where the window goes if ``prompt`` were sent now (cheap: history is cached)."""
-        model = conversation.model or settings.model
+        settings = conversation_settings(conversation, settings)
+        model = settings.model
         info = self.model_info(model)
         messages: list[Mapping[str, str]] = list(build_messages(conversation))
         system = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""

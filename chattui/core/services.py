@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from chattui.core.config import Settings, load_settings, save_settings
+from chattui.core.events import ChatError, ErrorKind
+from chattui.core.models import Conversation
 from chattui.core.paths import Paths, PathsError
 from chattui.core.planner import RequestPlanner
 from chattui.core.secrets import (
@@ -61,6 +63,8 @@ class Services:
     """The environment given to :meth:`load` (None: ``os.environ``); keys resolve in it."""
     fatal: str | None = None
     """A problem that stops conversations from being saved (e.g. data dir is a file)."""
+    adopted: set[str] = field(default_factory=set)
+    """Conversations already switched to the command line's model in this run."""
 
     @classmethod
     def load(
@@ -117,6 +121,28 @@ class Services:
 
         with contextlib.suppress(Exception):
             self.planner.counter(self.settings.model).text("warm up")
+
+    def adopt(self, conversation: Conversation) -> None:
+        """Apply a model named on the command line (``--model``) to a conversation opened in
+        this run, over the model chosen for it; once per conversation, so that a model picked
+        for it afterwards (details dialog) wins."""
+        if "model" in self.overrides and conversation.id not in self.adopted:
+            self.adopted.add(conversation.id)
+            conversation.model = None  # follow the default, which is the command line's model
+
+    async def list_models(self) -> list[str]:
+        """The endpoint's model ids (``/v1/models``), with the current settings and key.
+
+        Raises:
+            ChatError: no key, or the request failed (with a human message).
+        """
+        client = self.make_client()
+        if client is None:
+            raise ChatError(ErrorKind.NO_KEY, "No API key is set. Open Settings (F2) to add one.")
+        try:
+            return await client.list_models()
+        finally:
+            await client.aclose()
 
     def connect(self) -> None:
         """(Re)build the session's client from the current settings."""

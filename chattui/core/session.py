@@ -14,6 +14,7 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Protocol
 
+from chattui.core.chatparams import conversation_settings
 from chattui.core.config import Settings
 from chattui.core.events import (
     ChatError,
@@ -24,7 +25,7 @@ from chattui.core.events import (
     TextDelta,
     UsageReport,
 )
-from chattui.core.models import Conversation, Message, MessageStatus, Role
+from chattui.core.models import Conversation, Message, MessageStatus, Role, TitleSource
 from chattui.core.sanitize import sanitize_line
 from chattui.core.storage import ConversationStore, StorageError
 
@@ -182,8 +183,7 @@ class ChatSession:
         """
         if not conversation.title:
             conversation.title = sanitize_line(text, TITLE_LIMIT)
-        if not conversation.messages:
-            conversation.model = conversation.model or settings.model
+            conversation.title_source = TitleSource.PROMPT
         if instead_of is not None:
             conversation.current_leaf = instead_of.parent_id
         conversation.add(
@@ -236,13 +236,19 @@ class ChatSession:
         """Stream an assistant reply to the conversation as it stands (into the existing
         message ``into`` when continuing it).
 
+        The conversation's own model and parameters apply over ``settings``; the reply records
+        the model the request named.
+
         Never raises for network or disk trouble: failures end in :class:`ReplyFinished` with
         status ``error`` (or :class:`SaveFailed`). Cancellation marks the reply stopped.
         """
-        model = conversation.model or settings.model
-        assistant = into or Message(Role.ASSISTANT, "", status=MessageStatus.STREAMING, model=model)
+        settings = conversation_settings(conversation, settings)
+        assistant = into or Message(
+            Role.ASSISTANT, "", status=MessageStatus.STREAMING, model=settings.model
+        )
         try:
             request, dropped = self.build_request(conversation, settings)
+            assistant.model = request.model
         except ChatError as error:
             assistant.status = MessageStatus.ERROR
             assistant.error = error.message

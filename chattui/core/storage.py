@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from chattui.core.atomic import atomic_write, clean_temp_files
-from chattui.core.models import Conversation, FormatError, MessageStatus
+from chattui.core.models import Conversation, FormatError, MessageStatus, TitleSource
 from chattui.core.sanitize import sanitize_line
 
 __all__ = ["ConversationStore", "ConversationSummary", "CorruptFileError", "StorageError"]
 
 INDEX_NAME = "index.json"
-INDEX_VERSION = 1
+INDEX_VERSION = 2
+"""2: entries carry ``pinned`` and ``archived``."""
 MAX_FILE_BYTES = 32 * 1024 * 1024
 """Larger files are not loaded (they would freeze the app); they are reported instead."""
 
@@ -52,6 +53,8 @@ class ConversationSummary:
     title: str
     updated: float
     created: float
+    pinned: bool = False
+    archived: bool = False
 
 
 class ConversationStore:
@@ -186,9 +189,10 @@ class ConversationStore:
         return CorruptFileError(message, target)
 
     def rename(self, conversation_id: str, title: str) -> Conversation:
-        """Set the title (sanitized, one line) and save."""
+        """Set the title (sanitized, one line) and save; it is never replaced automatically."""
         conversation = self.load(conversation_id)
         conversation.title = sanitize_line(title, 200)
+        conversation.title_source = TitleSource.MANUAL
         self.save(conversation)
         return conversation
 
@@ -246,7 +250,14 @@ class ConversationStore:
             self._index_dirty = True
         self.flush_index()
         summaries = [
-            ConversationSummary(name[:-5], item["title"], item["updated"], item["created"])
+            ConversationSummary(
+                name[:-5],
+                item["title"],
+                item["updated"],
+                item["created"],
+                pinned=item.get("pinned") is True,
+                archived=item.get("archived") is True,
+            )
             for name, item in index.items()
         ]
         summaries.sort(key=lambda summary: summary.updated, reverse=True)
@@ -326,6 +337,8 @@ def _entry(conversation: Conversation, stat: os.stat_result) -> dict[str, Any]:
         "title": sanitize_line(conversation.title, 200),
         "updated": conversation.updated,
         "created": conversation.created,
+        "pinned": conversation.pinned,
+        "archived": conversation.archived,
     }
 
 

@@ -10,9 +10,11 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from chattui.core.config import Settings
 from chattui.core.services import Services
 from chattui.i18n import _
 from chattui.ui.screens.help import HelpScreen
+from chattui.ui.screens.library import library_commands
 from chattui.ui.screens.main import MainScreen
 from chattui.ui.screens.settings import SettingsScreen
 from chattui.ui.screens.welcome import WelcomeScreen
@@ -121,9 +123,12 @@ class ChatApp(App[None]):
     def action_settings(self) -> None:
         if isinstance(self.screen, SettingsScreen):
             return
-        self.push_screen(SettingsScreen(self.services), self._settings_closed)
+        before = self.services.settings
+        self.push_screen(
+            SettingsScreen(self.services), lambda saved: self._settings_closed(saved, before)
+        )
 
-    def _settings_closed(self, saved: bool | None) -> None:
+    def _settings_closed(self, saved: bool | None, before: Settings) -> None:
         if not saved:
             return
         settings = self.services.settings
@@ -131,6 +136,7 @@ class ChatApp(App[None]):
             self.theme = settings.theme
         main = self.main_screen
         if main is not None:
+            main.settings_changed(before)
             main.update_endpoint()
             main.update_budget()
         self.notify(_("Settings saved."))
@@ -166,6 +172,7 @@ class ChatApp(App[None]):
                 _("Show or hide the conversation list"),
                 main.action_toggle_sidebar,
             )
+            yield from library_commands(main)
         yield SystemCommand(
             _("Settings"), _("API key, endpoint, proxy, model..."), self.action_settings
         )

@@ -22,6 +22,7 @@ def KEY_HELP() -> list[tuple[str, list[tuple[str, str]]]]:
                 ("Ctrl+R", _("Retry the last failed or stopped reply")),
                 ("Ctrl+G", _("Continue a stopped or cut-short reply where it ended")),
                 ("Ctrl+N", _("New conversation")),
+                ("F3", _("Conversation details: title, model, system prompt, parameters")),
                 ("Ctrl+B", _("Show or hide the sidebar")),
                 ("Ctrl+L", _("Focus the conversation (scroll with arrows, PgUp/PgDn)")),
                 ("Tab / Shift+Tab", _("Move focus")),
@@ -50,7 +51,10 @@ def KEY_HELP() -> list[tuple[str, list[tuple[str, str]]]]:
             [
                 ("Enter", _("Open the conversation")),
                 ("r", _("Rename it")),
-                ("Delete", _("Delete it (asks first)")),
+                ("Delete", _("Delete it (u undoes it for a few seconds)")),
+                ("p / a", _("Pin it (listed first) / archive it (hidden); again to undo")),
+                ("Shift+A", _("Show or hide archived conversations")),
+                ("/", _("Filter the list by title (type; Down enters the list, Esc clears)")),
             ],
         ),
         (

@@ -455,8 +455,10 @@ class Notes:
 def app_environ(
     home: Path, base_url: str | None = None, key: str | None = TEST_KEY, **extra: str
 ) -> dict[str, str]:
-    """What ``Services.load`` reads: this CHATTUI_HOME, the server, the key, ``extra``."""
-    environ = {"CHATTUI_HOME": str(home), **extra}
+    """What ``Services.load`` reads: this CHATTUI_HOME, the server, the key, ``extra``.
+    Automatic titles are off unless ``extra`` turns them on (their request would take the
+    replies queued for the next turns)."""
+    environ = {"CHATTUI_HOME": str(home), "CHATTUI_AUTO_TITLE": "false", **extra}
     if base_url is not None:
         environ["OPENAI_BASE_URL"] = base_url
     if key is not None:

@@ -111,6 +111,7 @@ def pty_env(base_url: str, home: Path) -> dict[str, str]:
         "CHATTUI_HOME": str(home),
         "OPENAI_API_KEY": "sk-security-pty-0000111122223333",
         "OPENAI_BASE_URL": base_url,
+        "CHATTUI_AUTO_TITLE": "false",  # its request would take a scripted reply
         **BIG_WINDOW,
     }
 

@@ -329,6 +329,7 @@ def test_debug_logging_in_the_real_app_prints_no_secret(fake_server: FakeOpenAI)
             "CHATTUI_HOME": str(home_dir()),
             "OPENAI_API_KEY": canary,
             "OPENAI_BASE_URL": fake_server.base_url,
+            "CHATTUI_AUTO_TITLE": "false",  # its request would take a scripted reply
             "CHATTUI_PROXY": proxy.url_with("user", password),
             "OPENAI_LOG": "debug",
             **BIG_WINDOW,

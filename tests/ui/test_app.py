@@ -11,7 +11,7 @@ import pytest
 from textual.command import CommandPalette
 from textual.message import Message
 
-from chattui.ui.screens.dialogs import ConfirmScreen, TextInputScreen
+from chattui.ui.screens.dialogs import TextInputScreen
 from chattui.ui.screens.help import HelpScreen
 from chattui.ui.screens.main import MainScreen
 from chattui.ui.screens.settings import SettingsScreen
@@ -24,6 +24,7 @@ from tests.ui.conftest import (
     MakeApp,
     chat_log,
     conversations_dir,
+    main_screen,
     only_conversation,
     press_now,
     prompt,
@@ -354,22 +355,24 @@ async def test_new_rename_and_delete(
         assert titles == {"Renamed 改名", "second chat"}
         assert "Renamed 改名" in [s.title for s in bar.summaries]
 
-        # Delete it: Esc on the question keeps it, y deletes it.
+        # Delete it: it leaves the list at once, but its file stays until the undo expires;
+        # u brings it back.
         bar.focus()
         bar.highlighted = [s.title for s in bar.summaries].index("Renamed 改名")
         await pilot.press("delete")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("escape")
-        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+        assert [s.title for s in bar.summaries] == ["second chat"]
         assert len(saved_conversations(home)) == 2
+        await pilot.press("u")
+        await pilot.pause()
+        assert sorted(s.title for s in bar.summaries) == ["Renamed 改名", "second chat"]
 
+        bar.highlighted = [s.title for s in bar.shown].index("Renamed 改名")
         await pilot.press("delete")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.click("#yes")
+        main_screen(app).delete_pending()  # what the undo notice's timer does when it expires
         await settle(pilot)
-        assert isinstance(app.screen, MainScreen)
         assert [c["title"] for c in saved_conversations(home)] == ["second chat"]
         assert [s.title for s in bar.summaries] == ["second chat"]
 
@@ -377,11 +380,11 @@ async def test_new_rename_and_delete(
         bar.highlighted = 0
         await pilot.press("delete")
         await pilot.pause()
-        await pilot.press("y")
+        assert chat_log(app).rendered_text().strip() == ""
+        main_screen(app).delete_pending()
         await settle(pilot)
         assert saved_conversations(home) == []
         assert bar.summaries == []
-        assert chat_log(app).rendered_text().strip() == ""
 
 
 async def test_rename_and_delete_while_the_reply_streams(
@@ -410,10 +413,8 @@ async def test_rename_and_delete_while_the_reply_streams(
 
         bar.focus()
         await press_now(pilot, "delete")
-        await wait_for(
-            pilot, lambda: isinstance(app.screen, ConfirmScreen) and app.screen.query("#yes")
-        )
-        await press_now(pilot, "y")
+        await wait_for(pilot, lambda: bar.summaries == [])
+        main_screen(app).delete_pending()  # the undo expired
         await settle(pilot)
         # The reply was stopped and its last save did not bring the file back.
         assert saved_conversations(home) == []
@@ -514,7 +515,7 @@ async def test_no_welcome_with_a_key_help_and_palette(make_app: MakeApp) -> None
             "Retry the last failed or stopped reply",
             "Ctrl+N",
             "Rename it",
-            "Delete it (asks first)",
+            "Delete it (u undoes it",
             "F2",
             "Command palette",
         ):
@@ -546,7 +547,7 @@ async def test_narrow_terminal_80x24(
         assert "ready" in status_text(app)
         await pilot.press("ctrl+b")  # the sidebar can be hidden and shown again
         await pilot.pause()
-        assert not sidebar(app).display or sidebar(app).has_class("-hidden")
+        assert main_screen(app).side_panel.has_class("-hidden")
         await pilot.press("ctrl+b")
         await pilot.pause()
     assert only_conversation(home)["messages"][-1]["content"] == DEMO_MARKDOWN

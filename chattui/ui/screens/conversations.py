@@ -1,30 +1,56 @@
-"""Managing the saved conversations from the sidebar: open, rename, delete.
+"""Managing the saved conversations from the sidebar: open, rename, delete (with undo).
+
+A deleted conversation disappears from the list at once, but its file is kept until the undo
+notice expires (a reply still streaming in it goes on meanwhile, so undo loses nothing).
 
 The base of :class:`~chattui.ui.screens.main.MainScreen`, which adds the chat itself.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
 from textual import on
 from textual.screen import Screen
+from textual.timer import Timer
 
 from chattui.core.config import Settings
-from chattui.core.models import Conversation
+from chattui.core.models import Conversation, TitleSource
+from chattui.core.sanitize import sanitize_line
 from chattui.core.services import Services
 from chattui.core.storage import ConversationSummary, StorageError
 from chattui.i18n import _
-from chattui.ui.screens.dialogs import ConfirmScreen, TextInputScreen
+from chattui.ui.screens.dialogs import TextInputScreen
 from chattui.ui.widgets.prompt import PromptInput
 from chattui.ui.widgets.sidebar import ConversationList
 
-__all__ = ["ConversationScreen", "summary_of"]
+__all__ = ["UNDO_SECONDS", "ConversationScreen", "summary_of"]
+
+UNDO_SECONDS = 8.0
+"""How long a delete can be undone; the file is removed after that."""
 
 
 def summary_of(conversation: Conversation) -> ConversationSummary:
     """The sidebar entry of a conversation held in memory."""
     return ConversationSummary(
-        conversation.id, conversation.title, conversation.updated, conversation.created
+        conversation.id,
+        conversation.title,
+        conversation.updated,
+        conversation.created,
+        pinned=conversation.pinned,
+        archived=conversation.archived,
     )
+
+
+@dataclass
+class _PendingDelete:
+    """A deleted conversation whose file is kept until the undo expires."""
+
+    summary: ConversationSummary
+    timer: Timer
+    was_open: bool
 
 
 class ConversationScreen(Screen[None]):
@@ -38,6 +64,8 @@ class ConversationScreen(Screen[None]):
         """Conversations with a reply streaming, by id: always used instead of the file."""
         self._deleted: set[str] = set()
         """Conversations deleted while their reply streamed (the last save must not revive them)."""
+        self._pending_deletes: dict[str, _PendingDelete] = {}
+        """Deleted conversations that can still be restored, oldest first."""
 
     @property
     def settings(self) -> Settings:
@@ -86,6 +114,7 @@ class ConversationScreen(Screen[None]):
                 self.notify(str(error), severity="error", markup=False, timeout=10)
                 self.refresh_sidebar()
                 return
+            self.services.adopt(conversation)
         self.show_conversation(conversation)
         self.prompt.focus()
 
@@ -102,20 +131,12 @@ class ConversationScreen(Screen[None]):
         def done(title: str | None) -> None:
             if not title or not title.strip():
                 return
-            live = self._live.get(target_id) or (
-                self.conversation if self.conversation.id == target_id else None
-            )
-            try:
-                if live is not None:
-                    live.title = title.strip()
-                    self.services.store.save(live)
-                    conversation = live
-                else:
-                    conversation = self.services.store.rename(target_id, title)
-            except StorageError as error:
-                self.notify(str(error), severity="error", markup=False)
-                return
-            self.sidebar.upsert(summary_of(conversation))
+
+            def retitle(conversation: Conversation) -> None:
+                conversation.title = sanitize_line(title, 200)
+                conversation.title_source = TitleSource.MANUAL
+
+            self.modify_conversation(target_id, retitle)
 
         self.app.push_screen(TextInputScreen(_("Rename conversation"), current.title), done)
 
@@ -124,25 +145,77 @@ class ConversationScreen(Screen[None]):
         self.delete_conversation(event.conversation_id)
 
     def delete_conversation(self, conversation_id: str | None = None) -> None:
+        """Remove a conversation from the list; its file goes when the undo expires."""
         target_id = conversation_id or self.conversation.id
         current = next((s for s in self.sidebar.summaries if s.id == target_id), None)
         if current is None:
             return
+        was_open = self.conversation.id == target_id
+        self.sidebar.hide(target_id)
+        if was_open:
+            self.show_conversation(Conversation(system_prompt=self.settings.system_prompt))
+        timer = self.set_timer(UNDO_SECONDS, partial(self.delete_now, target_id))
+        self._pending_deletes[target_id] = _PendingDelete(current, timer, was_open)
+        self.notify(
+            _("Deleted “{title}”. Press u in the list to undo.", title=current.title),
+            timeout=UNDO_SECONDS,
+            markup=False,
+        )
 
-        def done(confirmed: bool | None) -> None:
-            if not confirmed:
-                return
-            if self._streaming(target_id):
-                self._deleted.add(target_id)
-                self.workers.cancel_group(self, f"reply-{target_id}")
-            try:
-                self.services.store.delete(target_id)
-            except StorageError as error:
-                self.notify(str(error), severity="error", markup=False)
-                return
-            self.sidebar.remove_entry(target_id)
-            if self.conversation.id == target_id:
-                self.show_conversation(Conversation(system_prompt=self.settings.system_prompt))
+    def action_undo_delete(self) -> None:
+        """Restore the conversation deleted last (while its undo has not expired)."""
+        if not self._pending_deletes:
+            self.notify(_("Nothing to undo."))
+            return
+        target_id, pending = self._pending_deletes.popitem()
+        pending.timer.stop()
+        self.sidebar.unhide(target_id)
+        if pending.was_open:
+            self.open_conversation(target_id)
+        self.notify(_("Restored “{title}”.", title=pending.summary.title), markup=False)
 
-        question = _("Delete “{title}”? This cannot be undone.", title=current.title)
-        self.app.push_screen(ConfirmScreen(question, _("Delete")), done)
+    def delete_now(self, conversation_id: str) -> None:
+        """Remove a deleted conversation's file (its undo expired). A reply still streaming in
+        it is stopped first; the file goes once that reply's last save is done."""
+        pending = self._pending_deletes.pop(conversation_id, None)
+        if pending is None:
+            return
+        pending.timer.stop()
+        for sidebar in self.query(ConversationList):  # none when the app is closing
+            sidebar.remove_entry(conversation_id)
+        if self._streaming(conversation_id):
+            self._deleted.add(conversation_id)
+            self.workers.cancel_group(self, f"reply-{conversation_id}")
+            return
+        try:
+            self.services.store.delete(conversation_id)
+        except StorageError as error:
+            self.notify(str(error), severity="error", markup=False)
+
+    def delete_pending(self) -> None:
+        """Carry out every delete still waiting for its undo to expire (e.g. when quitting)."""
+        for conversation_id in list(self._pending_deletes):
+            self.delete_now(conversation_id)
+
+    def modify_conversation(
+        self, conversation_id: str, change: Callable[[Conversation], object]
+    ) -> Conversation | None:
+        """Apply ``change`` to a conversation (the copy in memory when it is on screen or
+        streaming, else the file's), save it and update its sidebar entry. ``change`` may
+        return False to leave it unchanged. Returns the conversation, or None if nothing
+        was saved."""
+        live = self._live.get(conversation_id) or (
+            self.conversation if self.conversation.id == conversation_id else None
+        )
+        try:
+            conversation = live or self.services.store.load(conversation_id)
+            if change(conversation) is False:
+                return None
+            if conversation.messages:  # an empty new conversation is saved with its first turn
+                self.services.store.save(conversation)
+        except StorageError as error:
+            self.notify(str(error), severity="error", markup=False)
+            return None
+        if conversation.messages:
+            self.sidebar.upsert(summary_of(conversation))
+        return conversation

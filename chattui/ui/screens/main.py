@@ -38,10 +38,11 @@ from chattui.i18n import _
 from chattui.ui.budget import budget_text, conversation_cost, usage_text
 from chattui.ui.screens.actions import alternatives_of
 from chattui.ui.screens.conversations import summary_of
+from chattui.ui.screens.library import LibraryScreen
 from chattui.ui.screens.prompting import PromptScreen
 from chattui.ui.widgets.chat_log import ChatLog
 from chattui.ui.widgets.prompt import PromptInput
-from chattui.ui.widgets.sidebar import ConversationList
+from chattui.ui.widgets.side_panel import SidePanel
 from chattui.ui.widgets.status import StatusBar
 
 __all__ = ["MainScreen"]
@@ -50,7 +51,7 @@ STATUS_INTERVAL = 0.2
 """Seconds between status line updates while a reply streams."""
 
 
-class MainScreen(PromptScreen):
+class MainScreen(PromptScreen, LibraryScreen):
     """Sidebar, chat log, prompt and status line."""
 
     BINDINGS = [
@@ -68,11 +69,6 @@ class MainScreen(PromptScreen):
 
     DEFAULT_CSS = """
     MainScreen #body { height: 1fr; }
-    MainScreen #sidebar {
-        width: 32; height: 1fr; border: none; border-right: vkey $surface-lighten-1;
-        background: $surface;
-    }
-    MainScreen #sidebar.-hidden { display: none; }
     MainScreen #chat { width: 1fr; height: 1fr; }
     MainScreen #log { height: 1fr; }
     MainScreen #prompt {
@@ -97,7 +93,7 @@ class MainScreen(PromptScreen):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
-            yield ConversationList(id="sidebar")
+            yield SidePanel(id="side")
             with Vertical(id="chat"):
                 yield ChatLog(id="log")
                 yield Static(id="prompt-note")
@@ -114,7 +110,7 @@ class MainScreen(PromptScreen):
         self.log_view.set_error_hint(_("Ctrl+R retry · F2 settings"))
         self.log_view.set_usage_label(self._usage_label)
         if self.size.width < 80:
-            self.sidebar.add_class("-hidden")
+            self.side_panel.add_class("-hidden")
         self.refresh_sidebar()
         self.setup_prompt()
         self.show_conversation(self.conversation)
@@ -341,6 +337,7 @@ class MainScreen(PromptScreen):
 
     def _finish(self, conversation: Conversation, reply: Message | None) -> None:
         self.sidebar.upsert(summary_of(conversation))
+        self.after_reply(conversation, reply)
         if not self._visible(conversation) and reply is not None:
             self._send_queued(conversation, reply)
         if not self._visible(conversation):
@@ -435,7 +432,7 @@ class MainScreen(PromptScreen):
         self.prompt.focus()
 
     def action_toggle_sidebar(self) -> None:
-        self.sidebar.toggle_class("-hidden")
+        self.side_panel.toggle_class("-hidden")
 
     def action_focus_log(self) -> None:
         self.log_view.focus()

@@ -1,9 +1,10 @@
-"""The sidebar: saved conversations, newest first, with rename and delete keys."""
+"""The sidebar: saved conversations (pinned first, then by last activity), filtered by title,
+with keys to rename, delete, pin and archive."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
 from textual import on
@@ -12,6 +13,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from chattui.core.library import order_summaries
 from chattui.core.sanitize import sanitize_line
 from chattui.core.storage import ConversationSummary
 from chattui.i18n import _
@@ -41,6 +43,11 @@ class ConversationList(OptionList):
     BINDINGS = [
         Binding("r", "rename", _("Rename")),
         Binding("delete", "delete", _("Delete")),
+        Binding("p", "pin", _("Pin")),
+        Binding("a", "archive", _("Archive")),
+        Binding("u", "screen.undo_delete", _("Undo delete")),
+        Binding("A", "screen.toggle_archived", _("Show archived"), show=False),
+        Binding("slash", "screen.focus_filter", _("Filter"), show=False),
     ]
 
     class Selected(Message):
@@ -64,10 +71,29 @@ class ConversationList(OptionList):
             super().__init__()
             self.conversation_id = conversation_id
 
+    class PinRequested(Message):
+        """The user asked to pin or unpin a conversation."""
+
+        def __init__(self, conversation_id: str) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+
+    class ArchiveRequested(Message):
+        """The user asked to archive or unarchive a conversation."""
+
+        def __init__(self, conversation_id: str) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._summaries: list[ConversationSummary] = []
         self.current_id: str | None = None
+        self._query = ""
+        self.show_archived = False
+        """Whether archived conversations are listed (after the others)."""
+        self._hidden: set[str] = set()
+        """Entries kept but not listed (deleted, while the delete can be undone)."""
 
     def show(self, summaries: Sequence[ConversationSummary], current_id: str | None) -> None:
         """Replace the list; highlight ``current_id``."""
@@ -76,13 +102,32 @@ class ConversationList(OptionList):
         self._rebuild()
 
     def upsert(self, summary: ConversationSummary) -> None:
-        """Add or update one entry and move it to the top (it was just used)."""
+        """Add or update one entry (it moves to its place in the order)."""
         self._summaries = [s for s in self._summaries if s.id != summary.id]
         self._summaries.insert(0, summary)
         self._rebuild()
 
     def remove_entry(self, conversation_id: str) -> None:
         self._summaries = [s for s in self._summaries if s.id != conversation_id]
+        self._hidden.discard(conversation_id)
+        self._rebuild()
+
+    def hide(self, conversation_id: str) -> None:
+        """Stop listing an entry (updates to it are still kept) until :meth:`unhide`."""
+        self._hidden.add(conversation_id)
+        self._rebuild()
+
+    def unhide(self, conversation_id: str) -> None:
+        self._hidden.discard(conversation_id)
+        self._rebuild()
+
+    def set_filter(self, query: str) -> None:
+        """List only the conversations whose title contains every word of ``query``."""
+        self._query = query
+        self._rebuild()
+
+    def set_show_archived(self, show: bool) -> None:
+        self.show_archived = show
         self._rebuild()
 
     def set_current(self, conversation_id: str | None) -> None:
@@ -95,16 +140,25 @@ class ConversationList(OptionList):
 
     @property
     def summaries(self) -> list[ConversationSummary]:
-        return list(self._summaries)
+        """Every entry (filtered out or archived included) in the list's order, except hidden
+        ones."""
+        visible = [s for s in self._summaries if s.id not in self._hidden]
+        return order_summaries(visible, show_archived=True)
+
+    @property
+    def shown(self) -> list[ConversationSummary]:
+        """The entries listed, in their order."""
+        return order_summaries(self.summaries, self._query, self.show_archived)
 
     def _rebuild(self) -> None:
         now = time.time()
         highlighted = self.highlighted_option.id if self.highlighted_option else self.current_id
-        options = [self._option(summary, now) for summary in self._summaries]
+        shown = self.shown
+        options = [self._option(summary, now) for summary in shown]
         self.set_options(options)
         target = highlighted if highlighted is not None else self.current_id
-        index = next((i for i, s in enumerate(self._summaries) if s.id == target), 0)
-        self.highlighted = index if self._summaries else None
+        index = next((i for i, s in enumerate(shown) if s.id == target), 0)
+        self.highlighted = index if shown else None
 
     def _option(self, summary: ConversationSummary, now: float) -> Option:
         width = max((self.scrollable_content_region.width or 30) - 2, 8)
@@ -113,7 +167,10 @@ class ConversationList(OptionList):
         line = Text("▌ " if current else "  ", style="bold", no_wrap=True)
         line.append(title, style="bold" if current else "")
         line.truncate(width, overflow="ellipsis")
-        age = Text("  " + relative_time(summary.updated, now), style="dim", no_wrap=True)
+        tags = [_("pinned")] if summary.pinned else []
+        tags += [_("archived")] if summary.archived else []
+        when = " · ".join([*tags, relative_time(summary.updated, now)])
+        age = Text("  " + when, style="dim", no_wrap=True)
         return Option(Text("\n").join([line, age]), id=summary.id)
 
     def _selected_id(self) -> str | None:
@@ -126,12 +183,20 @@ class ConversationList(OptionList):
         if event.option.id is not None:
             self.post_message(self.Selected(event.option.id))
 
-    def action_rename(self) -> None:
+    def _request(self, message: Callable[[str], Message]) -> None:
+        """Post ``message`` about the highlighted entry, if any."""
         conversation_id = self._selected_id()
         if conversation_id:
-            self.post_message(self.RenameRequested(conversation_id))
+            self.post_message(message(conversation_id))
+
+    def action_rename(self) -> None:
+        self._request(self.RenameRequested)
 
     def action_delete(self) -> None:
-        conversation_id = self._selected_id()
-        if conversation_id:
-            self.post_message(self.DeleteRequested(conversation_id))
+        self._request(self.DeleteRequested)
+
+    def action_pin(self) -> None:
+        self._request(self.PinRequested)
+
+    def action_archive(self) -> None:
+        self._request(self.ArchiveRequested)
