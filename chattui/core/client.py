@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from urllib.parse import unquote, urlsplit
 
 import httpx2
@@ -42,23 +42,43 @@ class ChatClient:
         base_url: API root, e.g. ``https://api.openai.com/v1``.
         proxy: ``http(s)://`` or ``socks5(h)://`` proxy URL, or empty for a direct connection.
         timeout: Seconds to wait for a connection and between chunks (not the SDK's 600 s).
+        headers: Extra headers sent with every request (gateways).
+        key_header: Send the key in this header instead of ``Authorization: Bearer``.
+
+    With no key (a local server), no ``Authorization`` header is sent at all.
     """
 
     def __init__(
-        self, api_key: ApiKey, base_url: str, proxy: str = "", timeout: float = 60.0
+        self,
+        api_key: ApiKey | None,
+        base_url: str,
+        proxy: str = "",
+        timeout: float = 60.0,
+        *,
+        headers: Mapping[str, str] | None = None,
+        key_header: str = "",
     ) -> None:
         self.base_url = base_url
         self.proxy = proxy
         self.timeout = timeout
         self._key = api_key
+        extra = dict(headers or {})
+        hooks = []
+        if api_key is None or (key_header and key_header.lower() != "authorization"):
+            # The SDK always adds a Bearer header; the request hook takes it out again.
+            hooks.append(_drop_authorization)
+            if api_key is not None:
+                extra[key_header] = api_key.reveal()
         self._http = httpx2.AsyncClient(
             proxy=proxy or None,
             trust_env=False,
             timeout=httpx2.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
+            event_hooks={"request": hooks},
         )
         self._sdk = openai.AsyncOpenAI(
-            api_key=api_key.reveal(),
+            api_key=api_key.reveal() if api_key is not None else "no-key",
             base_url=base_url,
+            default_headers=extra or None,
             http_client=self._http,
             max_retries=0,
             timeout=httpx2.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
@@ -142,6 +162,10 @@ class ChatClient:
 
     def _map_error(self, error: BaseException, streaming: bool = False) -> ChatError:
         return map_error(error, self.base_url, self.proxy, self._key, streaming)
+
+
+async def _drop_authorization(request: httpx2.Request) -> None:
+    request.headers.pop("Authorization", None)
 
 
 def _not_a_stream(content_type: str) -> ChatError:
@@ -244,7 +268,7 @@ def _status_error(error: openai.APIStatusError, proxy: str) -> ChatError:
 
 
 def map_error(
-    error: BaseException, base_url: str, proxy: str, key: ApiKey, streaming: bool = False
+    error: BaseException, base_url: str, proxy: str, key: ApiKey | None, streaming: bool = False
 ) -> ChatError:
     """Turn any exception from the SDK or the HTTP stack into a :class:`ChatError`.
 
@@ -258,10 +282,10 @@ def map_error(
     return ChatError(mapped.kind, message, mapped.status)
 
 
-def _redact(text: str, key: ApiKey, proxy: str) -> str:
+def _redact(text: str, key: ApiKey | None, proxy: str) -> str:
     """``text`` with the key masked and the proxy URL's password replaced by ``***``."""
-    secret = key.reveal()
-    if secret:
+    secret = key.reveal() if key is not None else ""
+    if secret and key is not None:
         text = text.replace(secret, key.masked)
     password = urlsplit(proxy).password if proxy else None
     if password:

@@ -74,6 +74,10 @@ class Settings:
     """After the first reply, ask the model for a short title in the background."""
     title_model: str = ""
     """Model that writes the titles; empty: the conversation's own model."""
+    profile: str = ""
+    """The default endpoint profile; empty: the top-level endpoint settings above."""
+    profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Named endpoints, ``[profiles.NAME]`` tables (see :mod:`chattui.core.profiles`)."""
 
 
 class ConfigError(ValueError):
@@ -218,6 +222,8 @@ _VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "models": _check_models,
     "auto_title": _check_bool,
     "title_model": lambda v: _check_str(v).strip(),
+    "profile": lambda v: _check_str(v).strip(),
+    "profiles": _check_models,  # each table is checked by profiles.parse_profiles
 }
 
 _FIXES = {
@@ -251,6 +257,12 @@ def _apply(
     values: dict[str, Any], raw: Mapping[str, object], source: str, warnings: list[str]
 ) -> None:
     for key, value in raw.items():
+        if key == "profiles":
+            from chattui.core.profiles import parse_profiles
+
+            values[key], problems = parse_profiles(value, source)
+            warnings.extend(problems)
+            continue
         try:
             values[key] = validate_value(key, value, source)
         except ConfigError as error:
@@ -263,7 +275,7 @@ def _environment(environ: Mapping[str, str]) -> dict[str, str]:
         raw["base_url"] = environ["OPENAI_BASE_URL"]
     for key in _FIELDS:
         name = f"CHATTUI_{key.upper()}"
-        if key != "models" and name in environ:
+        if key not in ("models", "profiles") and name in environ:
             raw[key] = environ[name]
     return raw
 
@@ -313,7 +325,9 @@ def _file_table(settings: Settings) -> dict[str, Any]:
     for key in _FIELDS:
         value = getattr(settings, key)
         if value != getattr(_DEFAULTS, key) and value is not None:
-            table[key] = dict(value) if key == "models" else value
+            table[key] = (
+                {k: dict(v) for k, v in value.items()} if isinstance(value, Mapping) else value
+            )
     return table
 
 

@@ -33,8 +33,11 @@ __all__ = [
     "ResolvedKey",
     "clean_key",
     "delete_credentials",
+    "make_resolved",
     "mask",
+    "read_credentials",
     "resolve_key",
+    "run_key_command",
     "save_credentials",
 ]
 
@@ -125,13 +128,29 @@ class ResolvedKey:
     """Why a configured source gave no key (safe to show)."""
 
 
-def _read_file(path: Path) -> str | None:
+def _read_table(path: Path) -> dict[str, object] | None:
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
+        return tomllib.loads(path.read_text("utf-8"))
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         raise KeyError_(f"{path}: cannot be read as TOML; fix it or save the key again.") from None
+
+
+def read_credentials(path: Path, profile: str = "") -> str | None:
+    """The key stored in the credentials file: top-level ``api_key``, or for ``profile`` the
+    ``api_key`` of its ``[profiles.NAME]`` table. None when there is none.
+
+    Raises:
+        KeyError_: the file is unreadable or the entry is not a string.
+    """
+    data = _read_table(path)
+    if data is None:
+        return None
+    if profile:
+        profiles = data.get("profiles")
+        entry = profiles.get(profile) if isinstance(profiles, dict) else None
+        data = entry if isinstance(entry, dict) else {}
     value = data.get("api_key")
     if value is None:
         return None
@@ -140,7 +159,8 @@ def _read_file(path: Path) -> str | None:
     return value
 
 
-def _run_command(command: str) -> str:
+def run_key_command(command: str) -> str:
+    """The standard output of ``command`` (the key), or :class:`KeyError_` saying why not."""
     try:
         result = subprocess.run(
             shlex.split(command),
@@ -164,30 +184,43 @@ def resolve_key(
     """Find the key: environment, then the command, then the credentials file."""
     env = os.environ if environ is None else environ
     if env.get("OPENAI_API_KEY", "").strip():
-        return _make(KeySource.ENV, env["OPENAI_API_KEY"])
+        return make_resolved(KeySource.ENV, env["OPENAI_API_KEY"])
     source = KeySource.COMMAND if api_key_command else KeySource.FILE
     try:
         if api_key_command:
-            value: str | None = _run_command(api_key_command)
+            value: str | None = run_key_command(api_key_command)
         else:
-            value = _read_file(credentials_file)
+            value = read_credentials(credentials_file)
     except KeyError_ as error:
         return ResolvedKey(None, source, str(error))
-    return ResolvedKey(None, KeySource.NONE) if value is None else _make(source, value)
+    return ResolvedKey(None, KeySource.NONE) if value is None else make_resolved(source, value)
 
 
-def _make(source: KeySource, value: str) -> ResolvedKey:
+def make_resolved(source: KeySource, value: str) -> ResolvedKey:
+    """A resolved key from ``value``, or the reason it is not a usable key."""
     try:
         return ResolvedKey(ApiKey(value), source)
     except KeyError_ as error:
         return ResolvedKey(None, source, f"{error} (source: {source.value})")
 
 
-def save_credentials(path: Path, key: ApiKey) -> None:
-    """Write the key to the credentials file, created with mode 0600."""
+def save_credentials(path: Path, key: ApiKey, profile: str = "") -> None:
+    """Store the key (``profile``'s own entry when given) in the credentials file, created
+    with mode 0600. The other entries in the file are kept."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    data = tomli_w.dumps({"api_key": key.reveal()}).encode("utf-8")
-    atomic_write(path, data, mode=0o600)
+    try:
+        data: dict[str, object] = _read_table(path) or {}
+    except KeyError_:
+        data = {}  # unreadable: the new key replaces it (it held nothing usable)
+    if profile:
+        profiles = data.get("profiles")
+        table = dict(profiles) if isinstance(profiles, dict) else {}
+        entry = table.get(profile)
+        table[profile] = {**(entry if isinstance(entry, dict) else {}), "api_key": key.reveal()}
+        data["profiles"] = table
+    else:
+        data["api_key"] = key.reveal()
+    atomic_write(path, tomli_w.dumps(data).encode("utf-8"), mode=0o600)
 
 
 def delete_credentials(path: Path) -> None:

@@ -18,11 +18,11 @@ from chattui.core.events import ChatError, ErrorKind
 from chattui.core.models import Conversation
 from chattui.core.paths import Paths, PathsError
 from chattui.core.planner import RequestPlanner
+from chattui.core.profiles import Endpoint, resolve_endpoint
 from chattui.core.secrets import (
     ApiKey,
     KeySource,
     ResolvedKey,
-    resolve_key,
     save_credentials,
 )
 from chattui.core.session import ChatSession
@@ -65,6 +65,8 @@ class Services:
     """A problem that stops conversations from being saved (e.g. data dir is a file)."""
     adopted: set[str] = field(default_factory=set)
     """Conversations already switched to the command line's model in this run."""
+    _endpoints: dict[str, Endpoint] = field(default_factory=dict, repr=False)
+    _clients: dict[str, ChatClient | None] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(
@@ -75,7 +77,15 @@ class Services:
         paths = Paths.discover(env)
         loaded = load_settings(paths.config_file, env, overrides)
         warnings = list(loaded.warnings)
-        key = resolve_key(paths.credentials_file, loaded.settings.api_key_command, env)
+        settings = loaded.settings
+        if settings.profile and settings.profile not in settings.profiles:
+            warnings.append(
+                f"{paths.config_file}: profile: no profile named {settings.profile!r} "
+                f"(defined: {', '.join(sorted(settings.profiles)) or 'none'}); "
+                "using the top-level endpoint."
+            )
+        endpoint = resolve_endpoint(settings, settings.profile, paths.credentials_file, env)
+        key = endpoint.key
         if key.error:
             warnings.append(key.error)
         store = ConversationStore(paths.conversations_dir)
@@ -94,25 +104,88 @@ class Services:
         )
         services.fatal = fatal
         services.environ = environ
+        services._endpoints[endpoint.profile] = endpoint
         return services
 
     @property
     def has_key(self) -> bool:
-        return self.key.key is not None
+        """Whether the default endpoint can be used (a key, or a local server that needs none)."""
+        return self.endpoint().ready
 
     @property
     def key_source(self) -> KeySource:
         return self.key.source
 
-    def make_client(self) -> ChatClient | None:
-        """A client for the current settings and key (imports ``openai``: call off the UI
-        thread's critical path, or after the first frame)."""
-        if self.key.key is None:
+    # -- endpoint profiles -------------------------------------------------------------------
+
+    @property
+    def default_profile(self) -> str:
+        """The default profile's name ("" when none is set, or it is not defined)."""
+        name = self.settings.profile
+        return name if name in self.settings.profiles else ""
+
+    def profile_of(self, conversation: Conversation | None) -> str:
+        """The profile a conversation uses: its own if still defined, else the default."""
+        name = conversation.params.get("profile") if conversation is not None else None
+        if isinstance(name, str) and (name == "" or name in self.settings.profiles):
+            return name  # "": the conversation chose the top-level settings
+        return self.default_profile
+
+    def endpoint(self, profile: str | None = None) -> Endpoint:
+        """The endpoint (and key) of ``profile``; None: the default one. Cached until the
+        settings change."""
+        name = self.default_profile if profile is None else profile
+        if name not in self._endpoints:
+            env = os.environ if self.environ is None else self.environ
+            self._endpoints[name] = resolve_endpoint(
+                self.settings, name, self.paths.credentials_file, env
+            )
+        return self._endpoints[name]
+
+    def settings_for(self, conversation: Conversation | None) -> Settings:
+        """The settings with the conversation's endpoint (URL, proxy, timeout, model)."""
+        endpoint = self.endpoint(self.profile_of(conversation))
+        if not endpoint.profile:
+            return self.settings
+        return dataclasses.replace(
+            self.settings,
+            base_url=endpoint.base_url,
+            proxy=endpoint.proxy,
+            timeout=endpoint.timeout,
+            model=endpoint.model,
+        )
+
+    def can_send(self, conversation: Conversation | None) -> bool:
+        """Whether the conversation's endpoint has a key or needs none."""
+        return self.endpoint(self.profile_of(conversation)).ready
+
+    def pin_profile(self, conversation: Conversation) -> None:
+        """Record the profile in a conversation that has none yet (its first send)."""
+        if "profile" not in conversation.params and self.default_profile:
+            conversation.params["profile"] = self.default_profile
+
+    def client_for(self, conversation: Conversation | None) -> ChatClient | None:
+        """The (cached) client of the conversation's endpoint; None without a needed key."""
+        name = self.profile_of(conversation)
+        if name not in self._clients:
+            self._clients[name] = self.make_client(name)
+        return self._clients[name]
+
+    def make_client(self, profile: str | None = None) -> ChatClient | None:
+        """A client for an endpoint (default: the default one); imports ``openai``: call off
+        the UI thread's critical path, or after the first frame."""
+        endpoint = self.endpoint(profile)
+        if not endpoint.ready:
             return None
         from chattui.core.client import ChatClient
 
         return ChatClient(
-            self.key.key, self.settings.base_url, self.settings.proxy, self.settings.timeout
+            endpoint.key.key,
+            endpoint.base_url,
+            endpoint.proxy,
+            endpoint.timeout,
+            headers=endpoint.headers,
+            key_header=endpoint.key_header,
         )
 
     def warm_up(self) -> None:
@@ -146,7 +219,9 @@ class Services:
 
     def connect(self) -> None:
         """(Re)build the session's client from the current settings."""
-        self.session.client = self.make_client()
+        self._clients = {}
+        self.session.client = self.client_for(None)
+        self.session.client_for = self.client_for
 
     def _file_settings(self, settings: Settings) -> Settings:
         """What goes into config.toml: the file's values, plus what the user changed.
@@ -173,9 +248,11 @@ class Services:
         self.paths.ensure(self.paths.config_dir)
         kept = save_settings(self._file_settings(settings), self.paths.config_file)
         if new_key is not None:
-            save_credentials(self.paths.credentials_file, new_key)
+            profile = settings.profile if settings.profile in settings.profiles else ""
+            save_credentials(self.paths.credentials_file, new_key, profile)
         self.settings = settings
         self.planner.configure(settings)
-        self.key = resolve_key(self.paths.credentials_file, settings.api_key_command, self.environ)
+        self._endpoints = {}
+        self.key = self.endpoint().key
         self.connect()
         return f"The old config file was kept as {kept.name}." if kept else None

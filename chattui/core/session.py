@@ -165,6 +165,8 @@ class ChatSession:
     ) -> None:
         self.store = store
         self.client = client
+        self.client_for: Callable[[Conversation], StreamingClient | None] | None = None
+        """When set, picks the client per conversation (endpoint profiles); else ``client``."""
         self.build_request = build_request
         self.checkpoint_interval = checkpoint_interval
 
@@ -283,7 +285,8 @@ class ChatSession:
     async def _stream(
         self, conversation: Conversation, assistant: Message, request: ChatRequest
     ) -> AsyncGenerator[SessionEvent, None]:
-        if self.client is None:
+        client = self.client_for(conversation) if self.client_for else self.client
+        if client is None:
             assistant.status = MessageStatus.ERROR
             assistant.error = ChatError(
                 ErrorKind.NO_KEY, "No API key is set. Open Settings (F2) to add one."
@@ -293,7 +296,7 @@ class ChatSession:
         # Deltas collect in a list: growing one string per delta would cost quadratic time.
         parts: list[str] = [assistant.content]
         try:
-            async with aclosing(self.client.stream(request)) as stream:
+            async with aclosing(client.stream(request)) as stream:
                 async for event in stream:
                     if isinstance(event, TextDelta):
                         parts.append(event.text)

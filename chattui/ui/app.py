@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from functools import partial
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -13,6 +14,7 @@ from textual.screen import Screen
 from chattui.core.config import Settings
 from chattui.core.services import Services
 from chattui.i18n import _
+from chattui.ui.profiles import pick_profile
 from chattui.ui.screens.help import HelpScreen
 from chattui.ui.screens.library import library_commands
 from chattui.ui.screens.main import MainScreen
@@ -167,6 +169,11 @@ class ChatApp(App[None]):
                 main.delete_conversation,
             )
             yield from main.message_commands()
+            yield SystemCommand(
+                _("Endpoint profile"),
+                _("Choose the endpoint this conversation talks to"),
+                partial(pick_profile, main),
+            )
             yield SystemCommand(
                 _("Toggle sidebar"),
                 _("Show or hide the conversation list"),

@@ -69,7 +69,8 @@ class ConversationScreen(Screen[None]):
 
     @property
     def settings(self) -> Settings:
-        return self.services.settings
+        """The settings, with the endpoint of the conversation on screen (its profile)."""
+        return self.services.settings_for(self.conversation)
 
     @property
     def sidebar(self) -> ConversationList:

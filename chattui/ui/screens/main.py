@@ -139,12 +139,13 @@ class MainScreen(PromptScreen, LibraryScreen):
 
     def update_endpoint(self) -> None:
         """Show where requests go (host and model) in the status line."""
-        settings = self.services.settings
+        settings = self.settings
         host = urlsplit(settings.base_url).netloc or settings.base_url
         model = self.conversation.model or settings.model
         via = _(" via {proxy}", proxy=mask_proxy(settings.proxy)) if settings.proxy else ""
-        self.status.set_endpoint(f"{host}{via} · {model}")
-        if not self.services.has_key:
+        profile = self.services.profile_of(self.conversation)
+        self.status.set_endpoint(f"{profile + ': ' if profile else ''}{host}{via} · {model}")
+        if not self.services.can_send(self.conversation):
             self.status.set_state(_("no API key: press F2"), "error")
         elif not self._streaming(self.conversation.id):
             self.status.set_state(_("ready"))
@@ -211,11 +212,12 @@ class MainScreen(PromptScreen, LibraryScreen):
 
     def send_prompt(self, conversation: Conversation, text: str, editing: Message | None) -> None:
         """Send ``text`` as the next turn (or as an edit of ``editing``: a new branch)."""
+        self.services.pin_profile(conversation)
         events = self.services.session.send(conversation, text, self.settings, instead_of=editing)
         self.start_reply(conversation, events, "send" if editing is None else "branch")
 
     def ready_to_send(self) -> bool:
-        if not self.services.has_key:
+        if not self.services.can_send(self.conversation):
             self.notify(_("Set an API key first (F2)."), severity="warning")
             self.app.action_settings()  # type: ignore[attr-defined]
             return False

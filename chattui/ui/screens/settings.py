@@ -124,6 +124,7 @@ class SettingsScreen(ModalScreen[bool]):
                     yield Checkbox(_("Show"), id="reveal", compact=True)
                 yield Static(self._key_source_text(), classes="hint", markup=False)
                 yield Static("", classes="error", id="api_key-error", markup=False)
+                yield from self._profile_picker(settings)
                 for key, label, placeholder in _FIELDS:
                     yield Label(_(label), classes="label")
                     shown = getattr(settings, key)
@@ -179,6 +180,28 @@ class SettingsScreen(ModalScreen[bool]):
                 yield Button(_("Test connection"), id="test")
                 yield Button(_("Cancel"), id="cancel")
                 yield Button(_("Save"), id="save", variant="primary")
+
+    def _profile_picker(self, settings: Settings) -> ComposeResult:
+        """The default endpoint profile (only when config.toml defines profiles)."""
+        if not settings.profiles:
+            return
+        yield Label(_("Endpoint profile (default for new conversations)"), classes="label")
+        top = _("None: the endpoint settings below")
+        yield Select(
+            [(top, "")] + [(name, name) for name in sorted(settings.profiles)],
+            value=settings.profile if settings.profile in settings.profiles else "",
+            allow_blank=False,
+            id="profile",
+            compact=True,
+        )
+        yield Static(
+            _(
+                "Profiles are [profiles.NAME] tables in config.toml; a key typed above is saved "
+                "for the profile chosen here."
+            ),
+            classes="hint",
+            markup=False,
+        )
 
     def on_mount(self) -> None:
         first = "#base_url" if self.services.has_key else "#api_key"
@@ -269,6 +292,9 @@ class SettingsScreen(ModalScreen[bool]):
         language = self.query_one("#language", Select).value
         if isinstance(language, str):
             values["language"] = language
+        for picker in self.query("#profile").results(Select):
+            if isinstance(picker.value, str):
+                values["profile"] = picker.value
         if not (ok and key_ok):
             return None, None
         return dataclasses.replace(self.services.settings, **values), api_key

@@ -1,0 +1,288 @@
+"""Endpoint profiles: named endpoints in ``config.toml`` (``[profiles.NAME]``) and the endpoint a
+conversation talks to.
+
+A profile names a base URL and, optionally, where its key comes from (an environment variable,
+a command, or its own entry in the 0600 credentials file), a proxy, a default model, a timeout
+and extra headers (for gateways: Azure-style ``api-key``, OpenRouter's ``HTTP-Referer``). A
+profile on a loopback host (Ollama, vLLM, LM Studio on this machine) needs no key.
+
+With no profile chosen, the top-level settings are the endpoint (``base_url``, ``proxy``, the
+``OPENAI_API_KEY`` / ``api_key_command`` / credentials file key), exactly as without profiles.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from chattui.core.secrets import (
+    KeySource,
+    ResolvedKey,
+    make_resolved,
+    read_credentials,
+    resolve_key,
+    run_key_command,
+)
+
+__all__ = [
+    "PROFILE_KEYS",
+    "Endpoint",
+    "Profile",
+    "is_local_url",
+    "parse_profiles",
+    "resolve_endpoint",
+]
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$")
+_HEADER = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+_RESERVED_HEADERS = {"authorization", "content-type", "content-length", "host"}
+
+
+def is_local_url(url: str) -> bool:
+    """True when ``url`` points at this machine (localhost or a loopback address)."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One ``[profiles.NAME]`` table, checked."""
+
+    name: str
+    base_url: str
+    model: str = ""
+    """Model of new conversations on this endpoint; empty: the top-level ``model``."""
+    proxy: str | None = None
+    """Proxy URL, ``""`` for a direct connection, None to use the top-level ``proxy``
+    (a local endpoint never uses the top-level proxy)."""
+    timeout: float | None = None
+    """Seconds; None: the top-level ``timeout``."""
+    api_key_env: str = ""
+    """Name of an environment variable holding the key (e.g. ``DEEPSEEK_API_KEY``)."""
+    api_key_command: str = ""
+    """A command whose standard output is the key."""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Extra HTTP headers sent with every request."""
+    key_header: str = ""
+    """Send the key in this header (e.g. ``api-key``) instead of ``Authorization: Bearer``."""
+    needs_key: bool = True
+    """False for endpoints that take no key (the default for a local base URL)."""
+
+
+def _check_str(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    return value.strip()
+
+
+def _check_headers(value: object) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise ValueError('must be a table like { "HTTP-Referer" = "https://example.com" }')
+    headers: dict[str, str] = {}
+    for name, text in value.items():
+        if not isinstance(name, str) or not _HEADER.match(name):
+            raise ValueError(f"{name!r} is not a valid header name")
+        if name.lower() in _RESERVED_HEADERS:
+            raise ValueError(f"{name!r} is set by chattui; use key_header for the key")
+        if not isinstance(text, str) or any(ord(c) < 32 or ord(c) == 127 for c in text):
+            raise ValueError(f"the value of {name!r} must be text on one line")
+        headers[name] = text
+    return headers
+
+
+def _check_header_name(value: object) -> str:
+    name = _check_str(value)
+    if name and (not _HEADER.match(name) or name.lower() in _RESERVED_HEADERS - {"authorization"}):
+        raise ValueError(f"{name!r} is not a valid header name")
+    return name
+
+
+def _check_bool(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
+    return value
+
+
+def _validators() -> dict[str, Callable[[Any], Any]]:
+    # The top-level setting checks are reused, so a profile's URL or proxy is held to the same
+    # rules (imported here: config imports this module).
+    from chattui.core.config import validate_value
+
+    def setting(key: str) -> Callable[[Any], Any]:
+        return lambda value: validate_value(key, value)
+
+    return {
+        "base_url": setting("base_url"),
+        "model": _check_str,
+        "proxy": setting("proxy"),
+        "timeout": setting("timeout"),
+        "api_key_env": _check_str,
+        "api_key_command": _check_str,
+        "headers": _check_headers,
+        "key_header": _check_header_name,
+        "needs_key": _check_bool,
+    }
+
+
+PROFILE_KEYS = (
+    "base_url",
+    "model",
+    "proxy",
+    "timeout",
+    "api_key_env",
+    "api_key_command",
+    "headers",
+    "key_header",
+    "needs_key",
+)
+"""The keys a ``[profiles.NAME]`` table may hold."""
+
+
+def _parse_one(name: str, table: Mapping[str, Any]) -> tuple[dict[str, Any], Profile]:
+    from chattui.core.config import ConfigError
+
+    checks = _validators()
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in checks:
+            raise ValueError(f"{key}: unknown key (known: {', '.join(PROFILE_KEYS)})")
+        try:
+            values[key] = checks[key](value)
+        except ConfigError as error:
+            raise ValueError(f"{key}: {error.problem}. {error.fix.rstrip('.')}") from None
+        except ValueError as error:
+            raise ValueError(f"{key}: {value!r} {error}") from None
+    if not values.get("base_url"):
+        raise ValueError('base_url is required, e.g. base_url = "http://localhost:11434/v1"')
+    needs_key = values.get("needs_key", not is_local_url(values["base_url"]))
+    profile = Profile(
+        name=name,
+        base_url=values["base_url"],
+        model=values.get("model", ""),
+        proxy=values.get("proxy"),
+        timeout=values.get("timeout"),
+        api_key_env=values.get("api_key_env", ""),
+        api_key_command=values.get("api_key_command", ""),
+        headers=values.get("headers", {}),
+        key_header=values.get("key_header", ""),
+        needs_key=needs_key,
+    )
+    return values, profile
+
+
+def parse_profiles(raw: object, source: str = "") -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """Check the ``profiles`` table: (the good profiles' tables, one message per bad profile).
+
+    A bad profile is left out with a message naming the file, the profile and the key; the
+    others still load.
+    """
+    where = f"{source}: " if source else ""
+    if not isinstance(raw, Mapping):
+        return {}, [f"{where}profiles: must be tables like [profiles.deepseek]."]
+    good: dict[str, dict[str, Any]] = {}
+    problems: list[str] = []
+    for name, table in raw.items():
+        if not isinstance(name, str) or not _NAME.match(name):
+            problems.append(
+                f"{where}profiles.{name}: a profile name uses letters, digits, '-', '_' or '.'."
+            )
+            continue
+        if not isinstance(table, Mapping):
+            problems.append(f"{where}profiles.{name}: must be a table ([profiles.{name}]).")
+            continue
+        try:
+            good[name] = _parse_one(name, table)[0]
+        except ValueError as error:
+            problems.append(f"{where}profiles.{name}.{error}. This profile is not loaded.")
+    return good, problems
+
+
+def profile_from(name: str, table: Mapping[str, Any]) -> Profile:
+    """The :class:`Profile` for a table that :func:`parse_profiles` accepted."""
+    return _parse_one(name, table)[1]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a conversation's requests go, and with which key."""
+
+    profile: str
+    """The profile's name, or ``""`` for the top-level settings."""
+    base_url: str
+    proxy: str
+    timeout: float
+    model: str
+    key: ResolvedKey
+    headers: Mapping[str, str] = field(default_factory=dict)
+    key_header: str = ""
+    needs_key: bool = True
+
+    @property
+    def ready(self) -> bool:
+        """Whether requests can be sent: a key was found, or none is needed."""
+        return self.key.key is not None or not self.needs_key
+
+
+def _profile_key(
+    profile: Profile, credentials_file: Path, environ: Mapping[str, str]
+) -> ResolvedKey:
+    """The profile's key: its environment variable, then its command, then its entry in the
+    credentials file."""
+    if profile.api_key_env and environ.get(profile.api_key_env, "").strip():
+        return make_resolved(KeySource.ENV, environ[profile.api_key_env])
+    source = KeySource.COMMAND if profile.api_key_command else KeySource.FILE
+    try:
+        if profile.api_key_command:
+            value: str | None = run_key_command(profile.api_key_command)
+        else:
+            value = read_credentials(credentials_file, profile.name)
+    except ValueError as error:
+        return ResolvedKey(None, source, f"profile {profile.name}: {error}")
+    if value is None:
+        if profile.needs_key and profile.api_key_env:
+            note = f"profile {profile.name}: {profile.api_key_env} is not set."
+            return ResolvedKey(None, KeySource.NONE, note)
+        return ResolvedKey(None, KeySource.NONE)
+    return make_resolved(source, value)
+
+
+def resolve_endpoint(
+    settings: Any, name: str, credentials_file: Path, environ: Mapping[str, str]
+) -> Endpoint:
+    """The endpoint of profile ``name`` (``""`` or an unknown name: the top-level settings).
+
+    ``settings`` is a :class:`chattui.core.config.Settings` (typed loosely: config imports
+    this module).
+    """
+    table = settings.profiles.get(name) if name else None
+    if table is None:
+        key = resolve_key(credentials_file, settings.api_key_command, environ)
+        return Endpoint(
+            "", settings.base_url, settings.proxy, settings.timeout, settings.model, key
+        )
+    profile = profile_from(name, table)
+    if profile.proxy is not None:
+        proxy = profile.proxy
+    else:
+        proxy = "" if is_local_url(profile.base_url) else settings.proxy
+    return Endpoint(
+        profile=name,
+        base_url=profile.base_url,
+        proxy=proxy,
+        timeout=profile.timeout if profile.timeout is not None else settings.timeout,
+        model=profile.model or settings.model,
+        key=_profile_key(profile, credentials_file, environ),
+        headers=dict(profile.headers),
+        key_header=profile.key_header,
+        needs_key=profile.needs_key,
+    )

@@ -1,0 +1,86 @@
+"""A list to pick one value from (themes, endpoint profiles), optionally previewing as the
+highlight moves.
+
+Enter picks the highlighted value; Esc cancels. With ``preview``, moving the highlight calls it
+with each value in turn (the theme picker applies the theme live); the caller restores the
+original on cancel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from chattui.i18n import _
+
+__all__ = ["PickerScreen"]
+
+
+class PickerScreen(ModalScreen[str | None]):
+    """Dismisses with the picked value, or None when cancelled."""
+
+    BINDINGS = [Binding("escape", "cancel", _("Cancel"))]
+
+    DEFAULT_CSS = """
+    PickerScreen { align: center middle; }
+    PickerScreen > Vertical {
+        width: 64; max-width: 100%; height: auto; max-height: 80%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    PickerScreen OptionList { height: auto; max-height: 20; border: none; }
+    PickerScreen .hint { color: $text-muted; }
+    """
+
+    def __init__(
+        self,
+        title: str,
+        choices: Sequence[tuple[str, str]],
+        current: str | None = None,
+        *,
+        hint: str = "",
+        preview: Callable[[str], None] | None = None,
+    ) -> None:
+        """``choices`` are (label, value) pairs; labels are plain text, never markup."""
+        super().__init__()
+        self.title_text = title
+        self.choices = list(choices)
+        self.current = current
+        self.hint = hint
+        self.preview = preview
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as frame:
+            frame.border_title = self.title_text
+            frame.border_subtitle = _("Enter picks · Esc cancels")
+            yield OptionList(
+                *(Option(Text(label), id=value) for label, value in self.choices), id="choices"
+            )
+            if self.hint:
+                yield Static(self.hint, classes="hint", markup=False)
+
+    def on_mount(self) -> None:
+        options = self.query_one("#choices", OptionList)
+        values = [value for _label, value in self.choices]
+        if self.current in values:
+            options.highlighted = values.index(self.current)
+        options.focus()
+
+    @on(OptionList.OptionHighlighted, "#choices")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if self.preview is not None and event.option.id is not None:
+            self.preview(event.option.id)
+
+    @on(OptionList.OptionSelected, "#choices")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

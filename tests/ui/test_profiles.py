@@ -1,0 +1,114 @@
+"""Endpoint profiles in the app: the status line names the profile, a conversation switches
+profile from the command palette's picker (saved with it), and Settings switches the default."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from textual.widgets import Select
+
+from chattui.ui.profiles import pick_profile
+from chattui.ui.screens.picker import PickerScreen
+from tests.fakeserver import FakeOpenAI, Reply
+from tests.ui.conftest import (
+    SIZE,
+    MakeApp,
+    main_screen,
+    only_conversation,
+    send,
+    settle,
+    status_text,
+)
+from tests.ui.test_settings import config_file, open_settings
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+@pytest.fixture
+def second_server() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as server:
+        yield server
+
+
+def write_profiles(home: Path, first: FakeOpenAI, second: FakeOpenAI) -> None:
+    config_file(home).parent.mkdir(parents=True, exist_ok=True)
+    config_file(home).write_text(
+        f"""\
+profile = "alpha"
+
+[profiles.alpha]
+base_url = "{first.base_url}"
+model = "model-alpha"
+headers = {{ "X-Profile" = "alpha" }}
+
+[profiles.beta]
+base_url = "{second.base_url}"
+model = "model-beta"
+headers = {{ "X-Profile" = "beta" }}
+""",
+        "utf-8",
+    )
+
+
+async def test_conversation_switches_profile_and_keeps_it(
+    make_app: MakeApp, fake_server: FakeOpenAI, second_server: FakeOpenAI, home: Path
+) -> None:
+    write_profiles(home, fake_server, second_server)
+    fake_server.default_reply = Reply(text="from alpha")
+    second_server.default_reply = Reply(text="from beta")
+    app = make_app(key=None)  # local endpoints: no key needed, no welcome screen
+    async with app.run_test(size=SIZE) as pilot:
+        assert status_text(app).startswith(f"alpha: 127.0.0.1:{fake_server.port}")
+        assert "model-alpha" in status_text(app)
+        await send(pilot, "hello")
+        request = fake_server.last_request
+        assert request.json["model"] == "model-alpha"
+        assert request.headers["x-profile"] == "alpha"
+        assert "authorization" not in request.headers
+
+        pick_profile(main_screen(app))
+        await pilot.pause()
+        assert isinstance(app.screen, PickerScreen)
+        await pilot.press("down", "enter")  # (top-level), alpha, [beta]
+        await pilot.pause()
+        assert status_text(app).startswith(f"beta: 127.0.0.1:{second_server.port}")
+        await send(pilot, "again")
+        request = second_server.last_request
+        assert request.json["model"] == "model-beta"
+        assert request.headers["x-profile"] == "beta"
+        assert [m["content"] for m in request.json["messages"]][-1] == "again"
+    saved = only_conversation(home)
+    assert saved["params"]["profile"] == "beta" and saved["model"] == "model-beta"
+
+    # A restart reopens it on its own profile, whatever the default.
+    app = make_app(key=None)
+    async with app.run_test(size=SIZE) as pilot:
+        main_screen(app).open_conversation(saved["id"])
+        await pilot.pause()
+        assert status_text(app).startswith("beta:")
+        await send(pilot, "third")
+        assert second_server.last_request.json["messages"][-1]["content"] == "third"
+
+
+async def test_settings_switch_the_default_profile(
+    make_app: MakeApp, fake_server: FakeOpenAI, second_server: FakeOpenAI, home: Path
+) -> None:
+    write_profiles(home, fake_server, second_server)
+    app = make_app(key=None)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(pilot)
+        screen.query_one("#profile", Select).value = "beta"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert status_text(app).startswith("beta:")
+        await send(pilot, "to the new default")
+        assert second_server.last_request.json["model"] == "model-beta"
+    table = tomllib.loads(config_file(home).read_text("utf-8"))
+    assert table["profile"] == "beta"
+    assert sorted(table["profiles"]) == ["alpha", "beta"]  # the profiles are kept
