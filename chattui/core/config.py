@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import tomli_w
 
 from chattui.core.atomic import atomic_write
+from chattui.core.keymap import check_keys
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -78,6 +79,8 @@ class Settings:
     """The default endpoint profile; empty: the top-level endpoint settings above."""
     profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Named endpoints, ``[profiles.NAME]`` tables (see :mod:`chattui.core.profiles`)."""
+    keys: Mapping[str, str] = field(default_factory=dict)
+    """``[keys]``: binding id -> keys (see :mod:`chattui.core.keymap`)."""
 
 
 class ConfigError(ValueError):
@@ -224,6 +227,7 @@ _VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "title_model": lambda v: _check_str(v).strip(),
     "profile": lambda v: _check_str(v).strip(),
     "profiles": _check_models,  # each table is checked by profiles.parse_profiles
+    "keys": check_keys,
 }
 
 _FIXES = {
@@ -275,7 +279,7 @@ def _environment(environ: Mapping[str, str]) -> dict[str, str]:
         raw["base_url"] = environ["OPENAI_BASE_URL"]
     for key in _FIELDS:
         name = f"CHATTUI_{key.upper()}"
-        if key not in ("models", "profiles") and name in environ:
+        if key not in ("models", "profiles", "keys") and name in environ:
             raw[key] = environ[name]
     return raw
 
@@ -317,6 +321,11 @@ def load_settings(
     if overrides:
         _apply(values, overrides, "command line", warnings)
     return LoadedSettings(Settings(**values), tuple(warnings), file_ok=problem is None)
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with every mapping turned into a dict (what tomli_w writes)."""
+    return {k: _plain(v) for k, v in value.items()} if isinstance(value, Mapping) else value
 
 
 def _file_table(settings: Settings) -> dict[str, Any]:

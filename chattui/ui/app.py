@@ -14,6 +14,7 @@ from textual.screen import Screen
 from chattui.core.config import Settings
 from chattui.core.services import Services
 from chattui.i18n import _
+from chattui.ui.keys import check_keymap
 from chattui.ui.profiles import pick_profile
 from chattui.ui.screens.help import HelpScreen
 from chattui.ui.screens.library import library_commands
@@ -29,9 +30,18 @@ class ChatApp(App[None]):
 
     TITLE = "chattui"
     BINDINGS = [
-        Binding("ctrl+q", "quit", _("Quit"), priority=True),
-        Binding("f1", "help", _("Help")),
-        Binding("f2", "settings", _("Settings")),
+        Binding("ctrl+q", "quit", _("Quit"), priority=True, id="quit", tooltip=_("Quit")),
+        Binding("f1", "help", _("Help"), id="help", tooltip=_("This help")),
+        Binding("f2", "settings", _("Settings"), id="settings", tooltip=_("Settings")),
+        Binding(
+            "ctrl+p",
+            "command_palette",
+            _("Commands"),
+            show=False,
+            priority=True,
+            id="command_palette",
+            tooltip=_("Command palette"),
+        ),
     ]
 
     def __init__(self, services: Services, warm_up: bool = True) -> None:
@@ -48,6 +58,11 @@ class ChatApp(App[None]):
             self.theme = theme
         else:
             self._theme_problems.append(_("Unknown theme {name!r}; using the default.", name=theme))
+        self.keymap, self._key_problems = check_keymap(
+            services.settings.keys, services.paths.config_file
+        )
+        """The user's rebound keys (binding id -> keys), as applied."""
+        self.set_keymap(self.keymap)
 
     def _register_themes(self) -> list[str]:
         """Register bundled and user themes (user files override bundled ones by name);
@@ -80,7 +95,7 @@ class ChatApp(App[None]):
         return failures
 
     def on_mount(self) -> None:
-        for problem in self._theme_problems:
+        for problem in self._theme_problems + self._key_problems:
             self.notify(problem, severity="warning", markup=False, timeout=10)
         self.push_screen(MainScreen(self.services))
         for warning in self.services.warnings:

@@ -37,8 +37,8 @@ class DetailsScreen(ModalScreen[ConversationDetails | None]):
     """Edits one conversation's details; dismisses with them (None when cancelled)."""
 
     BINDINGS = [
-        Binding("escape", "cancel", _("Cancel")),
-        Binding("ctrl+s", "save", _("Save")),
+        Binding("escape", "cancel", _("Cancel"), id="cancel", tooltip=_("Cancel")),
+        Binding("ctrl+s", "save", _("Save"), id="save_details", tooltip=_("Save")),
     ]
 
     DEFAULT_CSS = """

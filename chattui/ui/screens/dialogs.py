@@ -28,7 +28,10 @@ _CSS = """
 class ConfirmScreen(ModalScreen[bool]):
     """Asks a yes/no question; dismisses with True for yes."""
 
-    BINDINGS = [Binding("escape,n", "dismiss(False)", _("No")), Binding("y", "dismiss(True)")]
+    BINDINGS = [
+        Binding("escape,n", "dismiss(False)", _("No"), id="confirm_no", tooltip=_("No")),
+        Binding("y", "dismiss(True)", id="confirm_yes", tooltip=_("Yes")),
+    ]
     DEFAULT_CSS = _CSS.format(name="ConfirmScreen")
 
     def __init__(self, question: str, yes: str | None = None) -> None:
@@ -54,7 +57,7 @@ class ConfirmScreen(ModalScreen[bool]):
 class TextInputScreen(ModalScreen[str | None]):
     """Asks for one line of text; dismisses with it, or None when cancelled."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", _("Cancel"))]
+    BINDINGS = [Binding("escape", "dismiss(None)", _("Cancel"), id="cancel", tooltip=_("Cancel"))]
     DEFAULT_CSS = _CSS.format(name="TextInputScreen")
 
     def __init__(self, title: str, value: str = "") -> None:

@@ -1,4 +1,5 @@
-"""The help screen (F1): every key, from :mod:`chattui.ui.keys`."""
+"""The help screen (F1): every key as it is bound now (``[keys]`` applied), from
+:mod:`chattui.ui.keys`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from textual.widgets import Static
 
 from chattui import __version__
 from chattui.i18n import _
-from chattui.ui.keys import KEY_HELP
+from chattui.ui.keys import help_sections
 
 __all__ = ["HelpScreen"]
 
@@ -20,7 +21,7 @@ __all__ = ["HelpScreen"]
 class HelpScreen(ModalScreen[None]):
     """Lists every key binding; Esc, F1 or q closes it."""
 
-    BINDINGS = [Binding("escape,f1,q", "dismiss", _("Close"))]
+    BINDINGS = [Binding("escape,f1,q", "dismiss", _("Close"), id="close_help", tooltip=_("Close"))]
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
@@ -34,7 +35,8 @@ class HelpScreen(ModalScreen[None]):
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
-        for section, keys in KEY_HELP():
+        keymap = getattr(self.app, "keymap", {})
+        for section, keys in help_sections(keymap):
             table.add_row(Text(section, style="underline"), "")
             for key, description in keys:
                 table.add_row(Text(key), Text(description))

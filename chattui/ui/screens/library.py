@@ -36,7 +36,15 @@ __all__ = ["LibraryScreen", "library_commands"]
 class LibraryScreen(ConversationScreen):
     """Pin, archive, filter, details and automatic titles."""
 
-    BINDINGS = [Binding("f3", "details", _("Details"))]
+    BINDINGS = [
+        Binding(
+            "f3",
+            "details",
+            _("Details"),
+            id="details",
+            tooltip=_("Conversation details: title, model, system prompt, parameters"),
+        )
+    ]
     AUTO_FOCUS = "#prompt"
     """Keys typed before the first frame go to the prompt, not to the sidebar's filter."""
 

@@ -55,16 +55,66 @@ class MainScreen(PromptScreen, LibraryScreen):
     """Sidebar, chat log, prompt and status line."""
 
     BINDINGS = [
-        Binding("escape", "stop", _("Stop"), show=False, id="stop"),
         Binding(
-            "alt+up", "cursor_from_prompt(-1)", _("Messages"), show=False, id="cursor_prompt_up"
+            "escape",
+            "stop",
+            _("Stop"),
+            show=False,
+            id="stop",
+            tooltip=_("Stop the reply / cancel a queued prompt or an edit / close a dialog"),
         ),
-        Binding("alt+down", "cursor_from_prompt(1)", show=False, id="cursor_prompt_down"),
-        Binding("ctrl+n", "new_conversation", _("New")),
-        Binding("ctrl+r", "retry", _("Retry")),
-        Binding("ctrl+g", "continue_reply", _("Continue"), show=False),
-        Binding("ctrl+b", "toggle_sidebar", _("Sidebar")),
-        Binding("ctrl+l", "focus_log", _("Scroll"), show=False),
+        Binding(
+            "alt+up",
+            "cursor_from_prompt(-1)",
+            _("Messages"),
+            show=False,
+            id="cursor_prompt_up",
+            tooltip=_("Message cursor: move over messages and code blocks"),
+        ),
+        Binding(
+            "alt+down",
+            "cursor_from_prompt(1)",
+            show=False,
+            id="cursor_prompt_down",
+            tooltip=_("Message cursor: move over messages and code blocks"),
+        ),
+        Binding(
+            "ctrl+n",
+            "new_conversation",
+            _("New"),
+            id="new_conversation",
+            tooltip=_("New conversation"),
+        ),
+        Binding(
+            "ctrl+r",
+            "retry",
+            _("Retry"),
+            id="retry",
+            tooltip=_("Retry the last failed or stopped reply"),
+        ),
+        Binding(
+            "ctrl+g",
+            "continue_reply",
+            _("Continue"),
+            show=False,
+            id="continue_reply",
+            tooltip=_("Continue a stopped or cut-short reply where it ended"),
+        ),
+        Binding(
+            "ctrl+b",
+            "toggle_sidebar",
+            _("Sidebar"),
+            id="toggle_sidebar",
+            tooltip=_("Show or hide the sidebar"),
+        ),
+        Binding(
+            "ctrl+l",
+            "focus_log",
+            _("Scroll"),
+            show=False,
+            id="focus_log",
+            tooltip=_("Focus the conversation (scroll with arrows, PgUp/PgDn)"),
+        ),
     ]
 
     DEFAULT_CSS = """

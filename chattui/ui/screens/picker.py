@@ -27,7 +27,7 @@ __all__ = ["PickerScreen"]
 class PickerScreen(ModalScreen[str | None]):
     """Dismisses with the picked value, or None when cancelled."""
 
-    BINDINGS = [Binding("escape", "cancel", _("Cancel"))]
+    BINDINGS = [Binding("escape", "cancel", _("Cancel"), id="cancel", tooltip=_("Cancel"))]
 
     DEFAULT_CSS = """
     PickerScreen { align: center middle; }

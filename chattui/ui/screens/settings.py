@@ -73,8 +73,8 @@ class SettingsScreen(ModalScreen[bool]):
     """Edits the settings; dismisses with True when saved."""
 
     BINDINGS = [
-        Binding("escape", "cancel", _("Cancel")),
-        Binding("ctrl+s", "save", _("Save")),
+        Binding("escape", "cancel", _("Cancel"), id="cancel", tooltip=_("Cancel")),
+        Binding("ctrl+s", "save", _("Save"), id="save_settings", tooltip=_("Save")),
     ]
 
     DEFAULT_CSS = """

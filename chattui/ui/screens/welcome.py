@@ -17,7 +17,7 @@ __all__ = ["WelcomeScreen"]
 class WelcomeScreen(ModalScreen[bool]):
     """Dismisses with True to open the settings, False to look around first."""
 
-    BINDINGS = [Binding("escape", "dismiss(False)", _("Later"))]
+    BINDINGS = [Binding("escape", "dismiss(False)", _("Later"), id="cancel", tooltip=_("Cancel"))]
 
     DEFAULT_CSS = """
     WelcomeScreen { align: center middle; }

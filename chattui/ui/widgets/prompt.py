@@ -6,7 +6,6 @@ sends and is inserted whole, however large.
 
 from __future__ import annotations
 
-from textual import events
 from textual.binding import Binding
 from textual.message import Message
 
@@ -20,8 +19,32 @@ class PromptInput(SafeTextArea):
     """Where the user types; posts :class:`PromptInput.Submitted` on Enter."""
 
     BINDINGS = [
-        Binding("ctrl+j,shift+enter", "newline", "Newline", show=False, id="newline"),
-        Binding("ctrl+e", "screen.external_editor", _("Editor"), show=False, id="editor"),
+        # A priority binding: it is checked before the TextArea's own Enter (a new line).
+        Binding(
+            "enter",
+            "submit",
+            _("Send"),
+            show=False,
+            priority=True,
+            id="send",
+            tooltip=_("Send the prompt"),
+        ),
+        Binding(
+            "ctrl+j,shift+enter",
+            "newline",
+            _("New line"),
+            show=False,
+            id="newline",
+            tooltip=_("New line in the prompt"),
+        ),
+        Binding(
+            "ctrl+e",
+            "screen.external_editor",
+            _("Editor"),
+            show=False,
+            id="editor",
+            tooltip=_("Edit the prompt in $VISUAL / $EDITOR"),
+        ),
     ]
 
     recall: list[str]
@@ -55,15 +78,11 @@ class PromptInput(SafeTextArea):
         self._stash = ""
         """The user's own text, kept while browsing the history."""
 
-    async def _on_key(self, event: events.Key) -> None:
-        if event.key == "enter":
-            event.stop()
-            event.prevent_default()
-            if self.text.strip():
-                self._recalled = -1
-                self.post_message(self.Submitted(self, self.text))
-            return
-        await super()._on_key(event)
+    def action_submit(self) -> None:
+        """Send the prompt (Enter by default), unless it is blank."""
+        if self.text.strip():
+            self._recalled = -1
+            self.post_message(self.Submitted(self, self.text))
 
     def action_cursor_up(self, select: bool = False) -> None:
         """Up on the first line recalls the previous prompt of the history."""

@@ -23,8 +23,22 @@ class FilterInput(SafeInput):
     """The filter box: Down and Enter go to the list, Esc clears the filter."""
 
     BINDINGS = [
-        Binding("down", "to_list", _("List"), show=False),
-        Binding("escape", "clear", _("Clear filter"), show=False),
+        Binding(
+            "down",
+            "to_list",
+            _("List"),
+            show=False,
+            id="filter_to_list",
+            tooltip=_("From the filter box into the list"),
+        ),
+        Binding(
+            "escape",
+            "clear",
+            _("Clear filter"),
+            show=False,
+            id="clear_filter",
+            tooltip=_("Clear the filter"),
+        ),
     ]
 
     def action_to_list(self) -> None:

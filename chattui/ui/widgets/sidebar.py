@@ -41,13 +41,51 @@ class ConversationList(OptionList):
     """Conversation titles with their age. Line-based, so thousands of entries stay fast."""
 
     BINDINGS = [
-        Binding("r", "rename", _("Rename")),
-        Binding("delete", "delete", _("Delete")),
-        Binding("p", "pin", _("Pin")),
-        Binding("a", "archive", _("Archive")),
-        Binding("u", "screen.undo_delete", _("Undo delete")),
-        Binding("A", "screen.toggle_archived", _("Show archived"), show=False),
-        Binding("slash", "screen.focus_filter", _("Filter"), show=False),
+        Binding("r", "rename", _("Rename"), id="rename_conversation", tooltip=_("Rename it")),
+        Binding(
+            "delete",
+            "delete",
+            _("Delete"),
+            id="delete_conversation",
+            tooltip=_("Delete it (u undoes it for a few seconds)"),
+        ),
+        Binding(
+            "p",
+            "pin",
+            _("Pin"),
+            id="pin_conversation",
+            tooltip=_("Pin it (listed first) / archive it (hidden); again to undo"),
+        ),
+        Binding(
+            "a",
+            "archive",
+            _("Archive"),
+            id="archive_conversation",
+            tooltip=_("Pin it (listed first) / archive it (hidden); again to undo"),
+        ),
+        Binding(
+            "u",
+            "screen.undo_delete",
+            _("Undo delete"),
+            id="undo_delete",
+            tooltip=_("Undo delete"),
+        ),
+        Binding(
+            "A",
+            "screen.toggle_archived",
+            _("Show archived"),
+            show=False,
+            id="toggle_archived",
+            tooltip=_("Show or hide archived conversations"),
+        ),
+        Binding(
+            "slash",
+            "screen.focus_filter",
+            _("Filter"),
+            show=False,
+            id="focus_filter",
+            tooltip=_("Filter the list by title (type; Down enters the list, Esc clears)"),
+        ),
     ]
 
     class Selected(Message):
