@@ -237,6 +237,17 @@ class Services:
         }
         return dataclasses.replace(on_file, **changed)
 
+    def remember(self, **changes: object) -> None:
+        """Change and save a few settings that need no reconnection (e.g. the theme).
+
+        Raises:
+            OSError: config.toml could not be written.
+        """
+        settings = dataclasses.replace(self.settings, **changes)  # type: ignore[arg-type]
+        self.paths.ensure(self.paths.config_dir)
+        save_settings(self._file_settings(settings), self.paths.config_file)
+        self.settings = settings
+
     def update(self, settings: Settings, new_key: ApiKey | None = None) -> str | None:
         """Save ``settings`` (and ``new_key`` to the credentials file), then reconnect.
 

@@ -7,6 +7,7 @@ Loading never raises: failures are returned for the UI to report once.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -44,6 +45,23 @@ class ThemeSpec:
     variables: Mapping[str, str] = field(default_factory=dict)
     code_theme: str = ""
     """Pygments style for code blocks; empty picks one by darkness."""
+    ansi: bool = False
+    """Colours are the terminal's own ANSI colours (``ansi_blue``, ``ansi_default``...)."""
+    path: Path | None = None
+    """The file it came from."""
+
+
+_HEX = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
+_ANSI = re.compile(
+    r"^ansi_(?:default|(?:bright_)?(?:black|red|green|yellow|blue|magenta|cyan|white))$"
+)
+
+
+def _check_color(key: str, value: object, ansi: bool) -> str:
+    if isinstance(value, str) and (_HEX.match(value) or (ansi and _ANSI.match(value))):
+        return value
+    example = '"#1e1e2e"' + (' or "ansi_blue"' if ansi else "")
+    raise ValueError(f"'{key}' must be a colour like {example}, not {value!r}")
 
 
 def bundled_themes_dir() -> Path:
@@ -59,16 +77,18 @@ def _parse(path: Path) -> ThemeSpec:
     if not isinstance(name, str) or not name.strip():
         raise ValueError("'name' must be a non-empty string")
     dark = data.get("dark", True)
-    if not isinstance(dark, bool):
-        raise ValueError("'dark' must be true or false")
+    ansi = data.get("ansi", False)
+    if not isinstance(dark, bool) or not isinstance(ansi, bool):
+        raise ValueError("'dark' and 'ansi' must be true or false")
+    known = {"name", "dark", "ansi", "code_theme", "variables", *COLOR_KEYS}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
     colors: dict[str, str] = {}
     for key in COLOR_KEYS:
         value = data.get(key)
-        if value is None:
-            continue
-        if not isinstance(value, str) or not value.startswith("#"):
-            raise ValueError(f"'{key}' must be a colour like \"#1e1e2e\"")
-        colors[key] = value
+        if value is not None:
+            colors[key] = _check_color(key, value, ansi)
     if "primary" not in colors:
         raise ValueError("'primary' colour is required")
     variables = data.get("variables", {})
@@ -77,7 +97,7 @@ def _parse(path: Path) -> ThemeSpec:
     code_theme = data.get("code_theme", "")
     if not isinstance(code_theme, str):
         raise ValueError("'code_theme' must be a string")
-    return ThemeSpec(name.strip(), dark, colors, dict(variables), code_theme)
+    return ThemeSpec(name.strip(), dark, colors, dict(variables), code_theme.strip(), ansi, path)
 
 
 def load_themes(directories: Iterable[Path]) -> tuple[list[ThemeSpec], list[str]]:

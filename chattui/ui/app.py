@@ -21,6 +21,7 @@ from chattui.ui.screens.library import library_commands
 from chattui.ui.screens.main import MainScreen
 from chattui.ui.screens.settings import SettingsScreen
 from chattui.ui.screens.welcome import WelcomeScreen
+from chattui.ui.theming import pick_theme, register_themes
 
 __all__ = ["ChatApp"]
 
@@ -52,7 +53,7 @@ class ChatApp(App[None]):
         """Set once the client and the tokenizer are ready (tests and benchmarks await it)."""
         # Themes are set before the first frame: switching later would style and draw the
         # whole screen twice.
-        self._theme_problems = self._register_themes()
+        self._theme_problems = register_themes(self, services.paths.themes_dir)
         theme = services.settings.theme
         if theme in self.available_themes:
             self.theme = theme
@@ -63,36 +64,6 @@ class ChatApp(App[None]):
         )
         """The user's rebound keys (binding id -> keys), as applied."""
         self.set_keymap(self.keymap)
-
-    def _register_themes(self) -> list[str]:
-        """Register bundled and user themes (user files override bundled ones by name);
-        return the problems found in theme files."""
-        from textual.theme import Theme
-
-        from chattui.core.themes import bundled_themes_dir, load_themes
-
-        specs, failures = load_themes([bundled_themes_dir(), self.services.paths.themes_dir])
-        for spec in specs:
-            colors = spec.colors
-            self.register_theme(
-                Theme(
-                    name=spec.name,
-                    dark=spec.dark,
-                    variables=dict(spec.variables),
-                    primary=colors["primary"],
-                    secondary=colors.get("secondary"),
-                    accent=colors.get("accent"),
-                    foreground=colors.get("foreground"),
-                    background=colors.get("background"),
-                    surface=colors.get("surface"),
-                    panel=colors.get("panel"),
-                    boost=colors.get("boost"),
-                    warning=colors.get("warning"),
-                    error=colors.get("error"),
-                    success=colors.get("success"),
-                )
-            )
-        return failures
 
     def on_mount(self) -> None:
         for problem in self._theme_problems + self._key_problems:
@@ -132,6 +103,27 @@ class ChatApp(App[None]):
             if isinstance(screen, MainScreen):
                 return screen
         return None
+
+    def save_theme(self, name: str) -> None:
+        """Use theme ``name`` and keep it in config.toml (the picker, the palette and Settings
+        all persist a theme through here)."""
+        if name not in self.available_themes:
+            return
+        self.theme = name
+        if self.services.settings.theme == name:
+            return
+        try:
+            self.services.remember(theme=name)
+        except OSError as error:
+            self.notify(
+                _("Could not save: {error}", error=error.strerror or error),
+                severity="error",
+                markup=False,
+            )
+
+    def action_change_theme(self) -> None:
+        """The theme picker (replaces Textual's): live preview, Esc restores, Enter saves."""
+        pick_theme(self, self.save_theme)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

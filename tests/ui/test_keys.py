@@ -115,15 +115,3 @@ async def test_rebound_keys_work_and_problems_name_the_line(
         assert "F9 / Alt+S" in line
         line = next(row for row in text.splitlines() if "Send the prompt" in row)
         assert "Ctrl+O" in line
-
-
-async def test_default_keys_report_nothing(make_app: MakeApp) -> None:
-    app = make_app(connect=False)
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        assert app.keymap == {}
-        assert not any("[keys]" in p or "config.toml:" in p for p in notifications(app))
-        await pilot.press("f1")
-        text = screen_text(app)
-        line = next(row for row in text.splitlines() if "New conversation" in row)
-        assert "Ctrl+N" in line

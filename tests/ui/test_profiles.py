@@ -107,8 +107,7 @@ async def test_settings_switch_the_default_profile(
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert status_text(app).startswith("beta:")
-        await send(pilot, "to the new default")
-        assert second_server.last_request.json["model"] == "model-beta"
+        assert app.services.settings_for(main_screen(app).conversation).model == "model-beta"
     table = tomllib.loads(config_file(home).read_text("utf-8"))
     assert table["profile"] == "beta"
     assert sorted(table["profiles"]) == ["alpha", "beta"]  # the profiles are kept

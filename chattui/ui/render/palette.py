@@ -3,7 +3,8 @@
 :data:`CHAT_LOG_CSS` gives every part of the pane a component class styled with theme variables
 only (no hex colours), so a theme or a user stylesheet can restyle it. :func:`build_palette`
 reads them back as Rich styles, plus the Rich Markdown theme that maps ``markdown.*`` styles onto
-them. Pygments code themes are the only fixed colours: one for dark themes, one for light.
+them. Code is highlighted with the theme's own Pygments style (``code_theme`` in its file), or
+one for dark themes and one for light.
 """
 
 from __future__ import annotations
@@ -91,12 +92,13 @@ class Palette:
     """Background of fenced code (a colour Rich parses), or the code theme's own."""
 
 
-def build_palette(style_of: Callable[[str], Style], *, dark: bool) -> Palette:
+def build_palette(style_of: Callable[[str], Style], *, dark: bool, code_theme: str = "") -> Palette:
     """Build the palette from component styles.
 
     Args:
         style_of: Returns the (partial) Rich style of a component class name.
-        dark: Whether the Textual theme is dark (chooses the code theme).
+        dark: Whether the Textual theme is dark (chooses the code theme when it names none).
+        code_theme: The theme's own code highlighting style (Pygments), if any.
     """
     heading = style_of("chat-log--heading")
     code = style_of("chat-log--code")
@@ -137,6 +139,6 @@ def build_palette(style_of: Callable[[str], Style], *, dark: bool) -> Palette:
         error=style_of("chat-log--error"),
         markdown=markdown,
         cursor=style_of("chat-log--cursor"),
-        code_theme=CODE_THEME_DARK if dark else CODE_THEME_LIGHT,
+        code_theme=code_theme or (CODE_THEME_DARK if dark else CODE_THEME_LIGHT),
         code_background=None if block_bg is None else block_bg.get_truecolor().hex,
     )

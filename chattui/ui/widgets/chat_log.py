@@ -56,6 +56,7 @@ from chattui.ui.render.layout import EntryLayout
 if TYPE_CHECKING:
     from chattui.ui.render.markdown import BlockRenderer
 from chattui.ui.render.palette import CHAT_LOG_CSS, COMPONENT_CLASSES, Palette, build_palette
+from chattui.ui.theming import code_theme_of
 
 __all__ = ["ChatLog"]
 
@@ -448,7 +449,8 @@ class ChatLog(ScrollView, can_focus=True):
         def style_of(name: str) -> Style:
             return self.get_component_rich_style(name, partial=True)
 
-        return build_palette(style_of, dark=self.app.current_theme.dark)
+        theme = self.app.current_theme
+        return build_palette(style_of, dark=theme.dark, code_theme=code_theme_of(theme))
 
     def _invalidate_all(self, follow: bool | None = None) -> None:
         """Width or palette changed: forget rendered lines, keep the view where it was."""

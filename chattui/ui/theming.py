@@ -1,0 +1,125 @@
+"""Themes in the app: theme files registered as Textual themes, and the live-preview picker.
+
+A theme file's ``code_theme`` (a Pygments style, or Rich's ``ansi_dark`` / ``ansi_light`` for the
+terminal's own colours) travels in the Textual theme's variables as :data:`CODE_THEME_VARIABLE`,
+where the chat log's palette reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual.app import App
+from textual.theme import Theme
+
+from chattui.core.themes import ThemeSpec, bundled_themes_dir, load_themes
+from chattui.i18n import _
+from chattui.ui.screens.picker import PickerScreen
+
+__all__ = ["CODE_THEME_VARIABLE", "code_theme_of", "pick_theme", "register_themes"]
+
+CODE_THEME_VARIABLE = "chattui-code-theme"
+"""The Textual theme variable holding the theme's code highlighting style."""
+
+_RICH_ANSI_THEMES = ("ansi_dark", "ansi_light")
+
+
+def _known_code_theme(name: str) -> bool:
+    if name in _RICH_ANSI_THEMES:
+        return True
+    from pygments.styles import get_style_by_name  # type: ignore[import-untyped]
+    from pygments.util import ClassNotFound  # type: ignore[import-untyped]
+
+    try:
+        get_style_by_name(name)
+    except ClassNotFound:
+        return False
+    return True
+
+
+def _to_theme(spec: ThemeSpec) -> Theme:
+    colors = spec.colors
+    variables = dict(spec.variables)
+    if spec.code_theme:
+        variables[CODE_THEME_VARIABLE] = spec.code_theme
+    return Theme(
+        name=spec.name,
+        dark=spec.dark,
+        ansi=spec.ansi,
+        variables=variables,
+        primary=colors["primary"],
+        secondary=colors.get("secondary"),
+        accent=colors.get("accent"),
+        foreground=colors.get("foreground"),
+        background=colors.get("background"),
+        surface=colors.get("surface"),
+        panel=colors.get("panel"),
+        boost=colors.get("boost"),
+        warning=colors.get("warning"),
+        error=colors.get("error"),
+        success=colors.get("success"),
+    )
+
+
+def register_themes(app: App[Any], user_dir: Path) -> list[str]:
+    """Register the bundled themes and the user's (a user file overrides a bundled theme of
+    the same name); return one message per file that was skipped or partly used."""
+    specs, failures = load_themes([bundled_themes_dir(), user_dir])
+    for spec in specs:
+        if spec.code_theme and not _known_code_theme(spec.code_theme):
+            failures.append(
+                _(
+                    "Theme {path}: unknown code_theme {name!r} (a Pygments style such as "
+                    "monokai or friendly); using the default.",
+                    path=spec.path or spec.name,
+                    name=spec.code_theme,
+                )
+            )
+            spec = ThemeSpec(spec.name, spec.dark, spec.colors, spec.variables, "", spec.ansi)
+        try:
+            theme = _to_theme(spec)
+            theme.to_color_system().generate()  # a colour Textual cannot use fails here, not later
+        except Exception as error:  # a bad colour must not stop the app
+            failures.append(_("Theme {path}: {error}", path=spec.path or spec.name, error=error))
+            continue
+        app.register_theme(theme)
+    return failures
+
+
+def code_theme_of(theme: Theme) -> str:
+    """The theme's code highlighting style ("" when it names none)."""
+    return theme.variables.get(CODE_THEME_VARIABLE, "")
+
+
+def pick_theme(app: App[Any], save: Callable[[str], None]) -> None:
+    """Open the theme picker: moving the highlight applies each theme at once, Enter keeps it
+    (``save`` persists it), Esc goes back to the theme in use before."""
+    original = app.theme
+    themes = sorted(app.available_themes.values(), key=lambda theme: theme.name)
+    choices = [
+        (f"{theme.name}  ({_('dark') if theme.dark else _('light')})", theme.name)
+        for theme in themes
+    ]
+
+    def preview(name: str) -> None:
+        if name in app.available_themes:
+            app.theme = name
+
+    def chosen(name: str | None) -> None:
+        if name is None:
+            app.theme = original
+        else:
+            save(name)
+
+    app.push_screen(
+        PickerScreen(
+            _("Theme"),
+            choices,
+            original,
+            hint=_("Your own themes: TOML files in the themes folder (chattui --paths)."),
+            preview=preview,
+        ),
+        chosen,
+    )
