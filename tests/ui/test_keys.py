@@ -115,3 +115,16 @@ async def test_rebound_keys_work_and_problems_name_the_line(
         assert "F9 / Alt+S" in line
         line = next(row for row in text.splitlines() if "Send the prompt" in row)
         assert "Ctrl+O" in line
+
+
+def test_readme_lists_every_binding_id() -> None:
+    import chattui.ui.app  # noqa: F401 - imports every screen and widget
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
+    section = readme.split("## Rebinding keys\n", 1)[1].split("\n## ", 1)[0]
+    missing = [
+        b.id
+        for b in bound_keys()
+        if f"`{b.id}`" not in section and not b.id.startswith("copy_code_")
+    ]
+    assert missing == []

@@ -147,3 +147,24 @@ def test_profiles_survive_saving_the_settings(tmp_path: Path) -> None:
     again = load_settings(path, environ={})
     assert again.settings.profiles == settings.profiles
     assert again.settings.profile == "deepseek"
+
+
+def _readme_block(heading: str) -> str:
+    readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
+    section = readme.split(f"## {heading}\n", 1)[1]
+    return section.split("```toml\n", 1)[1].split("```", 1)[0]
+
+
+def test_readme_examples_are_valid(tmp_path: Path) -> None:
+    settings, warnings, _path = load(tmp_path, _readme_block("Endpoint profiles"))
+    assert warnings == []
+    assert {"deepseek", "qwen", "ollama"} <= set(settings.profiles)
+    assert resolve_endpoint(settings, "ollama", tmp_path / "c.toml", {}).ready
+    settings, warnings, _path = load(tmp_path, _readme_block("Rebinding keys"))
+    assert warnings == [] and settings.keys["toggle_sidebar"] == "f9,alt+s"
+    from chattui.core.themes import load_themes
+
+    (tmp_path / "themes").mkdir()
+    (tmp_path / "themes" / "mine.toml").write_text(_readme_block("Themes"), "utf-8")
+    specs, failures = load_themes([tmp_path / "themes"])
+    assert failures == [] and specs[0].name == "my-theme" and specs[0].code_theme == "nord"

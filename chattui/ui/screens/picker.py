@@ -32,11 +32,13 @@ class PickerScreen(ModalScreen[str | None]):
     DEFAULT_CSS = """
     PickerScreen { align: center middle; }
     PickerScreen > Vertical {
-        width: 64; max-width: 100%; height: auto; max-height: 80%;
+        width: 64; max-width: 100%; height: auto; max-height: 90%;
         border: round $accent; background: $surface; padding: 0 1;
     }
-    PickerScreen OptionList { height: auto; max-height: 20; border: none; }
-    PickerScreen .hint { color: $text-muted; }
+    PickerScreen OptionList, PickerScreen OptionList:focus {
+        height: auto; max-height: 20; border: none; padding: 0;
+    }
+    PickerScreen .hint { color: $text-muted; margin-bottom: 1; }
     """
 
     def __init__(
@@ -60,11 +62,11 @@ class PickerScreen(ModalScreen[str | None]):
         with Vertical() as frame:
             frame.border_title = self.title_text
             frame.border_subtitle = _("Enter picks · Esc cancels")
+            if self.hint:  # above the list, so that a long list never hides it
+                yield Static(self.hint, classes="hint", markup=False)
             yield OptionList(
                 *(Option(Text(label), id=value) for label, value in self.choices), id="choices"
             )
-            if self.hint:
-                yield Static(self.hint, classes="hint", markup=False)
 
     def on_mount(self) -> None:
         options = self.query_one("#choices", OptionList)
