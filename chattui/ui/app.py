@@ -37,7 +37,7 @@ class ChatApp(App[None]):
         Binding(
             "ctrl+p",
             "command_palette",
-            _("Commands"),
+            _("palette"),  # Textual's own word for it (the footer's right end)
             show=False,
             priority=True,
             id="command_palette",
