@@ -12,13 +12,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from chattui.i18n import _
+
 __all__ = ["MessageMenuScreen"]
 
 
 class MessageMenuScreen(ModalScreen[str | None]):
     """A list of (action, label, key); dismisses with the chosen action, None on Esc."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", show=False)]
+    BINDINGS = [Binding("escape", "dismiss(None)", show=False, id="cancel", tooltip=_("Cancel"))]
     DEFAULT_CSS = """
     MessageMenuScreen { align: center middle; }
     MessageMenuScreen > Vertical {

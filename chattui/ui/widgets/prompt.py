@@ -6,6 +6,7 @@ sends and is inserted whole, however large.
 
 from __future__ import annotations
 
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 
@@ -19,16 +20,10 @@ class PromptInput(SafeTextArea):
     """Where the user types; posts :class:`PromptInput.Submitted` on Enter."""
 
     BINDINGS = [
-        # A priority binding: it is checked before the TextArea's own Enter (a new line).
-        Binding(
-            "enter",
-            "submit",
-            _("Send"),
-            show=False,
-            priority=True,
-            id="send",
-            tooltip=_("Send the prompt"),
-        ),
+        # Declared for the keymap, the help and the footer; the keys are handled in _on_key,
+        # before the TextArea's own Enter (a new line). A priority binding would run ahead of
+        # the characters typed just before it, still queued (Enter would send a partial text).
+        Binding("enter", "submit", _("Send"), show=False, id="send", tooltip=_("Send the prompt")),
         Binding(
             "ctrl+j,shift+enter",
             "newline",
@@ -77,6 +72,19 @@ class PromptInput(SafeTextArea):
         """Index in :attr:`recall` of the prompt shown (-1: the user's own text)."""
         self._stash = ""
         """The user's own text, kept while browsing the history."""
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key in self._send_keys():
+            event.stop()
+            event.prevent_default()
+            self.action_submit()
+            return
+        await super()._on_key(event)
+
+    def _send_keys(self) -> set[str]:
+        """The keys that send: Enter, or what ``[keys] send`` says."""
+        keymap = getattr(self.app, "keymap", {})
+        return set(keymap.get("send", "enter").split(","))
 
     def action_submit(self) -> None:
         """Send the prompt (Enter by default), unless it is blank."""
