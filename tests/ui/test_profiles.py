@@ -22,7 +22,7 @@ from tests.ui.conftest import (
     settle,
     status_text,
 )
-from tests.ui.test_settings import config_file, open_settings
+from tests.ui.test_settings import config_file, open_settings, result_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -104,6 +104,12 @@ async def test_settings_switch_the_default_profile(
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_settings(pilot)
         screen.query_one("#profile", Select).value = "beta"
+        await pilot.pause()
+        screen._test()  # Test connection tries the profile chosen in the form
+        await settle(pilot)
+        assert "Connected" in result_text(screen)
+        request = second_server.last_request
+        assert request.path.endswith("/models") and request.headers["x-profile"] == "beta"
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert status_text(app).startswith("beta:")

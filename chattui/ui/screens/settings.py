@@ -27,6 +27,7 @@ from chattui.core.config import (
     validate_value,
 )
 from chattui.core.events import ChatError
+from chattui.core.profiles import Endpoint
 from chattui.core.secrets import ApiKey, KeyError_, KeySource
 from chattui.core.services import Services
 from chattui.i18n import LANGUAGES, _
@@ -326,19 +327,35 @@ class SettingsScreen(ModalScreen[bool]):
         if settings is None:
             self._result(_("Fix the fields marked in red first."), ok=False)
             return
-        key = api_key or self.services.key.key
-        if key is None:
+        if settings.profile in settings.profiles:  # the profile chosen in the form
+            endpoint = self.services.endpoint(settings.profile)
+        else:  # the endpoint fields of the form
+            endpoint = dataclasses.replace(
+                self.services.endpoint(""),
+                base_url=settings.base_url,
+                proxy=settings.proxy,
+                timeout=settings.timeout,
+            )
+        key = api_key or endpoint.key.key
+        if key is None and endpoint.needs_key:
             self._result(_("Enter an API key first."), ok=False)
             return
         self._result(_("Connecting…"), ok=None)
-        self.test_connection(settings, key)
+        self.test_connection(endpoint, key)
 
     @work(exclusive=True, group="test-connection", exit_on_error=False)
-    async def test_connection(self, settings: Settings, key: ApiKey) -> None:
-        """List the endpoint's models with the form's settings and report what happened."""
+    async def test_connection(self, endpoint: Endpoint, key: ApiKey | None) -> None:
+        """List the endpoint's models (the form's endpoint or profile) and say what happened."""
         from chattui.core.client import ChatClient
 
-        client = ChatClient(key, settings.base_url, settings.proxy, settings.timeout)
+        client = ChatClient(
+            key,
+            endpoint.base_url,
+            endpoint.proxy,
+            endpoint.timeout,
+            headers=endpoint.headers,
+            key_header=endpoint.key_header,
+        )
         try:
             models = await client.list_models()
         except ChatError as error:
