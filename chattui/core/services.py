@@ -152,7 +152,8 @@ class Services:
             base_url=endpoint.base_url,
             proxy=endpoint.proxy,
             timeout=endpoint.timeout,
-            model=endpoint.model,
+            # A model named on the command line wins over the profile's default.
+            model=self.settings.model if "model" in self.overrides else endpoint.model,
         )
 
     def can_send(self, conversation: Conversation | None) -> bool:
@@ -203,13 +204,14 @@ class Services:
             self.adopted.add(conversation.id)
             conversation.model = None  # follow the default, which is the command line's model
 
-    async def list_models(self) -> list[str]:
-        """The endpoint's model ids (``/v1/models``), with the current settings and key.
+    async def list_models(self, profile: str | None = None) -> list[str]:
+        """The endpoint's model ids (``/v1/models``), with the current settings and key (of
+        ``profile``; None: the default endpoint).
 
         Raises:
             ChatError: no key, or the request failed (with a human message).
         """
-        client = self.make_client()
+        client = self.make_client(profile)
         if client is None:
             raise ChatError(ErrorKind.NO_KEY, "No API key is set. Open Settings (F2) to add one.")
         try:

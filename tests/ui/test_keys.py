@@ -17,7 +17,6 @@ from tests.ui.conftest import (
     prompt,
     screen_text,
     settle,
-    sidebar,
     type_prompt,
 )
 from tests.ui.test_settings import config_file
@@ -98,13 +97,13 @@ async def test_rebound_keys_work_and_problems_name_the_line(
         await pilot.press("ctrl+t")
         assert main_screen(app).conversation.messages == []
 
-        shown = not sidebar(app).has_class("-hidden")
+        shown = not main_screen(app).side_panel.has_class("-hidden")
         await pilot.press("ctrl+b")  # the old key does nothing now
-        assert (not sidebar(app).has_class("-hidden")) == shown
+        assert (not main_screen(app).side_panel.has_class("-hidden")) == shown
         await pilot.press("f9")
-        assert (not sidebar(app).has_class("-hidden")) != shown
+        assert (not main_screen(app).side_panel.has_class("-hidden")) != shown
         await pilot.press("alt+s")
-        assert (not sidebar(app).has_class("-hidden")) == shown
+        assert (not main_screen(app).side_panel.has_class("-hidden")) == shown
 
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)

@@ -9,6 +9,7 @@ The base of :class:`~chattui.ui.screens.main.MainScreen` (after
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import events, on
@@ -20,6 +21,7 @@ from chattui.core.config import Settings
 from chattui.core.events import ChatError, ChatRequest
 from chattui.core.models import Conversation, Message, TitleSource
 from chattui.core.services import Services
+from chattui.core.session import StreamingClient
 from chattui.core.titles import generate_title, title_request, wants_title
 from chattui.i18n import _
 from chattui.ui.screens.conversations import ConversationScreen
@@ -118,7 +120,12 @@ class LibraryScreen(ConversationScreen):
     def action_details(self) -> None:
         """Edit the open conversation's title, model, system prompt and parameters."""
         conversation = self.conversation
-        lister = self.services.list_models if self.services.has_key else None
+        profile = self.services.profile_of(conversation)
+        lister = (
+            partial(self.services.list_models, profile)
+            if self.services.can_send(conversation)
+            else None
+        )
         dialog = DetailsScreen(
             details_of(conversation), self.settings, self.services.planner.model_info, lister
         )
@@ -152,8 +159,8 @@ class LibraryScreen(ConversationScreen):
 
     def after_reply(self, conversation: Conversation, reply: Message | None) -> None:
         """A reply ended: after the first one, ask the model for a title in the background."""
-        client = self.services.session.client
-        settings = self.settings
+        client = self.services.client_for(conversation)
+        settings = self.services.settings_for(conversation)
         if (
             reply is None
             or not settings.auto_title
@@ -168,17 +175,19 @@ class LibraryScreen(ConversationScreen):
         )
         self._titling.add(conversation.id)
         self.run_worker(
-            self._write_title(conversation.id, request),
+            self._write_title(conversation.id, request, client),
             group=f"title-{conversation.id}",
             exclusive=True,
             exit_on_error=False,
         )
 
-    async def _write_title(self, conversation_id: str, request: ChatRequest) -> None:
-        """Ask for the title; keep the first prompt if that fails or a rename came first."""
-        client = self.services.session.client
+    async def _write_title(
+        self, conversation_id: str, request: ChatRequest, client: StreamingClient
+    ) -> None:
+        """Ask for the title (on the conversation's own endpoint); keep the first prompt if that
+        fails or a rename came first."""
         try:
-            title = await generate_title(client, request) if client is not None else ""
+            title = await generate_title(client, request)
         except ChatError:
             title = ""  # the first prompt stays the title; nothing to report
         finally:
