@@ -9,6 +9,7 @@ help screen and the footer show the effective keys (Textual applies the keymap i
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,12 +172,18 @@ def check_keymap(keys: Mapping[str, str], config_file: Path) -> tuple[dict[str, 
 
     for action, text in keys.items():
         if action not in ids:
+            close = difflib.get_close_matches(action, sorted(ids), n=3)
+            hint = (
+                _("did you mean {names}?", names=", ".join(close))
+                if close
+                else _("the README (Rebinding keys) lists every action")
+            )
             problems.append(
                 _(
-                    "{where}: unknown action {action!r}; known: {known}.",
+                    "{where}: unknown action {action!r}; {hint}",
                     where=where(action),
                     action=action,
-                    known=", ".join(sorted(ids)),
+                    hint=hint,
                 )
             )
             continue

@@ -74,6 +74,7 @@ async def test_rebound_keys_work_and_problems_name_the_line(
         await pilot.pause()
         problems = notifications(app)
         assert any(f"{path}:8: unknown action 'frobnicate'" in p for p in problems), problems
+        assert any("README" in p for p in problems if "frobnicate" in p)
         assert any(
             f"{path}:9: retry: ctrl+l is already used by focus_log" in p for p in problems
         ), problems
