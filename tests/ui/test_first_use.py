@@ -5,10 +5,23 @@ The chat pane alone runs in a tiny app; the rest drives the real app against the
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual.app import App, ComposeResult
 
-from chattui.core.models import Message, MessageStatus, Role
+from chattui.core.models import Conversation, Message, MessageStatus, Role
+from chattui.core.storage import ConversationStore
+from chattui.ui.screens.dialogs import ConfirmScreen
 from chattui.ui.widgets.chat_log import ChatLog
+from tests.ui.conftest import (
+    MakeApp,
+    conversations_dir,
+    main_screen,
+    screen_text,
+    send,
+    sidebar,
+    wait_for,
+)
 
 
 class LogApp(App[None]):
@@ -46,3 +59,58 @@ async def test_single_newlines_in_a_reply_are_kept() -> None:
         await pilot.pause()
         lines = log.rendered_text().splitlines()
         assert lines[1:4] == [f"Line {n:05}: some words" for n in range(998, 1001)]
+
+
+# --------------------------------------------------------------------------- the app
+
+
+def seed(home: Path, title: str, *texts: str) -> Conversation:
+    """Save a conversation with ``texts`` as alternate user / assistant turns."""
+    conversation = Conversation(title=title)
+    for index, text in enumerate(texts):
+        conversation.add(Message(Role.USER if index % 2 == 0 else Role.ASSISTANT, text))
+    ConversationStore(conversations_dir(home)).save(conversation)
+    return conversation
+
+
+async def test_a_long_cjk_title_fits_one_sidebar_line_from_the_first_frame(
+    make_app: MakeApp, home: Path
+) -> None:
+    for n in range(20):  # enough for a scrollbar, which narrows the list once laid out
+        seed(home, f"Question {n}", "q", "a")
+    seed(home, "如何在终端里使用聊天客户端并且保存所有的对话记录", "问题", "回答")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        assert "如何在终端里使用聊天客…" in lines[0]
+        assert lines[1].split("▕")[0].strip() == "just now"  # no second title line
+
+
+async def test_the_delete_question_is_shown_whole(make_app: MakeApp, home: Path) -> None:
+    seed(home, "What is the capital of France and why is it so pretty", "q", "a")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        sidebar(app).focus()
+        await pilot.press("delete")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.pause()
+        text = " ".join(line.strip(" │") for line in screen_text(app).splitlines())
+        assert "pretty”? This cannot be undone." in text
+
+
+async def test_the_sidebar_highlights_the_conversation_just_started(
+    make_app: MakeApp, home: Path
+) -> None:
+    seed(home, "older", "q", "a")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+n")
+        await send(pilot, "a new question")
+        conversation = main_screen(app).conversation
+        highlighted = sidebar(app).highlighted_option
+        assert highlighted is not None and highlighted.id == conversation.id
+        sidebar(app).focus()
+        await pilot.press("delete")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "a new question" in " ".join(screen_text(app).split())

@@ -292,7 +292,7 @@ class MainScreen(PromptScreen, LibraryScreen):
 
     def _on_started(self, conversation: Conversation, reply: Message, mode: str) -> None:
         if self._visible(conversation):
-            self.sidebar.current_id = conversation.id
+            self.sidebar.set_current(conversation.id)
         self.sidebar.upsert(summary_of(conversation))
         if self._visible(conversation):
             branch = conversation.branch()
