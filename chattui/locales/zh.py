@@ -177,6 +177,7 @@ CATALOG: dict[str, str] = {
     "Show or hide archived conversations": "显示或隐藏归档的对话",
     "Show or hide the conversation list": "显示或隐藏对话列表",
     "Show or hide the sidebar": "显示或隐藏侧边栏",
+    "Show the whole system prompt, or only its first words": "显示完整的系统提示词，或只显示开头",
     "Sidebar": "侧边栏",
     "Some values are invalid: fix the fields marked in red.": "部分取值无效：请修正标红的字段。",
     "Start a new chat": "开始新对话",

@@ -15,8 +15,10 @@ from chattui.ui.screens.dialogs import ConfirmScreen
 from chattui.ui.widgets.chat_log import ChatLog
 from tests.ui.conftest import (
     MakeApp,
+    chat_log,
     conversations_dir,
     main_screen,
+    prompt,
     screen_text,
     send,
     sidebar,
@@ -114,3 +116,28 @@ async def test_the_sidebar_highlights_the_conversation_just_started(
         await pilot.press("delete")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert "a new question" in " ".join(screen_text(app).split())
+
+
+async def test_the_system_prompt_expands_from_the_keyboard_and_the_palette(
+    make_app: MakeApp, home: Path
+) -> None:
+    app = make_app(env={"CHATTUI_SYSTEM_PROMPT": "Be brief.\nAnswer in French."})
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = chat_log(app)
+        assert "\n  Answer in French." not in log.rendered_text()
+        await pilot.press("ctrl+l", "s")
+        assert "\n  Answer in French." in log.rendered_text()
+        await pilot.press("s")
+        assert "\n  Answer in French." not in log.rendered_text()
+        commands = [c.title for c in app.get_system_commands(app.screen)]
+        assert "System prompt" in commands
+
+
+async def test_keys_typed_in_the_conversation_go_to_the_prompt(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+l", "up", "pageup", "home", "end")
+        assert chat_log(app).has_focus and prompt(app).text == ""
+        await pilot.press("W", "h", "y", "question_mark")
+        assert prompt(app).has_focus
+        assert prompt(app).text == "Why?"

@@ -12,7 +12,7 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from urllib.parse import urlsplit
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -436,3 +436,18 @@ class MainScreen(PromptScreen, LibraryScreen):
 
     def action_focus_log(self) -> None:
         self.log_view.focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """A character typed while the conversation has focus goes to the prompt (keys the
+        conversation binds, and navigation keys, stay with it)."""
+        if (
+            self.focused is not self.log_view
+            or not event.is_printable
+            or not event.character
+            or event.key in self.app.active_bindings
+        ):
+            return
+        event.stop()
+        event.prevent_default()
+        self.prompt.focus()
+        self.prompt.insert(event.character)
