@@ -11,6 +11,7 @@ from textual.app import App, ComposeResult
 
 from chattui.core.models import Conversation, Message, MessageStatus, Role
 from chattui.core.storage import ConversationStore
+from chattui.ui.app import ChatApp
 from chattui.ui.screens.dialogs import ConfirmScreen
 from chattui.ui.widgets.chat_log import ChatLog
 from tests.ui.conftest import (
@@ -141,3 +142,28 @@ async def test_keys_typed_in_the_conversation_go_to_the_prompt(make_app: MakeApp
         await pilot.press("W", "h", "y", "question_mark")
         assert prompt(app).has_focus
         assert prompt(app).text == "Why?"
+
+
+def status_line(app: ChatApp) -> str:
+    """The status line as drawn (the line above the footer)."""
+    return screen_text(app).splitlines()[-2]
+
+
+async def test_the_status_line_fits_the_width_and_follows_resizes(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        main_screen(app).enable_budget()
+        await send(pilot, "hello")
+        await pilot.pause()
+        line = status_line(app)
+        assert line.split("▕")[-1].strip().startswith("ready · gpt-4o-mini")
+        assert line.rstrip().endswith("of 128,000 left") and "prompt" not in line
+        assert "·  " not in line and " · " * 2 not in line  # nothing dropped leaves a "·"
+        await pilot.resize_terminal(160, 48)
+        await pilot.pause()
+        line = status_line(app)
+        assert "prompt 0 + history" in line and "127.0.0.1" in line and "tokens" in line
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert "prompt 0" not in status_line(app)
+        assert status_line(app).rstrip().endswith("of 128,000 left")

@@ -143,7 +143,7 @@ class MainScreen(PromptScreen, LibraryScreen):
         host = urlsplit(settings.base_url).netloc or settings.base_url
         model = self.conversation.model or settings.model
         via = _(" via {proxy}", proxy=mask_proxy(settings.proxy)) if settings.proxy else ""
-        self.status.set_endpoint(f"{host}{via} · {model}")
+        self.status.set_endpoint(f"{host}{via}", model)
         if not self.services.has_key:
             self.status.set_state(_("no API key: press F2"), "error")
         elif not self._streaming(self.conversation.id):
@@ -189,7 +189,7 @@ class MainScreen(PromptScreen, LibraryScreen):
             )
         except Exception:  # a tokenizer problem must never break typing
             return
-        self.status.set_budget(budget_text(budget, compact=self.size.width < 150))
+        self.status.set_budget(budget_text(budget), budget_text(budget, compact=True))
 
     # -- sending -----------------------------------------------------------------------------
 
