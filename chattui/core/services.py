@@ -170,12 +170,26 @@ class Services:
         Raises:
             OSError: the config or credentials file could not be written.
         """
-        self.paths.ensure(self.paths.config_dir)
-        kept = save_settings(self._file_settings(settings), self.paths.config_file)
+        note = self._save(settings)
         if new_key is not None:
             save_credentials(self.paths.credentials_file, new_key)
-        self.settings = settings
         self.planner.configure(settings)
         self.key = resolve_key(self.paths.credentials_file, settings.api_key_command, self.environ)
         self.connect()
+        return note
+
+    def save_theme(self, theme: str) -> str | None:
+        """Save a theme picked outside the settings screen (e.g. from the command palette).
+
+        Raises:
+            OSError: the config file could not be written.
+        """
+        return self._save(dataclasses.replace(self.settings, theme=theme))
+
+    def _save(self, settings: Settings) -> str | None:
+        """Write ``settings`` to config.toml and make them current; a note if a broken file
+        was kept aside."""
+        self.paths.ensure(self.paths.config_dir)
+        kept = save_settings(self._file_settings(settings), self.paths.config_file)
+        self.settings = settings
         return f"The old config file was kept as {kept.name}." if kept else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -18,6 +19,9 @@ from chattui.ui.screens.library import library_commands
 from chattui.ui.screens.main import MainScreen
 from chattui.ui.screens.settings import SettingsScreen
 from chattui.ui.screens.welcome import WelcomeScreen
+
+if TYPE_CHECKING:
+    from textual.theme import Theme
 
 __all__ = ["ChatApp"]
 
@@ -78,6 +82,7 @@ class ChatApp(App[None]):
         return failures
 
     def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         for problem in self._theme_problems:
             self.notify(problem, severity="warning", markup=False, timeout=10)
         self.push_screen(MainScreen(self.services))
@@ -104,6 +109,22 @@ class ChatApp(App[None]):
         if main is not None:
             main.enable_budget()
         self.warmed_up.set()
+
+    def _theme_changed(self, theme: Theme) -> None:
+        """Keep a theme picked anywhere (the palette too) for the next start."""
+        if theme.name == self.services.settings.theme:
+            return
+        try:
+            note = self.services.save_theme(theme.name)
+        except OSError as error:
+            self.notify(
+                _("Could not save: {error}", error=error.strerror or error),
+                severity="error",
+                markup=False,
+            )
+            return
+        if note:
+            self.notify(note, severity="warning", markup=False, timeout=10)
 
     def _welcomed(self, open_settings: bool | None) -> None:
         if open_settings:

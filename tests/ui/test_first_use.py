@@ -8,17 +8,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.app import App, ComposeResult
+from textual.command import CommandPalette
+from textual.widgets import Input
 
 from chattui.core.models import Conversation, Message, MessageStatus, Role
 from chattui.core.storage import ConversationStore
 from chattui.ui.app import ChatApp
 from chattui.ui.screens.dialogs import ConfirmScreen
+from chattui.ui.screens.settings import SettingsScreen
 from chattui.ui.widgets.chat_log import ChatLog
 from tests.ui.conftest import (
     MakeApp,
     chat_log,
     conversations_dir,
     main_screen,
+    press_now,
     prompt,
     screen_text,
     send,
@@ -167,3 +171,26 @@ async def test_the_status_line_fits_the_width_and_follows_resizes(make_app: Make
         await pilot.pause()
         assert "prompt 0" not in status_line(app)
         assert status_line(app).rstrip().endswith("of 128,000 left")
+
+
+async def test_a_theme_picked_in_the_palette_is_saved_and_kept_by_settings(
+    make_app: MakeApp, home: Path
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.action_change_theme()  # the palette's "Theme" command
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, CommandPalette) and app.screen.query(Input)
+        )
+        app.screen.query_one(Input).value = "chattui-light"
+        await wait_for(pilot, lambda: "chattui-light" in screen_text(app))
+        await press_now(pilot, "enter")
+        await wait_for(pilot, lambda: app.theme == "chattui-light")
+        config = home / "config" / "config.toml"
+        assert 'theme = "chattui-light"' in config.read_text("utf-8")
+        await press_now(pilot, "f2")
+        await wait_for(pilot, lambda: isinstance(app.screen, SettingsScreen))
+        await press_now(pilot, "ctrl+s")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SettingsScreen))
+        assert app.theme == "chattui-light"
+        assert 'theme = "chattui-light"' in config.read_text("utf-8")
