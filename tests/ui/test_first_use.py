@@ -6,9 +6,12 @@ The chat pane alone runs in a tiny app; the rest drives the real app against the
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.command import CommandPalette
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from chattui.core.models import Conversation, Message, MessageStatus, Role
@@ -17,6 +20,7 @@ from chattui.ui.app import ChatApp
 from chattui.ui.screens.dialogs import ConfirmScreen
 from chattui.ui.screens.settings import SettingsScreen
 from chattui.ui.widgets.chat_log import ChatLog
+from tests.fakeserver import FakeOpenAI, Reply
 from tests.ui.conftest import (
     MakeApp,
     chat_log,
@@ -26,6 +30,7 @@ from tests.ui.conftest import (
     prompt,
     screen_text,
     send,
+    settle,
     sidebar,
     wait_for,
 )
@@ -194,3 +199,51 @@ async def test_a_theme_picked_in_the_palette_is_saved_and_kept_by_settings(
         await wait_for(pilot, lambda: not isinstance(app.screen, SettingsScreen))
         assert app.theme == "chattui-light"
         assert 'theme = "chattui-light"' in config.read_text("utf-8")
+
+
+# --------------------------------------------------------------------------- following a stream
+
+LONG_REPLY = "".join(f"Paragraph {n}: " + "words of a long reply " * 6 + "\n\n" for n in range(60))
+
+
+async def start_long_reply(pilot: Pilot[Any], fake_server: FakeOpenAI) -> ChatLog:
+    """Send a prompt whose reply streams for a while; return once it fills a few screens."""
+    fake_server.queue(Reply(text=LONG_REPLY, chunk_size=24, delay=0.004))
+    await send(pilot, "write a lot", wait=False)
+    log = chat_log(pilot.app)  # type: ignore[arg-type]
+    await wait_for(pilot, lambda: log.max_scroll_y > 40)
+    assert log.is_following
+    return log
+
+
+@pytest.mark.parametrize("key", ["up", "pageup", "home"])
+async def test_keyboard_scrolling_stops_following_the_stream(
+    make_app: MakeApp, fake_server: FakeOpenAI, key: str
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        log = await start_long_reply(pilot, fake_server)
+        await press_now(pilot, "ctrl+l")
+        await press_now(pilot, key)
+        await settle(pilot)  # the reply has finished
+        assert "Paragraph 59" in log.rendered_text()
+        assert not log.is_following
+        assert log.scroll_y < log.max_scroll_y - 10
+        if key == "home":
+            assert log.scroll_y == 0
+        await pilot.press("end")
+        assert log.is_following and log.scroll_y == log.max_scroll_y
+
+
+async def test_resizes_during_a_stream_keep_the_end_in_view(
+    make_app: MakeApp, fake_server: FakeOpenAI
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        log = await start_long_reply(pilot, fake_server)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.05)
+        await pilot.resize_terminal(160, 48)
+        await settle(pilot)
+        assert "Paragraph 59" in log.rendered_text()
+        assert log.is_following and log.scroll_y == log.max_scroll_y
