@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 from tests.fakeserver import FakeOpenAI
-from tests.security.helpers import REPO_ROOT, PtyApp, home_dir
+from tests.security.helpers import REPO_ROOT, PtyApp, home_dir, visible
 
 
 def pty_env(fake_server: FakeOpenAI) -> dict[str, str]:
@@ -47,3 +47,14 @@ def test_without_any_terminal_it_refuses_with_a_message(fake_server: FakeOpenAI)
     assert result.returncode == 2
     assert result.stderr.startswith("chattui: ") and "terminal" in result.stderr
     assert not fake_server.chat_requests
+
+
+def test_fast_unbracketed_newlines_stay_in_place(fake_server: FakeOpenAI) -> None:
+    with PtyApp(pty_env(fake_server), size=(80, 24)) as app:
+        assert app.wait_for_text("Type a message", 15)
+        app.write(b"one\ntwo\nthree")  # one write, as a laggy link delivers typed keys
+        assert app.wait_for_text("three", 10)
+        app.write(b"\x11")
+        assert app.wait_exit(10) == 0
+        shown = visible(bytes(app.output))
+    assert "onetwothree" not in shown and "twothree" not in shown

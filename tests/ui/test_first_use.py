@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
 from textual.app import App, ComposeResult
 from textual.command import CommandPalette
 from textual.pilot import Pilot
@@ -247,3 +248,15 @@ async def test_resizes_during_a_stream_keep_the_end_in_view(
         await settle(pilot)
         assert "Paragraph 59" in log.rendered_text()
         assert log.is_following and log.scroll_y == log.max_scroll_y
+
+
+async def test_newlines_typed_fast_stay_where_they_were_typed(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key in [*"one", "ctrl+j", *"two", "ctrl+j", *"three"]:  # no wait between keys
+            event = events.Key(key, key if len(key) == 1 else None)
+            event.set_sender(app)
+            app.post_message(event)
+        await wait_for(pilot, lambda: "three" in prompt(app).text)
+        await pilot.pause()
+        assert prompt(app).text == "one\ntwo\nthree"

@@ -1,7 +1,9 @@
 """The prompt: a multi-line TextArea where Enter sends and Ctrl+J / Shift+Enter add a newline.
 
 Pasted text arrives as one Paste event, never as key presses, so a multi-line paste never
-sends and is inserted whole, however large.
+sends and is inserted whole, however large. Enter and the newline keys are handled as they
+arrive, in order with the characters around them, even when a terminal delivers many keys at
+once (laggy SSH).
 """
 
 from __future__ import annotations
@@ -62,6 +64,14 @@ class PromptInput(SafeTextArea):
             if self.text.strip():
                 self._recalled = -1
                 self.post_message(self.Submitted(self, self.text))
+            return
+        if any(b.action == "newline" for b in self._bindings.key_to_bindings.get(event.key, ())):
+            # Handled here, in order: as a binding it would run only once the key had bubbled
+            # up to the app, after the keys typed behind it (one fast write over SSH holds
+            # several), and "one⏎two" would become "onetwo⏎".
+            event.stop()
+            event.prevent_default()
+            self.action_newline()
             return
         await super()._on_key(event)
 
