@@ -202,6 +202,26 @@ async def test_a_theme_picked_in_the_palette_is_saved_and_kept_by_settings(
         assert 'theme = "chattui-light"' in config.read_text("utf-8")
 
 
+async def test_failed_sends_add_no_extra_conversations(
+    make_app: MakeApp, fake_server: FakeOpenAI, home: Path
+) -> None:
+    for _ in range(3):
+        fake_server.queue(Reply(status=401))
+    app = make_app(env={"CHATTUI_CONTEXT_WINDOW": "4000", "CHATTUI_MODEL": "local-model"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await send(pilot, "first try")
+        await send(pilot, "second try")  # fails again, same conversation
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await send(pilot, "too long " * 3000)  # refused before sending
+        titles = [summary.title for summary in sidebar(app).summaries]
+        assert len(titles) == 2 and titles[1] == "first try"
+        assert len(fake_server.chat_requests) == 3
+    files = [p for p in conversations_dir(home).glob("*.json") if p.name != "index.json"]
+    assert len(files) == 2
+
+
 # --------------------------------------------------------------------------- following a stream
 
 LONG_REPLY = "".join(f"Paragraph {n}: " + "words of a long reply " * 6 + "\n\n" for n in range(60))

@@ -100,4 +100,6 @@ class StatusBar(Horizontal):
         self.query_one("#status-left", Static).update(
             Text(left, no_wrap=True, overflow="ellipsis", end="")
         )
-        self.query_one("#status-budget", Static).update(budget)
+        shown = self.query_one("#status-budget", Static)
+        shown.display = bool(budget.cell_len)  # its margin would take room from the left
+        shown.update(budget)
