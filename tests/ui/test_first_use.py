@@ -280,3 +280,17 @@ async def test_newlines_typed_fast_stay_where_they_were_typed(make_app: MakeApp)
         await wait_for(pilot, lambda: "three" in prompt(app).text)
         await pilot.pause()
         assert prompt(app).text == "one\ntwo\nthree"
+
+
+async def test_expanding_the_system_prompt_while_scrolling_home_lands_on_it() -> None:
+    app = LogApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        log = app.query_one(ChatLog)
+        log.set_conversation([reply("line\n" * 80)], system_prompt="Be brief.\n" * 5)
+        await pilot.pause()
+        log.focus()
+        await press_now(pilot, "home")  # animated: still on its way up
+        assert log.scroll_y > 0
+        log.toggle_system_prompt()
+        await wait_for(pilot, lambda: log.scroll_y == log.scroll_target_y)
+        assert log.scroll_y == 0

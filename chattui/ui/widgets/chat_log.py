@@ -205,7 +205,7 @@ class ChatLog(ScrollView, can_focus=True):
             return
         self._dirty.pop(message_id, None)
         follow = self.is_following
-        above = self._layout.is_above(entry, self.scroll_y)
+        above = self._layout.is_above(entry, self.scroll_target_y)
         self._layout.remove(entry)
         self._relayout(follow, -entry.height if above else 0)
 
@@ -408,7 +408,7 @@ class ChatLog(ScrollView, can_focus=True):
     def _replace(self, old: Entry, new: Entry) -> None:
         follow = self.is_following
         height = old.height
-        above = self._layout.is_above(old, self.scroll_y)
+        above = self._layout.is_above(old, self.scroll_target_y)
         self._layout.replace(old, new)
         context = self._get_context()
         if context is not None:
@@ -509,7 +509,7 @@ class ChatLog(ScrollView, can_focus=True):
                 break
             follow = self.is_following
             deadline = perf_counter() + self.BACKLOG_SLICE
-            shift = self._layout.render_some(context, pending, self.scroll_y, deadline)
+            shift = self._layout.render_some(context, pending, self.scroll_target_y, deadline)
             self._relayout(follow, shift)
             await asyncio.sleep(0)
         self._backlog = False
