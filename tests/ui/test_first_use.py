@@ -169,6 +169,11 @@ async def test_the_status_line_fits_the_width_and_follows_resizes(make_app: Make
         assert line.split("▕")[-1].strip().startswith("ready · gpt-4o-mini")
         assert line.rstrip().endswith("of 128,000 left") and "prompt" not in line
         assert "·  " not in line and " · " * 2 not in line  # nothing dropped leaves a "·"
+        main_screen(app).status.set_state("waiting for the reply…", "busy")  # a longer state
+        await pilot.pause()
+        line = status_line(app).split("▕")[-1]
+        assert line.strip() == "waiting for the reply… · gpt-4o-mini"  # the budget gives way
+        main_screen(app).status.set_state("ready")
         await pilot.resize_terminal(160, 48)
         await pilot.pause()
         line = status_line(app)

@@ -189,7 +189,9 @@ class MainScreen(PromptScreen, LibraryScreen):
             )
         except Exception:  # a tokenizer problem must never break typing
             return
-        self.status.set_budget(budget_text(budget), budget_text(budget, compact=True))
+        self.status.set_budget(
+            budget_text(budget), budget_text(budget, compact=True), budget_text(budget, tiny=True)
+        )
 
     # -- sending -----------------------------------------------------------------------------
 

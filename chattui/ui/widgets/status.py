@@ -41,8 +41,7 @@ class StatusBar(Horizontal):
         self._model = ""
         self._state = ""
         self._tokens = ""
-        self._budget = Text()
-        self._budget_compact = Text()
+        self._budgets: tuple[Text, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Static("", id="status-left", markup=False)
@@ -65,10 +64,10 @@ class StatusBar(Horizontal):
         self._tokens = text
         self._redraw()
 
-    def set_budget(self, full: Text, compact: Text) -> None:
-        """The budget, whole and reduced to what is left (shown when space is short)."""
-        self._budget = full
-        self._budget_compact = compact
+    def set_budget(self, *variants: Text) -> None:
+        """The budget, longest first: the first that fits beside the state and the model is
+        shown (none if none does)."""
+        self._budgets = variants
         self._redraw()
 
     @property
@@ -88,18 +87,20 @@ class StatusBar(Horizontal):
             return
         width = self.content_region.width or self.app.size.width - 2
         essential = SEPARATOR.join(self._parts(self._state, self._model))
-        budget = self._budget
-        if budget.cell_len and cell_len(essential) + budget.cell_len + 4 > width:
-            budget = self._budget_compact
+        budget = Text()  # none if not even the shortest fits: state and model come first
+        for variant in self._budgets:
+            if cell_len(essential) + variant.cell_len + 2 <= width:
+                budget = variant
+                break
         room = width - (budget.cell_len + 2 if budget.cell_len else 0)
         left = essential
         for extra in self._parts(self._tokens, self._host):
             candidate = SEPARATOR.join(self._parts(left, extra))
             if cell_len(candidate) <= room:
                 left = candidate
-        self.query_one("#status-left", Static).update(
-            Text(left, no_wrap=True, overflow="ellipsis", end="")
-        )
+        line = Text(left, no_wrap=True, end="")
+        line.truncate(max(room, 1), overflow="ellipsis")  # cut here: a Static would wrap it
+        self.query_one("#status-left", Static).update(line)
         shown = self.query_one("#status-budget", Static)
         shown.display = bool(budget.cell_len)  # its margin would take room from the left
         shown.update(budget)
