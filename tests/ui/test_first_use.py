@@ -33,6 +33,7 @@ from tests.ui.conftest import (
     send,
     settle,
     sidebar,
+    type_prompt,
     wait_for,
 )
 
@@ -299,3 +300,30 @@ async def test_expanding_the_system_prompt_while_scrolling_home_lands_on_it() ->
         log.toggle_system_prompt()
         await wait_for(pilot, lambda: log.scroll_y == log.scroll_target_y)
         assert log.scroll_y == 0
+
+
+async def test_keys_typed_fast_after_enter_stay_in_the_prompt(
+    make_app: MakeApp, fake_server: FakeOpenAI
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key in [*"one", "enter", *"two"]:  # no wait between keys
+            event = events.Key(key, key if len(key) == 1 else None)
+            event.set_sender(app)
+            app.post_message(event)
+        await settle(pilot)
+        assert [r.json["messages"][-1]["content"] for r in fake_server.chat_requests] == ["one"]
+        assert prompt(app).text == "two"
+
+
+async def test_a_prompt_that_cannot_be_sent_stays_in_the_prompt(make_app: MakeApp) -> None:
+    app = make_app(key=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("escape")  # the welcome
+        await type_prompt(pilot, "keep me")
+        await press_now(pilot, "enter")  # no key: the settings open instead
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, SettingsScreen) and app.screen.query("#api_key")
+        )
+        await pilot.pause()
+        assert prompt(app).text == "keep me"

@@ -200,12 +200,12 @@ class MainScreen(PromptScreen, LibraryScreen):
         conversation = self.conversation
         streaming = self._streaming(conversation.id)
         if not streaming and not self.ready_to_send():
+            self.prompt.give_back(event.text)
             return
         text = event.text
         editing, self.editing = self.editing, None
         self.set_prompt_note(None)
         self.remember_prompt(text)
-        self.prompt.clear()
         if streaming:  # sent when the reply ends
             self.enqueue(conversation, text, editing)
         else:

@@ -30,7 +30,8 @@ class PromptInput(SafeTextArea):
     """Earlier prompts, newest first, that Up and Down recall."""
 
     class Submitted(Message):
-        """The user pressed Enter with text in the prompt."""
+        """The user pressed Enter with text in the prompt (the prompt is empty by now; a
+        handler that does not take the text gives it back with :meth:`give_back`)."""
 
         def __init__(self, prompt: PromptInput, text: str) -> None:
             super().__init__()
@@ -61,9 +62,13 @@ class PromptInput(SafeTextArea):
         if event.key == "enter":
             event.stop()
             event.prevent_default()
-            if self.text.strip():
+            text = self.text
+            if text.strip():
+                # Emptied now, not by the screen later: keys typed right after Enter (one fast
+                # write holds several) land in the empty prompt instead of being cleared away.
+                self.clear()
                 self._recalled = -1
-                self.post_message(self.Submitted(self, self.text))
+                self.post_message(self.Submitted(self, text))
             return
         if any(b.action == "newline" for b in self._bindings.key_to_bindings.get(event.key, ())):
             # Handled here, in order: as a binding it would run only once the key had bubbled
@@ -109,6 +114,11 @@ class PromptInput(SafeTextArea):
         """Replace the text; browsing the history starts again from the newest prompt."""
         self._recalled = -1
         super().load_text(text)
+
+    def give_back(self, text: str) -> None:
+        """Put back a submitted prompt that was not sent, before anything typed since."""
+        self.load_text(text + self.text)
+        self.move_cursor(self.document.end)
 
     def action_newline(self) -> None:
         """Insert a line break at the cursor."""
