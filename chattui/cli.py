@@ -15,7 +15,8 @@ from chattui import __version__
 __all__ = ["main"]
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The top-level parser and the ``tokens`` subcommand's (which reports its own errors)."""
     parser = argparse.ArgumentParser(
         prog="chattui",
         description="A fast, keyboard-driven terminal chat client for the OpenAI API and "
@@ -43,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     tokens.add_argument(
         "--chat", action="store_true", help="count as one user message with the chat overhead"
     )
-    return parser
+    return parser, tokens
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, object]:
@@ -57,9 +58,30 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
     return {key: value for key, value in pairs.items() if value is not None}
 
 
+def _checked_overrides(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> dict[str, object]:
+    """The command-line settings, validated: a bad one exits here (status 2) with the fix,
+    instead of opening the app with a warning."""
+    from chattui.core.config import ConfigError, validate_value
+
+    overrides = _overrides(args)
+    for key, value in overrides.items():
+        try:
+            overrides[key] = validate_value(key, value)
+        except ConfigError as error:
+            parser.error(f"argument --{key.replace('_', '-')}: {error.problem}. {error.fix}")
+    return overrides
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run chattui with ``argv`` (default: the process arguments); return the exit code."""
-    args = _parser().parse_args(argv)
+    parser, tokens = _parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # reported by the parser they were given to, with its usage line
+        (tokens if args.command == "tokens" else parser).error(
+            f"unrecognized arguments: {' '.join(unknown)}"
+        )
     if args.paths:
         from chattui.core.paths import Paths
 
@@ -72,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args.tokens_model, args.chat, sys.stdin.read())
     from chattui.ui.launch import launch
 
-    return launch(_overrides(args))
+    return launch(_checked_overrides(parser, args))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -257,9 +257,20 @@ def validate_value(key: str, value: object, source: str = "") -> Any:
         raise ConfigError(key, f"{value!r} {error}", fix, source) from None
 
 
+_NUMBERS = ("max_tokens", "temperature", "timeout", "context_window")
+"""Settings that are numbers: a file must write them without quotes (strings are accepted only
+from the environment and the settings screen, where every value is text)."""
+
+
 def _apply(
-    values: dict[str, Any], raw: Mapping[str, object], source: str, warnings: list[str]
+    values: dict[str, Any],
+    raw: Mapping[str, object],
+    source: str,
+    warnings: list[str],
+    typed: bool = False,
 ) -> None:
+    """Validate ``raw`` into ``values``; ``typed``: the source has types (TOML), so a number
+    written as a string is a mistake, reported like any bad value."""
     for key, value in raw.items():
         if key == "profiles":
             from chattui.core.profiles import parse_profiles
@@ -268,7 +279,11 @@ def _apply(
             warnings.extend(problems)
             continue
         try:
-            values[key] = validate_value(key, value, source)
+            checked = validate_value(key, value, source)
+            if typed and key in _NUMBERS and isinstance(value, str):
+                fix = f"Write the number without quotes: {key} = {checked}"
+                raise ConfigError(key, f"{value!r} is a string, not a number", fix, source)
+            values[key] = checked
         except ConfigError as error:
             warnings.append(str(error))
 
@@ -316,7 +331,7 @@ def load_settings(
     table, problem = read_config_file(path)
     if problem:
         warnings.append(problem)
-    _apply(values, table, str(path), warnings)
+    _apply(values, table, str(path), warnings, typed=True)
     _apply(values, _environment(env), "environment", warnings)
     if overrides:
         _apply(values, overrides, "command line", warnings)

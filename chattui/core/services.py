@@ -239,16 +239,14 @@ class Services:
         }
         return dataclasses.replace(on_file, **changed)
 
-    def remember(self, **changes: object) -> None:
-        """Change and save a few settings that need no reconnection (e.g. the theme).
+    def remember(self, **changes: object) -> str | None:
+        """Change and save a few settings that need no reconnection (e.g. the theme); a note
+        if a broken config file was kept aside.
 
         Raises:
             OSError: config.toml could not be written.
         """
-        settings = dataclasses.replace(self.settings, **changes)  # type: ignore[arg-type]
-        self.paths.ensure(self.paths.config_dir)
-        save_settings(self._file_settings(settings), self.paths.config_file)
-        self.settings = settings
+        return self._save(dataclasses.replace(self.settings, **changes))  # type: ignore[arg-type]
 
     def update(self, settings: Settings, new_key: ApiKey | None = None) -> str | None:
         """Save ``settings`` (and ``new_key`` to the credentials file), then reconnect.
@@ -258,14 +256,20 @@ class Services:
         Raises:
             OSError: the config or credentials file could not be written.
         """
-        self.paths.ensure(self.paths.config_dir)
-        kept = save_settings(self._file_settings(settings), self.paths.config_file)
+        note = self._save(settings)
         if new_key is not None:
             profile = settings.profile if settings.profile in settings.profiles else ""
             save_credentials(self.paths.credentials_file, new_key, profile)
-        self.settings = settings
         self.planner.configure(settings)
         self._endpoints = {}
         self.key = self.endpoint().key
         self.connect()
+        return note
+
+    def _save(self, settings: Settings) -> str | None:
+        """Write ``settings`` to config.toml and make them current; a note if a broken file
+        was kept aside."""
+        self.paths.ensure(self.paths.config_dir)
+        kept = save_settings(self._file_settings(settings), self.paths.config_file)
+        self.settings = settings
         return f"The old config file was kept as {kept.name}." if kept else None

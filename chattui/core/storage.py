@@ -8,6 +8,7 @@ changed. It can always be rebuilt from the files. A file that cannot be read is 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 
@@ -24,11 +25,20 @@ from chattui.core.atomic import atomic_write, clean_temp_files
 from chattui.core.models import Conversation, FormatError, MessageStatus, TitleSource
 from chattui.core.sanitize import sanitize_line
 
-__all__ = ["ConversationStore", "ConversationSummary", "CorruptFileError", "StorageError"]
+__all__ = [
+    "LOCK_NAME",
+    "ConversationStore",
+    "ConversationSummary",
+    "CorruptFileError",
+    "StorageError",
+]
 
 INDEX_NAME = "index.json"
 INDEX_VERSION = 2
 """2: entries carry ``pinned`` and ``archived``."""
+LOCK_NAME = ".save.lock"
+"""The one lock file that saves take (a lock file per conversation would pile up: removing a
+lock file safely is not possible while another process may be waiting on it)."""
 MAX_FILE_BYTES = 32 * 1024 * 1024
 """Larger files are not loaded (they would freeze the app); they are reported instead."""
 
@@ -86,6 +96,10 @@ class ConversationStore:
             raise StorageError(f"cannot create {self.directory}: {error.strerror}") from None
         if not self.directory.is_dir():
             raise StorageError(f"{self.directory} exists but is not a directory")
+        for stale in self.directory.glob(".*.lock"):  # per-conversation locks of old versions
+            if stale.name != LOCK_NAME:
+                with contextlib.suppress(OSError):
+                    stale.unlink()
         return clean_temp_files(self.directory)
 
     def save(self, conversation: Conversation) -> int:
@@ -102,7 +116,7 @@ class ConversationStore:
         try:
             if not self.directory.is_dir():
                 self.prepare()
-            with _FileLock(self.directory / f".{conversation.id}.lock"):
+            with _FileLock(self.directory / LOCK_NAME):
                 merged = self._merge_from_disk(conversation, path)
                 data = json.dumps(conversation.to_dict(), ensure_ascii=False, indent=1)
                 atomic_write(path, data.encode("utf-8"), mode=0o600)
@@ -201,7 +215,6 @@ class ConversationStore:
         path = self.path_for(conversation_id)
         try:
             path.unlink(missing_ok=True)
-            (self.directory / f".{conversation_id}.lock").unlink(missing_ok=True)
         except OSError as error:
             raise StorageError(f"Could not delete the conversation: {error.strerror}.") from None
         if self._load_index().pop(path.name, None) is not None:

@@ -182,6 +182,11 @@ class ChatApp(App[None]):
                 partial(pick_profile, main),
             )
             yield SystemCommand(
+                _("System prompt"),
+                _("Show the whole system prompt, or only its first words"),
+                main.action_toggle_system,
+            )
+            yield SystemCommand(
                 _("Toggle sidebar"),
                 _("Show or hide the conversation list"),
                 main.action_toggle_sidebar,

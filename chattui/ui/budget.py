@@ -21,11 +21,19 @@ def _n(value: int, approx: bool) -> str:
     return f"{'~' if approx else ''}{value:,}"
 
 
-def budget_text(budget: Budget, compact: bool = False) -> Text:
+def budget_text(budget: Budget, compact: bool = False, tiny: bool = False) -> Text:
     """``prompt 12 + history 340 + reply 4,096 → 123,552 of 128,000 left``, coloured by room.
 
-    ``compact`` keeps only what is left, for narrow terminals.
+    ``compact`` keeps only what is left, for narrow terminals; ``tiny`` only the number left
+    (or over), for the narrowest.
     """
+    if tiny:
+        approx = not budget.exact
+        remaining = budget.remaining
+        if remaining < 0:
+            return Text(_("over by {n}", n=_n(-remaining, approx)), style="bold red", end="")
+        style = "yellow" if remaining < budget.window * WARN_SHARE else "green"
+        return Text(_("{left} left", left=_n(remaining, approx)), style=style, end="")
     approx = not budget.exact
     text = Text(no_wrap=True, overflow="ellipsis")
     if not compact:

@@ -9,8 +9,31 @@ from collections.abc import Mapping
 __all__ = ["launch"]
 
 
+def _attach_terminal() -> str | None:
+    """Make sure keys come from the terminal; an error message if there is no terminal.
+
+    With standard input piped (``echo hi | chattui``) the app would draw but read the pipe,
+    not the keyboard: the terminal is opened instead, as full-screen programs do.
+    """
+    if not sys.stdout.isatty():
+        return "standard output is not a terminal; run chattui in a terminal window."
+    if sys.stdin is not None and sys.stdin.isatty():
+        return None
+    try:
+        terminal = os.open("/dev/tty", os.O_RDWR)
+    except OSError:
+        return "no terminal to read keys from (standard input is not one)."
+    os.dup2(terminal, 0)  # the driver reads keys from file descriptor 0
+    os.close(terminal)
+    return None
+
+
 def launch(overrides: Mapping[str, object]) -> int:
     """Run the app with command-line ``overrides``; return the exit code."""
+    problem = _attach_terminal()
+    if problem:
+        print(f"chattui: {problem}", file=sys.stderr)
+        return 2
     from chattui.core.services import Services, resolve_language
     from chattui.i18n import set_language
 

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import pytest
 
 from chattui.core.models import Message, MessageStatus, Role
-from chattui.core.storage import ConversationStore
+from chattui.core.storage import LOCK_NAME, ConversationStore
 from tests.fakeserver import FakeOpenAI, Reply
 from tests.reliability import helpers
 from tests.reliability.helpers import (
@@ -358,7 +358,7 @@ def test_lock_of_killed_process_does_not_block_next_start(tmp_path: Path) -> Non
     holder = helpers.start(helpers.hold_lock_in_save_child, str(directory), CID)
     try:
         assert holder.wait_for(LOCKED, 30) is not None, holder.seen
-        lock_path = directory / f".{CID}.lock"
+        lock_path = directory / LOCK_NAME
         fd = os.open(lock_path, os.O_RDWR)
         try:
             with pytest.raises(BlockingIOError):  # really held by the child

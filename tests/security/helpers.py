@@ -259,6 +259,11 @@ def visible(raw: bytes) -> str:
     return _ESCAPES.sub(b"", raw).decode("utf-8", "replace")
 
 
+def _take_terminal() -> None:
+    """In the child, after ``setsid``: make the pty on stdout the controlling terminal."""
+    fcntl.ioctl(1, termios.TIOCSCTTY, 0)
+
+
 class PtyApp:
     """``python -m chattui`` in a pseudo-terminal of ``size`` (columns, rows).
 
@@ -267,8 +272,14 @@ class PtyApp:
     """
 
     def __init__(
-        self, env: Mapping[str, str], size: tuple[int, int] = (100, 30), args: Sequence[str] = ()
+        self,
+        env: Mapping[str, str],
+        size: tuple[int, int] = (100, 30),
+        args: Sequence[str] = (),
+        stdin: int | None = None,
     ) -> None:
+        """``stdin``: e.g. ``subprocess.PIPE`` for ``echo hi | chattui``; the terminal is then
+        the child's controlling terminal (``/dev/tty``), as in a shell."""
         self.output = bytearray()
         self.eof = False
         master, slave = pty.openpty()
@@ -283,13 +294,14 @@ class PtyApp:
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "chattui", *args],
-                stdin=slave,
+                stdin=slave if stdin is None else stdin,
                 stdout=slave,
                 stderr=slave,
                 env={**base, **env},
                 cwd=REPO_ROOT,
                 start_new_session=True,
                 close_fds=True,
+                preexec_fn=None if stdin is None else _take_terminal,
             )
         finally:
             os.close(slave)

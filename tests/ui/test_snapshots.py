@@ -48,8 +48,8 @@ def test_main_screen_with_markdown_reply(
     """You should see the sidebar with one conversation titled "Show me Markdown 和中文"
     (marked current, "just now"), the end of a Markdown reply at the bottom of the chat
     (a highlighted Python code block, a table with a 中文 row, "That's all. 完。"), an empty
-    prompt with its placeholder, and "127.0.0.1:8765 · gpt-4o-mini · ready" with token counts
-    in the status line."""
+    prompt with its placeholder, and "ready · gpt-4o-mini" with token counts and
+    "127.0.0.1:8765" in the status line."""
     fake_server.queue(Reply(text=DEMO_MARKDOWN, chunk_size=16))
     assert snap_compare(
         snapshot_app, terminal_size=SIZE, run_before=sending("Show me Markdown 和中文")
@@ -80,8 +80,8 @@ def test_main_screen_80x24(
 ) -> None:
     """You should see at 80x24 the sidebar (32 columns) with "Short question 短问题", the
     question and the reply (a wrapped first paragraph with inline code, two bullets in
-    Chinese, "That is all, 就这些。"), the prompt, the status line (shortened to the width)
-    and the footer keys, with nothing overlapping."""
+    Chinese, "That is all, 就这些。"), the prompt, the status line (state and model first,
+    shortened to the width) and the footer keys, with nothing overlapping."""
     reply = (
         "A short answer with `inline code` and **bold** text.\n\n"
         "- 第一点: one\n- 第二点: two\n\nThat is all, 就这些。"

@@ -39,3 +39,17 @@ def test_paths_under_chattui_home(tmp_path: Path, monkeypatch: object) -> None:
     assert set(lines) == {"config", "data", "cache", "themes"}
     assert all(value.startswith(home) for value in lines.values())
     assert not Path(home, "data").exists()  # printing paths creates nothing
+
+
+def test_a_bad_subcommand_option_shows_the_subcommand_usage() -> None:
+    result = run("tokens", "--bogus")
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: chattui tokens ")
+    assert "unrecognized arguments: --bogus" in result.stderr
+
+
+def test_a_bad_setting_on_the_command_line_fails_there() -> None:
+    result = run("--base-url", "ftp://x")  # would start the full-screen app if accepted
+    assert result.returncode == 2
+    assert "argument --base-url: 'ftp://x' must start with http:// or https://" in result.stderr
+    assert run("--proxy", "gopher://h:1").returncode == 2

@@ -60,6 +60,8 @@ def test_not_toml_keeps_defaults_names_file(tmp_path: Path) -> None:
         ('base_url = "api.openai.com/v1"', "base_url", "http:// or https://"),
         ("temperature = 7", "temperature", "between 0 and 2"),
         ("model = 3", "model", "must be a string"),
+        ('max_tokens = "300"', "max_tokens", "is a string, not a number"),
+        ('timeout = "30"', "timeout", "without quotes: timeout = 30.0"),
         ("colour = 'red'", "colour", "unknown setting"),
     ],
 )
@@ -72,6 +74,13 @@ def test_bad_value_names_file_key_fix_and_keeps_others(
     assert len(loaded.warnings) == 1
     warning = loaded.warnings[0]
     assert str(path) in warning and key in warning and words in warning
+
+
+def test_numbers_as_text_are_fine_from_the_environment(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", 'max_tokens = "300"\n')
+    loaded = load_settings(path, environ={"CHATTUI_MAX_TOKENS": "400"})
+    assert loaded.settings.max_tokens == 400
+    assert len(loaded.warnings) == 1 and "max_tokens = 300" in loaded.warnings[0]
 
 
 def test_save_is_private_atomic_and_round_trips(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from chattui.core.atomic import atomic_write, clean_temp_files
 from chattui.core.models import Conversation, Message, MessageStatus, Role, Usage
-from chattui.core.storage import ConversationStore, CorruptFileError, StorageError
+from chattui.core.storage import LOCK_NAME, ConversationStore, CorruptFileError, StorageError
 
 
 @pytest.fixture
@@ -129,3 +129,15 @@ def test_data_dir_is_a_file(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(StorageError, match="not a directory"):
         ConversationStore(blocker).prepare()
+
+
+def test_saves_leave_one_lock_file_not_one_per_conversation(store: ConversationStore) -> None:
+    (store.directory / ".old-version-id.lock").write_text("")
+    store.prepare()  # removes per-conversation locks of old versions
+    for n in range(3):
+        conversation = Conversation(title=f"c{n}")
+        conversation.add(Message(Role.USER, "hi"))
+        store.save(conversation)
+    store.delete(conversation.id)
+    hidden = sorted(p.name for p in store.directory.iterdir() if p.name.startswith("."))
+    assert hidden == [LOCK_NAME]

@@ -7,7 +7,7 @@ import signal
 from pathlib import Path
 
 from chattui.core.models import Conversation, Message, Role
-from chattui.core.storage import ConversationStore, _FileLock
+from chattui.core.storage import LOCK_NAME, ConversationStore, _FileLock
 
 
 def test_same_conversation_keeps_both_instances_turns(tmp_path: Path) -> None:
@@ -53,7 +53,7 @@ def test_different_conversations_do_not_interfere(tmp_path: Path) -> None:
 
 
 def test_lock_of_killed_process_does_not_block(tmp_path: Path) -> None:
-    lock_path = tmp_path / ".x.lock"
+    lock_path = tmp_path / LOCK_NAME
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # child: take the lock, say so, then wait to be killed

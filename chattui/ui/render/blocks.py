@@ -14,7 +14,8 @@ runs to the end of the text, so it stays in the tail, blank lines and all. Every
 O(len(delta)); each flush parses only the tail, so a whole stream costs time linear in its length.
 
 The parser has raw HTML turned off (``<T>`` and ``<div>`` show as text) and links whose scheme is
-not http(s) lose their link: their text is shown, nothing is clickable.
+not http(s) lose their link: their text is shown, nothing is clickable. A single newline is a
+line break (chat replies are often lines of text), not the space CommonMark makes of it.
 """
 
 from __future__ import annotations
@@ -68,8 +69,9 @@ class Block:
         return self.text.rstrip("\n")
 
 
-def _neutralise_links(tokens: Sequence[Token]) -> None:
-    """Drop link tokens whose target is not http(s), and such image sources (in place)."""
+def _adjust_inline(tokens: Sequence[Token]) -> None:
+    """Drop link tokens whose target is not http(s), and such image sources; make single
+    newlines line breaks, as chat clients show replies (CommonMark joins the lines). In place."""
     for token in tokens:
         children = token.children
         if not children:
@@ -86,6 +88,8 @@ def _neutralise_links(tokens: Sequence[Token]) -> None:
                 continue
             if child.type == "image" and not is_web_link(str(child.attrs.get("src", ""))):
                 child.attrs["src"] = ""
+            elif child.type == "softbreak":
+                child.type = "hardbreak"
             kept.append(child)
         if changed:
             token.children = kept
@@ -128,7 +132,7 @@ def parse_blocks(text: str, env: MutableMapping[str, Any] | None = None) -> list
     for index, (_line, group) in enumerate(groups):
         begin = 0 if index == 0 else starts[groups[index][0]]
         end = starts[groups[index + 1][0]] if index + 1 < len(groups) else len(text)
-        _neutralise_links(group)
+        _adjust_inline(group)
         blocks.append(Block(text[begin:end], group))
     return blocks
 

@@ -387,8 +387,14 @@ class AssistantEntry(Entry):
                 lines = renderer.render_open_fence(block, width, self._fence, position)
             top = len(self._head) + len(tail)
             tail.extend(self._block_lines(block, context, top, False, lines))
-        if self.live and not self._blocks_rendered and not tail:
-            tail.extend(renderer.render_renderable(Text("…", style=renderer.palette.meta), width))
+        if not self._blocks_rendered and not tail:
+            if self.live:
+                tail.extend(
+                    renderer.render_renderable(Text("…", style=renderer.palette.meta), width)
+                )
+            elif self.message.status is MessageStatus.COMPLETE:
+                note = Text(_("(empty reply)"), style=renderer.palette.meta)
+                tail.extend(renderer.render_renderable(note, width))
         tail.extend(_footer(self.message, self.live, context))
         tail.append(Strip.blank(width))
         return tail

@@ -20,6 +20,7 @@ _CSS = """
     width: 60; max-width: 100%; height: auto;
     border: round $accent; background: $surface; padding: 1 2;
 }}
+{name} Label {{ width: 100%; }}
 {name} Horizontal {{ height: auto; align-horizontal: right; margin-top: 1; }}
 {name} Button {{ margin-left: 1; }}
 """

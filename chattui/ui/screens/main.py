@@ -12,7 +12,7 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from urllib.parse import urlsplit
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -194,7 +194,7 @@ class MainScreen(PromptScreen, LibraryScreen):
         model = self.conversation.model or settings.model
         via = _(" via {proxy}", proxy=mask_proxy(settings.proxy)) if settings.proxy else ""
         profile = self.services.profile_of(self.conversation)
-        self.status.set_endpoint(f"{profile + ': ' if profile else ''}{host}{via} · {model}")
+        self.status.set_endpoint(f"{profile + ': ' if profile else ''}{host}{via}", model)
         if not self.services.can_send(self.conversation):
             self.status.set_state(_("no API key: press F2"), "error")
         elif not self._streaming(self.conversation.id):
@@ -240,7 +240,9 @@ class MainScreen(PromptScreen, LibraryScreen):
             )
         except Exception:  # a tokenizer problem must never break typing
             return
-        self.status.set_budget(budget_text(budget, compact=self.size.width < 150))
+        self.status.set_budget(
+            budget_text(budget), budget_text(budget, compact=True), budget_text(budget, tiny=True)
+        )
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -249,12 +251,12 @@ class MainScreen(PromptScreen, LibraryScreen):
         conversation = self.conversation
         streaming = self._streaming(conversation.id)
         if not streaming and not self.ready_to_send():
+            self.prompt.give_back(event.text)
             return
         text = event.text
         editing, self.editing = self.editing, None
         self.set_prompt_note(None)
         self.remember_prompt(text)
-        self.prompt.clear()
         if streaming:  # sent when the reply ends
             self.enqueue(conversation, text, editing)
         else:
@@ -344,7 +346,7 @@ class MainScreen(PromptScreen, LibraryScreen):
 
     def _on_started(self, conversation: Conversation, reply: Message, mode: str) -> None:
         if self._visible(conversation):
-            self.sidebar.current_id = conversation.id
+            self.sidebar.set_current(conversation.id)
         self.sidebar.upsert(summary_of(conversation))
         if self._visible(conversation):
             branch = conversation.branch()
@@ -488,3 +490,18 @@ class MainScreen(PromptScreen, LibraryScreen):
 
     def action_focus_log(self) -> None:
         self.log_view.focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """A character typed while the conversation has focus goes to the prompt (keys the
+        conversation binds, and navigation keys, stay with it)."""
+        if (
+            self.focused is not self.log_view
+            or not event.is_printable
+            or not event.character
+            or event.key in self.app.active_bindings
+        ):
+            return
+        event.stop()
+        event.prevent_default()
+        self.prompt.focus()
+        self.prompt.insert(event.character)

@@ -9,8 +9,9 @@ view shift the scroll position so that nothing on screen moves.
 Streamed text is buffered per delta and rendered at most once per frame (frames are spaced so
 that the work repeated every frame stays under about a third of the time); finished blocks are
 rendered once, and only the open tail of the reply is re-rendered. If the view is at the bottom
-when content grows, it stays there; if the user scrolled up, it does not move. A width or theme
-change re-renders from the cached blocks.
+when content grows, it stays there; once the user scrolls up (wheel, keys, scrollbar) it does
+not move, until a scroll ends at the bottom again. A width or theme change re-renders from the
+cached blocks.
 """
 
 from __future__ import annotations
@@ -112,7 +113,6 @@ class ChatLog(ScrollView, can_focus=True):
         self._usage_label: Callable[[Message], str] | None = None
         self._render_ctx: RenderContext | None = None
         self._render_width = 0
-        self._view_height = 0
         """The width the entries are rendered at (changed by :meth:`_invalidate_all` only)."""
         self._error_hint = ""
         self._dirty: dict[str, AssistantEntry] = {}
@@ -124,6 +124,9 @@ class ChatLog(ScrollView, can_focus=True):
         self._alternatives: Mapping[str, tuple[int, int]] = {}
         self.cursor: CursorTarget | None = None
         """What the message cursor is on (None: hidden)."""
+        self._follow = True
+        """Whether new content scrolls into view: the user's last scroll, by any means, ended
+        at the bottom (set by scrolls that are not our own layout work)."""
 
     # ---------------------------------------------------------------- public API
 
@@ -203,7 +206,7 @@ class ChatLog(ScrollView, can_focus=True):
             return
         self._dirty.pop(message_id, None)
         follow = self.is_following
-        above = self._layout.is_above(entry, self.scroll_y)
+        above = self._layout.is_above(entry, self.scroll_target_y)
         self._layout.remove(entry)
         self._relayout(follow, -entry.height if above else 0)
 
@@ -262,6 +265,7 @@ class ChatLog(ScrollView, can_focus=True):
 
     def scroll_to_latest(self) -> None:
         """Jump to the bottom (and so follow the stream again)."""
+        self._follow = True
         self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
 
     def flush(self) -> None:
@@ -291,8 +295,8 @@ class ChatLog(ScrollView, can_focus=True):
 
     @property
     def is_following(self) -> bool:
-        """True if the view is at the bottom (within a line), so new content stays in view."""
-        return self.scroll_y >= self.max_scroll_y - 1
+        """True if new content scrolls into view (the view was left at the bottom)."""
+        return self._follow
 
     def rendered_text(self) -> str:
         """Plain text of every line, all entries rendered first (for tests; O(conversation))."""
@@ -405,7 +409,7 @@ class ChatLog(ScrollView, can_focus=True):
     def _replace(self, old: Entry, new: Entry) -> None:
         follow = self.is_following
         height = old.height
-        above = self._layout.is_above(old, self.scroll_y)
+        above = self._layout.is_above(old, self.scroll_target_y)
         self._layout.replace(old, new)
         context = self._get_context()
         if context is not None:
@@ -466,13 +470,15 @@ class ChatLog(ScrollView, can_focus=True):
         self._refresh_all(follow)
 
     def _set_view(self, top: int) -> None:
-        """Scroll so that line ``top`` is at the top, sizing the view first."""
+        """Scroll so that line ``top`` is at the top, sizing the view first (following the
+        stream only if that is the bottom)."""
         self._in_layout = True
         try:
             self.virtual_size = Size(self._width, self._layout.height)
             self.scroll_to(y=top, animate=False, force=True)
         finally:
             self._in_layout = False
+        self._follow = self.scroll_y >= self.max_scroll_y
 
     def _render_visible(self, follow: bool) -> bool:
         """Render the unrendered entries in view (the bottom ones if ``follow``)."""
@@ -505,7 +511,7 @@ class ChatLog(ScrollView, can_focus=True):
                 break
             follow = self.is_following
             deadline = perf_counter() + self.BACKLOG_SLICE
-            shift = self._layout.render_some(context, pending, self.scroll_y, deadline)
+            shift = self._layout.render_some(context, pending, self.scroll_target_y, deadline)
             self._relayout(follow, shift)
             await asyncio.sleep(0)
         self._backlog = False
@@ -523,7 +529,8 @@ class ChatLog(ScrollView, can_focus=True):
             if follow:
                 self.scroll_to_latest()
             elif shift:
-                self.scroll_to(y=self.scroll_y + shift, animate=False, force=True)
+                # From the target: a scroll still animating (PgUp, Home) ends where it was going.
+                self.scroll_to(y=self.scroll_target_y + shift, animate=False, force=True)
         finally:
             self._in_layout = False
         self.refresh()
@@ -554,11 +561,9 @@ class ChatLog(ScrollView, can_focus=True):
             self._invalidate_all()
 
     def on_resize(self, event: Resize) -> None:
-        # Was the view at the bottom for the previous size? (The prompt growing must not
-        # leave a following view stranded above the end.)
-        height = self.scrollable_content_region.height
-        follow = self.scroll_y >= self._layout.height - self._view_height - 1
-        self._view_height = height
+        # Following is a state, not a position: a resize (or the prompt growing) changes
+        # the position, and must not leave a following view stranded above the end.
+        follow = self._follow
         if self._render_width != self._width:
             self._invalidate_all(follow)
         elif follow:
@@ -566,8 +571,21 @@ class ChatLog(ScrollView, can_focus=True):
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
-        if self._backlog and not self._in_layout and self._render_visible(follow=False):
+        if self._in_layout:
+            return
+        self._user_scrolled(new_value)
+        if self._backlog and self._render_visible(follow=False):
             self._relayout(False)
+
+    def watch_scroll_target_y(self, value: float) -> None:
+        # An animated scroll (keys) sets its target first: stop following at once, or the
+        # next frame of the stream would pull the view back to the bottom.
+        if not self._in_layout:
+            self._user_scrolled(value)
+
+    def _user_scrolled(self, y: float) -> None:
+        """Follow the stream again only from the very bottom, in any direction."""
+        self._follow = y >= self.max_scroll_y and self.scroll_target_y >= self.max_scroll_y
 
     def action_scroll_end(self) -> None:
         self.scroll_to_latest()

@@ -1,7 +1,9 @@
 """The prompt: a multi-line TextArea where Enter sends and Ctrl+J / Shift+Enter add a newline.
 
 Pasted text arrives as one Paste event, never as key presses, so a multi-line paste never
-sends and is inserted whole, however large.
+sends and is inserted whole, however large. Enter and the newline keys are handled as they
+arrive, in order with the characters around them, even when a terminal delivers many keys at
+once (laggy SSH).
 """
 
 from __future__ import annotations
@@ -46,7 +48,8 @@ class PromptInput(SafeTextArea):
     """Earlier prompts, newest first, that Up and Down recall."""
 
     class Submitted(Message):
-        """The user pressed Enter with text in the prompt."""
+        """The user pressed Enter with text in the prompt (the prompt is empty by now; a
+        handler that does not take the text gives it back with :meth:`give_back`)."""
 
         def __init__(self, prompt: PromptInput, text: str) -> None:
             super().__init__()
@@ -79,6 +82,14 @@ class PromptInput(SafeTextArea):
             event.prevent_default()
             self.action_submit()
             return
+        if any(b.action == "newline" for b in self._bindings.key_to_bindings.get(event.key, ())):
+            # Handled here, in order: as a binding it would run only once the key had bubbled
+            # up to the app, after the keys typed behind it (one fast write over SSH holds
+            # several), and "one⏎two" would become "onetwo⏎".
+            event.stop()
+            event.prevent_default()
+            self.action_newline()
+            return
         await super()._on_key(event)
 
     def _send_keys(self) -> set[str]:
@@ -88,9 +99,13 @@ class PromptInput(SafeTextArea):
 
     def action_submit(self) -> None:
         """Send the prompt (Enter by default), unless it is blank."""
-        if self.text.strip():
+        text = self.text
+        if text.strip():
+            # Emptied now, not by the screen later: keys typed right after Enter (one fast
+            # write holds several) land in the empty prompt instead of being cleared away.
+            self.clear()
             self._recalled = -1
-            self.post_message(self.Submitted(self, self.text))
+            self.post_message(self.Submitted(self, text))
 
     def action_cursor_up(self, select: bool = False) -> None:
         """Up on the first line recalls the previous prompt of the history."""
@@ -126,6 +141,11 @@ class PromptInput(SafeTextArea):
         """Replace the text; browsing the history starts again from the newest prompt."""
         self._recalled = -1
         super().load_text(text)
+
+    def give_back(self, text: str) -> None:
+        """Put back a submitted prompt that was not sent, before anything typed since."""
+        self.load_text(text + self.text)
+        self.move_cursor(self.document.end)
 
     def action_newline(self) -> None:
         """Insert a line break at the cursor."""

@@ -132,6 +132,10 @@ class ConversationList(OptionList):
         """Whether archived conversations are listed (after the others)."""
         self._hidden: set[str] = set()
         """Entries kept but not listed (deleted, while the delete can be undone)."""
+        self._wanted: str | None = None
+        """An entry to highlight once it is listed (the conversation just put on screen)."""
+        self._built_width = 0
+        """The width titles were cut to: it is a guess until the list is laid out."""
 
     def show(self, summaries: Sequence[ConversationSummary], current_id: str | None) -> None:
         """Replace the list; highlight ``current_id``."""
@@ -169,12 +173,28 @@ class ConversationList(OptionList):
         self._rebuild()
 
     def set_current(self, conversation_id: str | None) -> None:
+        """Mark the conversation on screen, and highlight it (now, or once it is listed)."""
         self.current_id = conversation_id
+        self._wanted = conversation_id
         self._rebuild()
 
     def refresh_times(self) -> None:
         """Re-render the relative times (called every minute)."""
         self._rebuild()
+
+    def on_resize(self) -> None:
+        self._check_width()
+
+    def watch_show_vertical_scrollbar(self) -> None:
+        # A scrollbar narrows the titles: a title cut for the wider list would wrap.
+        self.call_after_refresh(self._check_width)
+
+    def _check_width(self) -> None:
+        if self._title_width() != self._built_width:
+            self._rebuild()
+
+    def _title_width(self) -> int:
+        return max((self.scrollable_content_region.width or 30) - 2, 8)
 
     @property
     def summaries(self) -> list[ConversationSummary]:
@@ -190,16 +210,19 @@ class ConversationList(OptionList):
 
     def _rebuild(self) -> None:
         now = time.time()
+        self._built_width = self._title_width()
         highlighted = self.highlighted_option.id if self.highlighted_option else self.current_id
         shown = self.shown
         options = [self._option(summary, now) for summary in shown]
         self.set_options(options)
         target = highlighted if highlighted is not None else self.current_id
+        if self._wanted is not None and any(s.id == self._wanted for s in shown):
+            target, self._wanted = self._wanted, None
         index = next((i for i, s in enumerate(shown) if s.id == target), 0)
         self.highlighted = index if shown else None
 
     def _option(self, summary: ConversationSummary, now: float) -> Option:
-        width = max((self.scrollable_content_region.width or 30) - 2, 8)
+        width = self._built_width
         title = sanitize_line(summary.title, TITLE_WIDTH) or _("New conversation")
         current = summary.id == self.current_id
         line = Text("▌ " if current else "  ", style="bold", no_wrap=True)

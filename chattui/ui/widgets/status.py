@@ -1,19 +1,25 @@
-"""The status line: endpoint and model, what the app is doing, tokens, and the live budget."""
+"""The status line: what the app is doing, the model, tokens, the endpoint, and the budget."""
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.events import Resize
 from textual.widgets import Static
 
 __all__ = ["StatusBar"]
 
+SEPARATOR = " · "
+
 
 class StatusBar(Horizontal):
-    """One line under the prompt: state on the left, the token budget on the right.
+    """One line under the prompt: the state and the model on the left, the budget on the right.
 
-    Parts are plain text (never markup).
+    Laid out again for every width: what matters comes first (state, model, what is left of
+    the context window), then the reply's tokens and the endpoint while they fit; the budget
+    shows its whole sum only when there is room. Parts are plain text (never markup).
     """
 
     DEFAULT_CSS = """
@@ -31,16 +37,20 @@ class StatusBar(Horizontal):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._endpoint = ""
+        self._host = ""
+        self._model = ""
         self._state = ""
         self._tokens = ""
+        self._budgets: tuple[Text, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Static("", id="status-left", markup=False)
         yield Static("", id="status-budget", markup=False)
 
-    def set_endpoint(self, text: str) -> None:
-        self._endpoint = text
+    def set_endpoint(self, host: str, model: str) -> None:
+        """Where requests go (host, and proxy if any) and the model they name."""
+        self._host = host
+        self._model = model
         self._redraw()
 
     def set_state(self, text: str, kind: str = "") -> None:
@@ -54,14 +64,43 @@ class StatusBar(Horizontal):
         self._tokens = text
         self._redraw()
 
-    def set_budget(self, text: Text) -> None:
-        self.query_one("#status-budget", Static).update(text)
+    def set_budget(self, *variants: Text) -> None:
+        """The budget, longest first: the first that fits beside the state and the model is
+        shown (none if none does)."""
+        self._budgets = variants
+        self._redraw()
 
     @property
     def text(self) -> str:
-        """What the left part shows (for tests)."""
-        return " · ".join(p for p in (self._endpoint, self._state, self._tokens) if p)
+        """Every part of the left side, whatever the width (for tests)."""
+        return SEPARATOR.join(self._parts(self._state, self._model, self._tokens, self._host))
+
+    @staticmethod
+    def _parts(*parts: str) -> list[str]:
+        return [part for part in parts if part]
+
+    def on_resize(self, event: Resize) -> None:
+        self._redraw()
 
     def _redraw(self) -> None:
-        line = Text(self.text, no_wrap=True, overflow="ellipsis")
+        if not self.is_mounted:
+            return
+        width = self.content_region.width or self.app.size.width - 2
+        essential = SEPARATOR.join(self._parts(self._state, self._model))
+        budget = Text()  # none if not even the shortest fits: state and model come first
+        for variant in self._budgets:
+            if cell_len(essential) + variant.cell_len + 2 <= width:
+                budget = variant
+                break
+        room = width - (budget.cell_len + 2 if budget.cell_len else 0)
+        left = essential
+        for extra in self._parts(self._tokens, self._host):
+            candidate = SEPARATOR.join(self._parts(left, extra))
+            if cell_len(candidate) <= room:
+                left = candidate
+        line = Text(left, no_wrap=True, end="")
+        line.truncate(max(room, 1), overflow="ellipsis")  # cut here: a Static would wrap it
         self.query_one("#status-left", Static).update(line)
+        shown = self.query_one("#status-budget", Static)
+        shown.display = bool(budget.cell_len)  # its margin would take room from the left
+        shown.update(budget)
