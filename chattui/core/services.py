@@ -18,6 +18,7 @@ from chattui.core.events import ChatError, ErrorKind
 from chattui.core.models import Conversation
 from chattui.core.paths import Paths, PathsError
 from chattui.core.planner import RequestPlanner
+from chattui.core.search import INDEX_NAME, SearchIndex
 from chattui.core.secrets import (
     ApiKey,
     KeySource,
@@ -65,6 +66,8 @@ class Services:
     """A problem that stops conversations from being saved (e.g. data dir is a file)."""
     adopted: set[str] = field(default_factory=set)
     """Conversations already switched to the command line's model in this run."""
+    search: SearchIndex | None = None
+    """The full-text index, told of every save; :meth:`SearchIndex.start` starts it."""
 
     @classmethod
     def load(
@@ -93,6 +96,8 @@ class Services:
             paths, loaded.settings, store, session, key, planner, overrides or {}, warnings
         )
         services.fatal = fatal
+        services.search = SearchIndex(paths.cache_dir / INDEX_NAME, paths.conversations_dir)
+        store.listeners.append(services.search)
         services.environ = environ
         return services
 
