@@ -90,7 +90,9 @@ def styled_match(log: ChatLog, word: str) -> set[str]:
 async def test_ctrl_f_finds_chinese_and_enter_opens_the_conversation_at_the_hit(
     make_app: MakeApp, home: Path
 ) -> None:
-    target = long_conversation("Network notes", {3: "如何设置代理？ MARKER-THREE", 30: "代理 again"})
+    target = long_conversation(
+        "Network notes", {3: "如何设置代理？ MARKER-THREE", 30: "代理 again"}
+    )
     other = long_conversation("Other", {}, count=4)
     save(home, target, other)
     app = make_app()
@@ -168,7 +170,7 @@ async def test_results_are_plain_text_never_markup(make_app: MakeApp, home: Path
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await index_ready(pilot)
-        screen = await search_for(pilot, "代理")
+        await search_for(pilot, "代理")
         await pilot.pause()
         text = screen_text(app)
         assert "[b]bold[/b]" in text and "[red]代理[/red]" in text
@@ -201,4 +203,3 @@ def test_ctrl_f_is_documented_in_help() -> None:
 
     keys = {key for _section, rows in KEY_HELP() for key, _what in rows}
     assert {"Ctrl+F", "F3 / Shift+F3"} <= keys
-

@@ -107,7 +107,9 @@ def found(index: SearchIndex, text: str) -> list[tuple[str, str | None]]:
 def test_saved_conversations_are_found_in_english_and_chinese(
     store: ConversationStore, index: SearchIndex
 ) -> None:
-    proxy = conversation("Proxy setup", "怎么配置代理服务器？", "Set HTTPS_PROXY for the Go client.")
+    proxy = conversation(
+        "Proxy setup", "怎么配置代理服务器？", "Set HTTPS_PROXY for the Go client."
+    )
     weather = conversation("闲聊", "今天天气不错", "是的，适合出去走走 a while ago。")
     store.save(proxy)
     store.save(weather)
@@ -158,9 +160,7 @@ def test_saves_are_queued_not_indexed_on_the_saving_thread(
         index.close()
 
 
-def test_deleting_the_index_file_loses_nothing(
-    store: ConversationStore, index_path: Path
-) -> None:
+def test_deleting_the_index_file_loses_nothing(store: ConversationStore, index_path: Path) -> None:
     conv = conversation("Notes", "the 代理 settings", "more text")
     store.save(conv)
     open_index(store, index_path).close()

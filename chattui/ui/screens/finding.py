@@ -63,6 +63,9 @@ class FindMixin:
         bar = self.find_bar
         if bar.is_open and bar.text.strip() and not bar.input.has_focus:
             self._step(1)
+        elif not bar.is_open and bar.text.strip():
+            bar.open()
+            self._find(bar.text)  # the text of last time, found again
         bar.open()
 
     def action_find_previous(self) -> None:

@@ -34,6 +34,8 @@ __all__ = ["SearchPick", "SearchScreen"]
 
 DEBOUNCE = 0.12
 """Seconds of quiet typing before a query is sent."""
+STATUS_INTERVAL = 0.5
+"""Seconds between looks at the indexing progress."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,9 @@ class SearchScreen(ModalScreen[SearchPick | None]):
     }
     SearchScreen #search-input { margin-bottom: 0; }
     SearchScreen #search-status { color: $text-muted; height: 1; padding: 0 1; }
-    SearchScreen SearchResults { height: 1fr; border: none; background: $surface; }
+    SearchScreen SearchResults {
+        height: 1fr; border: none; background: $surface; scrollbar-gutter: stable;
+    }
     """
 
     def __init__(self, index: SearchIndex, text: str = "") -> None:
@@ -79,6 +83,8 @@ class SearchScreen(ModalScreen[SearchPick | None]):
         self._timer: Timer | None = None
         self._hits: list[SearchHit] = []
         self._result: SearchResult | None = None
+        self._indexed = -1
+        """Files indexed when last shown (-1: not indexing)."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -92,6 +98,7 @@ class SearchScreen(ModalScreen[SearchPick | None]):
 
     def on_mount(self) -> None:
         self.index.sync()  # pick up files changed elsewhere (cheap when nothing did)
+        self.set_interval(STATUS_INTERVAL, self._follow_indexing)
         self.query_one("#search-input", SafeInput).focus()
         if self.initial.strip():
             self._run(self.initial)
@@ -133,6 +140,18 @@ class SearchScreen(ModalScreen[SearchPick | None]):
         if not worker.is_cancelled:
             self.app.call_from_thread(self._show, result, text)
 
+    def _follow_indexing(self) -> None:
+        """While files are being indexed, show the progress and search again as it grows."""
+        status = self.index.status
+        done = status.done if status.indexing else -1
+        if done == self._indexed:
+            return
+        self._indexed = done
+        self._show_status()
+        text = self.query_one("#search-input", SafeInput).value
+        if text.strip() and self._timer is None:
+            self.search(text)
+
     # -- showing -----------------------------------------------------------------------------
 
     def _show(self, result: SearchResult | None, text: str = "") -> None:
@@ -161,6 +180,8 @@ class SearchScreen(ModalScreen[SearchPick | None]):
             count = len(result.hits)
             if count == 0:
                 parts.append(_("No conversation matches."))
+            elif count == 1 and result.complete:
+                parts.append(_("1 conversation"))
             elif result.complete:
                 parts.append(_("{count} conversations", count=count))
             else:
