@@ -178,6 +178,8 @@ class IndexDB:
             self._db = db
             db.execute("PRAGMA busy_timeout = 5000")
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+            if not tables and not create:
+                raise IndexUnusable("the index is being created")
             if not tables:
                 db.execute("PRAGMA journal_mode = WAL")
                 db.executescript(_CREATE)

@@ -95,7 +95,7 @@ class ChatApp(App[None]):
 
     def on_unmount(self) -> None:
         if self.services.search is not None:
-            self.services.search.close()
+            self.services.search.close(timeout=2.0)
 
     @work(thread=True, exclusive=True, group="warm-up", exit_on_error=False)
     def warm_up(self) -> None:

@@ -161,6 +161,10 @@ async def test_find_next_previous_and_close(make_app: MakeApp, home: Path) -> No
         assert not main.find_bar.is_open
         assert main.prompt.has_focus
         assert styled_match(log, "proxy") == {"plain"}
+        await pilot.press("f3")  # opens again with the same text, found again
+        await pilot.pause()
+        assert main.find_bar.text == "proxy" and main.find_position[1] == 3
+        assert styled_match(log, "proxy") == {"current"}
 
 
 async def test_results_are_plain_text_never_markup(make_app: MakeApp, home: Path) -> None:

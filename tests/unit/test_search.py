@@ -269,3 +269,15 @@ def test_punctuation_only_queries_still_work(store: ConversationStore, index: Se
     store.save(conv)
     assert found(index, "？！") == [(conv.id, conv.messages[0].id)]
     assert found(index, "%") == []  # LIKE wildcards are escaped
+
+
+def test_the_index_is_private_to_the_user(
+    store: ConversationStore, index: SearchIndex, index_path: Path
+) -> None:
+    store.save(conversation("secret", "private words"))
+    assert found(index, "private")
+    for suffix in ("", "-wal", "-shm"):
+        path = Path(f"{index_path}{suffix}")
+        if path.exists():
+            assert path.stat().st_mode & 0o777 == 0o600, path.name
+    assert index_path.parent.stat().st_mode & 0o777 == 0o700

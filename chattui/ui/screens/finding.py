@@ -81,7 +81,7 @@ class FindMixin:
         if self.conversation.id != hit.conversation_id:
             return  # could not be opened (the store said why)
         self.find_bar.open(pick.text)
-        self._find(pick.text, hit.message_id)
+        self._find(pick.text, hit.message_id or "")  # a title hit: from the first match
         if hit.message_id is not None and not self.log_view.has_message(hit.message_id):
             self._screen.notify(
                 _("The match is in another branch of this conversation."), markup=False
@@ -103,8 +103,8 @@ class FindMixin:
     # -- matching ----------------------------------------------------------------------------
 
     def _find(self, text: str, target: str | None = None) -> None:
-        """Count the matches of ``text`` and go to the first at or after ``target`` (a message
-        id) or, without one, the first at or below the top of the view."""
+        """Count the matches of ``text`` and go to the first at or after the message
+        ``target`` ("": the first match), or without one, at or below the top of the view."""
         log = self.log_view
         conversation = self.conversation
         query = parse_query(text)
@@ -115,7 +115,7 @@ class FindMixin:
         self._find_index = None
         if self._find_hits:
             order = {message.id: number for number, message in enumerate(shown)}
-            start = order.get(target or log.key_at_top() or "", 0)
+            start = order.get(target if target is not None else log.key_at_top() or "", 0)
             self._find_index = next(
                 (i for i, (key, _n) in enumerate(self._find_hits) if order[key] >= start), 0
             )
