@@ -17,7 +17,7 @@ from chattui.ui.widgets.find_bar import FindBar
 if TYPE_CHECKING:
     from textual.screen import Screen
 
-    from chattui.core.models import Conversation
+    from chattui.core.models import Conversation, Message
     from chattui.ui.screens.search import SearchPick
     from chattui.ui.widgets.chat_log import ChatLog
     from chattui.ui.widgets.prompt import PromptInput
@@ -39,14 +39,18 @@ class FindMixin:
 
         def open_conversation(self, conversation_id: str) -> None: ...
 
+        def redraw(self, cursor: Message | None = None) -> None: ...
+
+        def _streaming(self, conversation_id: str) -> bool: ...
+
     @property
     def _screen(self) -> Screen[None]:
         return cast("Screen[None]", self)
 
     _find_hits: list[tuple[str, int]] = []
     _find_index: int | None = None
-    _find_state: tuple[str, int, str] | None = None
-    """(conversation id, message count, text) the hits were counted for."""
+    _find_state: tuple[str, int, str, str] | None = None
+    """What the hits were counted for (see :meth:`_state`)."""
 
     @property
     def find_bar(self) -> FindBar:
@@ -80,12 +84,18 @@ class FindMixin:
         self.open_conversation(hit.conversation_id)
         if self.conversation.id != hit.conversation_id:
             return  # could not be opened (the store said why)
+        conversation = self.conversation
+        message = conversation.find(hit.message_id) if hit.message_id else None
+        if message is not None and not self.log_view.has_message(message.id):
+            if self._streaming(conversation.id):
+                self._screen.notify(
+                    _("The match is in another branch of this conversation."), markup=False
+                )
+            else:  # show the branch that holds the match
+                conversation.current_leaf = conversation.leaf_under(message).id
+                self.redraw()
         self.find_bar.open(pick.text)
         self._find(pick.text, hit.message_id or "")  # a title hit: from the first match
-        if hit.message_id is not None and not self.log_view.has_message(hit.message_id):
-            self._screen.notify(
-                _("The match is in another branch of this conversation."), markup=False
-            )
 
     # -- the bar's messages (found by name: this class is not a widget) ---------------------
 
@@ -106,12 +116,11 @@ class FindMixin:
         """Count the matches of ``text`` and go to the first at or after the message
         ``target`` ("": the first match), or without one, at or below the top of the view."""
         log = self.log_view
-        conversation = self.conversation
         query = parse_query(text)
         log.set_highlight(query.pattern)
-        shown = [m for m in conversation.messages if log.has_message(m.id)]
+        shown = self._shown()
         self._find_hits = find_hits(((m.id, m.content) for m in shown), query.pattern)
-        self._find_state = (conversation.id, len(conversation.messages), text)
+        self._find_state = self._state(shown, text)
         self._find_index = None
         if self._find_hits:
             order = {message.id: number for number, message in enumerate(shown)}
@@ -125,9 +134,8 @@ class FindMixin:
         self.find_bar.set_count(*self.find_position)
 
     def _step(self, step: int) -> None:
-        conversation = self.conversation
         text = self.find_bar.text
-        if self._find_state != (conversation.id, len(conversation.messages), text):
+        if self._find_state != self._state(self._shown(), text):
             self._find(text)  # the conversation changed since: count again
             return
         if not self._find_hits:
@@ -136,6 +144,17 @@ class FindMixin:
         self._find_index = (index + step) % len(self._find_hits)
         self._go()
         self.find_bar.set_count(*self.find_position)
+
+    def _shown(self) -> list[Message]:
+        """The messages on screen (the current branch), in order."""
+        log = self.log_view
+        return [m for m in self.conversation.branch() if log.has_message(m.id)]
+
+    def _state(self, shown: list[Message], text: str) -> tuple[str, int, str, str]:
+        """What the matches were counted for: if it changes, they are counted again."""
+        last = shown[-1] if shown else None
+        size = len(last.content) if last is not None else 0
+        return (self.conversation.id, len(shown), f"{last.id if last else ''}:{size}", text)
 
     def _go(self) -> None:
         if self._find_index is not None:
