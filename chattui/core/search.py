@@ -14,25 +14,25 @@ and built again from the JSON files, which stay the only source of truth.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from chattui.core.models import Conversation
+from chattui.core.models import Conversation, FormatError
 from chattui.core.search_index import (
     ConversationDocs,
     IndexDB,
     IndexUnusable,
     SearchResult,
-    changed_files,
     docs_of,
     is_corruption,
-    read_docs,
-    scan_files,
 )
 from chattui.core.search_text import parse_query
 
@@ -40,6 +40,9 @@ __all__ = ["INDEX_NAME", "IndexStatus", "SearchCancelled", "SearchIndex"]
 
 INDEX_NAME = "search.sqlite3"
 """The index file's name in the cache dir."""
+
+MAX_FILE_BYTES = 32 * 1024 * 1024
+"""Larger conversation files are not indexed (the store does not open them either)."""
 
 COMMIT_SECONDS = 0.5
 """Longest time between commits while indexing many files (searches see progress)."""
@@ -303,3 +306,45 @@ class SearchIndex:
                 else:
                     db.put(docs)
             db.commit()
+
+
+def read_docs(path: Path, stat: os.stat_result) -> ConversationDocs | None:
+    """Read a conversation file for indexing; None if it is unreadable (the store reports it)."""
+    if stat.st_size > MAX_FILE_BYTES:
+        return None
+    try:
+        conversation = Conversation.from_dict(json.loads(path.read_bytes().decode("utf-8")))
+    except (OSError, UnicodeDecodeError, ValueError, FormatError, RecursionError):
+        return None
+    conversation.id = path.stem
+    return docs_of(conversation, stat)
+
+
+def scan_files(directory: Path) -> dict[str, os.stat_result]:
+    """Conversation id -> stat of every conversation file in ``directory``."""
+    files: dict[str, os.stat_result] = {}
+    try:
+        entries: Iterable[os.DirEntry[str]] = list(os.scandir(directory))
+    except OSError:
+        return files
+    for entry in entries:
+        name = entry.name
+        if not name.endswith(".json") or name.startswith(".") or name == "index.json":
+            continue
+        with contextlib.suppress(OSError):
+            files[name[:-5]] = entry.stat()
+    return files
+
+
+def changed_files(
+    files: dict[str, os.stat_result], indexed: dict[str, tuple[int, int]]
+) -> tuple[list[str], list[str]]:
+    """(ids to index, oldest first; ids to forget) for the files on disk vs the index."""
+    stale = [
+        conversation_id
+        for conversation_id, stat in files.items()
+        if indexed.get(conversation_id) != (stat.st_mtime_ns, stat.st_size)
+    ]
+    stale.sort(key=lambda conversation_id: files[conversation_id].st_mtime_ns)
+    gone = [conversation_id for conversation_id in indexed if conversation_id not in files]
+    return stale, gone

@@ -15,15 +15,13 @@ solved by deleting it and indexing again.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from chattui.core.models import Conversation, FormatError, Role
+from chattui.core.models import Conversation, Role
 from chattui.core.sanitize import sanitize_line
 from chattui.core.search_text import Query, grams, snippet
 
@@ -40,9 +38,6 @@ __all__ = [
 
 SCHEMA = 1
 """Bump when the tables or :func:`~chattui.core.search_text.grams` change: the file is rebuilt."""
-
-MAX_FILE_BYTES = 32 * 1024 * 1024
-"""Larger conversation files are not indexed (the store does not open them either)."""
 
 TITLE = "title"
 """The ``role`` of a conversation's title row (its ``msg`` is empty)."""
@@ -109,18 +104,6 @@ def docs_of(conversation: Conversation, stat: os.stat_result | None = None) -> C
         stat.st_mtime_ns if stat else 0,
         stat.st_size if stat else 0,
     )
-
-
-def read_docs(path: Path, stat: os.stat_result) -> ConversationDocs | None:
-    """Read a conversation file for indexing; None if it is unreadable (the store reports it)."""
-    if stat.st_size > MAX_FILE_BYTES:
-        return None
-    try:
-        conversation = Conversation.from_dict(json.loads(path.read_bytes().decode("utf-8")))
-    except (OSError, UnicodeDecodeError, ValueError, FormatError, RecursionError):
-        return None
-    conversation.id = path.stem
-    return docs_of(conversation, stat)
 
 
 @dataclass(frozen=True)
@@ -392,35 +375,3 @@ class IndexDB:
     def count(self) -> int:
         """How many conversations are indexed."""
         return int(self.db.execute("SELECT count(*) FROM conversations").fetchone()[0])
-
-
-def scan_files(directory: Path) -> dict[str, os.stat_result]:
-    """Conversation id -> stat of every conversation file in ``directory``."""
-    files: dict[str, os.stat_result] = {}
-    try:
-        entries: Iterable[os.DirEntry[str]] = list(os.scandir(directory))
-    except OSError:
-        return files
-    for entry in entries:
-        name = entry.name
-        if not name.endswith(".json") or name.startswith(".") or name == "index.json":
-            continue
-        with contextlib.suppress(OSError):
-            files[name[:-5]] = entry.stat()
-    return files
-
-
-def changed_files(
-    files: dict[str, os.stat_result], indexed: dict[str, tuple[int, int]]
-) -> tuple[list[str], list[str]]:
-    """(ids to index, oldest first; ids to forget) for the files on disk vs the index."""
-    stale = [
-        conversation_id
-        for conversation_id, stat in files.items()
-        if indexed.get(conversation_id) != (stat.st_mtime_ns, stat.st_size)
-    ]
-    stale.sort(key=lambda conversation_id: files[conversation_id].st_mtime_ns)
-    gone: Sequence[str] = [
-        conversation_id for conversation_id in indexed if conversation_id not in files
-    ]
-    return stale, list(gone)
