@@ -207,3 +207,26 @@ def test_ctrl_f_is_documented_in_help() -> None:
 
     keys = {key for _section, rows in KEY_HELP() for key, _what in rows}
     assert {"Ctrl+F", "F3 / Shift+F3"} <= keys
+
+
+async def test_a_hit_in_another_branch_shows_that_branch(make_app: MakeApp, home: Path) -> None:
+    conversation = Conversation(title="Branches")
+    question = conversation.add(Message(Role.USER, "which one?"))
+    old = conversation.add(Message(Role.ASSISTANT, "the old answer mentions 代理"))
+    new = conversation.add(Message(Role.ASSISTANT, "the new answer", parent_id=question.id))
+    assert conversation.current_leaf == new.id
+    save(home, conversation)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await index_ready(pilot)
+        screen = await search_for(pilot, "代理")
+        assert screen.hits[0].message_id == old.id
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SearchScreen))
+        await settle(pilot)
+        main = main_screen(app)
+        assert main.conversation.current_leaf == old.id
+        log = chat_log(app)
+        assert log.has_message(old.id) and not log.has_message(new.id)
+        assert main.find_position == (1, 1)
+        assert styled_match(log, "代理") == {"current"}

@@ -9,6 +9,7 @@ chosen hit; the main screen opens it.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 
@@ -162,11 +163,10 @@ class SearchScreen(ModalScreen[SearchPick | None]):
         self._hits = list(result.hits) if result is not None else []
         match = self.results.get_component_rich_style("search-results--match", partial=True)
         width = max(self.results.scrollable_content_region.width - 2, 20)
-        now = time.time()
+        pattern = result.query.pattern if result is not None else None
         self.results.set_options(
-            Option(self._render_hit(hit, result, match, width, now), id=str(number))
+            Option(_render_hit(hit, pattern, match, width), id=str(number))
             for number, hit in enumerate(self._hits)
-            if result is not None
         )
         if self._hits:
             self.results.highlighted = 0
@@ -193,22 +193,6 @@ class SearchScreen(ModalScreen[SearchPick | None]):
             parts.append(_("Search index problem: {error}", error=sanitize_line(status.error)))
         self.query_one("#search-status", Label).update(" · ".join(parts))
 
-    @staticmethod
-    def _render_hit(
-        hit: SearchHit, result: SearchResult, match: Style, width: int, now: float
-    ) -> Text:
-        title = Text(sanitize_line(hit.title, 200) or _("New conversation"), style="bold")
-        pattern = result.query.pattern
-        if pattern is not None:
-            for found in pattern.finditer(title.plain):
-                title.stylize(match, *found.span())
-        title.truncate(max(width - 14, 10), overflow="ellipsis")
-        date = time.strftime("%Y-%m-%d %H:%M", time.localtime(hit.updated))
-        title.append(" " * max(width - title.cell_len - len(date), 2) + date, style="dim")
-        body = _snippet_text(hit, match)
-        body.truncate(width, overflow="ellipsis")
-        return Text("\n").join([title, body, Text("")])
-
     # -- choosing ----------------------------------------------------------------------------
 
     def action_move(self, step: int) -> None:
@@ -230,6 +214,20 @@ class SearchScreen(ModalScreen[SearchPick | None]):
         if 0 <= index < len(self._hits):
             text = self.query_one("#search-input", SafeInput).value
             self.dismiss(SearchPick(self._hits[index], text))
+
+
+def _render_hit(hit: SearchHit, pattern: re.Pattern[str] | None, match: Style, width: int) -> Text:
+    """Two lines: the title (matches lit) and the date; the snippet (matches lit)."""
+    title = Text(sanitize_line(hit.title, 200) or _("New conversation"), style="bold")
+    if pattern is not None:
+        for found in pattern.finditer(title.plain):
+            title.stylize(match, *found.span())
+    title.truncate(max(width - 14, 10), overflow="ellipsis")
+    date = time.strftime("%Y-%m-%d %H:%M", time.localtime(hit.updated))
+    title.append(" " * max(width - title.cell_len - len(date), 2) + date, style="dim")
+    body = _snippet_text(hit, match)
+    body.truncate(width, overflow="ellipsis")
+    return Text("\n").join([title, body, Text("")])
 
 
 def _snippet_text(hit: SearchHit, match: Style) -> Text:
