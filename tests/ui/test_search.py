@@ -28,10 +28,10 @@ from tests.ui.conftest import (
     wait_for,
 )
 
-FILLER = "\n\n".join(f"Filler paragraph {n} with nothing to find." for n in range(6))
+FILLER = "\n\n".join(f"Filler paragraph {n} with nothing to find." for n in range(4))
 
 
-def long_conversation(title: str, hits: dict[int, str], count: int = 40) -> Conversation:
+def long_conversation(title: str, hits: dict[int, str], count: int = 30) -> Conversation:
     """``count`` messages of filler; message ``n`` in ``hits`` gets that text instead."""
     conversation = Conversation(title=title)
     for number in range(count):
@@ -91,7 +91,7 @@ async def test_ctrl_f_finds_chinese_and_enter_opens_the_conversation_at_the_hit(
     make_app: MakeApp, home: Path
 ) -> None:
     target = long_conversation(
-        "Network notes", {3: "如何设置代理？ MARKER-THREE", 30: "代理 again"}
+        "Network notes", {3: "如何设置代理？ MARKER-THREE", 22: "代理 again"}
     )
     other = long_conversation("Other", {}, count=4)
     save(home, target, other)
@@ -101,7 +101,7 @@ async def test_ctrl_f_finds_chinese_and_enter_opens_the_conversation_at_the_hit(
         screen = await search_for(pilot, "代理")
         hit = screen.hits[0]
         assert [h.conversation_id for h in screen.hits] == [target.id]
-        assert hit.message_id == target.messages[30].id  # the newest hit first
+        assert hit.message_id == target.messages[22].id  # the newest hit first
         prompt = screen.results.get_option_at_index(0).prompt
         assert isinstance(prompt, Text)
         assert "Network notes" in prompt.plain and "代理 again" in prompt.plain
@@ -120,12 +120,12 @@ async def test_ctrl_f_finds_chinese_and_enter_opens_the_conversation_at_the_hit(
         log = chat_log(app)
         assert any("代理 again" in line for line in visible_lines(log))
         assert styled_match(log, "代理") == {"current"}
-        assert not any("end of 39" in line for line in visible_lines(log))  # not the bottom
+        assert not any("end of 29" in line for line in visible_lines(log))  # not the bottom
 
 
 async def test_find_next_previous_and_close(make_app: MakeApp, home: Path) -> None:
     conversation = long_conversation(
-        "Long", {2: "first proxy MARK-A", 20: "second proxy MARK-B", 38: "third proxy MARK-C"}
+        "Long", {2: "first proxy MARK-A", 14: "second proxy MARK-B", 28: "third proxy MARK-C"}
     )
     save(home, conversation)
     app = make_app()
@@ -200,6 +200,7 @@ async def test_a_reply_sent_now_is_found(
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, SearchScreen)
+    assert not index.running  # the app stopped the writer thread on exit
 
 
 def test_ctrl_f_is_documented_in_help() -> None:
