@@ -88,6 +88,8 @@ class SearchIndex:
         self._done = 0
         self._total = 0
         self._error: str | None = None
+        self._writer = IndexDB(path)
+        """The writer thread's connection."""
         self._reader = IndexDB(path)
         self._reader_generation = -1
         self._read_lock = threading.Lock()
@@ -138,6 +140,7 @@ class SearchIndex:
             self._stopping = True
             self._lock.notify_all()
             thread = self._thread
+        self._writer.interrupt()  # a long merge is given up (it is redone later)
         if thread is not None:
             thread.join(timeout)
         with self._lock:
@@ -206,7 +209,7 @@ class SearchIndex:
         return bool(self._pending) or self._want_sync or self._want_rebuild
 
     def _run(self) -> None:
-        db = IndexDB(self.path)
+        db = self._writer
         try:
             while True:
                 with self._lock:
@@ -220,6 +223,8 @@ class SearchIndex:
                 try:
                     self._work(db, rebuild, sync)
                 except Exception as error:  # never let the thread die: searches would go stale
+                    if self._stopping:
+                        return  # interrupted by close(): the work is redone at the next start
                     log.warning("search index: %s", type(error).__name__, exc_info=True)
                     with self._lock:
                         self._error = str(error) or type(error).__name__

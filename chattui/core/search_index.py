@@ -39,6 +39,9 @@ __all__ = [
 SCHEMA = 1
 """Bump when the tables or :func:`~chattui.core.search_text.grams` change: the file is rebuilt."""
 
+WAL_LIMIT = 64 * 1024 * 1024
+"""The write-ahead log is truncated to this size after a checkpoint (it grows during builds)."""
+
 TITLE = "title"
 """The ``role`` of a conversation's title row (its ``msg`` is empty)."""
 
@@ -169,6 +172,7 @@ class IndexDB:
             elif "meta" not in tables or self._schema() != str(SCHEMA):
                 raise IndexUnusable("the index file is of another version")
             db.execute("PRAGMA synchronous = NORMAL")
+            db.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT}")
         except IndexUnusable:
             self.close()
             raise
@@ -302,6 +306,8 @@ class IndexDB:
         """Merge the FTS segments into one (after a large build: faster queries)."""
         self.db.execute("INSERT INTO docs_fts(docs_fts) VALUES ('optimize')")
         self.db.execute("INSERT INTO docs_grams(docs_grams) VALUES ('optimize')")
+        with contextlib.suppress(sqlite3.Error):  # give back the space the merge used
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # -- searching ---------------------------------------------------------------------------
 
