@@ -44,8 +44,8 @@ INDEX_NAME = "search.sqlite3"
 MAX_FILE_BYTES = 32 * 1024 * 1024
 """Larger conversation files are not indexed (the store does not open them either)."""
 
-COMMIT_SECONDS = 0.5
-"""Longest time between commits while indexing many files (searches see progress)."""
+SYNC_BATCH = 50
+"""Files indexed per transaction while indexing many (searches see the progress)."""
 
 OPTIMIZE_AFTER = 2000
 """Merge the index segments after indexing at least this many files in one sync."""
@@ -276,25 +276,26 @@ class SearchIndex:
         with self._lock:
             self._total, self._done = len(stale), 0
         db.begin()
-        committed = time.monotonic()
         for conversation_id in gone:
             db.remove(conversation_id)
-        for number, conversation_id in enumerate(stale, 1):
-            stat = files[conversation_id]
-            docs = read_docs(self.conversations_dir / f"{conversation_id}.json", stat)
-            if docs is None:
-                db.put_unreadable(conversation_id, stat)
-            else:
-                db.put(docs)
-            if time.monotonic() - committed >= COMMIT_SECONDS:
-                db.commit()
-                with self._lock:
-                    self._done = number
-                    if self._stopping:
-                        return
-                db.begin()
-                committed = time.monotonic()
         db.commit()
+        # Oldest batch first, newest conversation first within a batch: each transaction's
+        # row ids come below the previous ones, so reading in row id order sees the newest first.
+        for start in range(0, len(stale), SYNC_BATCH):
+            batch = stale[start : start + SYNC_BATCH]
+            db.begin()
+            for conversation_id in reversed(batch):
+                stat = files[conversation_id]
+                docs = read_docs(self.conversations_dir / f"{conversation_id}.json", stat)
+                if docs is None:
+                    db.put_unreadable(conversation_id, stat)
+                else:
+                    db.put(docs)
+            db.commit()
+            with self._lock:
+                self._done = start + len(batch)
+                if self._stopping:
+                    return
         if len(stale) >= OPTIMIZE_AFTER:
             db.optimize()
 
@@ -305,7 +306,7 @@ class SearchIndex:
             if not pending:
                 return
             db.begin()
-            for conversation_id, docs in pending.items():
+            for conversation_id, docs in reversed(pending.items()):  # newest first
                 if docs is None:
                     db.remove(conversation_id)
                 else:

@@ -5,6 +5,7 @@ conversations real JSON files written by the real store."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -281,3 +282,20 @@ def test_the_index_is_private_to_the_user(
         if path.exists():
             assert path.stat().st_mode & 0o777 == 0o600, path.name
     assert index_path.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_rebuild_finds_the_newest_files_first(
+    store: ConversationStore, index_path: Path
+) -> None:
+    convs = [conversation(f"c{n}", f"shared word {n}") for n in range(7)]
+    for number, conv in enumerate(convs):
+        conv.updated = 1000.0 + number
+        store.save(conv)
+        path = store.path_for(conv.id)
+        os.utime(path, ns=(10**18 + number, 10**18 + number))  # file age follows the number
+    index = open_index(ConversationStore(store.directory), index_path)
+    try:
+        result = index.search("shared", limit=3)
+        assert [hit.conversation_id for hit in result.hits] == [c.id for c in convs[:3:-1]]
+    finally:
+        index.close()
