@@ -30,7 +30,7 @@ class ChatApp(App[None]):
         Binding("ctrl+q", "quit", _("Quit"), priority=True),
         Binding("f1", "help", _("Help")),
         Binding("f2", "settings", _("Settings")),
-        Binding("ctrl+f", "search", _("Search"), priority=True),
+        Binding("ctrl+f", "search", _("Search"), priority=True, show=False),
     ]
 
     def __init__(self, services: Services, warm_up: bool = True) -> None:
