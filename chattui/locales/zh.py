@@ -39,6 +39,7 @@ CATALOG: dict[str, str] = {
     "gpt-4o-mini": "gpt-4o-mini",
     "https://api.openai.com/v1": "https://api.openai.com/v1",
     " via {proxy}": "（经代理 {proxy}）",
+    "(the title matches)": "（标题匹配）",
     "1 conversation": "1 个对话",
     "A reply in “{title}” failed.": "“{title}”中的回复失败了。",
     "A reply is still streaming: press Esc to stop it first.": "回复仍在生成中：请先按 Esc 停止。",

@@ -233,6 +233,8 @@ def _render_hit(hit: SearchHit, pattern: re.Pattern[str] | None, match: Style, w
 def _snippet_text(hit: SearchHit, match: Style) -> Text:
     """ "You: …snippet…" with the matches styled. Control characters become visible stand-ins
     one for one (:func:`show_controls`), so the match spans stay valid."""
+    if hit.message_id is None:  # the title matched: it is on the line above
+        return Text(_("(the title matches)"), style="dim")
     body = Text(show_controls(hit.snippet))
     for start, end in hit.spans:
         body.stylize(match, start, end)
