@@ -99,7 +99,7 @@ CATALOG: dict[str, str] = {
     "Find in conversation": "在对话中查找",
     "Find in this conversation: next / previous match": "在当前对话中查找：下一个 / 上一个匹配",
     "Find previous": "查找上一个",
-    "Find text in the conversation on screen (F3)": "在当前对话中查找文本（F3）",
+    "Find text in the conversation on screen (F4)": "在当前对话中查找文本（F4）",
     "Find:": "查找：",
     "Fix the fields marked in red first.": "请先修正标红的字段。",
     "Focus the conversation (scroll with arrows, PgUp/PgDn)": "聚焦对话区（方向键、PgUp/PgDn 滚动）",

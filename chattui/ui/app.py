@@ -190,7 +190,7 @@ class ChatApp(App[None]):
             )
             yield SystemCommand(
                 _("Find in conversation"),
-                _("Find text in the conversation on screen (F3)"),
+                _("Find text in the conversation on screen (F4)"),
                 main.action_find,
             )
             yield SystemCommand(

@@ -26,7 +26,7 @@ def KEY_HELP() -> list[tuple[str, list[tuple[str, str]]]]:
                 ("Ctrl+B", _("Show or hide the sidebar")),
                 ("Ctrl+L", _("Focus the conversation (scroll with arrows, PgUp/PgDn)")),
                 ("Ctrl+F", _("Search all conversations")),
-                ("F3 / Shift+F3", _("Find in this conversation: next / previous match")),
+                ("F4 / Shift+F4", _("Find in this conversation: next / previous match")),
                 ("Tab / Shift+Tab", _("Move focus")),
             ],
         ),

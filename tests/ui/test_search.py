@@ -135,7 +135,7 @@ async def test_find_next_previous_and_close(make_app: MakeApp, home: Path) -> No
         await settle(pilot)
         log = chat_log(app)
         assert "MARK-C" in "\n".join(visible_lines(log))  # opened at the bottom
-        await pilot.press("f3")
+        await pilot.press("f4")
         assert main.find_bar.input.has_focus
         await pilot.press(*"proxy")
         await pilot.pause()
@@ -161,7 +161,7 @@ async def test_find_next_previous_and_close(make_app: MakeApp, home: Path) -> No
         assert not main.find_bar.is_open
         assert main.prompt.has_focus
         assert styled_match(log, "proxy") == {"plain"}
-        await pilot.press("f3")  # opens again with the same text, found again
+        await pilot.press("f4")  # opens again with the same text, found again
         await pilot.pause()
         assert main.find_bar.text == "proxy" and main.find_position[1] == 3
         assert styled_match(log, "proxy") == {"current"}
@@ -207,7 +207,7 @@ def test_ctrl_f_is_documented_in_help() -> None:
     from chattui.ui.keys import KEY_HELP
 
     keys = {key for _section, rows in KEY_HELP() for key, _what in rows}
-    assert {"Ctrl+F", "F3 / Shift+F3"} <= keys
+    assert {"Ctrl+F", "F4 / Shift+F4"} <= keys
 
 
 async def test_a_hit_in_another_branch_shows_that_branch(make_app: MakeApp, home: Path) -> None:

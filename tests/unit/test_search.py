@@ -284,9 +284,7 @@ def test_the_index_is_private_to_the_user(
     assert index_path.parent.stat().st_mode & 0o777 == 0o700
 
 
-def test_a_rebuild_finds_the_newest_files_first(
-    store: ConversationStore, index_path: Path
-) -> None:
+def test_a_rebuild_finds_the_newest_files_first(store: ConversationStore, index_path: Path) -> None:
     convs = [conversation(f"c{n}", f"shared word {n}") for n in range(7)]
     for number, conv in enumerate(convs):
         conv.updated = 1000.0 + number

@@ -1,4 +1,4 @@
-"""Finding text in the open conversation (F3), and opening a search hit (Ctrl+F, Enter).
+"""Finding text in the open conversation (F4), and opening a search hit (Ctrl+F, Enter).
 
 :class:`FindMixin` is mixed into :class:`~chattui.ui.screens.main.MainScreen`. The matches are
 counted in the messages' text (every term of the query, as the search screen highlights them);

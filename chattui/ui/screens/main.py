@@ -67,8 +67,8 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         Binding("ctrl+g", "continue_reply", _("Continue"), show=False),
         Binding("ctrl+b", "toggle_sidebar", _("Sidebar")),
         Binding("ctrl+l", "focus_log", _("Scroll"), show=False),
-        Binding("f3", "find", _("Find"), show=False),
-        Binding("shift+f3", "find_previous", _("Find previous"), show=False),
+        Binding("f4", "find", _("Find"), show=False),
+        Binding("shift+f4", "find_previous", _("Find previous"), show=False),
     ]
 
     DEFAULT_CSS = """

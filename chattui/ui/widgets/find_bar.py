@@ -32,8 +32,8 @@ class FindBar(Horizontal):
     """
 
     BINDINGS = [
-        Binding("enter,down,f3", "move(1)", _("Next"), show=False),
-        Binding("up,shift+f3", "move(-1)", _("Previous"), show=False),
+        Binding("enter,down,f4", "move(1)", _("Next"), show=False),
+        Binding("up,shift+f4", "move(-1)", _("Previous"), show=False),
         Binding("escape", "close", _("Close"), show=False),
     ]
 
