@@ -19,6 +19,7 @@ from chattui.core.models import Conversation
 from chattui.core.paths import Paths, PathsError
 from chattui.core.planner import RequestPlanner
 from chattui.core.profiles import Endpoint, resolve_endpoint
+from chattui.core.search import INDEX_NAME, SearchIndex
 from chattui.core.secrets import (
     ApiKey,
     KeySource,
@@ -67,6 +68,8 @@ class Services:
     """Conversations already switched to the command line's model in this run."""
     _endpoints: dict[str, Endpoint] = field(default_factory=dict, repr=False)
     _clients: dict[str, ChatClient | None] = field(default_factory=dict, repr=False)
+    search: SearchIndex | None = None
+    """The full-text index, told of every save; :meth:`SearchIndex.start` starts it."""
 
     @classmethod
     def load(
@@ -103,6 +106,8 @@ class Services:
             paths, loaded.settings, store, session, key, planner, overrides or {}, warnings
         )
         services.fatal = fatal
+        services.search = SearchIndex(paths.cache_dir / INDEX_NAME, paths.conversations_dir)
+        store.listeners.append(services.search)
         services.environ = environ
         services._endpoints[endpoint.profile] = endpoint
         return services

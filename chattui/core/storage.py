@@ -19,7 +19,7 @@ except ImportError:  # pragma: no cover - Windows
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from chattui.core.atomic import atomic_write, clean_temp_files
 from chattui.core.models import Conversation, FormatError, MessageStatus, TitleSource
@@ -31,6 +31,7 @@ __all__ = [
     "ConversationSummary",
     "CorruptFileError",
     "StorageError",
+    "StoreListener",
 ]
 
 INDEX_NAME = "index.json"
@@ -67,6 +68,14 @@ class ConversationSummary:
     archived: bool = False
 
 
+class StoreListener(Protocol):
+    """Told of every write (e.g. the search index). Called on the writing thread: be quick."""
+
+    def saved(self, conversation: Conversation, stat: os.stat_result) -> None: ...
+
+    def deleted(self, conversation_id: str) -> None: ...
+
+
 class ConversationStore:
     """Load, save, list, rename and delete conversations in ``directory``."""
 
@@ -78,6 +87,7 @@ class ConversationStore:
         self._index_dirty = False
         self._reported: set[str] = set()
         """Files left in place (too large, unreadable) already reported in :attr:`problems`."""
+        self.listeners: list[StoreListener] = []
 
     # -- files -------------------------------------------------------------------------------
 
@@ -129,6 +139,8 @@ class ConversationStore:
         index = self._load_index()
         index[path.name] = _entry(conversation, stat)
         self._index_dirty = True
+        for listener in self.listeners:
+            listener.saved(conversation, stat)
         return merged
 
     def _merge_from_disk(self, conversation: Conversation, path: Path) -> int:
@@ -198,6 +210,8 @@ class ConversationStore:
             return CorruptFileError(message, None)
         message = f"{path.name} is damaged ({reason}); it was kept as {target.name}."
         self.problems.append(message)
+        for listener in self.listeners:
+            listener.deleted(path.stem)
         if self._index is not None and self._index.pop(path.name, None) is not None:
             self._index_dirty = True
         return CorruptFileError(message, target)
@@ -219,6 +233,8 @@ class ConversationStore:
             raise StorageError(f"Could not delete the conversation: {error.strerror}.") from None
         if self._load_index().pop(path.name, None) is not None:
             self._index_dirty = True
+        for listener in self.listeners:
+            listener.deleted(conversation_id)
 
     # -- listing -----------------------------------------------------------------------------
 

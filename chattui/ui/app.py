@@ -43,6 +43,15 @@ class ChatApp(App[None]):
             id="command_palette",
             tooltip=_("Command palette"),
         ),
+        Binding(
+            "ctrl+f",
+            "search",
+            _("Search"),
+            priority=True,
+            show=False,
+            id="search",
+            tooltip=_("Search all conversations"),
+        ),
     ]
 
     def __init__(self, services: Services, warm_up: bool = True) -> None:
@@ -77,6 +86,12 @@ class ChatApp(App[None]):
             self.push_screen(WelcomeScreen(), self._welcomed)
         if self._warm_up_enabled:
             self.call_after_refresh(self.warm_up)
+        if self.services.search is not None:
+            self.call_after_refresh(self.services.search.start)
+
+    def on_unmount(self) -> None:
+        if self.services.search is not None:
+            self.services.search.close(timeout=2.0)
 
     @work(thread=True, exclusive=True, group="warm-up", exit_on_error=False)
     def warm_up(self) -> None:
@@ -128,6 +143,15 @@ class ChatApp(App[None]):
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def action_search(self) -> None:
+        """Ctrl+F: search every conversation (from the main screen)."""
+        main = self.main_screen
+        if main is None or self.screen is not main or self.services.search is None:
+            return
+        from chattui.ui.screens.search import SearchScreen
+
+        self.push_screen(SearchScreen(self.services.search), main.open_search_hit)
 
     def action_settings(self) -> None:
         if isinstance(self.screen, SettingsScreen):
@@ -185,6 +209,16 @@ class ChatApp(App[None]):
                 _("System prompt"),
                 _("Show the whole system prompt, or only its first words"),
                 main.action_toggle_system,
+            )
+            yield SystemCommand(
+                _("Search conversations"),
+                _("Search the text of every conversation (Ctrl+F)"),
+                self.action_search,
+            )
+            yield SystemCommand(
+                _("Find in conversation"),
+                _("Find text in the conversation on screen (F4)"),
+                main.action_find,
             )
             yield SystemCommand(
                 _("Toggle sidebar"),

@@ -38,9 +38,11 @@ from chattui.i18n import _
 from chattui.ui.budget import budget_text, conversation_cost, usage_text
 from chattui.ui.screens.actions import alternatives_of
 from chattui.ui.screens.conversations import summary_of
+from chattui.ui.screens.finding import FindMixin
 from chattui.ui.screens.library import LibraryScreen
 from chattui.ui.screens.prompting import PromptScreen
 from chattui.ui.widgets.chat_log import ChatLog
+from chattui.ui.widgets.find_bar import FindBar
 from chattui.ui.widgets.prompt import PromptInput
 from chattui.ui.widgets.side_panel import SidePanel
 from chattui.ui.widgets.status import StatusBar
@@ -51,7 +53,7 @@ STATUS_INTERVAL = 0.2
 """Seconds between status line updates while a reply streams."""
 
 
-class MainScreen(PromptScreen, LibraryScreen):
+class MainScreen(FindMixin, PromptScreen, LibraryScreen):
     """Sidebar, chat log, prompt and status line."""
 
     BINDINGS = [
@@ -115,6 +117,17 @@ class MainScreen(PromptScreen, LibraryScreen):
             id="focus_log",
             tooltip=_("Focus the conversation (scroll with arrows, PgUp/PgDn)"),
         ),
+        Binding(
+            "f4", "find", _("Find"), show=False, id="find", tooltip=_("Find in this conversation")
+        ),
+        Binding(
+            "shift+f4",
+            "find_previous",
+            _("Find previous"),
+            show=False,
+            id="find_previous",
+            tooltip=_("Find in this conversation: previous match"),
+        ),
     ]
 
     DEFAULT_CSS = """
@@ -146,6 +159,7 @@ class MainScreen(PromptScreen, LibraryScreen):
             yield SidePanel(id="side")
             with Vertical(id="chat"):
                 yield ChatLog(id="log")
+                yield FindBar(id="find")
                 yield Static(id="prompt-note")
                 yield PromptInput(
                     id="prompt", placeholder=_("Type a message. Enter sends, Ctrl+J new line.")

@@ -17,6 +17,7 @@ cached blocks.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from time import perf_counter
 from typing import TYPE_CHECKING, ClassVar
@@ -52,6 +53,7 @@ from chattui.ui.render.entries import (
     entry_for,
 )
 from chattui.ui.render.frames import FrameThrottle
+from chattui.ui.render.highlight import MATCH_CLASSES, MATCH_CSS, find_occurrence, highlight_strip
 from chattui.ui.render.layout import EntryLayout
 
 if TYPE_CHECKING:
@@ -68,8 +70,8 @@ _QUEUED_KEY = "queued-"
 class ChatLog(ScrollView, can_focus=True):
     """The messages of one conversation, rendered for speed (see the module docstring)."""
 
-    DEFAULT_CSS = CHAT_LOG_CSS
-    COMPONENT_CLASSES: ClassVar[set[str]] = set(COMPONENT_CLASSES)
+    DEFAULT_CSS = CHAT_LOG_CSS + MATCH_CSS
+    COMPONENT_CLASSES: ClassVar[set[str]] = set(COMPONENT_CLASSES | MATCH_CLASSES)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor(-1)", _("Previous"), show=False, id="cursor_up"),
@@ -127,6 +129,9 @@ class ChatLog(ScrollView, can_focus=True):
         self._follow = True
         """Whether new content scrolls into view: the user's last scroll, by any means, ended
         at the bottom (set by scrolls that are not our own layout work)."""
+        self._highlight: re.Pattern[str] | None = None
+        self._current_match: tuple[str, int, tuple[int, int] | None] | None = None
+        """(entry key, line in the entry, character span) of the search hit in focus."""
 
     # ---------------------------------------------------------------- public API
 
@@ -388,6 +393,67 @@ class ChatLog(ScrollView, can_focus=True):
     def selection_updated(self, selection: Selection | None) -> None:
         self.refresh()
 
+    # ---------------------------------------------------------------- search matches
+
+    def set_highlight(self, pattern: re.Pattern[str] | None) -> None:
+        """Highlight every match of ``pattern`` in the visible lines (None: stop)."""
+        self._highlight = pattern
+        if pattern is None:
+            self._current_match = None
+        self.refresh()
+
+    def has_message(self, message_id: str) -> bool:
+        """True if the message is on screen (e.g. not in another branch)."""
+        return self._layout.get(message_id) is not None
+
+    def key_at_top(self) -> str | None:
+        """The key (message id) of the entry at the top of the view."""
+        anchor = self._layout.anchor(int(self.scroll_y))
+        return anchor[0].key if anchor is not None else None
+
+    def scroll_to_match(self, key: str, occurrence: int = 0) -> bool:
+        """Scroll to match number ``occurrence`` of the highlight in the entry ``key`` (a
+        message id) and mark it as the current one; False if there is no such entry."""
+        entry = self._layout.get(key)
+        context = self._get_context()
+        if entry is None or context is None:
+            return False
+        if not entry.rendered:
+            entry.render(context)
+            self._layout.update()
+        line, span = (0, None)
+        if self._highlight is not None:
+            line, span = find_occurrence(entry.lines, self._highlight, occurrence)
+        self._current_match = (key, line, span)
+        view = self.scrollable_content_region.height
+        for attempt in range(3):  # rendering the entries in view may move the target: settle
+            target = self._layout.offsets[entry.index] + line
+            if attempt and self.scroll_y <= target < self.scroll_y + view:
+                break
+            self._set_view(max(target - min(view // 3, line), 0))
+            if self._render_visible(follow=False):
+                self._relayout(False)
+        self.refresh()
+        return True
+
+    def _highlighted(self, strip: Strip, y: int) -> Strip:
+        """``strip`` (line ``y`` of the pane) with the search matches restyled."""
+        assert self._highlight is not None
+        current = None
+        if self._current_match is not None:
+            key, line, span = self._current_match
+            index = self._layout.index_at(y)
+            entry = self._layout.entries[index]
+            if entry.key == key and y - self._layout.offsets[index] == line:
+                current = span
+        return highlight_strip(
+            strip,
+            self._highlight,
+            self.get_component_rich_style("chat-log--match", partial=True),
+            current,
+            self.get_component_rich_style("chat-log--match-current", partial=True),
+        )
+
     # ---------------------------------------------------------------- entries
 
     @property
@@ -605,6 +671,8 @@ class ChatLog(ScrollView, can_focus=True):
             self.call_later(self._deferred_relayout)
         if strip is None:
             return Strip.blank(width, style)
+        if self._highlight is not None:
+            strip = self._highlighted(strip, line)
         if strip.cell_length != width:
             strip = strip.crop_extend(0, width, None)
         strip = self._decorate(strip, line)

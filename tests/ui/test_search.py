@@ -1,0 +1,235 @@
+"""Search in the real app: Ctrl+F, results as you type, Enter opens the conversation scrolled to
+the hit with the match highlighted, and find next / previous in the open conversation."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import events
+from textual.pilot import Pilot
+
+from chattui.core.models import Conversation, Message, Role
+from chattui.core.storage import ConversationStore
+from chattui.ui.screens.search import SearchScreen
+from chattui.ui.widgets.chat_log import ChatLog
+from tests.fakeserver import FakeOpenAI, Reply
+from tests.ui.conftest import (
+    SIZE,
+    MakeApp,
+    chat_log,
+    conversations_dir,
+    main_screen,
+    screen_text,
+    send,
+    settle,
+    wait_for,
+)
+
+FILLER = "\n\n".join(f"Filler paragraph {n} with nothing to find." for n in range(4))
+
+
+def long_conversation(title: str, hits: dict[int, str], count: int = 30) -> Conversation:
+    """``count`` messages of filler; message ``n`` in ``hits`` gets that text instead."""
+    conversation = Conversation(title=title)
+    for number in range(count):
+        role = Role.USER if number % 2 == 0 else Role.ASSISTANT
+        conversation.add(Message(role, hits.get(number, f"{FILLER}\n\nend of {number}")))
+    return conversation
+
+
+def save(home: Path, *conversations: Conversation) -> None:
+    store = ConversationStore(conversations_dir(home))
+    store.prepare()
+    for conversation in conversations:
+        store.save(conversation)
+
+
+async def index_ready(pilot: Pilot[Any]) -> None:
+    """Wait until the app started its index and indexed everything (off the event loop)."""
+    index = pilot.app.services.search  # type: ignore[attr-defined]
+    await wait_for(pilot, lambda: index.running)
+    assert await asyncio.to_thread(index.wait_idle, 30)
+
+
+async def search_for(pilot: Pilot[Any], text: str) -> SearchScreen:
+    """Ctrl+F, then type ``text`` (pasted, as an IME commits it), and wait for results."""
+    await pilot.press("ctrl+f")
+    screen = pilot.app.screen
+    assert isinstance(screen, SearchScreen)
+    pilot.app.post_message(events.Paste(text))
+    await wait_for(pilot, lambda: bool(screen.hits))
+    return screen
+
+
+def visible_lines(log: ChatLog) -> list[str]:
+    return [log.render_line(y).text for y in range(log.scrollable_content_region.height)]
+
+
+def styled_match(log: ChatLog, word: str) -> set[str]:
+    """How each visible occurrence of ``word`` is drawn: "current", "match" or "plain"."""
+    current = log.get_component_rich_style("chat-log--match-current", partial=True)
+    other = log.get_component_rich_style("chat-log--match", partial=True)
+    kinds: set[str] = set()
+    for y in range(log.scrollable_content_region.height):
+        for segment in log.render_line(y):
+            if word not in segment.text:
+                continue
+            style = segment.style
+            if segment.text == word and style is not None and style.bgcolor == current.bgcolor:
+                kinds.add("current")
+            elif segment.text == word and style is not None and style.bgcolor == other.bgcolor:
+                kinds.add("match")
+            else:
+                kinds.add("plain")
+    return kinds
+
+
+async def test_ctrl_f_finds_chinese_and_enter_opens_the_conversation_at_the_hit(
+    make_app: MakeApp, home: Path
+) -> None:
+    target = long_conversation(
+        "Network notes", {3: "如何设置代理？ MARKER-THREE", 22: "代理 again"}
+    )
+    other = long_conversation("Other", {}, count=4)
+    save(home, target, other)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await index_ready(pilot)
+        screen = await search_for(pilot, "代理")
+        hit = screen.hits[0]
+        assert [h.conversation_id for h in screen.hits] == [target.id]
+        assert hit.message_id == target.messages[22].id  # the newest hit first
+        prompt = screen.results.get_option_at_index(0).prompt
+        assert isinstance(prompt, Text)
+        assert "Network notes" in prompt.plain and "代理 again" in prompt.plain
+        lit = {prompt.plain[span.start : span.end] for span in prompt.spans}
+        assert "代理" in lit
+        await pilot.press("down")  # the list follows the arrows while typing
+        assert screen.results.highlighted == 0  # (one result only)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SearchScreen))
+        await settle(pilot)
+        main = main_screen(app)
+        assert main.conversation.id == target.id
+        bar = main.find_bar
+        assert bar.is_open and bar.text == "代理"
+        assert main.find_position == (2, 2)
+        log = chat_log(app)
+        assert any("代理 again" in line for line in visible_lines(log))
+        assert styled_match(log, "代理") == {"current"}
+        assert not any("end of 29" in line for line in visible_lines(log))  # not the bottom
+
+
+async def test_find_next_previous_and_close(make_app: MakeApp, home: Path) -> None:
+    conversation = long_conversation(
+        "Long", {2: "first proxy MARK-A", 14: "second proxy MARK-B", 28: "third proxy MARK-C"}
+    )
+    save(home, conversation)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        main = main_screen(app)
+        main.open_conversation(conversation.id)
+        await settle(pilot)
+        log = chat_log(app)
+        assert "MARK-C" in "\n".join(visible_lines(log))  # opened at the bottom
+        await pilot.press("f4")
+        assert main.find_bar.input.has_focus
+        await pilot.press(*"proxy")
+        await pilot.pause()
+        # From the bottom, the first match at or below the top of the view: the third.
+        assert main.find_position == (3, 3)
+        assert "3/3" in screen_text(app)
+        await pilot.press("down")  # next: wraps to the first
+        await pilot.pause()
+        assert main.find_position == (1, 3)
+        assert any("MARK-A" in line for line in visible_lines(log))
+        assert styled_match(log, "proxy") == {"current"}
+        await pilot.press("enter")  # next
+        await pilot.pause()
+        assert main.find_position == (2, 3)
+        assert any("MARK-B" in line for line in visible_lines(log))
+        assert not any("MARK-A" in line for line in visible_lines(log))
+        await pilot.press("up")  # previous
+        await pilot.pause()
+        assert main.find_position == (1, 3)
+        assert any("MARK-A" in line for line in visible_lines(log))
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not main.find_bar.is_open
+        assert main.prompt.has_focus
+        assert styled_match(log, "proxy") == {"plain"}
+        await pilot.press("f4")  # opens again with the same text, found again
+        await pilot.pause()
+        assert main.find_bar.text == "proxy" and main.find_position[1] == 3
+        assert styled_match(log, "proxy") == {"current"}
+
+
+async def test_results_are_plain_text_never_markup(make_app: MakeApp, home: Path) -> None:
+    hostile = Conversation(title="[b]bold[/b] [link=file:///etc/passwd]x[/link]")
+    hostile.add(Message(Role.USER, "[red]代理[/red] \x1b[31mred\x1b]0;title\x07 [@click=app.quit]"))
+    save(home, hostile)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await index_ready(pilot)
+        await search_for(pilot, "代理")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "[b]bold[/b]" in text and "[red]代理[/red]" in text
+        assert "\x1b" not in text and "\x07" not in text
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SearchScreen))
+        assert app.is_running  # the [@click=app.quit] text did nothing
+
+
+async def test_a_reply_sent_now_is_found(
+    make_app: MakeApp, fake_server: FakeOpenAI, home: Path
+) -> None:
+    fake_server.queue(Reply(text="The answer mentions 翻译服务 and kiwis."))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await index_ready(pilot)
+        await send(pilot, "Tell me about fruit")
+        index = app.services.search
+        assert index is not None and await asyncio.to_thread(index.wait_idle, 30)
+        screen = await search_for(pilot, "kiwis")
+        assert screen.hits[0].role == "assistant"
+        assert screen.hits[0].conversation_id == main_screen(app).conversation.id
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, SearchScreen)
+    assert not index.running  # the app stopped the writer thread on exit
+
+
+def test_ctrl_f_is_documented_in_help() -> None:
+    from chattui.ui.keys import help_sections
+
+    rows = {what: key for _section, items in help_sections({}) for key, what in items}
+    keys = set(rows.values())
+    assert any("ctrl+f" in key.lower() for key in keys), rows
+    assert any(key.lower() in ("f4", "shift+f4") for key in keys), rows
+
+
+async def test_a_hit_in_another_branch_shows_that_branch(make_app: MakeApp, home: Path) -> None:
+    conversation = Conversation(title="Branches")
+    question = conversation.add(Message(Role.USER, "which one?"))
+    old = conversation.add(Message(Role.ASSISTANT, "the old answer mentions 代理"))
+    new = conversation.add(Message(Role.ASSISTANT, "the new answer", parent_id=question.id))
+    assert conversation.current_leaf == new.id
+    save(home, conversation)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await index_ready(pilot)
+        screen = await search_for(pilot, "代理")
+        assert screen.hits[0].message_id == old.id
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SearchScreen))
+        await settle(pilot)
+        main = main_screen(app)
+        assert main.conversation.current_leaf == old.id
+        log = chat_log(app)
+        assert log.has_message(old.id) and not log.has_message(new.id)
+        assert main.find_position == (1, 1)
+        assert styled_match(log, "代理") == {"current"}
