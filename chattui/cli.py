@@ -102,11 +102,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run(args.tokens_model, args.chat, sys.stdin.read())
     if args.command == "export":
-        from chattui.transfer_cli import export_command
+        from chattui.transfer import export_command
 
         return export_command(args.ids, args.all, args.format, args.output, args.list)
     if args.command == "import":
-        from chattui.transfer_cli import import_command
+        from chattui.transfer import import_command
 
         return import_command(args.files)
     from chattui.ui.launch import launch

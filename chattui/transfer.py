@@ -1,4 +1,4 @@
-"""``chattui export`` and ``chattui import``: conversations out of and into chattui.
+"""Export and import jobs: ``chattui export`` and ``chattui import``, and the writing the UI shares.
 
 Export writes to stdout unless ``-o`` names a file (one document) or a directory (one file per
 conversation). Import reads our JSON or a ChatGPT export and prints what it added. Neither
@@ -28,7 +28,14 @@ from chattui.core.paths import Paths
 from chattui.core.secrets import resolve_key
 from chattui.core.storage import ConversationStore, StorageError
 
-__all__ = ["export_command", "import_command", "known_secrets", "render"]
+__all__ = [
+    "export_command",
+    "guess_format",
+    "import_command",
+    "known_secrets",
+    "render",
+    "write_export",
+]
 
 
 def known_secrets(paths: Paths, environ: Mapping[str, str]) -> list[str]:
@@ -80,8 +87,24 @@ def _resolve_ids(store: ConversationStore, wanted: Sequence[str], everything: bo
     return ids
 
 
-def _write(path: Path, text: str) -> None:
-    atomic_write(path, text.encode("utf-8"), mode=0o600)
+def write_export(
+    conversations: Sequence[Conversation], fmt: ExportFormat, target: Path, as_directory: bool
+) -> Path:
+    """Write ``conversations`` to the file ``target`` (one document) or, ``as_directory``,
+    one file each into the directory ``target`` (created if needed); return ``target``.
+
+    Raises:
+        OSError: a directory or a file could not be written.
+    """
+    if as_directory:
+        target.mkdir(parents=True, exist_ok=True)
+        for conversation in conversations:
+            text = render([conversation], fmt)
+            path = target / export_file_name(conversation, fmt)
+            atomic_write(path, text.encode("utf-8"), mode=0o600)
+    else:
+        atomic_write(target, render(conversations, fmt).encode("utf-8"), mode=0o600)
+    return target
 
 
 def export_command(
@@ -131,14 +154,9 @@ def export_command(
             out.flush()
             return 0
         target = Path(output).expanduser()
-        if target.is_dir() or output.endswith(("/", os.sep)):
-            target.mkdir(parents=True, exist_ok=True)
-            for conversation in conversations:
-                _write(target / export_file_name(conversation, fmt), render([conversation], fmt))
-            err.write(f"Exported {len(conversations)} conversations to {target}\n")
-        else:
-            _write(target, render(conversations, fmt))
-            err.write(f"Exported {len(conversations)} conversations to {target}\n")
+        as_directory = target.is_dir() or output.endswith(("/", os.sep))
+        write_export(conversations, fmt, target, as_directory)
+        err.write(f"Exported {len(conversations)} conversations to {target}\n")
     except OSError as error:
         err.write(f"chattui export: cannot write {output}: {error.strerror or error}\n")
         return 1
