@@ -156,7 +156,8 @@ def export_command(
         target = Path(output).expanduser()
         as_directory = target.is_dir() or output.endswith(("/", os.sep))
         write_export(conversations, fmt, target, as_directory)
-        err.write(f"Exported {len(conversations)} conversations to {target}\n")
+        count = len(conversations)
+        err.write(f"Exported {count} conversation{'s' if count > 1 else ''} to {target}\n")
     except OSError as error:
         err.write(f"chattui export: cannot write {output}: {error.strerror or error}\n")
         return 1

@@ -67,7 +67,9 @@ class ImportReport:
 
     def summary(self) -> str:
         """``Imported 3 conversations (41 messages); 2 already there.``"""
-        text = f"Imported {self.conversations} conversations ({self.messages} messages)"
+        count = self.conversations
+        plural = "" if count == 1 else "s"
+        text = f"Imported {count} conversation{plural} ({self.messages} messages)"
         extras = []
         if self.duplicates:
             extras.append(f"{self.duplicates} already there, skipped")

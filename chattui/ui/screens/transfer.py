@@ -198,7 +198,12 @@ def _export(app: ChatApp, choice: ExportChoice, current: Conversation | None) ->
         return
     for problem in problems:
         app.call_from_thread(app.notify, problem, severity="warning", markup=False)
-    done = _("Exported {count} conversations to {path}", count=len(conversations), path=target)
+    count = len(conversations)
+    done = (
+        _("Exported to {path}", path=target)
+        if count == 1
+        else _("Exported {count} conversations to {path}", count=count, path=target)
+    )
     app.call_from_thread(app.notify, done, markup=False, timeout=8)
 
 
