@@ -57,7 +57,8 @@ def saved(store: ConversationStore) -> list[Conversation]:
 def test_export_markdown_to_stdout_by_id_prefix(saved: list[Conversation]) -> None:
     result = run("export", "deco0001")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("# Python 装饰器\n\n- Date: 2024-05-01 07:00\n- Model: gpt-4o\n")
+    assert result.stdout.startswith("# Python 装饰器\n\n- Date: 2024-05-01 07:00\n- Updated: ")
+    assert "\n- Model: gpt-4o\n" in result.stdout
     assert "## User\n\n什么是装饰器？\n" in result.stdout
     assert "```python\n@cache\ndef f(): ...\n```" in result.stdout
     assert result.stderr == ""
