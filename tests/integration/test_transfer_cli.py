@@ -135,8 +135,7 @@ def test_import_zip_counts_duplicates_and_round_trip(
     again = run("import", str(archive), str(SAMPLE))
     assert again.returncode == 0
     assert again.stdout.splitlines()[-1] == (
-        "Total: Imported 0 conversations (0 messages); 6 already there, skipped; "
-        "2 empty, skipped."
+        "Total: Imported 0 conversations (0 messages); 6 already there, skipped; 2 empty, skipped."
     )
     assert len(store.list_conversations()) == 3
 

@@ -75,7 +75,9 @@ def test_json_is_the_file_format() -> None:
 def test_html_is_self_contained_highlighted_and_escaped() -> None:
     conversation = branched()
     conversation.add(
-        Message(Role.USER, '<script>alert(1)</script> [x](javascript:alert(2)) <img src="http://e/x">')
+        Message(
+            Role.USER, '<script>alert(1)</script> [x](javascript:alert(2)) <img src="http://e/x">'
+        )
     )
     page = conversations_html([conversation])
     assert page.startswith("<!DOCTYPE html>") and "<title>Adding 数字</title>" in page

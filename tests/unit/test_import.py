@@ -173,9 +173,7 @@ MALFORMED = {
         "000000000007' has parent 'no-such-node', which is not there",
     ),
     "loop": (
-        lambda d: _set(
-            d[2]["mapping"]["aaa1c0de-0001-4c1e-8000-000000000001"], "parent", NODE
-        ),
+        lambda d: _set(d[2]["mapping"]["aaa1c0de-0001-4c1e-8000-000000000001"], "parent", NODE),
         "a loop",
     ),
     "mapping not an object": (lambda d: _set(d[1], "mapping", []), "'mapping' is not an object"),
