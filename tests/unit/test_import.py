@@ -225,7 +225,7 @@ def test_zip_without_conversations_and_missing_file(tmp_path: Path) -> None:
     archive = tmp_path / "photos.zip"
     with zipfile.ZipFile(archive, "w") as handle:
         handle.writestr("a.png", b"png")
-    with pytest.raises(ImportError_, match="holds no conversations.json"):
+    with pytest.raises(ImportError_, match=r"holds no conversations\.json"):
         read_import_file(archive)
     with pytest.raises(ImportError_, match="no such file"):
         read_import_file(tmp_path / "nope.json")

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from chattui.core.roles import (
-    RoleSpec,
     RolesError,
+    RoleSpec,
     builtin_roles,
     delete_role,
     load_roles,
