@@ -162,22 +162,29 @@ def _nodes(mapping: object) -> dict[str, _Node]:
     return nodes
 
 
-def _walk(nodes: dict[str, _Node]) -> list[_Node]:
-    """Every node, parents before children; siblings in time order. Raises on a cycle."""
+def _walk(nodes: dict[str, _Node], current: object) -> list[_Node]:
+    """Every node, parents before children, siblings in time order, except that the branch
+    leading to ``current`` comes last: the list then ends with the branch on screen, as a
+    list of messages appended in order would. Raises on a loop."""
+    on_path: set[str] = set()
+    node_id = current if isinstance(current, str) and current in nodes else None
+    while node_id is not None and node_id not in on_path:
+        on_path.add(node_id)
+        node_id = nodes[node_id].parent
 
-    def created(node_id: str) -> tuple[float, int]:
+    def order_key(node_id: str) -> tuple[bool, float, int]:
         node = nodes[node_id]
         stamp = node.message.get("create_time") if node.message else None
         valid = isinstance(stamp, int | float) and not isinstance(stamp, bool)
-        return (float(stamp) if valid else 0.0, node.order)  # type: ignore[arg-type]
+        return (node_id in on_path, float(stamp) if valid else 0.0, node.order)  # type: ignore[arg-type]
 
-    roots = sorted((n.id for n in nodes.values() if n.parent is None), key=created)
+    roots = sorted((n.id for n in nodes.values() if n.parent is None), key=order_key)
     order: list[_Node] = []
     stack = list(reversed(roots))
     while stack:
         node = nodes[stack.pop()]
         order.append(node)
-        stack.extend(sorted(node.children, key=created, reverse=True))
+        stack.extend(sorted(node.children, key=order_key, reverse=True))
     if len(order) != len(nodes):
         raise FormatError("the message tree has a loop (a node is its own ancestor)")
     return order
@@ -212,7 +219,8 @@ def chatgpt_conversation(item: Mapping[str, Any]) -> tuple[Conversation, int]:
     messages: list[Message] = []
     times: dict[str | None, float] = {None: created or 0.0}
     skipped_parts = 0
-    for node in _walk(nodes):
+    current = item.get("current_node")
+    for node in _walk(nodes, current):
         parent_message = kept_as.get(node.parent) if node.parent else None
         inherited = list(notes.get(node.parent, [])) if node.parent else []
         parent_time = times.get(parent_message, created or 0.0)
@@ -251,7 +259,6 @@ def chatgpt_conversation(item: Mapping[str, Any]) -> tuple[Conversation, int]:
         kept_as[node.id] = node.id
         times[node.id] = messages[-1].created
         notes[node.id] = []
-    current = item.get("current_node")
     leaf = kept_as.get(current) if isinstance(current, str) else None
     if leaf is None and messages:
         parents = {m.parent_id for m in messages}

@@ -230,8 +230,10 @@ def start_import(app: ChatApp) -> None:
     """Ask for a file, import it in a thread, then show the new conversations."""
 
     def chosen(path: str | None) -> None:
-        if path and path.strip():
-            target = Path(path.strip()).expanduser()
+        # A file dragged into a terminal arrives quoted when its name has spaces.
+        text = (path or "").strip().strip("'\"")
+        if text:
+            target = Path(text).expanduser()
             app.run_worker(
                 lambda: _import(app, target), thread=True, group="import", exit_on_error=False
             )
