@@ -16,7 +16,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
-from chattui.core.export import ROLE_HEADINGS, format_time, shown_branch
+from chattui.core.export import ROLE_HEADINGS, format_time
 from chattui.core.models import Conversation, Message, MessageStatus, Role
 
 __all__ = ["conversations_html"]
@@ -93,7 +93,7 @@ def _message_html(markdown: MarkdownIt, message: Message) -> str:
 
 
 def _conversation_html(markdown: MarkdownIt, conversation: Conversation) -> str:
-    branch = shown_branch(conversation)
+    branch = conversation.branch()
     title = html.escape(conversation.title or "Untitled conversation")
     meta = [f"Date: {format_time(conversation.created)}"]
     models = sorted({m.model for m in branch if m.model} | {conversation.model or ""} - {""})

@@ -1,6 +1,6 @@
 """Conversations out of chattui: Markdown and our own JSON (HTML is in ``chattui.export_html``).
 
-Markdown shows the branch on screen (the path from the current leaf up through the parent ids)
+Markdown shows the branch on screen (:meth:`Conversation.branch`)
 with the roles as headings and the text as it was written, code fences included. JSON is the
 very dict the conversation file holds, so importing it back gives the same conversation.
 
@@ -28,7 +28,6 @@ __all__ = [
     "format_time",
     "redact",
     "redacted_copy",
-    "shown_branch",
 ]
 
 REDACTED = "[REDACTED API KEY]"
@@ -42,31 +41,6 @@ class ExportFormat(str, Enum):
     MARKDOWN = "md"
     JSON = "json"
     HTML = "html"
-
-
-def shown_branch(conversation: Conversation) -> list[Message]:
-    """The messages of the branch on screen, oldest first.
-
-    That is the path from :attr:`Conversation.current_leaf` (or, without one, the last
-    message) up through the parent ids. Files written before branches existed hold a linear
-    list whose parent ids may be missing: then every message is on the branch.
-    """
-    messages = conversation.messages
-    if not messages:
-        return []
-    if not any(message.parent_id for message in messages):
-        return list(messages)
-    by_id = {message.id: message for message in messages}
-    leaf = by_id.get(conversation.current_leaf or "") or messages[-1]
-    path: list[Message] = []
-    seen: set[str] = set()
-    node: Message | None = leaf
-    while node is not None and node.id not in seen:
-        seen.add(node.id)
-        path.append(node)
-        node = by_id.get(node.parent_id) if node.parent_id else None
-    path.reverse()
-    return path
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
@@ -108,7 +82,7 @@ def _note(message: Message) -> str:
 
 def conversation_markdown(conversation: Conversation) -> str:
     """One conversation as a Markdown document (the branch on screen)."""
-    branch = shown_branch(conversation)
+    branch = conversation.branch()
     models = sorted({m.model for m in branch if m.model} | {conversation.model or ""} - {""})
     lines = [f"# {conversation.title or 'Untitled conversation'}", ""]
     lines.append(f"- Date: {format_time(conversation.created)}")

@@ -233,3 +233,8 @@ async def test_import_from_the_app(make_app: MakeApp, home: Path, tmp_path: Path
         text = chat_log(app).rendered_text()
         assert "[Not imported: image, file “sales_2024.csv”]" in text
         assert "Here is the bar chart." in text
+        # Branches: only the one that was on screen in ChatGPT is shown.
+        main_screen(app).open_conversation(sidebar(app).summaries[2].id)
+        await pilot.pause()
+        text = chat_log(app).rendered_text()
+        assert "socks5h://127.0.0.1:1080" in text and "不客气" not in text

@@ -12,7 +12,6 @@ from chattui.core.export import (
     conversations_json,
     export_file_name,
     redacted_copy,
-    shown_branch,
 )
 from chattui.core.models import Conversation, Message, MessageStatus, Role
 from chattui.export_html import conversations_html
@@ -32,20 +31,12 @@ def branched() -> Conversation:
     return conversation
 
 
-def test_shown_branch_follows_parents_from_the_current_leaf() -> None:
+def test_markdown_shows_the_branch_on_screen() -> None:
     conversation = branched()
-    assert [m.content for m in shown_branch(conversation)] == ["How do I add two numbers?", CODE]
+    assert "Use +." not in conversation_markdown(conversation)
     conversation.current_leaf = conversation.messages[2].id
-    assert [m.content for m in shown_branch(conversation)][-1] == "Thanks, old branch"
-
-
-def test_shown_branch_of_old_linear_files() -> None:
-    messages = [Message(Role.USER, "a"), Message(Role.ASSISTANT, "b"), Message(Role.USER, "c")]
-    conversation = Conversation(messages=messages)  # no parent ids, no current leaf
-    assert [m.content for m in shown_branch(conversation)] == ["a", "b", "c"]
-    conversation.messages[2].parent_id = conversation.messages[1].id
-    conversation.messages[1].parent_id = conversation.messages[0].id
-    assert [m.content for m in shown_branch(conversation)] == ["a", "b", "c"]
+    text = conversation_markdown(conversation)
+    assert "Use +." in text and "Thanks, old branch" in text and "def add" not in text
 
 
 def test_markdown_title_date_model_roles_code_and_branch() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from chattui.core import atomic
-from chattui.core.export import conversations_json, shown_branch
+from chattui.core.export import conversations_json
 from chattui.core.importer import ImportError_, import_conversations, import_files, read_import_file
 from chattui.core.models import Conversation, Message, MessageStatus, Role
 from chattui.core.storage import ConversationStore, StorageError
@@ -75,8 +75,8 @@ def test_chatgpt_titles_times_and_every_branch() -> None:
     assert proxy.current_leaf == "e1e2f3a4-0008-4c1e-8000-000000000008"
     # The branch on screen comes last, so a message appended to the list continues it.
     assert proxy.messages[-1].id == proxy.current_leaf
-    assert [m.id for m in proxy.messages[-3:]] == [m.id for m in shown_branch(proxy)[1:]]
-    branch = shown_branch(proxy)
+    assert [m.id for m in proxy.messages[-3:]] == [m.id for m in proxy.branch()[1:]]
+    branch = proxy.branch()
     assert [m.content[:6] for m in branch] == ["如何在 Py", "有两种常见做", "那 SOCK", "先安装 `r"]
     assert by_id["c3e2f3a4-0012-4c1e-8000-000000000012"].model == "gpt-4o-mini"
 
