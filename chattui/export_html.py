@@ -7,12 +7,14 @@ titles and headings are escaped. The page loads nothing from anywhere.
 
 from __future__ import annotations
 
+import functools
 import html
 from collections.abc import Sequence
 
 from markdown_it import MarkdownIt
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
+from pygments.lexer import Lexer
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
@@ -55,16 +57,24 @@ def _code_css() -> str:
     return f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}"
 
 
-def _highlight(code: str, language: str, _attrs: object) -> str:
-    name = language.strip().split()[0] if language.strip() else ""
+@functools.lru_cache(maxsize=64)
+def _lexer(name: str) -> Lexer | None:
+    """The lexer for a fence's language name (looking one up scans Pygments' tables: cached)."""
     try:
-        lexer = get_lexer_by_name(name) if name else None
+        return get_lexer_by_name(name) if name else None
     except ClassNotFound:
-        lexer = None
+        return None
+
+
+_FORMATTER = HtmlFormatter(nowrap=True)
+
+
+def _highlight(code: str, language: str, _attrs: object) -> str:
+    lexer = _lexer(language.strip().split()[0] if language.strip() else "")
     if lexer is None:
         return f'<pre class="hl"><code>{html.escape(code)}</code></pre>'
     # markdown-it uses a result starting with "<pre" as it is (no second wrapper).
-    spans = highlight(code, lexer, HtmlFormatter(nowrap=True))
+    spans = highlight(code, lexer, _FORMATTER)
     return f'<pre class="hl"><code>{spans}</code></pre>'
 
 
