@@ -91,7 +91,8 @@ def write_export(
     conversations: Sequence[Conversation], fmt: ExportFormat, target: Path, as_directory: bool
 ) -> Path:
     """Write ``conversations`` to the file ``target`` (one document) or, ``as_directory``,
-    one file each into the directory ``target`` (created if needed); return ``target``.
+    one file each into the directory ``target``; missing directories are created. Returns
+    ``target``.
 
     Raises:
         OSError: a directory or a file could not be written.
@@ -103,6 +104,7 @@ def write_export(
             path = target / export_file_name(conversation, fmt)
             atomic_write(path, text.encode("utf-8"), mode=0o600)
     else:
+        target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(target, render(conversations, fmt).encode("utf-8"), mode=0o600)
     return target
 

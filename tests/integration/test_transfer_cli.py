@@ -86,8 +86,7 @@ def test_list_then_export_all_formats_never_with_the_key(
 def test_output_file_format_from_extension_and_directory(
     saved: list[Conversation], tmp_path: Path
 ) -> None:
-    page = tmp_path / "out" / "chat.html"
-    page.parent.mkdir()
+    page = tmp_path / "out" / "chat.html"  # the directory is created
     result = run("export", saved[0].id, "-o", str(page))
     assert result.returncode == 0 and result.stdout == ""
     assert f"Exported 1 conversation to {page}" in result.stderr
