@@ -162,21 +162,15 @@ def _nodes(mapping: object) -> dict[str, _Node]:
     return nodes
 
 
-def _walk(nodes: dict[str, _Node], current: object) -> list[_Node]:
-    """Every node, parents before children, siblings in time order, except that the branch
-    leading to ``current`` comes last: the list then ends with the branch on screen, as a
-    list of messages appended in order would. Raises on a loop."""
-    on_path: set[str] = set()
-    node_id = current if isinstance(current, str) and current in nodes else None
-    while node_id is not None and node_id not in on_path:
-        on_path.add(node_id)
-        node_id = nodes[node_id].parent
+def _walk(nodes: dict[str, _Node]) -> list[_Node]:
+    """Every node, parents before children, siblings oldest first (so alternatives keep
+    ChatGPT's numbering: the original prompt is 1/2, its edit 2/2). Raises on a loop."""
 
-    def order_key(node_id: str) -> tuple[bool, float, int]:
+    def order_key(node_id: str) -> tuple[float, int]:
         node = nodes[node_id]
         stamp = node.message.get("create_time") if node.message else None
         valid = isinstance(stamp, int | float) and not isinstance(stamp, bool)
-        return (node_id in on_path, float(stamp) if valid else 0.0, node.order)  # type: ignore[arg-type]
+        return (float(stamp) if valid else 0.0, node.order)  # type: ignore[arg-type]
 
     roots = sorted((n.id for n in nodes.values() if n.parent is None), key=order_key)
     order: list[_Node] = []
@@ -219,8 +213,7 @@ def chatgpt_conversation(item: Mapping[str, Any]) -> tuple[Conversation, int]:
     messages: list[Message] = []
     times: dict[str | None, float] = {None: created or 0.0}
     skipped_parts = 0
-    current = item.get("current_node")
-    for node in _walk(nodes, current):
+    for node in _walk(nodes):
         parent_message = kept_as.get(node.parent) if node.parent else None
         inherited = list(notes.get(node.parent, [])) if node.parent else []
         parent_time = times.get(parent_message, created or 0.0)
@@ -259,6 +252,7 @@ def chatgpt_conversation(item: Mapping[str, Any]) -> tuple[Conversation, int]:
         kept_as[node.id] = node.id
         times[node.id] = messages[-1].created
         notes[node.id] = []
+    current = item.get("current_node")
     leaf = kept_as.get(current) if isinstance(current, str) else None
     if leaf is None and messages:
         parents = {m.parent_id for m in messages}

@@ -73,12 +73,13 @@ def test_chatgpt_titles_times_and_every_branch() -> None:
     assert all(positions[m.parent_id] < positions[m.id] for m in proxy.messages if m.parent_id)
     # current_node is the branch on screen: question, second answer, follow-up, its answer.
     assert proxy.current_leaf == "e1e2f3a4-0008-4c1e-8000-000000000008"
-    # The branch on screen comes last, so a message appended to the list continues it.
-    assert proxy.messages[-1].id == proxy.current_leaf
-    assert [m.id for m in proxy.messages[-3:]] == [m.id for m in proxy.branch()[1:]]
+    # Alternatives in time order, as ChatGPT numbers them: the original prompt first.
+    assert [m.content[:6] for m in proxy.alternatives(first)] == ["如何在 Py", "How do"]
     branch = proxy.branch()
     assert [m.content[:6] for m in branch] == ["如何在 Py", "有两种常见做", "那 SOCK", "先安装 `r"]
     assert by_id["c3e2f3a4-0012-4c1e-8000-000000000012"].model == "gpt-4o-mini"
+    # What is sent next continues the branch that was on screen.
+    assert proxy.add(Message(Role.USER, "还有别的方法吗？")).parent_id == branch[-1].id
 
 
 def test_chatgpt_non_text_parts_leave_notes_and_hidden_content_is_left_out() -> None:
