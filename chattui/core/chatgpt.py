@@ -67,12 +67,12 @@ class _Content:
 
 
 def note_text(skipped: list[str]) -> str:
-    """``*[Not imported: 2 × image, tool output]*``."""
+    """``[Not imported: 2 × image, tool output]`` (plain text: prompts are not Markdown)."""
     counts: dict[str, int] = {}
     for label in skipped:
         counts[label] = counts.get(label, 0) + 1
     items = [label if n == 1 else f"{n} × {label}" for label, n in counts.items()]
-    return f"*[Not imported: {', '.join(items)}]*"
+    return f"[Not imported: {', '.join(items)}]"
 
 
 def _number(value: object, what: str) -> float | None:

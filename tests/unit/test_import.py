@@ -87,10 +87,10 @@ def test_chatgpt_non_text_parts_leave_notes_and_hidden_content_is_left_out() -> 
     assert [m.role for m in sales.messages] == [Role.USER, Role.ASSISTANT] * 2
     question = sales.messages[0].content
     assert question.startswith("Here is a screenshot of last year's chart")
-    assert question.endswith("*[Not imported: image, file “sales_2024.csv”]*")
+    assert question.endswith("[Not imported: image, file “sales_2024.csv”]")
     # The tool call and its output (a separate node) are noted in the reply that follows.
     reply = sales.messages[1].content
-    assert reply.startswith("*[Not imported: tool call, tool output]*\n\n")
+    assert reply.startswith("[Not imported: tool call, tool output]\n\n")
     assert "| Jan | 12,000 |" in reply
     assert "pandas" not in json.dumps(sales.to_dict())  # the code sent to the tool is gone
     assert sales.messages[1].parent_id == sales.messages[0].id  # joined over skipped nodes
@@ -98,7 +98,7 @@ def test_chatgpt_non_text_parts_leave_notes_and_hidden_content_is_left_out() -> 
 
     quantum = parsed_sample()[QUANTUM_ID]
     user, answer = quantum.messages
-    assert user.content == "用三句话解释量子纠缠。\n\n*[Not imported: audio]*"  # voice transcript
+    assert user.content == "用三句话解释量子纠缠。\n\n[Not imported: audio]"  # voice transcript
     assert answer.content.startswith("两个粒子纠缠后")
     assert "Planning" not in answer.content and "已思考" not in answer.content
     assert answer.status is MessageStatus.STOPPED  # finished_partial_completion
