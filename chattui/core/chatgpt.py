@@ -5,8 +5,9 @@ branch is kept, with the parent ids joining them, and ``current_node`` becomes t
 screen. Only text is imported: images, files, tool calls and tool output leave a short note in
 the message they belonged to (or, for a tool's own message, in the reply that follows it).
 System messages, hidden context (custom instructions, memory) and the model's hidden reasoning
-are left out. A conversation keeps its source id (``chatgpt-<id>``), so importing the same
-export twice adds nothing the second time.
+are left out. ChatGPT's titles count as automatic ones; archived conversations stay archived.
+A conversation keeps its source id (``chatgpt-<id>``), so importing the same export twice adds
+nothing the second time.
 """
 
 from __future__ import annotations
@@ -16,7 +17,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chattui.core.models import Conversation, FormatError, Message, MessageStatus, Role
+from chattui.core.models import (
+    Conversation,
+    FormatError,
+    Message,
+    MessageStatus,
+    Role,
+    TitleSource,
+)
 from chattui.core.sanitize import sanitize_line
 
 __all__ = ["ID_PREFIX", "chatgpt_conversation", "is_chatgpt_conversation"]
@@ -266,6 +274,8 @@ def chatgpt_conversation(item: Mapping[str, Any]) -> tuple[Conversation, int]:
         updated=updated if updated is not None else (created or first),
         messages=messages,
         current_leaf=leaf,
+        title_source=TitleSource.AUTO if title.strip() else TitleSource.NONE,
+        archived=item.get("is_archived") is True,
     )
     conversation.known_ids = {m.id for m in messages}
     return conversation, skipped_parts

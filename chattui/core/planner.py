@@ -106,9 +106,7 @@ class RequestPlanner:
             messages=list(fit.messages_to_send),
             max_tokens=settings.max_tokens,
             max_tokens_param=max_tokens_param(model, settings.base_url, info),
-            temperature=None
-            if info.reasoning
-            else conversation_temperature(conversation, settings),
+            temperature=None if info.reasoning else settings.temperature,
             reasoning_effort=settings.reasoning_effort if info.reasoning else "",
         )
         return request, fit.dropped
@@ -129,11 +127,3 @@ class RequestPlanner:
             info.context_window,
             self.counter(model),
         )
-
-
-def conversation_temperature(conversation: Conversation, settings: Settings) -> float | None:
-    """The conversation's own temperature (set by a role), else the setting."""
-    value = conversation.params.get("temperature")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return settings.temperature

@@ -14,7 +14,7 @@ import pytest
 from chattui.core import atomic
 from chattui.core.export import conversations_json
 from chattui.core.importer import ImportError_, import_conversations, import_files, read_import_file
-from chattui.core.models import Conversation, Message, MessageStatus, Role
+from chattui.core.models import Conversation, Message, MessageStatus, Role, TitleSource
 from chattui.core.storage import ConversationStore, StorageError
 from tests.reliability.test_disk import _FullDiskOs
 
@@ -95,6 +95,8 @@ def test_chatgpt_non_text_parts_leave_notes_and_hidden_content_is_left_out() -> 
     assert "pandas" not in json.dumps(sales.to_dict())  # the code sent to the tool is gone
     assert sales.messages[1].parent_id == sales.messages[0].id  # joined over skipped nodes
     assert sales.current_leaf == sales.messages[-1].id
+    assert sales.archived and not parsed_sample()[PROXY_ID].archived  # is_archived is kept
+    assert sales.title_source is TitleSource.AUTO  # ChatGPT named it: no new title asked for
 
     quantum = parsed_sample()[QUANTUM_ID]
     user, answer = quantum.messages
