@@ -44,7 +44,38 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     tokens.add_argument(
         "--chat", action="store_true", help="count as one user message with the chat overhead"
     )
+    _transfer_parsers(sub)
     return parser, tokens
+
+
+def _transfer_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    export = sub.add_parser(
+        "export",
+        help="write conversations as Markdown, JSON or HTML",
+        description="Write conversations as Markdown (the branch on screen), our JSON (exact, "
+        "can be imported back) or one self-contained HTML page. Standard output by default.",
+    )
+    export.add_argument("ids", nargs="*", metavar="ID", help="conversation ids (or prefixes)")
+    export.add_argument("--all", action="store_true", help="every conversation")
+    export.add_argument("--list", action="store_true", help="list the conversations and ids")
+    export.add_argument(
+        "--format", choices=["md", "json", "html"], help="default: from -o's extension, else md"
+    )
+    export.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE|DIR",
+        help="a file (one document) or a directory "
+        "(one file per conversation; end it with / to create it)",
+    )
+    importer = sub.add_parser(
+        "import",
+        help="import conversations (chattui JSON, ChatGPT export .json or .zip)",
+        description="Import conversations from our JSON export or from the official ChatGPT "
+        "data export (conversations.json, or the .zip holding it). Conversations already "
+        "there are skipped; a malformed file imports nothing.",
+    )
+    importer.add_argument("files", nargs="+", metavar="FILE")
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, object]:
@@ -92,6 +123,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from chattui.tokens_cli import run
 
         return run(args.tokens_model, args.chat, sys.stdin.read())
+    if args.command == "export":
+        from chattui.transfer import export_command
+
+        return export_command(args.ids, args.all, args.format, args.output, args.list)
+    if args.command == "import":
+        from chattui.transfer import import_command
+
+        return import_command(args.files)
     from chattui.ui.launch import launch
 
     return launch(_checked_overrides(parser, args))

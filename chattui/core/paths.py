@@ -58,6 +58,11 @@ class Paths:
         return self.config_dir / "credentials.toml"
 
     @property
+    def roles_dir(self) -> Path:
+        """The user's roles (system prompts to start with), one TOML file each."""
+        return self.config_dir / "roles"
+
+    @property
     def conversations_dir(self) -> Path:
         return self.data_dir / "conversations"
 

@@ -12,6 +12,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from chattui.core.config import Settings
+from chattui.core.models import Conversation
+from chattui.core.roles import RoleSpec
 from chattui.core.services import Services
 from chattui.i18n import _
 from chattui.ui.keys import check_keymap
@@ -174,11 +176,55 @@ class ChatApp(App[None]):
             main.update_budget()
         self.notify(_("Settings saved."))
 
+    def action_roles(self) -> None:
+        """Pick a role and start a new conversation with its system prompt."""
+        from chattui.ui.screens.roles import RolePickerScreen
+
+        if not isinstance(self.screen, RolePickerScreen):
+            self.push_screen(RolePickerScreen(self.services.paths.roles_dir), self._role_picked)
+
+    def _role_picked(self, role: RoleSpec | None) -> None:
+        main = self.main_screen
+        if role is None or main is None:
+            return
+        params = {} if role.temperature is None else {"temperature": role.temperature}
+        conversation = Conversation(system_prompt=role.system_prompt, model=role.model)
+        conversation.params.update(params)
+        main.show_conversation(conversation)
+        main.prompt.focus()
+
+    def action_export(self) -> None:
+        from chattui.ui.screens.transfer import start_export
+
+        main = self.main_screen
+        current = main.conversation if main is not None and main.conversation.messages else None
+        start_export(self, current)
+
+    def action_import(self) -> None:
+        from chattui.ui.screens.transfer import start_import
+
+        start_import(self)
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         main = self.main_screen
         if main is not None:
             yield SystemCommand(
                 _("New conversation"), _("Start a new chat"), main.action_new_conversation
+            )
+            yield SystemCommand(
+                _("New conversation with a role…"),
+                _("Pick a system prompt from the role library; add or edit your own"),
+                self.action_roles,
+            )
+            yield SystemCommand(
+                _("Export…"),
+                _("This conversation or all of them, as Markdown, JSON or HTML"),
+                self.action_export,
+            )
+            yield SystemCommand(
+                _("Import…"),
+                _("Conversations from a chattui JSON export or a ChatGPT data export"),
+                self.action_import,
             )
             yield SystemCommand(_("Stop"), _("Stop the reply that is streaming"), main.action_stop)
             yield SystemCommand(

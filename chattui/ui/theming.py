@@ -29,8 +29,8 @@ _RICH_ANSI_THEMES = ("ansi_dark", "ansi_light")
 def _known_code_theme(name: str) -> bool:
     if name in _RICH_ANSI_THEMES:
         return True
-    from pygments.styles import get_style_by_name  # type: ignore[import-untyped]
-    from pygments.util import ClassNotFound  # type: ignore[import-untyped]
+    from pygments.styles import get_style_by_name
+    from pygments.util import ClassNotFound
 
     try:
         get_style_by_name(name)

@@ -1,0 +1,210 @@
+"""Conversations into chattui: our own JSON export, and the official ChatGPT data export.
+
+A file is read and checked completely before anything is written: a malformed file imports
+nothing and gets a message naming the file, the conversation and what is wrong. Conversations
+already in the store (same id: ours keep theirs, ChatGPT's keep their source id) are skipped,
+so importing the same file twice adds nothing. If a write fails half-way, the conversations
+written by that import are removed again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chattui.core.chatgpt import chatgpt_conversation, is_chatgpt_conversation
+from chattui.core.models import Conversation, FormatError
+from chattui.core.storage import ConversationStore, StorageError
+
+__all__ = [
+    "ImportError_",
+    "ImportReport",
+    "ParsedFile",
+    "import_conversations",
+    "import_files",
+    "read_import_file",
+]
+
+CHATGPT_FILE = "conversations.json"
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,120}$")
+
+
+class ImportError_(ValueError):
+    """A file cannot be imported; the message names the file and what is wrong."""
+
+
+@dataclass
+class ParsedFile:
+    """The conversations read from one file, ready to be saved."""
+
+    path: Path
+    conversations: list[Conversation]
+    skipped_parts: dict[str, int] = field(default_factory=dict)
+    """Conversation id -> images, files and tool output not imported (a note marks each)."""
+
+
+@dataclass
+class ImportReport:
+    """What an import did."""
+
+    conversations: int = 0
+    messages: int = 0
+    duplicates: int = 0
+    """Conversations that were already there (skipped)."""
+    skipped_parts: int = 0
+    empty: int = 0
+    """Exported conversations without a single visible message (skipped)."""
+    errors: list[str] = field(default_factory=list)
+    """One message per file that imported nothing."""
+    files: list[str] = field(default_factory=list)
+    """``<file>: <summary>`` for each file imported."""
+
+    def summary(self) -> str:
+        """``Imported 3 conversations (41 messages); 2 already there.``"""
+        count = self.conversations
+        plural = "" if count == 1 else "s"
+        text = f"Imported {count} conversation{plural} ({self.messages} messages)"
+        extras = []
+        if self.duplicates:
+            extras.append(f"{self.duplicates} already there, skipped")
+        if self.empty:
+            extras.append(f"{self.empty} empty, skipped")
+        if self.skipped_parts:
+            extras.append(f"{self.skipped_parts} images, files or tool outputs left out")
+        return text + ("; " + "; ".join(extras) if extras else "") + "."
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                names = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == CHATGPT_FILE]
+                if not names:
+                    raise ImportError_(f"{path}: the zip file holds no {CHATGPT_FILE}")
+                raw = archive.read(min(names, key=len))
+        else:
+            raw = path.read_bytes()
+    except ImportError_:
+        raise
+    except zipfile.BadZipFile as error:
+        raise ImportError_(f"{path}: damaged zip file ({error})") from None
+    except FileNotFoundError:
+        raise ImportError_(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ImportError_(f"{path}: is a directory") from None
+    except OSError as error:
+        raise ImportError_(f"{path}: cannot read it ({error.strerror or error})") from None
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ImportError_(f"{path}: not a text file (not UTF-8)") from None
+    except json.JSONDecodeError as error:
+        raise ImportError_(
+            f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        ) from None
+    except RecursionError:
+        raise ImportError_(f"{path}: the JSON is nested too deeply") from None
+
+
+def _ours(item: Mapping[str, Any]) -> Conversation:
+    conversation = Conversation.from_dict(item)
+    if not _SAFE_ID.match(conversation.id):
+        raise FormatError(f"the id {conversation.id!r} is not a plain id")
+    return conversation
+
+
+def _describe(index: int, item: object) -> str:
+    title = item.get("title") if isinstance(item, Mapping) else None
+    where = f"conversation {index + 1}"
+    return f"{where} (“{title[:60]}”)" if isinstance(title, str) and title else where
+
+
+def read_import_file(path: Path) -> ParsedFile:
+    """Read and check every conversation in ``path`` (our JSON, or a ChatGPT export as
+    ``conversations.json`` or the ``.zip`` holding it).
+
+    Raises:
+        ImportError_: the file cannot be read or any conversation in it is malformed.
+    """
+    data = _load_json(path)
+    items = data if isinstance(data, list) else [data]
+    parsed = ParsedFile(path, [])
+    for index, item in enumerate(items):
+        try:
+            if is_chatgpt_conversation(item):
+                conversation, skipped = chatgpt_conversation(item)
+                parsed.skipped_parts[conversation.id] = skipped
+            elif isinstance(item, Mapping) and "schema" in item:
+                conversation = _ours(item)
+            else:
+                raise FormatError(
+                    "neither a chattui conversation (no 'schema') nor a ChatGPT export "
+                    "conversation (no 'mapping')"
+                )
+        except (FormatError, RecursionError) as error:
+            where = _describe(index, item) if isinstance(data, list) else "the conversation"
+            raise ImportError_(f"{path}: {where}: {error}") from None
+        parsed.conversations.append(conversation)
+    return parsed
+
+
+def import_conversations(store: ConversationStore, parsed: ParsedFile) -> ImportReport:
+    """Save the conversations of ``parsed`` that the store does not have yet.
+
+    Raises:
+        StorageError: a write failed; the conversations this call wrote were removed again.
+    """
+    report = ImportReport()
+    written: list[str] = []
+    seen: set[str] = set()
+    try:
+        for conversation in parsed.conversations:
+            if conversation.id in seen or store.path_for(conversation.id).exists():
+                report.duplicates += 1
+                continue
+            seen.add(conversation.id)
+            if not conversation.messages:
+                report.empty += 1
+                continue
+            store.save(conversation)
+            written.append(conversation.id)
+            report.conversations += 1
+            report.messages += len(conversation.messages)
+            report.skipped_parts += parsed.skipped_parts.get(conversation.id, 0)
+    except StorageError:
+        for conversation_id in written:
+            with contextlib.suppress(StorageError):
+                store.delete(conversation_id)
+        raise
+    finally:
+        store.flush_index()
+    return report
+
+
+def import_files(store: ConversationStore, paths: Sequence[Path]) -> ImportReport:
+    """Import every file in ``paths``; a bad file is reported in ``errors`` and imports
+    nothing, the others are imported all the same."""
+    total = ImportReport()
+    for path in paths:
+        try:
+            parsed = read_import_file(path)
+            report = import_conversations(store, parsed)
+        except ImportError_ as error:
+            total.errors.append(str(error))
+            continue
+        except StorageError as error:
+            total.errors.append(f"{path}: {error} Nothing from this file was imported.")
+            continue
+        total.files.append(f"{path}: {report.summary()}")
+        total.conversations += report.conversations
+        total.messages += report.messages
+        total.duplicates += report.duplicates
+        total.skipped_parts += report.skipped_parts
+        total.empty += report.empty
+    return total

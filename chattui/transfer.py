@@ -1,0 +1,196 @@
+"""Export and import jobs: ``chattui export`` and ``chattui import``, and the writing the UI shares.
+
+Export writes to stdout unless ``-o`` names a file (one document) or a directory (one file per
+conversation). Import reads our JSON or a ChatGPT export and prints what it added. Neither
+imports Textual: these commands answer at once and work without a terminal.
+Exit codes: 0 done, 1 something could not be done (the message says what), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from chattui.core.atomic import atomic_write
+from chattui.core.export import (
+    ExportFormat,
+    conversations_json,
+    conversations_markdown,
+    export_file_name,
+    format_time,
+    redacted_copy,
+)
+from chattui.core.models import Conversation
+from chattui.core.paths import Paths
+from chattui.core.secrets import resolve_key
+from chattui.core.storage import ConversationStore, StorageError
+
+__all__ = [
+    "export_command",
+    "guess_format",
+    "import_command",
+    "known_secrets",
+    "render",
+    "write_export",
+]
+
+
+def known_secrets(paths: Paths, environ: Mapping[str, str]) -> list[str]:
+    """The API keys an export must never contain: the environment's and the stored one
+    (``api_key_command`` is not run for this)."""
+    found = [environ.get("OPENAI_API_KEY", "").strip()]
+    stored = resolve_key(paths.credentials_file, "", {})
+    if stored.key is not None:
+        found.append(stored.key.reveal())
+    return [secret for secret in found if secret]
+
+
+def render(conversations: Sequence[Conversation], fmt: ExportFormat) -> str:
+    """``conversations`` as one document in ``fmt``."""
+    if fmt is ExportFormat.JSON:
+        return conversations_json(conversations)
+    if fmt is ExportFormat.HTML:
+        from chattui.export_html import conversations_html
+
+        return conversations_html(conversations)
+    return conversations_markdown(conversations)
+
+
+def guess_format(output: str | None, given: str | None) -> ExportFormat:
+    """The ``--format`` given, else the one the output file's extension names, else Markdown."""
+    if given:
+        return ExportFormat(given)
+    suffix = Path(output).suffix.lower().lstrip(".") if output else ""
+    aliases = {"md": "md", "markdown": "md", "json": "json", "html": "html", "htm": "html"}
+    return ExportFormat(aliases.get(suffix, "md"))
+
+
+def _resolve_ids(store: ConversationStore, wanted: Sequence[str], everything: bool) -> list[str]:
+    """Conversation ids for ``wanted`` (whole ids or unique prefixes); every one with --all."""
+    summaries = store.list_conversations()
+    if everything:
+        return [summary.id for summary in reversed(summaries)]  # oldest first
+    known = [summary.id for summary in summaries]
+    ids: list[str] = []
+    for item in wanted:
+        if item in known:
+            ids.append(item)
+            continue
+        matches = [cid for cid in known if cid.startswith(item)]
+        if len(matches) != 1:
+            what = "no conversation" if not matches else f"{len(matches)} conversations"
+            raise LookupError(f"{what} with id {item!r} (see 'chattui export --list')")
+        ids.append(matches[0])
+    return ids
+
+
+def write_export(
+    conversations: Sequence[Conversation], fmt: ExportFormat, target: Path, as_directory: bool
+) -> Path:
+    """Write ``conversations`` to the file ``target`` (one document) or, ``as_directory``,
+    one file each into the directory ``target``; missing directories are created. Returns
+    ``target``.
+
+    Raises:
+        OSError: a directory or a file could not be written.
+    """
+    if as_directory:
+        target.mkdir(parents=True, exist_ok=True)
+        for conversation in conversations:
+            text = render([conversation], fmt)
+            path = target / export_file_name(conversation, fmt)
+            atomic_write(path, text.encode("utf-8"), mode=0o600)
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, render(conversations, fmt).encode("utf-8"), mode=0o600)
+    return target
+
+
+def export_command(
+    ids: Sequence[str],
+    everything: bool,
+    fmt_name: str | None,
+    output: str | None,
+    list_only: bool = False,
+    *,
+    environ: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Run ``chattui export``; return the exit code."""
+    env = os.environ if environ is None else environ
+    out = out or sys.stdout
+    err = err or sys.stderr
+    paths = Paths.discover(env)
+    store = ConversationStore(paths.conversations_dir)
+    try:
+        if list_only:
+            for summary in store.list_conversations():
+                title = summary.title or "(untitled)"
+                out.write(f"{summary.id}  {format_time(summary.updated)}  {title}\n")
+            return 0
+        if not ids and not everything:
+            err.write(
+                "chattui export: name conversations by id, or use --all (--list shows them)\n"
+            )
+            return 2
+        fmt = guess_format(output, fmt_name)
+        chosen = _resolve_ids(store, ids, everything)
+        secrets = known_secrets(paths, env)
+        conversations = [redacted_copy(store.load(cid), secrets) for cid in chosen]
+    except (LookupError, StorageError) as error:
+        err.write(f"chattui export: {error}\n")
+        return 1
+    finally:
+        for problem in store.problems:
+            err.write(f"chattui export: {problem}\n")
+    if not conversations:
+        err.write("chattui export: there are no conversations to export\n")
+        return 1
+    try:
+        if output is None:
+            out.write(render(conversations, fmt))
+            out.flush()
+            return 0
+        target = Path(output).expanduser()
+        as_directory = target.is_dir() or output.endswith(("/", os.sep))
+        write_export(conversations, fmt, target, as_directory)
+        count = len(conversations)
+        err.write(f"Exported {count} conversation{'s' if count > 1 else ''} to {target}\n")
+    except OSError as error:
+        err.write(f"chattui export: cannot write {output}: {error.strerror or error}\n")
+        return 1
+    return 0
+
+
+def import_command(
+    files: Sequence[str],
+    *,
+    environ: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Run ``chattui import``; return the exit code."""
+    from chattui.core.importer import import_files
+
+    env = os.environ if environ is None else environ
+    out = out or sys.stdout
+    err = err or sys.stderr
+    paths = Paths.discover(env)
+    store = ConversationStore(paths.conversations_dir)
+    try:
+        store.prepare()
+    except StorageError as error:
+        err.write(f"chattui import: {error}\n")
+        return 1
+    report = import_files(store, [Path(name).expanduser() for name in files])
+    for line in report.files:
+        out.write(line + "\n")
+    if len(files) > 1:
+        out.write(f"Total: {report.summary()}\n")
+    for problem in report.errors:
+        err.write(f"chattui import: {problem}\n")
+    return 1 if report.errors else 0

@@ -1,0 +1,263 @@
+"""Export and import from the app (command palette): a dialog, then a thread worker.
+
+Writing hundreds of files or reading a large ChatGPT export takes a while, so both run in a
+thread with their own :class:`ConversationStore` (the app's store is only used on the UI
+thread); the sidebar is refreshed from the files afterwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select
+
+from chattui.core.export import ExportFormat, export_file_name, redacted_copy
+from chattui.core.importer import ImportReport, import_files
+from chattui.core.models import Conversation
+from chattui.core.storage import ConversationStore, StorageError
+from chattui.i18n import _
+from chattui.transfer import write_export
+from chattui.ui.screens.dialogs import TextInputScreen
+from chattui.ui.widgets.safe_text import SafeInput
+
+if TYPE_CHECKING:
+    from chattui.ui.app import ChatApp
+
+__all__ = ["ExportChoice", "ExportScreen", "import_summary", "start_export", "start_import"]
+
+ALL_DIR_NAME = "chattui-export"
+
+
+@dataclass(frozen=True)
+class ExportChoice:
+    """What the export dialog asked for."""
+
+    everything: bool
+    fmt: ExportFormat
+    target: Path
+    as_directory: bool
+
+
+class ExportScreen(ModalScreen[ExportChoice | None]):
+    """Asks what to export (this conversation or all), the format and where."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", _("Cancel"))]
+
+    DEFAULT_CSS = """
+    ExportScreen { align: center middle; }
+    ExportScreen > Vertical {
+        width: 80; max-width: 100%; height: auto;
+        border: round $accent; background: $surface; padding: 1 2;
+    }
+    ExportScreen .label { margin-top: 1; text-style: bold; }
+    ExportScreen RadioSet { width: 100%; }
+    ExportScreen Input { background: $boost; }
+    ExportScreen #buttons { height: auto; align-horizontal: right; margin-top: 1; }
+    ExportScreen #buttons Button { margin-left: 1; }
+    """
+
+    def __init__(self, current: Conversation | None, directory: Path) -> None:
+        super().__init__()
+        self.current = current
+        """The conversation on screen, or None when it is empty."""
+        self.directory = directory
+        self._default = ""
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as frame:
+            frame.border_title = _("Export")
+            with RadioSet(id="scope"):
+                yield RadioButton(
+                    _("This conversation"),
+                    value=self.current is not None,
+                    id="one",
+                    disabled=self.current is None,
+                )
+                yield RadioButton(
+                    _("All conversations (one file each)"), value=self.current is None, id="all"
+                )
+            yield Label(_("Format"), classes="label")
+            yield Select(
+                [
+                    (_("Markdown"), ExportFormat.MARKDOWN.value),
+                    (_("JSON (can be imported back)"), ExportFormat.JSON.value),
+                    (_("HTML (one page, highlighted code)"), ExportFormat.HTML.value),
+                ],
+                value=ExportFormat.MARKDOWN.value,
+                allow_blank=False,
+                id="format",
+            )
+            yield Label(_("Save to"), classes="label")
+            yield SafeInput(id="path")
+            with Horizontal(id="buttons"):
+                yield Button(_("Cancel"), id="cancel")
+                yield Button(_("Export"), id="export", variant="primary")
+
+    def on_mount(self) -> None:
+        self._update_default()
+        self.query_one("#export", Button).focus()
+
+    @property
+    def everything(self) -> bool:
+        return self.current is None or self.query_one("#all", RadioButton).value
+
+    @property
+    def fmt(self) -> ExportFormat:
+        return ExportFormat(str(self.query_one("#format", Select).value))
+
+    @on(RadioSet.Changed)
+    @on(Select.Changed)
+    def _update_default(self) -> None:
+        """Suggest a path for the choice, unless the user typed one of their own."""
+        path = self.query_one("#path", Input)
+        if path.value and path.value != self._default:
+            return
+        if self.everything or self.current is None:
+            default = self.directory / ALL_DIR_NAME
+        else:
+            default = self.directory / export_file_name(self.current, self.fmt)
+        self._default = str(default) + ("/" if self.everything else "")
+        path.value = self._default
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self._export()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "export":
+            self._export()
+        else:
+            self.dismiss(None)
+
+    def _export(self) -> None:
+        text = self.query_one("#path", Input).value.strip()
+        if not text:
+            self.notify(_("Say where to save the export."), severity="warning")
+            return
+        target = Path(text).expanduser()
+        as_directory = self.everything or text.endswith("/") or target.is_dir()
+        self.dismiss(ExportChoice(self.everything, self.fmt, target, as_directory))
+
+
+def _secrets(app: ChatApp) -> list[str]:
+    key = app.services.key.key
+    return [key.reveal()] if key is not None else []
+
+
+def start_export(app: ChatApp, current: Conversation | None) -> None:
+    """Ask what to export, then write it in a thread and say where it went."""
+    # A copy taken now: the conversation on screen may change (or stream) meanwhile.
+    snapshot = Conversation.from_dict(current.to_dict()) if current is not None else None
+
+    def chosen(choice: ExportChoice | None) -> None:
+        if choice is not None:
+            app.run_worker(
+                lambda: _export(app, choice, snapshot),
+                thread=True,
+                group="export",
+                exit_on_error=False,
+            )
+
+    app.push_screen(ExportScreen(snapshot, Path.cwd()), chosen)
+
+
+def _export(app: ChatApp, choice: ExportChoice, current: Conversation | None) -> None:
+    secrets = _secrets(app)
+    problems: list[str] = []
+    if choice.everything:
+        store = ConversationStore(app.services.paths.conversations_dir)
+        conversations: list[Conversation] = []
+        try:
+            summaries = store.list_conversations()
+        except StorageError as error:
+            summaries = []
+            problems.append(str(error))
+        for summary in reversed(summaries):
+            try:
+                conversations.append(redacted_copy(store.load(summary.id), secrets))
+            except StorageError as error:
+                problems.append(str(error))
+    else:
+        conversations = [redacted_copy(current, secrets)] if current is not None else []
+    if not conversations:
+        app.call_from_thread(app.notify, _("There is nothing to export."), severity="warning")
+        return
+    try:
+        target = write_export(conversations, choice.fmt, choice.target, choice.as_directory)
+    except OSError as error:
+        message = _("Could not export: {error}", error=error.strerror or str(error))
+        app.call_from_thread(app.notify, message, severity="error", markup=False)
+        return
+    for problem in problems:
+        app.call_from_thread(app.notify, problem, severity="warning", markup=False)
+    count = len(conversations)
+    done = (
+        _("Exported to {path}", path=target)
+        if count == 1
+        else _("Exported {count} conversations to {path}", count=count, path=target)
+    )
+    app.call_from_thread(app.notify, done, markup=False, timeout=8)
+
+
+def import_summary(report: ImportReport) -> str:
+    """What an import did, in the UI's language."""
+    text = _(
+        "Imported {conversations} conversations ({messages} messages).",
+        conversations=report.conversations,
+        messages=report.messages,
+    )
+    if report.duplicates:
+        text += " " + _("{count} were already there.", count=report.duplicates)
+    if report.empty:
+        text += " " + _("{count} empty ones skipped.", count=report.empty)
+    if report.skipped_parts:
+        text += " " + _(
+            "{count} images, files or tool outputs left out (noted in the messages).",
+            count=report.skipped_parts,
+        )
+    return text
+
+
+def start_import(app: ChatApp) -> None:
+    """Ask for a file, import it in a thread, then show the new conversations."""
+
+    def chosen(path: str | None) -> None:
+        # A file dragged into a terminal arrives quoted when its name has spaces.
+        text = (path or "").strip().strip("'\"")
+        if text:
+            target = Path(text).expanduser()
+            app.run_worker(
+                lambda: _import(app, target), thread=True, group="import", exit_on_error=False
+            )
+
+    title = _("Import: a chattui JSON export, or ChatGPT's conversations.json or .zip")
+    app.push_screen(TextInputScreen(title, ""), chosen)
+
+
+def _import(app: ChatApp, path: Path) -> None:
+    store = ConversationStore(app.services.paths.conversations_dir)
+    try:
+        store.prepare()
+    except StorageError as error:
+        app.call_from_thread(app.notify, str(error), severity="error", markup=False)
+        return
+    report = import_files(store, [path])
+    app.call_from_thread(_imported, app, report)
+
+
+def _imported(app: ChatApp, report: ImportReport) -> None:
+    for error in report.errors:
+        app.notify(error, title=_("Nothing imported"), severity="error", markup=False, timeout=15)
+    if not report.errors:
+        app.notify(import_summary(report), markup=False, timeout=10)
+    main = app.main_screen
+    if main is not None and report.conversations:
+        main.refresh_sidebar()
