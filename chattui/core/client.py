@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import logging
+import time
 from collections.abc import AsyncGenerator
 from urllib.parse import unquote, urlsplit
 
@@ -23,12 +25,15 @@ from chattui.core.events import (
     ErrorKind,
     Finished,
     StreamEvent,
+    TextDelta,
 )
 from chattui.core.sanitize import sanitize_line
 from chattui.core.secrets import ApiKey
 from chattui.core.sse import StreamState, chunk_events, sse_data
 
 __all__ = ["ChatClient"]
+
+log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 15.0
 DETAIL_LIMIT = 300
@@ -78,13 +83,15 @@ class ChatClient:
         Raises:
             ChatError: any failure, with a human message.
         """
+        started = time.monotonic()
         try:
             page = await self._sdk.models.list()
+            log.info("models listed in %.3fs", time.monotonic() - started)
             return sorted(model.id for model in page.data)
-        except ChatError:
-            raise
         except Exception as error:
-            raise self._map_error(error) from None
+            mapped = self._map_error(error)
+            log.warning("listing models failed: %s: %s", mapped.problem.code, mapped.message)
+            raise mapped from None
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         """Send ``request`` and yield the reply as events.
@@ -97,14 +104,18 @@ class ChatClient:
             ChatError: any failure, including a stream that ends without a finish reason.
         """
         started = False
+        clock = _Timing(request.model, self.base_url, self.proxy)
         for attempt in (1, 2):
             try:
                 async for event in self._stream_once(request):
                     started = True
+                    clock.event(event)
                     yield event
+                clock.done()
                 return
             except ChatError as error:
                 if started or attempt == 2 or not _rejects_param(error, request):
+                    clock.failed(error)
                     raise
                 request = _with_other_param(request)
 
@@ -138,6 +149,38 @@ class ChatClient:
 
     def _map_error(self, error: BaseException, streaming: bool = False) -> ChatError:
         return map_error(error, self.base_url, self.proxy, self._key, streaming)
+
+
+class _Timing:
+    """Logs a request's timings and outcome (the debug log; nothing when it is off)."""
+
+    def __init__(self, model: str, base_url: str, proxy: str) -> None:
+        self.start = time.monotonic()
+        self.first: float | None = None
+        self.deltas = 0
+        via = f" via {mask_proxy(proxy)}" if proxy else ""
+        log.info("request: model %s at %s%s", model, base_url, via)
+
+    def event(self, event: StreamEvent) -> None:
+        if isinstance(event, TextDelta):
+            self.deltas += 1
+            if self.first is None:
+                self.first = time.monotonic() - self.start
+        elif isinstance(event, Finished):
+            log.info("finish reason: %s", event.reason)
+
+    def done(self) -> None:
+        first = f"{self.first:.3f}s" if self.first is not None else "-"
+        log.info(
+            "reply done in %.3fs (first text after %s, %d deltas)",
+            time.monotonic() - self.start, first, self.deltas,
+        )  # fmt: skip
+
+    def failed(self, error: ChatError) -> None:
+        log.warning(
+            "request failed after %.3fs: %s: %s",
+            time.monotonic() - self.start, error.problem.code, error.message,
+        )  # fmt: skip
 
 
 def _not_a_stream(content_type: str) -> ChatError:

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from chattui.core.config import Settings
 from chattui.core.services import Services
 from chattui.i18n import _
+from chattui.ui.launch import StartAt
 from chattui.ui.screens.help import HelpScreen
 from chattui.ui.screens.library import library_commands
 from chattui.ui.screens.main import MainScreen
@@ -32,9 +33,12 @@ class ChatApp(App[None]):
         Binding("f2", "settings", _("Settings")),
     ]
 
-    def __init__(self, services: Services, warm_up: bool = True) -> None:
+    def __init__(
+        self, services: Services, warm_up: bool = True, start: StartAt | None = None
+    ) -> None:
         super().__init__()
         self.services = services
+        self._start = start
         self._warm_up_enabled = warm_up
         self.warmed_up = asyncio.Event()
         """Set once the client and the tokenizer are ready (tests and benchmarks await it)."""
@@ -80,7 +84,10 @@ class ChatApp(App[None]):
     def on_mount(self) -> None:
         for problem in self._theme_problems:
             self.notify(problem, severity="warning", markup=False, timeout=10)
-        self.push_screen(MainScreen(self.services))
+        main = MainScreen(self.services)
+        self.push_screen(main)
+        if self._start is not None:
+            self.call_after_refresh(main.start_at, self._start)
         for warning in self.services.warnings:
             self.notify(warning, severity="warning", timeout=15, markup=False)
         if self.services.fatal:

@@ -36,6 +36,7 @@ from chattui.core.session import (
 from chattui.core.storage import StorageError
 from chattui.i18n import _
 from chattui.ui.budget import budget_text, conversation_cost, usage_text
+from chattui.ui.launch import StartAt
 from chattui.ui.screens.actions import alternatives_of
 from chattui.ui.screens.conversations import summary_of
 from chattui.ui.screens.library import LibraryScreen
@@ -170,6 +171,16 @@ class MainScreen(PromptScreen, LibraryScreen):
             self.status.set_state(_("streaming…"), "busy")
         self.status.set_tokens("")
         self.update_budget()
+
+    def start_at(self, start: StartAt) -> None:
+        """Show the conversation the command line asked for, and send its prompt."""
+        if start.conversation is not None:
+            self.refresh_sidebar()
+            self.show_conversation(start.conversation)
+        if start.prompt.strip():
+            self.prompt.text = start.prompt
+            if self.services.has_key:
+                self._submitted(PromptInput.Submitted(self.prompt, start.prompt))
 
     # -- budget ------------------------------------------------------------------------------
 
