@@ -31,6 +31,7 @@ class ChatApp(App[None]):
         Binding("ctrl+q", "quit", _("Quit"), priority=True),
         Binding("f1", "help", _("Help")),
         Binding("f2", "settings", _("Settings")),
+        Binding("ctrl+p", "command_palette", _("palette"), show=False, priority=True),
     ]
 
     def __init__(
@@ -147,6 +148,21 @@ class ChatApp(App[None]):
             main.update_endpoint()
             main.update_budget()
         self.notify(_("Settings saved."))
+
+    def action_command_palette(self) -> None:
+        """The command palette, its prompt in the user's language."""
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            placeholder = _("Search for commands…")
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=placeholder))
+
+    def search_themes(self) -> None:
+        """The theme picker, its prompt in the user's language."""
+        from textual.command import CommandPalette
+        from textual.theme import ThemeProvider
+
+        self.push_screen(CommandPalette([ThemeProvider], placeholder=_("Search for themes…")))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         main = self.main_screen

@@ -37,8 +37,10 @@ from chattui.core.storage import StorageError
 from chattui.i18n import _
 from chattui.ui.budget import budget_text, conversation_cost, usage_text
 from chattui.ui.launch import StartAt
+from chattui.ui.problems import SETTINGS_KINDS, problem_text
 from chattui.ui.screens.actions import alternatives_of
 from chattui.ui.screens.conversations import summary_of
+from chattui.ui.screens.dialogs import ProblemScreen
 from chattui.ui.screens.library import LibraryScreen
 from chattui.ui.screens.prompting import PromptScreen
 from chattui.ui.widgets.chat_log import ChatLog
@@ -321,6 +323,19 @@ class MainScreen(PromptScreen, LibraryScreen):
             self.log_view.scroll_to_latest()
             self.status.set_state(_("waiting for the reply…"), "busy")
 
+    def _offer_fix(self, reply: Message) -> None:
+        """For a problem fixed in the settings (a rejected key...), offer to open them."""
+        problem = reply.problem
+        if problem is None or problem.kind not in SETTINGS_KINDS or self.app.screen is not self:
+            return
+
+        def chosen(open_settings: bool | None) -> None:
+            if open_settings:
+                self.app.action_settings()  # type: ignore[attr-defined]
+
+        dialog = ProblemScreen(problem_text(problem), _("Open settings"))
+        self.app.push_screen(dialog, chosen)
+
     def _on_delta(
         self, conversation: Conversation, reply: Message, text: str, started: float
     ) -> None:
@@ -366,6 +381,7 @@ class MainScreen(PromptScreen, LibraryScreen):
         self.log_view.update_message(reply)
         if reply.status is MessageStatus.ERROR:
             self.status.set_state(_("error: Ctrl+R retries"), "error")
+            self._offer_fix(reply)
         elif reply.status is MessageStatus.STOPPED:
             self.status.set_state(_("stopped"))
         else:

@@ -30,6 +30,7 @@ from chattui.core.events import ChatError
 from chattui.core.secrets import ApiKey, KeyError_, KeySource
 from chattui.core.services import Services
 from chattui.i18n import LANGUAGES, _
+from chattui.ui.problems import problem_text
 from chattui.ui.widgets.safe_text import SafeInput, SafeTextArea
 
 __all__ = ["BUILTIN_MODELS", "SettingsScreen"]
@@ -316,7 +317,7 @@ class SettingsScreen(ModalScreen[bool]):
         try:
             models = await client.list_models()
         except ChatError as error:
-            self._result(_("Failed: {message}", message=error.message), ok=False)
+            self._result(_("Failed: {message}", message=problem_text(error.problem)), ok=False)
             return
         finally:
             await client.aclose()
