@@ -11,7 +11,13 @@ from chattui.core.models import Message
 from chattui.core.problems import ErrorKind, Problem
 from chattui.i18n import _
 
-__all__ = ["SETTINGS_KINDS", "error_hint", "message_problem_text", "problem_text"]
+__all__ = [
+    "SETTINGS_KINDS",
+    "error_hint",
+    "message_problem_text",
+    "offers_settings",
+    "problem_text",
+]
 
 SETTINGS_KINDS = frozenset(
     {ErrorKind.AUTH, ErrorKind.NO_KEY, ErrorKind.FORBIDDEN, ErrorKind.NOT_FOUND, ErrorKind.PROXY}
@@ -19,6 +25,14 @@ SETTINGS_KINDS = frozenset(
 """Kinds fixed in the settings (key, model, base URL, proxy): the UI offers to open them."""
 
 _CONTINUE_KINDS = frozenset({ErrorKind.STREAM_CUT, ErrorKind.INCOMPLETE})
+
+
+def offers_settings(problem: Problem) -> bool:
+    """Whether ``problem`` deserves a dialog offering the settings: only what a retry cannot
+    fix (a rejected key, an unknown model, proxy credentials), not a proxy that is down."""
+    if problem.kind is ErrorKind.PROXY:
+        return problem.code == "proxy.auth"
+    return problem.kind in SETTINGS_KINDS
 
 
 def problem_text(problem: Problem) -> str:

@@ -37,7 +37,7 @@ from chattui.core.storage import StorageError
 from chattui.i18n import _
 from chattui.ui.budget import budget_text, conversation_cost, usage_text
 from chattui.ui.launch import StartAt
-from chattui.ui.problems import SETTINGS_KINDS, problem_text
+from chattui.ui.problems import offers_settings, problem_text
 from chattui.ui.screens.actions import alternatives_of
 from chattui.ui.screens.conversations import summary_of
 from chattui.ui.screens.dialogs import ProblemScreen
@@ -326,7 +326,7 @@ class MainScreen(PromptScreen, LibraryScreen):
     def _offer_fix(self, reply: Message) -> None:
         """For a problem fixed in the settings (a rejected key...), offer to open them."""
         problem = reply.problem
-        if problem is None or problem.kind not in SETTINGS_KINDS or self.app.screen is not self:
+        if problem is None or not offers_settings(problem) or self.app.screen is not self:
             return
 
         def chosen(open_settings: bool | None) -> None:
