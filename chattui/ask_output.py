@@ -20,6 +20,12 @@ LIVE_INTERVAL = 0.1
 """Seconds between redraws of the block still being written (never per delta)."""
 
 
+_OWN_SPACING = frozenset({"bullet_list_open", "ordered_list_open", "table_open", "blockquote_open"})
+"""Blocks that Rich renders with a blank line above them."""
+_GAP_BELOW = frozenset({"table_open", "fence", "code_block"})
+"""Blocks that Rich renders with a blank (or padding) line below them."""
+
+
 class ReplyOutput(Protocol):
     """Receives the reply as it streams."""
 
@@ -80,6 +86,8 @@ class MarkdownOutput:
         self.console: Console = Console(file=out, highlight=False)
         self._blocks: BlockStream = BlockStream()
         self._printed = 0
+        self._shown = False
+        self._gap_below = False
         self._live: Live | None = None
         self._drawn = 0.0
 
@@ -121,5 +129,13 @@ class MarkdownOutput:
         while self._printed < len(frozen):
             block = frozen[self._printed]
             self._printed += 1
-            if block.key.strip():
-                self.console.print(Markdown(block.key))
+            if not block.key.strip():
+                continue
+            # One blank line between blocks, as Rich puts in a whole document (lists, tables
+            # and quotes bring their own).
+            first = block.tokens[0].type if block.tokens else ""
+            if self._shown and first not in _OWN_SPACING and not self._gap_below:
+                self.console.print()
+            self.console.print(Markdown(block.key))
+            self._shown = True
+            self._gap_below = first in _GAP_BELOW

@@ -55,7 +55,7 @@ class ProblemScreen(ModalScreen[bool]):
     """Shows an error and offers the action that fixes it; dismisses with True to take it."""
 
     BINDINGS = [Binding("escape", "dismiss(False)", _("Later"))]
-    DEFAULT_CSS = _CSS.format(name="ProblemScreen")
+    DEFAULT_CSS = _CSS.format(name="ProblemScreen") + "ProblemScreen Label { width: 100%; }\n"
 
     def __init__(self, text: str, action: str) -> None:
         super().__init__()
