@@ -95,8 +95,6 @@ async def main():
     app = ChatApp(services, warm_up=False)
     seen = {}
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.pause(0.2)
-        seen["footer"] = screen_text(app).splitlines()[-1]
         box = prompt(app)
         box.text = "你好"
         await pilot.press("enter")
@@ -104,7 +102,9 @@ async def main():
         await pilot.pause(0.2)
         seen["dialog"] = screen_text(app)
         await pilot.press("escape")
+        await pilot.pause(0.2)
         seen["log"] = " ".join(chat_log(app).rendered_text().split())
+        seen["footer"] = screen_text(app).splitlines()[-1]
         await pilot.press("ctrl+p")
         await pilot.pause(0.2)
         seen["palette"] = screen_text(app)
