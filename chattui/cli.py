@@ -113,6 +113,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _exit_now(code: int) -> int:
+    """Exit at once with ``code``: everything is written and flushed by now, and the
+    interpreter's teardown of openai and tiktoken would add seconds to every one-shot call."""
+    import logging
+    import os
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
 def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.paths:
@@ -139,7 +151,7 @@ def _main(argv: Sequence[str] | None) -> int:
             save=args.save,
             json_output=args.json_output,
         )
-        return ask(options, _overrides(args))
+        return _exit_now(ask(options, _overrides(args)))
     from chattui.ui.launch import launch
 
     return launch(

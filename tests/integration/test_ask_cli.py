@@ -255,23 +255,18 @@ def test_markdown_is_rendered_when_stdout_is_a_terminal(fake_server: FakeOpenAI)
 
 def test_no_textual_import_on_the_ask_path(fake_server: FakeOpenAI) -> None:
     fake_server.queue(Reply(text="hi"))
-    code = (
-        "import sys\n"
-        "from chattui.cli import main\n"
-        "status = main(['ask', 'hello'])\n"
-        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'textual')\n"
-        "print('STATUS', status, 'TEXTUAL', loaded, file=sys.stderr)\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
+    result = subprocess.run(  # -X importtime lists every module the process imports
+        [sys.executable, "-X", "importtime", "-m", "chattui", "ask", "hello"],
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         env=environ(fake_server.base_url),
         timeout=60,
     )
-    assert "STATUS 0 TEXTUAL []" in result.stderr, result.stderr
-    assert result.stdout == "hi\n"
+    assert result.returncode == 0 and result.stdout == "hi\n", result.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
+    assert "chattui.ask" in imported and "openai" in imported  # the list is complete
+    assert not {name for name in imported if name.split(".")[0] == "textual"}
 
 
 def test_open_with_an_unknown_id_says_so_without_starting_the_app() -> None:
