@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from chattui.core.models import Usage
-from chattui.core.problems import ErrorKind, Problem
+from chattui.core.problems import TEMPLATES, ErrorKind, Problem
 from chattui.core.sanitize import clean_surrogates
 
 __all__ = [
@@ -77,6 +77,8 @@ class ChatError(Exception):
         self.values: dict[str, str | int] = {**(values or {}), **more}
         if status is not None:
             self.values["status"] = status
+        if self.problem.code not in TEMPLATES:  # e.g. a sentence passed where a variant goes
+            raise ValueError(f"no words for the error code {self.problem.code!r}")
         super().__init__(self.message)
 
     @property

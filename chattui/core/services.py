@@ -154,7 +154,7 @@ class Services:
         """
         client = self.make_client()
         if client is None:
-            raise ChatError(ErrorKind.NO_KEY, "No API key is set. Open Settings (F2) to add one.")
+            raise ChatError(ErrorKind.NO_KEY)
         try:
             return await client.list_models()
         finally:
