@@ -78,7 +78,7 @@ def _ask_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "130 interrupted.",
     )
     ask.add_argument("prompt", nargs="*", metavar="PROMPT", help="the question or instruction")
-    ask.add_argument("--model", dest="ask_model", help="model to use")
+    ask.add_argument("--model", dest="ask_model", metavar="MODEL", help="model to use")
     ask.add_argument("--system", help="system prompt")
     ask.add_argument("--max-tokens", metavar="N", help="upper bound for the reply's length")
     ask.add_argument("--temperature", metavar="T", help="0 to 2")
