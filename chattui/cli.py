@@ -34,7 +34,27 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     parser.add_argument("--proxy", help="proxy URL: http://, https://, socks5:// or socks5h://")
     parser.add_argument("--theme", help="theme name")
     parser.add_argument("--lang", choices=["auto", "en", "zh"], help="UI language")
+    parser.add_argument(
+        "--debug", action="store_true", help="write a debug log (see --paths) for this run"
+    )
+    start = parser.add_mutually_exclusive_group()
+    start.add_argument(
+        "--continue", dest="continue_last", action="store_true",
+        help="open the most recent conversation",
+    )  # fmt: skip
+    start.add_argument(
+        "--new", nargs="?", const="", metavar="PROMPT",
+        help="start a new conversation, sending PROMPT at once if given",
+    )  # fmt: skip
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _ask_parser(sub)
+    opener = sub.add_parser(
+        "open",
+        help="open a saved conversation",
+        description="Open the conversation with this id (or the only one whose id starts "
+        "with it). Ids are the file names in the data dir's conversations folder.",
+    )
+    opener.add_argument("conversation_id", metavar="ID")
     tokens = sub.add_parser(
         "tokens",
         help="count the tokens of the text on standard input",
@@ -78,6 +98,33 @@ def _transfer_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     importer.add_argument("files", nargs="+", metavar="FILE")
 
 
+def _ask_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ask = sub.add_parser(
+        "ask",
+        help="ask one question; the answer goes to stdout",
+        description="Ask one question and print the answer: plain text to a pipe, Markdown "
+        "in a terminal. With text piped to stdin, stdin is the input and PROMPT the "
+        "instruction, e.g. git diff | chattui ask 'review this'.",
+        epilog="Exit status: 0 ok, 1 other failure, 2 usage, 3 auth (key missing or "
+        "rejected), 4 network (connect, proxy, timeout), 5 server (4xx/5xx, bad reply), "
+        "130 interrupted.",
+    )
+    ask.add_argument("prompt", nargs="*", metavar="PROMPT", help="the question or instruction")
+    ask.add_argument("--model", dest="ask_model", metavar="MODEL", help="model to use")
+    ask.add_argument("--system", help="system prompt")
+    ask.add_argument("--max-tokens", metavar="N", help="upper bound for the reply's length")
+    ask.add_argument("--temperature", metavar="T", help="0 to 2")
+    ask.add_argument(
+        "--continue", dest="ask_continue", action="store_true",
+        help="append to the most recent conversation (saved)",
+    )  # fmt: skip
+    ask.add_argument("--save", action="store_true", help="save as a new conversation")
+    ask.add_argument(
+        "--json", dest="json_output", action="store_true",
+        help="print the final message and its usage as one JSON object",
+    )  # fmt: skip
+
+
 def _overrides(args: argparse.Namespace) -> dict[str, object]:
     pairs = {
         "model": args.model,
@@ -85,6 +132,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "proxy": args.proxy,
         "theme": args.theme,
         "language": args.lang,
+        "log_level": "debug" if args.debug else None,
     }
     return {key: value for key, value in pairs.items() if value is not None}
 
@@ -107,6 +155,25 @@ def _checked_overrides(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run chattui with ``argv`` (default: the process arguments); return the exit code."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl+C before the app or the request took over
+        return 130
+
+
+def _exit_now(code: int) -> int:
+    """Exit at once with ``code``: everything is written and flushed by now, and the
+    interpreter's teardown of openai and tiktoken would add seconds to every one-shot call."""
+    import logging
+    import os
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(code)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser, tokens = _parser()
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # reported by the parser they were given to, with its usage line
@@ -131,9 +198,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         from chattui.transfer import import_command
 
         return import_command(args.files)
+    if args.command == "ask":
+        from chattui.ask import AskOptions
+        from chattui.ask import run as ask
+
+        options = AskOptions(
+            prompt=" ".join(args.prompt),
+            model=args.ask_model,
+            system=args.system,
+            max_tokens=args.max_tokens,
+            temperature=args.temperature,
+            continue_last=args.ask_continue,
+            save=args.save,
+            json_output=args.json_output,
+        )
+        return _exit_now(ask(options, _checked_overrides(parser, args)))
     from chattui.ui.launch import launch
 
-    return launch(_checked_overrides(parser, args))
+    return launch(
+        _checked_overrides(parser, args),
+        latest=args.continue_last,
+        conversation_id=args.conversation_id if args.command == "open" else "",
+        prompt=args.new or "",
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

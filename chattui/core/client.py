@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import logging
+import time
 from collections.abc import AsyncGenerator, Mapping
 from urllib.parse import unquote, urlsplit
 
@@ -23,12 +25,15 @@ from chattui.core.events import (
     ErrorKind,
     Finished,
     StreamEvent,
+    TextDelta,
 )
 from chattui.core.sanitize import sanitize_line
 from chattui.core.secrets import ApiKey
 from chattui.core.sse import StreamState, chunk_events, sse_data
 
 __all__ = ["ChatClient"]
+
+log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 15.0
 DETAIL_LIMIT = 300
@@ -98,13 +103,15 @@ class ChatClient:
         Raises:
             ChatError: any failure, with a human message.
         """
+        started = time.monotonic()
         try:
             page = await self._sdk.models.list()
+            log.info("models listed in %.3fs", time.monotonic() - started)
             return sorted(model.id for model in page.data)
-        except ChatError:
-            raise
         except Exception as error:
-            raise self._map_error(error) from None
+            mapped = self._map_error(error)
+            log.warning("listing models failed: %s: %s", mapped.problem.code, mapped.message)
+            raise mapped from None
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         """Send ``request`` and yield the reply as events.
@@ -117,14 +124,18 @@ class ChatClient:
             ChatError: any failure, including a stream that ends without a finish reason.
         """
         started = False
+        clock = _Timing(request.model, self.base_url, self.proxy)
         for attempt in (1, 2):
             try:
                 async for event in self._stream_once(request):
                     started = True
+                    clock.event(event)
                     yield event
+                clock.done()
                 return
             except ChatError as error:
                 if started or attempt == 2 or not _rejects_param(error, request):
+                    clock.failed(error)
                     raise
                 request = _with_other_param(request)
 
@@ -153,11 +164,7 @@ class ChatClient:
         if state.finish is None:
             if state.chunks == 0 and "event-stream" not in content_type:
                 raise _not_a_stream(content_type)
-            raise ChatError(
-                ErrorKind.INCOMPLETE,
-                "The reply ended without the server saying it was finished; "
-                "it may be incomplete. Retry to get a full reply.",
-            )
+            raise ChatError(ErrorKind.INCOMPLETE)
         yield Finished(state.finish)
 
     def _map_error(self, error: BaseException, streaming: bool = False) -> ChatError:
@@ -168,13 +175,41 @@ async def _drop_authorization(request: httpx2.Request) -> None:
     request.headers.pop("Authorization", None)
 
 
+class _Timing:
+    """Logs a request's timings and outcome (the debug log; nothing when it is off)."""
+
+    def __init__(self, model: str, base_url: str, proxy: str) -> None:
+        self.start = time.monotonic()
+        self.first: float | None = None
+        self.deltas = 0
+        via = f" via {mask_proxy(proxy)}" if proxy else ""
+        log.info("request: model %s at %s%s", model, base_url, via)
+
+    def event(self, event: StreamEvent) -> None:
+        if isinstance(event, TextDelta):
+            self.deltas += 1
+            if self.first is None:
+                self.first = time.monotonic() - self.start
+        elif isinstance(event, Finished):
+            log.info("finish reason: %s", event.reason)
+
+    def done(self) -> None:
+        first = f"{self.first:.3f}s" if self.first is not None else "-"
+        log.info(
+            "reply done in %.3fs (first text after %s, %d deltas)",
+            time.monotonic() - self.start, first, self.deltas,
+        )  # fmt: skip
+
+    def failed(self, error: ChatError) -> None:
+        log.warning(
+            "request failed after %.3fs: %s: %s",
+            time.monotonic() - self.start, error.problem.code, error.message,
+        )  # fmt: skip
+
+
 def _not_a_stream(content_type: str) -> ChatError:
     shown = sanitize_line(content_type, DETAIL_LIMIT) or "no content type"
-    return ChatError(
-        ErrorKind.BAD_RESPONSE,
-        f"The server answered with {shown} instead of a stream of events. "
-        "Check the base URL (it usually ends in /v1).",
-    )
+    return ChatError(ErrorKind.BAD_RESPONSE, "not_stream", content_type=shown)
 
 
 def _with_other_param(request: ChatRequest) -> ChatRequest:
@@ -186,7 +221,7 @@ def _rejects_param(error: ChatError, request: ChatRequest) -> bool:
     """Whether the server said it does not support the max tokens parameter we sent."""
     if error.kind is not ErrorKind.BAD_REQUEST or request.max_tokens is None:
         return False
-    text = error.message.lower()
+    text = str(error.values.get("detail", "")).lower()
     return request.max_tokens_param in text and (
         "unsupported" in text
         or "not supported" in text
@@ -197,8 +232,9 @@ def _rejects_param(error: ChatError, request: ChatRequest) -> bool:
     )
 
 
-def _server_detail(error: openai.APIStatusError) -> str:
-    """The server's own explanation, sanitized and short (the key is masked by map_error)."""
+def _server_detail(error: openai.APIStatusError) -> dict[str, str]:
+    """The server's own explanation, sanitized and short, as problem values (the key is
+    masked by map_error)."""
     body = error.body
     message: object = None
     if isinstance(body, dict):
@@ -207,64 +243,34 @@ def _server_detail(error: openai.APIStatusError) -> str:
     if not message:
         text = error.response.text if error.response is not None else ""
         if "<html" in text[:500].lower() or "<!doctype" in text[:500].lower():
-            return "the response was an HTML page, not JSON: check the base URL"
+            return {"html": "yes"}
         message = text
     detail = sanitize_line(str(message), DETAIL_LIMIT)
-    return detail  # map_error masks the key in every message
+    return {"detail": detail} if detail else {}
+
+
+_STATUS_KINDS = {
+    401: ErrorKind.AUTH,
+    403: ErrorKind.FORBIDDEN,
+    404: ErrorKind.NOT_FOUND,
+}
 
 
 def _status_error(error: openai.APIStatusError, proxy: str) -> ChatError:
     status = error.status_code
     detail = _server_detail(error)
-    said = f" The server said: {detail}" if detail else ""
     if status == 407:
-        return ChatError(
-            ErrorKind.PROXY,
-            f"The proxy {mask_proxy(proxy)} refused the credentials (407). Check the user "
-            "name and password in the proxy URL in Settings (F2).",
-            status,
-        )
-    if status == 401:
-        return ChatError(
-            ErrorKind.AUTH,
-            f"The API key was rejected (401). Check it in Settings (F2).{said}",
-            status,
-        )
-    if status == 403:
-        return ChatError(
-            ErrorKind.FORBIDDEN,
-            "Access denied (403): the key cannot use this model or endpoint, or the region "
-            f"is not supported.{said}",
-            status,
-        )
-    if status == 404:
-        return ChatError(
-            ErrorKind.NOT_FOUND,
-            "Not found (404): the model does not exist or the key has no access to it, or the "
-            "base URL is wrong. Pick a model for this conversation (F3) or in Settings "
-            f"(F2).{said}",
-            status,
-        )
+        return ChatError(ErrorKind.PROXY, "auth", status=status, proxy=mask_proxy(proxy))
+    if status in _STATUS_KINDS:
+        return ChatError(_STATUS_KINDS[status], status=status, values=detail)
     if status == 429:
-        quota = "quota" in detail.lower() or "billing" in detail.lower()
-        if quota:
-            return ChatError(
-                ErrorKind.QUOTA,
-                f"Out of quota (429): check the account's plan and billing.{said}",
-                status,
-            )
-        return ChatError(
-            ErrorKind.RATE_LIMIT,
-            f"Rate limited (429): too many requests; wait a moment and retry.{said}",
-            status,
-        )
+        said = detail.get("detail", "").lower()
+        quota = "quota" in said or "billing" in said
+        kind = ErrorKind.QUOTA if quota else ErrorKind.RATE_LIMIT
+        return ChatError(kind, status=status, values=detail)
     if status >= 500:
-        return ChatError(
-            ErrorKind.SERVER,
-            f"The server had an error ({status}); retry in a moment.{said}",
-            status,
-        )
-    return ChatError(ErrorKind.BAD_REQUEST, f"The request was refused ({status}).{said}", status)
+        return ChatError(ErrorKind.SERVER, status=status, values=detail)
+    return ChatError(ErrorKind.BAD_REQUEST, status=status, values=detail)
 
 
 def map_error(
@@ -276,10 +282,11 @@ def map_error(
     exception said (an error event in the stream may quote the key).
     """
     mapped = _map_error(error, base_url, proxy, streaming)
-    message = _redact(mapped.message, key, proxy)
-    if message == mapped.message:
-        return mapped
-    return ChatError(mapped.kind, message, mapped.status)
+    mapped.values = {
+        name: _redact(value, key, proxy) if isinstance(value, str) else value
+        for name, value in mapped.values.items()
+    }
+    return mapped
 
 
 def _redact(text: str, key: ApiKey | None, proxy: str) -> str:
@@ -298,51 +305,31 @@ def _redact(text: str, key: ApiKey | None, proxy: str) -> str:
 
 def _map_error(error: BaseException, base_url: str, proxy: str, streaming: bool) -> ChatError:
     host = urlsplit(base_url).netloc or base_url
-    via = f" through the proxy {mask_proxy(proxy)}" if proxy else ""
+    via = {"proxy": mask_proxy(proxy)} if proxy else {}
     if isinstance(error, ChatError):
         return error
     if isinstance(error, openai.APIStatusError):
         return _status_error(error, proxy)
     timeout_types = (openai.APITimeoutError, httpx2.TimeoutException)
     if isinstance(error, timeout_types) or isinstance(error.__cause__, timeout_types):
-        when = "sent nothing more" if streaming else "did not answer"
-        return ChatError(ErrorKind.TIMEOUT, f"{host}{via} {when} for a while; retry later.")
+        variant = "streaming" if streaming else ""
+        return ChatError(ErrorKind.TIMEOUT, variant, values=via, host=host)
     if isinstance(error, openai.APIConnectionError | httpx2.TransportError):
         cause = error.__cause__ or error.__context__ or error
         if streaming or isinstance(cause, httpx2.RemoteProtocolError | httpx2.ReadError):
-            return ChatError(
-                ErrorKind.STREAM_CUT,
-                "The connection was cut before the reply was finished; the partial reply is "
-                "kept. Retry to get a full reply.",
-            )
+            return ChatError(ErrorKind.STREAM_CUT)
         reason = sanitize_line(str(cause), DETAIL_LIMIT) or type(cause).__name__
         if proxy and _is_proxy_failure(cause):
-            return ChatError(
-                ErrorKind.PROXY,
-                f"Cannot connect through the proxy {mask_proxy(proxy)}: {reason}. Check that "
-                "it is running and its address and credentials in Settings (F2).",
-            )
-        return ChatError(
-            ErrorKind.CONNECT,
-            f"Cannot connect to {host}{via}: {reason}. Check the network, the base URL"
-            f"{' and the proxy' if proxy else ' (and set a proxy if you need one)'}.",
-        )
+            return ChatError(ErrorKind.PROXY, values=via, reason=reason)
+        variant = "proxy" if proxy else ""
+        return ChatError(ErrorKind.CONNECT, variant, values=via, host=host, reason=reason)
     if isinstance(error, openai.APIError):
         # An error event inside the stream, or a response the SDK could not use.
         detail = sanitize_line(str(getattr(error, "message", error)), DETAIL_LIMIT)
-        return ChatError(
-            ErrorKind.SERVER, f"The server reported an error during the reply: {detail}"
-        )
+        return ChatError(ErrorKind.SERVER, "event", detail=detail)
     if isinstance(error, json.JSONDecodeError | UnicodeDecodeError | ValueError):
-        return ChatError(
-            ErrorKind.BAD_RESPONSE,
-            "The server sent data that is not valid JSON or UTF-8; the partial reply is kept. "
-            "Check the base URL, or retry.",
-        )
-    return ChatError(
-        ErrorKind.BAD_RESPONSE,
-        f"Unexpected failure talking to {host}: {type(error).__name__}.",
-    )
+        return ChatError(ErrorKind.BAD_RESPONSE, "json")
+    return ChatError(ErrorKind.BAD_RESPONSE, host=host, error=type(error).__name__)
 
 
 def _is_proxy_failure(cause: BaseException) -> bool:

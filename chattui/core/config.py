@@ -28,6 +28,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 __all__ = [
+    "LOG_LEVELS",
     "PROXY_SCHEMES",
     "REASONING_EFFORTS",
     "ConfigError",
@@ -41,6 +42,7 @@ __all__ = [
 
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 REASONING_EFFORTS = ("", "minimal", "low", "medium", "high")
+LOG_LEVELS = ("", "debug", "info", "warning", "error")
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,8 @@ class Settings:
     """``auto`` (from the locale), ``en`` or ``zh``."""
     api_key_command: str = ""
     """A command whose standard output is the API key (for password managers)."""
+    log_level: str = ""
+    """Debug log in the cache dir: ``debug``, ``info``, ``warning``, ``error``; empty for none."""
     context_window: int | None = None
     """Window for models the catalog does not know; ``None`` uses a conservative default."""
     models: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
@@ -221,6 +225,7 @@ _VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "theme": _check_nonempty,
     "language": _check_choice(("auto", "en", "zh")),
     "api_key_command": lambda v: _check_str(v).strip(),
+    "log_level": _check_choice(LOG_LEVELS),
     "context_window": _check_positive_int,
     "models": _check_models,
     "auto_title": _check_bool,

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, Literal
 
 from chattui.core.models import Usage
+from chattui.core.problems import TEMPLATES, ErrorKind, Problem
 from chattui.core.sanitize import clean_surrogates
 
 __all__ = [
@@ -49,43 +49,50 @@ class Finished:
 StreamEvent = TextDelta | UsageReport | Finished
 
 
-class ErrorKind(str, Enum):
-    """What went wrong, for the UI to pick an icon or an action."""
-
-    AUTH = "auth"
-    FORBIDDEN = "forbidden"
-    NOT_FOUND = "not_found"
-    RATE_LIMIT = "rate_limit"
-    QUOTA = "quota"
-    BAD_REQUEST = "bad_request"
-    SERVER = "server"
-    CONNECT = "connect"
-    PROXY = "proxy"
-    TIMEOUT = "timeout"
-    STREAM_CUT = "stream_cut"
-    INCOMPLETE = "incomplete"
-    BAD_RESPONSE = "bad_response"
-    NO_KEY = "no_key"
-    TOO_LONG = "too_long"
-
-
 class ChatError(Exception):
-    """A failure with a message meant for the user (already sanitized, never holding the key).
+    """A failure, as data: a kind, a variant and values (see :mod:`chattui.core.problems`).
+
+    The values are already sanitized and never hold the key. Front ends word the error with
+    ``error.problem.text(_)``; :attr:`message` is the English wording (logs, tests).
 
     Attributes:
         kind: The category of failure.
-        message: One or two sentences saying what happened and what to do.
+        variant: Which template of that kind (empty for the kind's main one).
+        values: The template's values (with ``status`` when there is one).
         status: The HTTP status, if the server answered.
     """
 
-    def __init__(self, kind: ErrorKind, message: str, status: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        kind: ErrorKind,
+        variant: str = "",
+        *,
+        status: int | None = None,
+        values: Mapping[str, str | int] | None = None,
+        **more: str | int,
+    ) -> None:
         self.kind = kind
-        self.message = message
+        self.variant = variant
         self.status = status
+        self.values: dict[str, str | int] = {**(values or {}), **more}
+        if status is not None:
+            self.values["status"] = status
+        if self.problem.code not in TEMPLATES:  # e.g. a sentence passed where a variant goes
+            raise ValueError(f"no words for the error code {self.problem.code!r}")
+        super().__init__(self.message)
+
+    @property
+    def problem(self) -> Problem:
+        code = f"{self.kind.value}.{self.variant}" if self.variant else self.kind.value
+        return Problem(code, self.values)
+
+    @property
+    def message(self) -> str:
+        """The error in English."""
+        return self.problem.text()
 
     def __repr__(self) -> str:
-        return f"ChatError({self.kind.value!r}, {self.message!r})"
+        return f"ChatError({self.problem.code!r}, {self.message!r})"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from chattui.core.problems import Problem
 from chattui.core.sanitize import clean_surrogates
 
 __all__ = [
@@ -102,7 +103,9 @@ class Message:
     model: str | None = None
     status: MessageStatus = MessageStatus.COMPLETE
     error: str | None = None
-    """The human message of the failure, for status ``error``."""
+    """The failure (status ``error``) or a note (e.g. cut short), in English."""
+    problem: Problem | None = None
+    """The same as data, for front ends to word in the user's language."""
     usage: Usage | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -117,6 +120,8 @@ class Message:
         }
         if self.error is not None:
             data["error"] = clean_surrogates(self.error)
+        if self.problem is not None:
+            data["problem"] = self.problem.to_dict()
         if self.usage is not None:
             data["usage"] = self.usage.to_dict()
         return data
@@ -140,6 +145,7 @@ class Message:
             model=_opt_str(data, "model"),
             status=status,
             error=_opt_str(data, "error"),
+            problem=Problem.from_dict(data.get("problem")),
             usage=Usage.from_dict(usage) if isinstance(usage, Mapping) else None,
         )
 

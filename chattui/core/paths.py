@@ -89,10 +89,11 @@ class Paths:
         return directory
 
     def describe(self) -> dict[str, Path]:
-        """Name -> directory, for ``chattui --paths``."""
+        """Name -> directory (and the debug log's file), for ``chattui --paths``."""
         return {
             "config": self.config_dir,
             "data": self.data_dir,
             "cache": self.cache_dir,
             "themes": self.themes_dir,
+            "log": self.log_file,
         }

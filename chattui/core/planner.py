@@ -91,15 +91,15 @@ class RequestPlanner:
             counter = self.counter(model)
             fit = fit_to_window(system, history, prompt, reserve, info.context_window, counter)
         except EncodingError as error:
-            raise ChatError(ErrorKind.BAD_RESPONSE, f"Cannot count tokens: {error}") from None
+            raise ChatError(ErrorKind.BAD_RESPONSE, "tokens", error=str(error)) from None
         if fit.prompt_too_big:
             approx = "" if info.exact else "~"
             raise ChatError(
                 ErrorKind.TOO_LONG,
-                f"The prompt is too long for {model}: it needs {approx}{fit.required_tokens:,} "
-                f"tokens (including {reserve:,} kept for the reply) but the window is "
-                f"{info.context_window:,}. Shorten it, lower max_tokens, or pick a model with "
-                "a larger window. Nothing was sent.",
+                model=model,
+                required=f"{approx}{fit.required_tokens:,}",
+                reserve=f"{reserve:,}",
+                window=f"{info.context_window:,}",
             )
         request = ChatRequest(
             model=model,

@@ -12,9 +12,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
 
 from chattui.core.config import Settings, load_settings, save_settings
 from chattui.core.events import ChatError, ErrorKind
+from chattui.core.logs import start_logging
 from chattui.core.models import Conversation
 from chattui.core.paths import Paths, PathsError
 from chattui.core.planner import RequestPlanner
@@ -194,6 +196,20 @@ class Services:
             key_header=endpoint.key_header,
         )
 
+    def secrets(self) -> list[str]:
+        """The key and the proxy password, for the debug log to mask."""
+        found = [self.key.key.reveal()] if self.key.key is not None else []
+        password = urlsplit(self.settings.proxy).password if self.settings.proxy else None
+        if password:
+            found.extend({password, unquote(password)})
+        return found
+
+    def start_log(self) -> None:
+        """Start the debug log if ``log_level`` (or ``--debug``) asks for one."""
+        problem = start_logging(self.paths.log_file, self.settings.log_level, self.secrets)
+        if problem:
+            self.warnings.append(problem)
+
     def warm_up(self) -> None:
         """Import the HTTP client and load the model's tokenizer (slow: run in a thread)."""
         import chattui.core.client  # noqa: F401
@@ -218,7 +234,7 @@ class Services:
         """
         client = self.make_client(profile)
         if client is None:
-            raise ChatError(ErrorKind.NO_KEY, "No API key is set. Open Settings (F2) to add one.")
+            raise ChatError(ErrorKind.NO_KEY)
         try:
             return await client.list_models()
         finally:

@@ -26,6 +26,7 @@ from chattui.core.events import (
     UsageReport,
 )
 from chattui.core.models import Conversation, Message, MessageStatus, Role, TitleSource
+from chattui.core.problems import Problem
 from chattui.core.sanitize import sanitize_line
 from chattui.core.storage import ConversationStore, StorageError
 
@@ -229,6 +230,7 @@ class ChatSession:
             return
         last.status = MessageStatus.STREAMING
         last.error = None
+        last.problem = None
         async for event in self.reply(conversation, settings, into=last):
             yield event
 
@@ -253,7 +255,7 @@ class ChatSession:
             assistant.model = request.model
         except ChatError as error:
             assistant.status = MessageStatus.ERROR
-            assistant.error = error.message
+            _note(assistant, error.problem)
             if into is None:
                 conversation.add(assistant)
             self._save(conversation)
@@ -288,9 +290,7 @@ class ChatSession:
         client = self.client_for(conversation) if self.client_for else self.client
         if client is None:
             assistant.status = MessageStatus.ERROR
-            assistant.error = ChatError(
-                ErrorKind.NO_KEY, "No API key is set. Open Settings (F2) to add one."
-            ).message
+            _note(assistant, ChatError(ErrorKind.NO_KEY).problem)
             return
         last_save = time.monotonic()
         # Deltas collect in a list: growing one string per delta would cost quadratic time.
@@ -312,11 +312,11 @@ class ChatSession:
                     elif isinstance(event, Finished):
                         assistant.status = MessageStatus.COMPLETE
                         if event.reason not in ("stop", "tool_calls", "function_call"):
-                            assistant.error = _finish_note(event.reason)
+                            _note(assistant, _finish_note(event.reason))
                     yield event
         except ChatError as error:
             assistant.status = MessageStatus.ERROR
-            assistant.error = error.message
+            _note(assistant, error.problem)
         finally:
             assistant.content = "".join(parts)
         if assistant.status is MessageStatus.STREAMING:
@@ -330,9 +330,13 @@ class ChatSession:
         return None
 
 
-def _finish_note(reason: str) -> str:
-    if reason == "length":
-        return "The reply reached the max_tokens limit and was cut short."
-    if reason == "content_filter":
-        return "The server's content filter stopped the reply."
-    return f"The reply ended early ({sanitize_line(reason, 40)})."
+def _note(message: Message, problem: Problem) -> None:
+    """Record ``problem`` on ``message``: as data, and in English for the file's readers."""
+    message.problem = problem
+    message.error = problem.text()
+
+
+def _finish_note(reason: str) -> Problem:
+    if reason in ("length", "content_filter"):
+        return Problem(f"note.{reason}")
+    return Problem("note.finish", {"reason": sanitize_line(reason, 40)})

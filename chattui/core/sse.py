@@ -60,15 +60,11 @@ def chunk_events(payload: str, state: StreamState) -> list[StreamEvent]:
     try:
         chunk = json.loads(payload)
     except ValueError:
-        raise ChatError(
-            ErrorKind.BAD_RESPONSE,
-            "The server sent data that is not valid JSON; the partial reply is kept. "
-            "Check the base URL, or retry.",
-        ) from None
+        raise ChatError(ErrorKind.BAD_RESPONSE, "json") from None
     if not isinstance(chunk, dict):
-        raise ChatError(ErrorKind.BAD_RESPONSE, "The server sent an unexpected event.")
+        raise ChatError(ErrorKind.BAD_RESPONSE, "event")
     if chunk.get("error"):
-        raise ChatError(ErrorKind.SERVER, _error_message(chunk["error"]))
+        raise ChatError(ErrorKind.SERVER, "event", detail=_error_detail(chunk["error"]))
     state.chunks += 1
     events: list[StreamEvent] = []
     for choice in chunk.get("choices") or ():
@@ -89,10 +85,9 @@ def chunk_events(payload: str, state: StreamState) -> list[StreamEvent]:
     return events
 
 
-def _error_message(error: Any) -> str:
+def _error_detail(error: Any) -> str:
     message = error.get("message") if isinstance(error, dict) else error
-    detail = sanitize_line(str(message or "no details"), 300)
-    return f"The server reported an error during the reply: {detail}"
+    return sanitize_line(str(message or "-"), 300)
 
 
 def _usage(usage: dict[str, Any]) -> Usage:

@@ -356,6 +356,7 @@ def _catch_up(conversation: Conversation, on_disk: Conversation) -> None:
         ours.content = theirs.content
         ours.status = theirs.status
         ours.error = theirs.error
+        ours.problem = theirs.problem
         ours.usage = theirs.usage
 
 

@@ -17,6 +17,7 @@ from chattui.core.roles import RoleSpec
 from chattui.core.services import Services
 from chattui.i18n import _
 from chattui.ui.keys import check_keymap
+from chattui.ui.launch import StartAt
 from chattui.ui.profiles import pick_profile
 from chattui.ui.screens.help import HelpScreen
 from chattui.ui.screens.library import library_commands
@@ -56,9 +57,12 @@ class ChatApp(App[None]):
         ),
     ]
 
-    def __init__(self, services: Services, warm_up: bool = True) -> None:
+    def __init__(
+        self, services: Services, warm_up: bool = True, start: StartAt | None = None
+    ) -> None:
         super().__init__()
         self.services = services
+        self._start = start
         self._warm_up_enabled = warm_up
         self.warmed_up = asyncio.Event()
         """Set once the client and the tokenizer are ready (tests and benchmarks await it)."""
@@ -79,7 +83,10 @@ class ChatApp(App[None]):
     def on_mount(self) -> None:
         for problem in self._theme_problems + self._key_problems:
             self.notify(problem, severity="warning", markup=False, timeout=10)
-        self.push_screen(MainScreen(self.services))
+        main = MainScreen(self.services)
+        self.push_screen(main)
+        if self._start is not None:
+            self.call_after_refresh(main.start_at, self._start)
         for warning in self.services.warnings:
             self.notify(warning, severity="warning", timeout=15, markup=False)
         if self.services.fatal:
@@ -204,6 +211,21 @@ class ChatApp(App[None]):
         from chattui.ui.screens.transfer import start_import
 
         start_import(self)
+
+    def action_command_palette(self) -> None:
+        """The command palette, its prompt in the user's language."""
+        from textual.command import CommandPalette
+
+        if self.use_command_palette and not CommandPalette.is_open(self):  # type: ignore[arg-type]
+            placeholder = _("Search for commands…")
+            self.push_screen(CommandPalette(id="--command-palette", placeholder=placeholder))
+
+    def search_themes(self) -> None:
+        """The theme picker, its prompt in the user's language."""
+        from textual.command import CommandPalette
+        from textual.theme import ThemeProvider
+
+        self.push_screen(CommandPalette([ThemeProvider], placeholder=_("Search for themes…")))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         main = self.main_screen

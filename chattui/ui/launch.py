@@ -5,8 +5,15 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-__all__ = ["launch"]
+from chattui.core.models import Conversation
+
+if TYPE_CHECKING:
+    from chattui.core.storage import ConversationStore
+
+__all__ = ["StartAt", "find_conversation", "launch"]
 
 
 def _attach_terminal() -> str | None:
@@ -28,23 +35,80 @@ def _attach_terminal() -> str | None:
     return None
 
 
-def launch(overrides: Mapping[str, object]) -> int:
-    """Run the app with command-line ``overrides``; return the exit code."""
+@dataclass(frozen=True)
+class StartAt:
+    """What the app shows first (``chattui --continue``, ``--new PROMPT``, ``open ID``)."""
+
+    conversation: Conversation | None = None
+    """Open this conversation; None starts a new one."""
+    prompt: str = ""
+    """Send this at once (kept in the prompt if it cannot be sent yet, e.g. no key)."""
+
+
+def find_conversation(store: ConversationStore, wanted: str) -> Conversation | str:
+    """The conversation whose id is ``wanted`` or starts with it; else why not (a message)."""
+    from chattui.core.storage import StorageError
+    from chattui.i18n import _
+
+    try:
+        ids = [summary.id for summary in store.list_conversations()]
+        matches = [cid for cid in ids if cid == wanted] or [
+            cid for cid in ids if cid.startswith(wanted)
+        ]
+        if len(matches) != 1:
+            if matches:
+                return _("{id!r} matches {count} conversations.", id=wanted, count=len(matches))
+            return _("No conversation has the id {id!r}.", id=wanted)
+        return store.load(matches[0])
+    except StorageError as error:
+        return str(error)
+
+
+def launch(
+    overrides: Mapping[str, object],
+    *,
+    latest: bool = False,
+    conversation_id: str = "",
+    prompt: str = "",
+) -> int:
+    """Run the app with command-line ``overrides``; return the exit code.
+
+    Args:
+        overrides: Settings given on the command line.
+        latest: Open the most recently updated conversation.
+        conversation_id: Open this conversation (or the one whose id starts with it).
+        prompt: Send this at once in the conversation shown.
+    """
+    from chattui.core.services import Services, resolve_language
+    from chattui.i18n import _, set_language
+
+    services = Services.load(overrides)
+    services.start_log()
+    # The language must be set before the UI modules are imported: their bindings'
+    # descriptions are translated when the classes are created.
+    set_language(resolve_language(services.settings.language))
+    conversation: Conversation | None = None
+    if conversation_id:
+        found = find_conversation(services.store, conversation_id)
+        if isinstance(found, str):
+            print(f"chattui: {found}", file=sys.stderr)
+            return 2
+        conversation = found
+    elif latest:
+        summaries = services.store.list_conversations()
+        if summaries:
+            found = find_conversation(services.store, summaries[0].id)
+            conversation = found if isinstance(found, Conversation) else None
+        else:
+            print("chattui: " + _("No conversation yet: starting a new one."), file=sys.stderr)
+
     problem = _attach_terminal()
     if problem:
         print(f"chattui: {problem}", file=sys.stderr)
         return 2
-    from chattui.core.services import Services, resolve_language
-    from chattui.i18n import set_language
-
-    services = Services.load(overrides)
-    # The language must be set before the UI modules are imported: their bindings'
-    # descriptions are translated when the classes are created.
-    set_language(resolve_language(services.settings.language))
-
     from chattui.ui.app import ChatApp
 
-    app = ChatApp(services)
+    app = ChatApp(services, start=StartAt(conversation, prompt))
     app.run()
     services.store.flush_index()
     # Everything is saved by now (workers were cancelled and saved their replies). Skip the

@@ -11,7 +11,7 @@ import pytest
 from textual.command import CommandPalette
 from textual.message import Message
 
-from chattui.ui.screens.dialogs import TextInputScreen
+from chattui.ui.screens.dialogs import ProblemScreen, TextInputScreen
 from chattui.ui.screens.help import HelpScreen
 from chattui.ui.screens.main import MainScreen
 from chattui.ui.screens.settings import SettingsScreen
@@ -239,12 +239,16 @@ async def test_error_shows_inline_and_ctrl_r_retries(
     app = make_app(env=env)
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "Please answer 请回答")
+        if isinstance(app.screen, ProblemScreen):  # a key or model problem offers the settings
+            assert reply.status in (401, 404)
+            await pilot.press("escape")
 
         text = chat_log(app).rendered_text()
         flat = " ".join(text.split())
         assert "⚠ " in text and message in flat
         assert "Ctrl+R retry" in flat
         assert "error" in status_text(app)
+        assert isinstance(app.screen, MainScreen)
         saved = only_conversation(home)
         assert saved["messages"][0]["content"] == "Please answer 请回答"
         assert saved["messages"][-1]["status"] == "error"

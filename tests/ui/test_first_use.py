@@ -201,6 +201,15 @@ async def test_a_theme_picked_in_the_palette_is_saved_and_kept_by_settings(
         assert 'theme = "chattui-light"' in config.read_text("utf-8")
 
 
+async def dismiss_problem(pilot: Pilot[Any]) -> None:
+    """Close the "Open settings" dialog a 401 brings up (Later)."""
+    from chattui.ui.screens.dialogs import ProblemScreen
+
+    if isinstance(pilot.app.screen, ProblemScreen):
+        await pilot.press("escape")
+        await pilot.pause()
+
+
 async def test_failed_sends_add_no_extra_conversations(
     make_app: MakeApp, fake_server: FakeOpenAI, home: Path
 ) -> None:
@@ -209,9 +218,12 @@ async def test_failed_sends_add_no_extra_conversations(
     app = make_app(env={"CHATTUI_CONTEXT_WINDOW": "4000", "CHATTUI_MODEL": "local-model"})
     async with app.run_test(size=(80, 24)) as pilot:
         await send(pilot, "first try")
+        await dismiss_problem(pilot)
         await send(pilot, "second try")  # fails again, same conversation
+        await dismiss_problem(pilot)
         await pilot.press("ctrl+r")
         await settle(pilot)
+        await dismiss_problem(pilot)
         await pilot.press("ctrl+n")
         await send(pilot, "too long " * 3000)  # refused before sending
         titles = [summary.title for summary in sidebar(app).summaries]

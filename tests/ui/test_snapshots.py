@@ -67,9 +67,10 @@ def test_settings_screen(snap_compare: Any, snapshot_app: ChatApp) -> None:
 def test_error_401_inline(
     snap_compare: Any, snapshot_app: ChatApp, fake_server: FakeOpenAI
 ) -> None:
-    """You should see the user's "Hello 你好" and under "Assistant · gpt-4o-mini" a red
-    "⚠ The API key was rejected (401). Check it in Settings (F2). The server said: Incorrect
-    API key provided: ..." with the dim hint "Ctrl+R retry · F2 settings", and
+    """You should see, dimmed behind a dialog titled "Error" that says "The API key was
+    rejected (401). The server said: Incorrect API key provided: ..." with the buttons "Later"
+    and "Open settings" (focused): the user's "Hello 你好" and under "Assistant · gpt-4o-mini"
+    the same error in red with the dim hint "F2 settings · Ctrl+R retry", and
     "error: Ctrl+R retries" in the status line."""
     fake_server.queue(Reply(status=401))
     assert snap_compare(snapshot_app, terminal_size=SIZE, run_before=sending("Hello 你好"))

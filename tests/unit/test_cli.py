@@ -36,7 +36,7 @@ def test_paths_under_chattui_home(tmp_path: Path, monkeypatch: object) -> None:
     result = run("--paths")
     assert result.returncode == 0
     lines = dict(line.split(None, 1) for line in result.stdout.splitlines())
-    assert set(lines) == {"config", "data", "cache", "themes"}
+    assert set(lines) == {"config", "data", "cache", "themes", "log"}
     assert all(value.startswith(home) for value in lines.values())
     assert not Path(home, "data").exists()  # printing paths creates nothing
 

@@ -8,6 +8,8 @@ import string
 from pathlib import Path
 
 import chattui
+from chattui.core.events import ChatError, ErrorKind
+from chattui.core.problems import SUFFIXES, TEMPLATES, Problem
 from chattui.i18n import _, get_language, set_language
 from chattui.locales.zh import CATALOG
 from chattui.ui.screens.settings import _FIELDS
@@ -30,6 +32,7 @@ def ui_strings() -> set[str]:
                 found.add(node.args[0].value)
     for _key, label, placeholder in _FIELDS:
         found.update((label, placeholder))
+    found.update(TEMPLATES.values(), SUFFIXES.values())  # errors are worded from these
     return found
 
 
@@ -57,3 +60,38 @@ def test_switching_language() -> None:
         assert get_language() == "en" and _("Settings") == "Settings"
     finally:
         set_language("en")
+
+
+def test_every_error_kind_has_words() -> None:
+    codes = {code.split(".")[0] for code in TEMPLATES}
+    assert codes == {kind.value for kind in ErrorKind}
+
+
+def test_errors_are_worded_in_the_language_in_use() -> None:
+    error = ChatError(ErrorKind.AUTH, status=401, detail="Incorrect API key provided: sk-...x")
+    assert error.message == (
+        "The API key was rejected (401). The server said: Incorrect API key provided: sk-...x"
+    )
+    assert error.problem == Problem("auth", {"detail": error.values["detail"], "status": 401})
+    try:
+        set_language("zh")
+        assert error.problem.text(_) == (
+            "API 密钥被拒绝 (401)。服务器消息：Incorrect API key provided: sk-...x"
+        )
+        proxied = ChatError(ErrorKind.TIMEOUT, "streaming", host="h:1", proxy="http://p:8")
+        assert (
+            proxied.problem.text(_)
+            == "h:1 长时间没有发送后续内容；请稍后重试。（代理：http://p:8）"
+        )
+    finally:
+        set_language("en")
+
+
+def test_a_problem_survives_the_file_and_an_unknown_one_is_shown_as_is() -> None:
+    problem = Problem("server", {"status": 503, "detail": "busy"})
+    assert Problem.from_dict(problem.to_dict()) == problem
+    assert Problem.from_dict({"code": 3}) is None
+    assert Problem.from_dict({"code": "x.y", "values": {"text": "from a newer version"}}) == (
+        Problem("x.y", {"text": "from a newer version"})
+    )
+    assert Problem("x.y", {"text": "from a newer version"}).text() == "from a newer version"

@@ -20,6 +20,7 @@ from textual.strip import Strip
 from chattui.core.models import Message, MessageStatus, Role
 from chattui.core.sanitize import sanitize, sanitize_line
 from chattui.i18n import _
+from chattui.ui.problems import error_hint, message_problem_text
 from chattui.ui.render.blocks import Block, BlockStream
 
 if TYPE_CHECKING:  # Rich's Markdown and Syntax (Pygments) load on first use, after the first frame
@@ -138,16 +139,19 @@ def _footer(message: Message, live: bool, context: RenderContext) -> list[Strip]
     width = context.width
     render = context.renderer.render_renderable
     if message.status is MessageStatus.ERROR:
-        error = Text("⚠ " + sanitize(message.error or _("Error")), style=palette.error)
-        if context.error_hint:
-            error.append("  " + sanitize_line(context.error_hint), style=palette.meta)
+        words = message_problem_text(message) or _("Error")
+        error = Text("⚠ " + sanitize(words), style=palette.error)
+        hint = error_hint(message.problem, context.error_hint)
+        if hint:
+            error.append("  " + sanitize_line(hint), style=palette.meta)
         return render(error, width)
     if message.status is MessageStatus.STOPPED:
         return render(Text("■ " + _("stopped"), style=palette.meta), width)
     if message.status is MessageStatus.STREAMING and not live:
         return render(Text("… " + _("incomplete"), style=palette.warning), width)
     if message.error:  # complete, with a note (e.g. cut short by max_tokens)
-        return render(Text("⚠ " + sanitize(message.error), style=palette.warning), width)
+        note = sanitize(message_problem_text(message))
+        return render(Text("⚠ " + note, style=palette.warning), width)
     return []
 
 

@@ -22,6 +22,7 @@ from chattui.core.chatparams import ConversationDetails, parse_param
 from chattui.core.config import ConfigError, Settings
 from chattui.core.events import ChatError
 from chattui.i18n import _
+from chattui.ui.problems import problem_text
 from chattui.ui.widgets.safe_text import SafeInput, SafeTextArea
 
 __all__ = ["DetailsScreen"]
@@ -138,7 +139,7 @@ class DetailsScreen(ModalScreen[ConversationDetails | None]):
             self._describe_model(
                 _(
                     "Could not list the models ({message}); type a model name.",
-                    message=error.message,
+                    message=problem_text(error.problem),
                 )
             )
             return

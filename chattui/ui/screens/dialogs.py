@@ -12,7 +12,7 @@ from textual.widgets import Button, Input, Label
 from chattui.i18n import _
 from chattui.ui.widgets.safe_text import SafeInput
 
-__all__ = ["ConfirmScreen", "TextInputScreen"]
+__all__ = ["ConfirmScreen", "ProblemScreen", "TextInputScreen"]
 
 _CSS = """
 {name} {{ align: center middle; }}
@@ -53,6 +53,35 @@ class ConfirmScreen(ModalScreen[bool]):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
+
+
+class ProblemScreen(ModalScreen[bool]):
+    """Shows an error and offers the action that fixes it; dismisses with True to take it."""
+
+    BINDINGS = [
+        Binding("escape", "dismiss(False)", _("Later"), id="problem_later", tooltip=_("Later"))
+    ]
+    DEFAULT_CSS = _CSS.format(name="ProblemScreen") + "ProblemScreen Label { width: 100%; }\n"
+
+    def __init__(self, text: str, action: str) -> None:
+        super().__init__()
+        self.text = text
+        self.action = action
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as frame:
+            frame.border_title = _("Error")
+            yield Label(self.text, markup=False)
+            with Horizontal():
+                yield Button(_("Later"), id="later")
+                yield Button(self.action, id="act", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#act", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "act")
 
 
 class TextInputScreen(ModalScreen[str | None]):

@@ -36,8 +36,11 @@ from chattui.core.session import (
 from chattui.core.storage import StorageError
 from chattui.i18n import _
 from chattui.ui.budget import budget_text, conversation_cost, usage_text
+from chattui.ui.launch import StartAt
+from chattui.ui.problems import offers_settings, problem_text
 from chattui.ui.screens.actions import alternatives_of
 from chattui.ui.screens.conversations import summary_of
+from chattui.ui.screens.dialogs import ProblemScreen
 from chattui.ui.screens.finding import FindMixin
 from chattui.ui.screens.library import LibraryScreen
 from chattui.ui.screens.prompting import PromptScreen
@@ -236,6 +239,16 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         self.status.set_tokens("")
         self.update_budget()
 
+    def start_at(self, start: StartAt) -> None:
+        """Show the conversation the command line asked for, and send its prompt."""
+        if start.conversation is not None:
+            self.refresh_sidebar()
+            self.show_conversation(start.conversation)
+        if start.prompt.strip():
+            self.prompt.text = start.prompt
+            if self.services.has_key:
+                self._submitted(PromptInput.Submitted(self.prompt, start.prompt))
+
     # -- budget ------------------------------------------------------------------------------
 
     def enable_budget(self) -> None:
@@ -378,6 +391,19 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
             self.log_view.scroll_to_latest()
             self.status.set_state(_("waiting for the reply…"), "busy")
 
+    def _offer_fix(self, reply: Message) -> None:
+        """For a problem fixed in the settings (a rejected key...), offer to open them."""
+        problem = reply.problem
+        if problem is None or not offers_settings(problem) or self.app.screen is not self:
+            return
+
+        def chosen(open_settings: bool | None) -> None:
+            if open_settings:
+                self.app.action_settings()  # type: ignore[attr-defined]
+
+        dialog = ProblemScreen(problem_text(problem), _("Open settings"))
+        self.app.push_screen(dialog, chosen)
+
     def _on_delta(
         self, conversation: Conversation, reply: Message, text: str, started: float
     ) -> None:
@@ -423,6 +449,7 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         self.log_view.update_message(reply)
         if reply.status is MessageStatus.ERROR:
             self.status.set_state(_("error: Ctrl+R retries"), "error")
+            self._offer_fix(reply)
         elif reply.status is MessageStatus.STOPPED:
             self.status.set_state(_("stopped"))
         else:

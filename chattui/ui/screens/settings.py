@@ -31,6 +31,7 @@ from chattui.core.profiles import Endpoint
 from chattui.core.secrets import ApiKey, KeyError_, KeySource
 from chattui.core.services import Services
 from chattui.i18n import LANGUAGES, _
+from chattui.ui.problems import problem_text
 from chattui.ui.widgets.safe_text import SafeInput, SafeTextArea
 
 __all__ = ["BUILTIN_MODELS", "SettingsScreen"]
@@ -359,7 +360,7 @@ class SettingsScreen(ModalScreen[bool]):
         try:
             models = await client.list_models()
         except ChatError as error:
-            self._result(_("Failed: {message}", message=error.message), ok=False)
+            self._result(_("Failed: {message}", message=problem_text(error.problem)), ok=False)
             return
         finally:
             await client.aclose()

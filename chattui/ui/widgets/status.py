@@ -29,7 +29,7 @@ class StatusBar(Horizontal):
         background: $panel;
         color: $text-muted;
     }
-    StatusBar #status-left { width: 1fr; height: 1; }
+    StatusBar #status-left { width: 1fr; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     StatusBar #status-budget { width: auto; height: 1; margin-left: 2; }
     StatusBar.-error #status-left { color: $text-error; }
     StatusBar.-busy #status-left { color: $text-accent; }

@@ -1,0 +1,292 @@
+"""``chattui ask [PROMPT]``: one question, the answer on stdout, for shells and scripts.
+
+With stdin piped, stdin is the input and PROMPT the instruction (``git diff | chattui ask
+"review this"``). The reply streams as plain text to a pipe and as Markdown to a terminal;
+``--json`` prints the final message and its usage as one JSON object. Errors are one line on
+stderr, in the user's language, with an exit code per kind (see :data:`EXIT_CODES`).
+
+The turn runs through the core's :class:`~chattui.core.session.ChatSession`, the same as the
+app's; without ``--save`` or ``--continue`` nothing is written. Textual is never imported here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final, TextIO
+
+from chattui.ask_output import MarkdownOutput, PlainOutput, ReplyOutput, SilentOutput
+from chattui.core.config import ConfigError, validate_value
+from chattui.core.events import Finished, TextDelta
+from chattui.core.models import Conversation, Message, MessageStatus
+from chattui.core.problems import ErrorKind, Problem
+from chattui.core.services import Services, resolve_language
+from chattui.core.session import ChatSession, ReplyFinished, SaveFailed
+from chattui.core.storage import ConversationStore, StorageError
+from chattui.i18n import _, set_language
+
+__all__ = ["EXIT_CODES", "AskOptions", "run"]
+
+EXIT_OK: Final = 0
+EXIT_FAILED: Final = 1
+"""Anything else: the conversation could not be saved or loaded..."""
+EXIT_USAGE: Final = 2
+EXIT_AUTH: Final = 3
+EXIT_NETWORK: Final = 4
+EXIT_SERVER: Final = 5
+EXIT_INTERRUPTED: Final = 130
+
+EXIT_CODES: Final[Mapping[ErrorKind, int]] = {
+    ErrorKind.AUTH: EXIT_AUTH,
+    ErrorKind.FORBIDDEN: EXIT_AUTH,
+    ErrorKind.NO_KEY: EXIT_AUTH,
+    ErrorKind.CONNECT: EXIT_NETWORK,
+    ErrorKind.PROXY: EXIT_NETWORK,
+    ErrorKind.TIMEOUT: EXIT_NETWORK,
+    ErrorKind.STREAM_CUT: EXIT_NETWORK,
+    ErrorKind.SERVER: EXIT_SERVER,
+    ErrorKind.RATE_LIMIT: EXIT_SERVER,
+    ErrorKind.QUOTA: EXIT_SERVER,
+    ErrorKind.NOT_FOUND: EXIT_SERVER,
+    ErrorKind.BAD_REQUEST: EXIT_SERVER,
+    ErrorKind.BAD_RESPONSE: EXIT_SERVER,
+    ErrorKind.INCOMPLETE: EXIT_SERVER,
+    ErrorKind.TOO_LONG: EXIT_USAGE,
+}
+"""Exit status by kind of error: 3 auth, 4 network, 5 server, 2 usage (input too long)."""
+
+PREFIX: Final = "chattui ask: "
+
+
+@dataclass(frozen=True)
+class AskOptions:
+    """What the command line asked for."""
+
+    prompt: str = ""
+    model: str | None = None
+    system: str | None = None
+    max_tokens: str | None = None
+    temperature: str | None = None
+    continue_last: bool = False
+    """Append to the most recently updated conversation (and save it)."""
+    save: bool = False
+    """Save the exchange as a new conversation."""
+    json_output: bool = False
+
+
+class _Unsaved(ConversationStore):
+    """A store that keeps nothing: a one-shot question leaves no file behind."""
+
+    def save(self, conversation: Conversation) -> int:
+        return 0
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _overrides(options: AskOptions, base: Mapping[str, object]) -> dict[str, object]:
+    """The command line's settings, checked: a bad value is a usage error, not a warning."""
+    given: dict[str, object] = dict(base)
+    pairs: tuple[tuple[str, str | None], ...] = (
+        ("model", options.model),
+        ("system_prompt", options.system),
+        ("max_tokens", options.max_tokens),
+        ("temperature", options.temperature),
+    )
+    for key, value in pairs:
+        if value is not None:
+            given[key] = value
+    checked: dict[str, object] = {}
+    for name, raw in given.items():
+        try:
+            checked[name] = validate_value(name, raw, "command line")
+        except ConfigError as error:
+            raise _UsageError(str(error)) from None
+    return checked
+
+
+def _input_text(prompt: str, stdin: TextIO | None) -> str:
+    """PROMPT, stdin, or the instruction followed by the piped input."""
+    piped = ""
+    if stdin is not None and not stdin.isatty():
+        try:
+            piped = stdin.read()
+        except UnicodeDecodeError:
+            raise _UsageError(_("Standard input is not UTF-8 text.")) from None
+    if prompt.strip() and piped.strip():
+        return f"{prompt.strip()}\n\n{piped}"
+    text = prompt if prompt.strip() else piped
+    if not text.strip():
+        raise _UsageError(_("Nothing to ask: give a prompt, or pipe text to standard input."))
+    return text
+
+
+def _conversation(services: Services, options: AskOptions) -> Conversation:
+    settings = services.settings
+    conversation: Conversation | None = None
+    if options.continue_last:
+        summaries = services.store.list_conversations()
+        if summaries:
+            conversation = services.store.load(summaries[0].id)
+            if options.model:
+                conversation.model = settings.model
+            if options.system is not None:
+                conversation.system_prompt = settings.system_prompt
+    return conversation or Conversation(system_prompt=settings.system_prompt)
+
+
+def _key_hint(kind: ErrorKind) -> str:
+    if kind in (ErrorKind.AUTH, ErrorKind.NO_KEY):
+        return " " + _(
+            "Set OPENAI_API_KEY, or save a key in chattui's settings (run chattui, press F2)."
+        )
+    return ""
+
+
+def _say(err: TextIO, text: str) -> None:
+    print(PREFIX + text, file=err, flush=True)
+
+
+def _result(message: Message, conversation: Conversation | None, finish: str) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "content": message.content,
+        "model": message.model,
+        "status": message.status.value,
+        "finish_reason": finish or None,
+        "usage": message.usage.to_dict() if message.usage is not None else None,
+        "conversation_id": conversation.id if conversation is not None else None,
+    }
+    if message.problem is not None:
+        problem = message.problem
+        data["error" if message.status is MessageStatus.ERROR else "note"] = {
+            "code": problem.code,
+            "kind": problem.kind.value,
+            "message": problem.text(_),
+        }
+    return data
+
+
+async def _ask(
+    services: Services, options: AskOptions, text: str, output: ReplyOutput, err: TextIO
+) -> tuple[Message | None, str, Conversation]:
+    """Send ``text`` and stream the reply to ``output``; return it and the finish reason."""
+    keep = options.save or options.continue_last
+    store = services.store if keep else _Unsaved(services.paths.conversations_dir)
+    client = services.make_client()
+    session = ChatSession(store, client, build_request=services.planner.build)
+    conversation = _conversation(services, options)
+    reply: Message | None = None
+    finish = ""
+    output.start()
+    try:
+        async for event in session.send(conversation, text, services.settings):
+            if isinstance(event, TextDelta):
+                output.write(event.text)
+            elif isinstance(event, Finished):
+                finish = event.reason
+            elif isinstance(event, SaveFailed):
+                _say(err, _("Could not save: {error}", error=event.error))
+            elif isinstance(event, ReplyFinished):
+                reply = event.message
+    finally:
+        output.finish()
+        if client is not None:
+            await client.aclose()
+    return reply, finish, conversation
+
+
+async def _interruptible(
+    services: Services, options: AskOptions, text: str, output: ReplyOutput, err: TextIO
+) -> tuple[Message | None, str, Conversation] | None:
+    """:func:`_ask`, cancelled cleanly by Ctrl+C (SIGINT): None when interrupted."""
+    task = asyncio.ensure_future(_ask(services, options, text, output, err))
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # not on the main thread
+        loop.add_signal_handler(signal.SIGINT, task.cancel)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        return None
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGINT)
+
+
+def run(
+    options: AskOptions,
+    overrides: Mapping[str, object] | None = None,
+    *,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    """Ask one question and print the answer; return the exit status.
+
+    Args:
+        options: The ``ask`` command's arguments.
+        overrides: Settings from the global options (``--base-url``, ``--proxy``...).
+        stdin: Piped input (default ``sys.stdin``); a terminal is not read.
+        stdout: Where the reply goes (default ``sys.stdout``).
+        stderr: Where errors and notes go (default ``sys.stderr``).
+        environ: The environment (default ``os.environ``).
+    """
+    stdin = sys.stdin if stdin is None else stdin
+    out = sys.stdout if stdout is None else stdout
+    err = sys.stderr if stderr is None else stderr
+    set_language(resolve_language(str((overrides or {}).get("language", "auto")), environ))
+    try:
+        checked = _overrides(options, overrides or {})
+        text = _input_text(options.prompt, stdin)
+    except _UsageError as error:
+        _say(err, str(error))
+        return EXIT_USAGE
+    services = Services.load(checked, environ)
+    services.start_log()
+    set_language(resolve_language(services.settings.language, environ))
+    for warning in services.warnings:
+        _say(err, _("warning: {text}", text=warning))
+    if (options.save or options.continue_last) and services.fatal:
+        _say(err, services.fatal)
+        return EXIT_FAILED
+    if not services.has_key:
+        _say(err, Problem("no_key").text(_) + _key_hint(ErrorKind.NO_KEY))
+        return EXIT_AUTH
+    if options.json_output:
+        output: ReplyOutput = SilentOutput()
+    elif out.isatty():
+        output = MarkdownOutput(out)
+    else:
+        output = PlainOutput(out)
+    try:
+        outcome = asyncio.run(_interruptible(services, options, text, output, err))
+    except StorageError as error:
+        _say(err, str(error))
+        return EXIT_FAILED
+    finally:
+        services.store.flush_index()
+    if outcome is None:
+        _say(err, _("stopped"))
+        return EXIT_INTERRUPTED
+    reply, finish, conversation = outcome
+    if reply is None:  # pragma: no cover - the session always ends with ReplyFinished
+        return EXIT_FAILED
+    if options.json_output:
+        saved = conversation if (options.save or options.continue_last) else None
+        print(json.dumps(_result(reply, saved, finish), ensure_ascii=False), file=out)
+        out.flush()
+    problem = reply.problem
+    if reply.status is MessageStatus.ERROR:
+        kind = problem.kind if problem is not None else ErrorKind.BAD_RESPONSE
+        words = problem.text(_) if problem is not None else (reply.error or _("Error"))
+        _say(err, words + _key_hint(kind))
+        return EXIT_CODES.get(kind, EXIT_FAILED)
+    if problem is not None:
+        _say(err, _("note: {text}", text=problem.text(_)))
+    return EXIT_OK
