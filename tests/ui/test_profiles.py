@@ -64,7 +64,7 @@ async def test_conversation_switches_profile_and_keeps_it(
     second_server.default_reply = Reply(text="from beta")
     app = make_app(key=None)  # local endpoints: no key needed, no welcome screen
     async with app.run_test(size=SIZE) as pilot:
-        assert status_text(app).startswith(f"alpha: 127.0.0.1:{fake_server.port}")
+        assert f"alpha: 127.0.0.1:{fake_server.port}" in status_text(app)
         assert "model-alpha" in status_text(app)
         await send(pilot, "hello")
         request = fake_server.last_request
@@ -77,7 +77,7 @@ async def test_conversation_switches_profile_and_keeps_it(
         assert isinstance(app.screen, PickerScreen)
         await pilot.press("down", "enter")  # (top-level), alpha, [beta]
         await pilot.pause()
-        assert status_text(app).startswith(f"beta: 127.0.0.1:{second_server.port}")
+        assert f"beta: 127.0.0.1:{second_server.port}" in status_text(app)
         await send(pilot, "again")
         request = second_server.last_request
         assert request.json["model"] == "model-beta"
@@ -91,7 +91,7 @@ async def test_conversation_switches_profile_and_keeps_it(
     async with app.run_test(size=SIZE) as pilot:
         main_screen(app).open_conversation(saved["id"])
         await pilot.pause()
-        assert status_text(app).startswith("beta:")
+        assert "beta:" in status_text(app)
         await send(pilot, "third")
         assert second_server.last_request.json["messages"][-1]["content"] == "third"
 
@@ -112,7 +112,7 @@ async def test_settings_switch_the_default_profile(
         assert request.path.endswith("/models") and request.headers["x-profile"] == "beta"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert status_text(app).startswith("beta:")
+        assert "beta:" in status_text(app)
         assert app.services.settings_for(main_screen(app).conversation).model == "model-beta"
     table = tomllib.loads(config_file(home).read_text("utf-8"))
     assert table["profile"] == "beta"

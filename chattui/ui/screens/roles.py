@@ -40,10 +40,10 @@ class RolePickerScreen(ModalScreen[RoleSpec | None]):
     """Lists the roles; dismisses with the one to start a conversation with, or None."""
 
     BINDINGS = [
-        Binding("escape", "dismiss(None)", _("Close")),
-        Binding("n", "new_role", _("New role")),
-        Binding("e", "edit_role", _("Edit")),
-        Binding("delete", "delete_role", _("Delete")),
+        Binding("escape", "dismiss(None)", _("Close"), id="close_roles", tooltip=_("Close")),
+        Binding("n", "new_role", _("New role"), id="new_role", tooltip=_("New role")),
+        Binding("e", "edit_role", _("Edit"), id="edit_role", tooltip=_("Edit")),
+        Binding("delete", "delete_role", _("Delete"), id="delete_role", tooltip=_("Delete")),
     ]
 
     DEFAULT_CSS = """
@@ -165,8 +165,8 @@ class RoleEditorScreen(ModalScreen[RoleSpec | None]):
     """
 
     BINDINGS = [
-        Binding("escape", "dismiss(None)", _("Cancel")),
-        Binding("ctrl+s", "save", _("Save")),
+        Binding("escape", "dismiss(None)", _("Cancel"), id="cancel", tooltip=_("Cancel")),
+        Binding("ctrl+s", "save", _("Save"), id="save_role", tooltip=_("Save")),
     ]
 
     DEFAULT_CSS = """

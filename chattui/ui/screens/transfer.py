@@ -48,7 +48,7 @@ class ExportChoice:
 class ExportScreen(ModalScreen[ExportChoice | None]):
     """Asks what to export (this conversation or all), the format and where."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", _("Cancel"))]
+    BINDINGS = [Binding("escape", "dismiss(None)", _("Cancel"), id="cancel", tooltip=_("Cancel"))]
 
     DEFAULT_CSS = """
     ExportScreen { align: center middle; }
