@@ -118,6 +118,11 @@ def _ask_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "--continue", dest="ask_continue", action="store_true",
         help="append to the most recent conversation (saved)",
     )  # fmt: skip
+    ask.add_argument("--role", metavar="NAME", help="start from a role (its id or name)")
+    ask.add_argument(
+        "--profile", dest="ask_profile", metavar="NAME",
+        help="the endpoint profile to ask ([profiles.NAME] in config.toml)",
+    )  # fmt: skip
     ask.add_argument("--save", action="store_true", help="save as a new conversation")
     ask.add_argument(
         "--json", dest="json_output", action="store_true",
@@ -211,6 +216,8 @@ def _main(argv: Sequence[str] | None) -> int:
             continue_last=args.ask_continue,
             save=args.save,
             json_output=args.json_output,
+            role=args.role,
+            profile=args.ask_profile,
         )
         return _exit_now(ask(options, _checked_overrides(parser, args)))
     from chattui.ui.launch import launch

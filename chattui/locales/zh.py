@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 CATALOG: dict[str, str] = {
+    "none": "无",
+    "No profile named “{name}” in {file} (defined: {defined}).": "{file} 中没有名为“{name}”的配置（已定义：{defined}）。",
+    "No role named “{name}”. Roles: {known}.": "没有名为“{name}”的角色。可用角色：{known}。",
     " (proxy: {proxy})": "（代理：{proxy}）",
     " The response was an HTML page, not JSON: check the base URL.": "返回的是 HTML 网页而不是 JSON：请检查接口地址。",
     " The server said: {detail}": "服务器消息：{detail}",
