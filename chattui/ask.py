@@ -307,7 +307,7 @@ def run(
     services.start_log()
     set_language(resolve_language(services.settings.language, environ))
     try:
-        _check_profile(services, options.profile)
+        _check_profile(services, options.profile or str(checked.get("profile") or ""))
         role = find_role(services, options.role) if options.role else None
     except _UsageError as error:
         _say(err, str(error))

@@ -32,6 +32,9 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     parser.add_argument("--model", help="model to use (overrides config and environment)")
     parser.add_argument("--base-url", help="API base URL, e.g. http://localhost:11434/v1")
     parser.add_argument("--proxy", help="proxy URL: http://, https://, socks5:// or socks5h://")
+    parser.add_argument(
+        "--profile", metavar="NAME", help="endpoint profile for this run ([profiles.NAME])"
+    )
     parser.add_argument("--theme", help="theme name")
     parser.add_argument("--lang", choices=["auto", "en", "zh"], help="UI language")
     parser.add_argument(
@@ -135,6 +138,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "model": args.model,
         "base_url": args.base_url,
         "proxy": args.proxy,
+        "profile": args.profile,
         "theme": args.theme,
         "language": args.lang,
         "log_level": "debug" if args.debug else None,

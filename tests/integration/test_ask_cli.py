@@ -353,3 +353,21 @@ def test_profile_picks_the_endpoint_and_its_model_without_a_key(
     result = ask_here("--continue", "more", env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "again\n"
+
+
+def test_the_global_profile_option_is_checked_for_the_app_and_ask(
+    fake_server: FakeOpenAI,
+) -> None:
+    (config_dir() / "config.toml").write_text(
+        f'[profiles.local]\nbase_url = "{fake_server.base_url}"\nmodel = "llama3"\n', "utf-8"
+    )
+    env = environ("http://127.0.0.1:9/v1", key=None)
+    env["CHATTUI_HOME"] = os.environ["CHATTUI_HOME"]
+    result = ask("--profile", "cloud", env=env)  # the app: refused before it starts
+    assert result.returncode == EXIT_USAGE
+    assert "No profile named “cloud”" in result.stderr and "defined: local" in result.stderr
+    fake_server.queue(Reply(text="local answer"))
+    result = ask("--profile", "local", "ask", "hi", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "local answer\n"
+    assert fake_server.last_request.json["model"] == "llama3"  # type: ignore[union-attr]
