@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 CATALOG: dict[str, str] = {
+    "Importing {file}…": "正在导入 {file}……",
     "none": "无",
     "No profile named “{name}” in {file} (defined: {defined}).": "{file} 中没有名为“{name}”的配置（已定义：{defined}）。",
     "No role named “{name}”. Roles: {known}.": "没有名为“{name}”的角色。可用角色：{known}。",

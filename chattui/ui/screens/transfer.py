@@ -234,6 +234,7 @@ def start_import(app: ChatApp) -> None:
         text = (path or "").strip().strip("'\"")
         if text:
             target = Path(text).expanduser()
+            app.notify(_("Importing {file}…", file=target.name), markup=False, timeout=4)
             app.run_worker(
                 lambda: _import(app, target), thread=True, group="import", exit_on_error=False
             )
