@@ -169,6 +169,13 @@ class FakeOpenAI:
             return self._requests[-1] if self._requests else None
 
     @property
+    def latest_request(self) -> RecordedRequest:
+        """`last_request` where a test expects one: fails (AssertionError) when none came."""
+        request = self.last_request
+        assert request is not None, "the fake server has received no request"
+        return request
+
+    @property
     def hanging(self) -> int:
         """Number of requests currently held by a hang fault."""
         with self._lock:

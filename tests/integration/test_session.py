@@ -66,7 +66,7 @@ async def test_complete_turn(
     await client.aclose()
 
     assert isinstance(events[0], ReplyStarted) and isinstance(events[-1], ReplyFinished)
-    sent = fake_server.last_request.json
+    sent = fake_server.latest_request.json
     assert [m["role"] for m in sent["messages"]] == ["system", "user", "assistant", "user"]
     assert sent["messages"][2]["content"] == "First answer, 第一个回答。"
     data = on_disk(store, conversation)
@@ -121,7 +121,7 @@ async def test_error_keeps_partial_and_retry_works(
         (Role.ASSISTANT, MessageStatus.COMPLETE),
     ]
     assert store.load(conversation.id).messages[-1].content == "full reply"
-    assert [m["role"] for m in fake_server.last_request.json["messages"]] == ["user"]
+    assert [m["role"] for m in fake_server.latest_request.json["messages"]] == ["user"]
 
 
 async def test_cancel_marks_stopped_and_saves(
@@ -193,7 +193,7 @@ async def test_continue_appends_to_the_stopped_reply(
     final = store.load(conversation.id).messages[-1]
     assert final.status is MessageStatus.COMPLETE and final.error is None
     assert final.content == partial.content and final.content.endswith(" and the second half.")
-    sent = fake_server.last_request.json["messages"]
+    sent = fake_server.latest_request.json["messages"]
     assert [m["role"] for m in sent] == ["user", "assistant", "user"]
     assert sent[1]["content"] != "" and sent[2]["content"] == CONTINUE_PROMPT
 

@@ -322,7 +322,7 @@ def killed_in_write_child(
     conversation.params["version"] = 1
     store.save(conversation)
     report(conn, SAVED, 1)
-    atomic.os = _PausingOs(conn)  # type: ignore[assignment]  # only in this child
+    vars(atomic)["os"] = _PausingOs(conn)  # only in this child
     big.content = version_text(2, size)
     conversation.params["version"] = 2
     store.save(conversation)
@@ -337,7 +337,7 @@ def hold_lock_in_save_child(directory: str, conversation_id: str, conn: Connecti
         report(conn, LOCKED)
         signal.pause()
 
-    storage.atomic_write = blocked_write  # type: ignore[assignment]  # only in this child
+    vars(storage)["atomic_write"] = blocked_write  # only in this child
     store = ConversationStore(Path(directory))
     conversation = store.load(conversation_id)
     conversation.add(Message(Role.USER, "never saved: killed in the middle"))

@@ -39,15 +39,15 @@ from textual.pilot import Pilot
 
 from chattui.ui.app import ChatApp
 from chattui.ui.widgets.chat_log import ChatLog
-from tests.apptools import (  # noqa: F401 - re-exported for the security tests
-    app_environ,
-    build_app,
-    chat_log,
-    main_screen,
-    prompt,
-    screen_text,
-    status_text,
-)
+
+# Re-exported for the security tests (`x as x` is an explicit re-export for mypy).
+from tests.apptools import app_environ as app_environ
+from tests.apptools import build_app as build_app
+from tests.apptools import chat_log as chat_log
+from tests.apptools import main_screen as main_screen
+from tests.apptools import prompt as prompt
+from tests.apptools import screen_text as screen_text
+from tests.apptools import status_text as status_text
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SIZE = (120, 36)

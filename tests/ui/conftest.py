@@ -25,17 +25,17 @@ from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
 from chattui.ui.app import ChatApp
-from tests.apptools import (  # noqa: F401 - re-exported for the UI tests
-    TEST_KEY,
-    app_environ,
-    build_app,
-    chat_log,
-    main_screen,
-    prompt,
-    screen_text,
-    sidebar,
-    status_text,
-)
+
+# Re-exported for the UI tests (`x as x` is an explicit re-export for mypy).
+from tests.apptools import TEST_KEY as TEST_KEY
+from tests.apptools import app_environ as app_environ
+from tests.apptools import build_app as build_app
+from tests.apptools import chat_log as chat_log
+from tests.apptools import main_screen as main_screen
+from tests.apptools import prompt as prompt
+from tests.apptools import screen_text as screen_text
+from tests.apptools import sidebar as sidebar
+from tests.apptools import status_text as status_text
 from tests.fakeserver import FakeOpenAI
 
 # pytest-textual-snapshot 1.0 names its extension with syrupy's old attribute (`_file_extension`);

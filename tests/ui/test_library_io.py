@@ -109,6 +109,7 @@ async def test_add_edit_and_delete_own_roles(make_app: MakeApp, home: Path) -> N
         app.action_roles()
         await on_screen(pilot, RolePickerScreen)
         picker = app.screen
+        assert isinstance(picker, RolePickerScreen)
 
         await pilot.press("n")
         await on_screen(pilot, RoleEditorScreen)
