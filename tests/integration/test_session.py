@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,8 +42,8 @@ async def drain(events: AsyncIterator[SessionEvent]) -> list[SessionEvent]:
     return [event async for event in events]
 
 
-def on_disk(store: ConversationStore, conversation: Conversation) -> dict[str, object]:
-    data: dict[str, object] = json.loads(store.path_for(conversation.id).read_text("utf-8"))
+def on_disk(store: ConversationStore, conversation: Conversation) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(store.path_for(conversation.id).read_text("utf-8"))
     return data
 
 
@@ -95,8 +96,8 @@ async def test_user_turn_saved_before_request(
     first = await anext(events)
     assert isinstance(first, ReplyStarted)
     data = on_disk(store, conversation)
-    assert data["messages"][0]["content"] == "remember me"  # type: ignore[index]
-    assert data["messages"][1]["status"] == "streaming"  # type: ignore[index]
+    assert data["messages"][0]["content"] == "remember me"
+    assert data["messages"][1]["status"] == "streaming"
     await drain(events)
 
 
