@@ -300,6 +300,17 @@ async def test_body_from_the_core_matches_what_the_sdk_sends(
     assert sent == [request.body(stream=True)]
 
 
+def test_the_extracted_schema_is_whole_and_nothing_more(spec: dict[str, Any]) -> None:
+    """Every schema the request schema refers to is in tests/data, and nothing else is:
+    cutting the cut again gives it back unchanged."""
+    assert len(spec["components"]["schemas"]) > 10
+    assert extract(spec) == spec
+    without_one = {**spec["components"]["schemas"]}
+    del without_one["ChatCompletionRequestUserMessage"]
+    with pytest.raises(KeyError, match="ChatCompletionRequestUserMessage"):
+        extract({**spec, "components": {"schemas": without_one}})
+
+
 def test_the_extracted_schema_matches_the_shared_document(spec: dict[str, Any]) -> None:
     """A freshness check, where ../shared/openai-openapi is beside the repo: the schema in
     tests/data is exactly what extract.py cuts from the document there."""
