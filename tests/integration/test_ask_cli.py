@@ -116,7 +116,7 @@ def test_json_output_and_every_flag_reach_the_request(fake_server: FakeOpenAI) -
     assert data["content"] == "Short." and data["status"] == "complete"
     assert data["finish_reason"] == "stop" and data["conversation_id"] is None
     assert data["usage"]["completion_tokens"] > 0
-    body = fake_server.last_request.json  # type: ignore[union-attr]
+    body = fake_server.latest_request.json
     assert body["model"] == "gpt-4o-mini" and body["temperature"] == 0.3
     assert body.get("max_tokens", body.get("max_completion_tokens")) == 50
     assert body["messages"][0] == {"role": "system", "content": "Be brief."}
@@ -137,7 +137,7 @@ def test_save_then_continue_appends_to_the_same_conversation(fake_server: FakeOp
     assert [m["content"] for m in saved["messages"]] == [
         "first question", "First answer.", "follow up", "Second answer.",
     ]  # fmt: skip
-    assert fake_server.last_request.messages[-2]["content"] == "First answer."  # type: ignore[union-attr]
+    assert fake_server.latest_request.messages[-2]["content"] == "First answer."
 
 
 @pytest.mark.parametrize(

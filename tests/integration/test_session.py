@@ -7,6 +7,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,8 +42,8 @@ async def drain(events: AsyncIterator[SessionEvent]) -> list[SessionEvent]:
     return [event async for event in events]
 
 
-def on_disk(store: ConversationStore, conversation: Conversation) -> dict[str, object]:
-    data: dict[str, object] = json.loads(store.path_for(conversation.id).read_text("utf-8"))
+def on_disk(store: ConversationStore, conversation: Conversation) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(store.path_for(conversation.id).read_text("utf-8"))
     return data
 
 
@@ -66,7 +67,7 @@ async def test_complete_turn(
     await client.aclose()
 
     assert isinstance(events[0], ReplyStarted) and isinstance(events[-1], ReplyFinished)
-    sent = fake_server.last_request.json
+    sent = fake_server.latest_request.json
     assert [m["role"] for m in sent["messages"]] == ["system", "user", "assistant", "user"]
     assert sent["messages"][2]["content"] == "First answer, 第一个回答。"
     data = on_disk(store, conversation)
@@ -95,8 +96,8 @@ async def test_user_turn_saved_before_request(
     first = await anext(events)
     assert isinstance(first, ReplyStarted)
     data = on_disk(store, conversation)
-    assert data["messages"][0]["content"] == "remember me"  # type: ignore[index]
-    assert data["messages"][1]["status"] == "streaming"  # type: ignore[index]
+    assert data["messages"][0]["content"] == "remember me"
+    assert data["messages"][1]["status"] == "streaming"
     await drain(events)
 
 
@@ -121,7 +122,7 @@ async def test_error_keeps_partial_and_retry_works(
         (Role.ASSISTANT, MessageStatus.COMPLETE),
     ]
     assert store.load(conversation.id).messages[-1].content == "full reply"
-    assert [m["role"] for m in fake_server.last_request.json["messages"]] == ["user"]
+    assert [m["role"] for m in fake_server.latest_request.json["messages"]] == ["user"]
 
 
 async def test_cancel_marks_stopped_and_saves(
@@ -193,7 +194,7 @@ async def test_continue_appends_to_the_stopped_reply(
     final = store.load(conversation.id).messages[-1]
     assert final.status is MessageStatus.COMPLETE and final.error is None
     assert final.content == partial.content and final.content.endswith(" and the second half.")
-    sent = fake_server.last_request.json["messages"]
+    sent = fake_server.latest_request.json["messages"]
     assert [m["role"] for m in sent] == ["user", "assistant", "user"]
     assert sent[1]["content"] != "" and sent[2]["content"] == CONTINUE_PROMPT
 

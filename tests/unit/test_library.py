@@ -137,7 +137,7 @@ def test_details_apply_and_a_new_title_counts_as_a_rename() -> None:
     details = details_of(conversation)
     assert details == ConversationDetails("first prompt", None, "", None, None)
     assert not apply_details(conversation, details)
-    assert conversation.title_source is TitleSource.PROMPT
+    assert (conversation.title, conversation.title_source) == ("first prompt", TitleSource.PROMPT)
     changed = ConversationDetails("Trip \x1b[2J plans", " gpt-4o ", "Be brief.", 0.3, 200)
     assert apply_details(conversation, changed)
     assert conversation.title == "Trip plans"
