@@ -304,8 +304,7 @@ def test_role_gives_system_prompt_model_and_temperature_under_the_flags(
         assert body["messages"][0] == {"role": "system", "content": translate.system_prompt}
     (config_dir() / "roles").mkdir()
     (config_dir() / "roles" / "reviewer.toml").write_text(
-        'name = "Reviewer"\nsystem_prompt = "Review code."\nmodel = "gpt-4.1"\n'
-        "temperature = 0.2\n",
+        'name = "Reviewer"\nsystem_prompt = "Review code."\nmodel = "gpt-4.1"\ntemperature = 0.2\n',
         "utf-8",
     )
     result = ask_here("--role", "reviewer", "--temperature", "0.9", "look", env=env)
