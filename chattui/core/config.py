@@ -22,7 +22,7 @@ import tomli_w
 
 from chattui.core.atomic import atomic_write
 from chattui.core.keymap import check_keys
-from chattui.core.problems import InvalidValue, Problem, ProblemError, Value
+from chattui.core.problems import InvalidValue, Problem, ProblemError, Value, as_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -288,11 +288,7 @@ def validate_value(key: str, value: object, source: str = "") -> Any:
     try:
         return _VALIDATORS[key](value)
     except ValueError as error:
-        reason = (
-            error.problem
-            if isinstance(error, ProblemError)
-            else Problem("text", {"text": str(error)})
-        )
+        reason = error.problem if isinstance(error, ProblemError) else as_problem(str(error))
         values: dict[str, Value] = {"value": repr(value), "reason": reason, "fix": _fix(key)}
         raise ConfigError(
             Problem("config.invalid", {"key": key, **values, **_source(source)}),

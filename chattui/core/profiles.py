@@ -166,8 +166,8 @@ def _parse_one(name: str, table: Mapping[str, Any]) -> tuple[dict[str, Any], Pro
     for key, value in table.items():
         if key not in checks:
             known = ", ".join(PROFILE_KEYS)
-            values = {"name": name, "key": key, "known": known}
-            raise InvalidValue(Problem("config.profiles.unknown_key", values))
+            unknown = {"name": name, "key": key, "known": known}
+            raise InvalidValue(Problem("config.profiles.unknown_key", unknown))
         try:
             values[key] = checks[key](value)
         except ConfigError as error:
