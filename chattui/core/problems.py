@@ -13,10 +13,17 @@ logs and for callers that need a string).
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 from typing import Any, Union
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 __all__ = [
     "PREFIXES",
@@ -28,6 +35,7 @@ __all__ = [
     "ProblemError",
     "Value",
     "as_problem",
+    "file_problem",
 ]
 
 
@@ -205,6 +213,8 @@ TEMPLATES: dict[str, str] = {
     ),
     # -- theme and role files -----------------------------------------------------------------
     "theme.file": "Theme {path}: {error}",
+    "theme.not_utf8": "Theme {path}: not UTF-8 text",
+    "theme.not_toml": "Theme {path}: not valid TOML ({error})",
     "theme.name": "Theme {path}: 'name' must be a non-empty string",
     "theme.flags": "Theme {path}: 'dark' and 'ansi' must be true or false",
     "theme.unknown_key": "Theme {path}: unknown key {key} (known: {known})",
@@ -221,6 +231,8 @@ TEMPLATES: dict[str, str] = {
     ),
     "theme.unknown": "Unknown theme {name}; using the default.",
     "role.file": "Role file {path}: {error}",
+    "role.not_utf8": "Role file {path}: not UTF-8 text",
+    "role.not_toml": "Role file {path}: not valid TOML ({error})",
     "role.unknown_key": "Role file {path}: unknown key '{key}' (use: {known})",
     "role.model": "Role file {path}: 'model' must be a model name",
     "role.temperature": "Role file {path}: 'temperature' must be a number",
@@ -343,6 +355,17 @@ def as_problem(words: str | Problem) -> Problem:
     """``words`` as a problem: a problem as it is, a sentence (from code that does not return
     problems yet) under the code ``text``, shown as written."""
     return words if isinstance(words, Problem) else Problem("text", {"text": words})
+
+
+def file_problem(kind: str, path: Path, error: Exception) -> Problem:
+    """The problem of a data file that could not be used: ``<kind>.not_utf8``,
+    ``<kind>.not_toml`` or ``<kind>.file`` (unreadable: the system's reason), naming ``path``."""
+    if isinstance(error, UnicodeDecodeError):
+        return Problem(f"{kind}.not_utf8", {"path": str(path)})
+    if isinstance(error, tomllib.TOMLDecodeError):
+        return Problem(f"{kind}.not_toml", {"path": str(path), "error": str(error)})
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+    return Problem(f"{kind}.file", {"path": str(path), "error": reason})
 
 
 class ProblemError(Exception):

@@ -24,7 +24,7 @@ from pathlib import Path
 import tomli_w
 
 from chattui.core.atomic import atomic_write
-from chattui.core.problems import InvalidValue, Problem, ProblemError, Value
+from chattui.core.problems import InvalidValue, Problem, ProblemError, Value, file_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -249,7 +249,7 @@ def load_roles(directory: Path, language: str = "en") -> tuple[list[RoleSpec], l
             failures.append(error.problem)
             continue
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError) as error:
-            failures.append(Problem("role.file", {"path": str(path), "error": str(error)}))
+            failures.append(file_problem("role", path, error))
             continue
         if role.id in roles:
             roles[role.id] = role

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chattui.core.problems import InvalidValue, Problem, Value
+from chattui.core.problems import InvalidValue, Problem, Value, file_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -126,7 +126,7 @@ def load_themes(directories: Iterable[Path]) -> tuple[list[ThemeSpec], list[Prob
                 failures.append(error.problem)
                 continue
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError) as error:
-                failures.append(Problem("theme.file", {"path": str(path), "error": str(error)}))
+                failures.append(file_problem("theme", path, error))
                 continue
             themes[spec.name] = spec
     return list(themes.values()), failures

@@ -144,10 +144,12 @@ def _problem_codes() -> set[str]:
                 codes.add(prefixes["_refuse"] + literals[0])
             elif node.func.id == "_bad" and path.name in prefixes:
                 codes.update(prefixes[path.name] + literal for literal in literals)
+            elif node.func.id == "file_problem" and literals:
+                codes.update(f"{literals[0]}.{end}" for end in ("not_utf8", "not_toml", "file"))
     return codes
 
 
 def test_every_problem_the_code_raises_has_a_template() -> None:
     codes = _problem_codes()
-    assert {"config.not_number", "config.reason.between", "theme.color", "role.file"} <= codes
+    assert {"config.not_number", "config.reason.between", "theme.color", "role.not_toml"} <= codes
     assert sorted(codes - set(TEMPLATES)) == []

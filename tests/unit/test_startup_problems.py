@@ -301,7 +301,7 @@ def test_an_unwritable_log_is_a_files_problem(tmp_path: Path) -> None:
 
 def test_theme_problems(tmp_path: Path, zh: None) -> None:
     files = {
-        "broken.toml": ("name = ", "theme.file"),
+        "broken.toml": ("name = ", "theme.not_toml"),
         "noname.toml": ('name = ""\nprimary = "#123456"\n', "theme.name"),
         "flags.toml": ('dark = "yes"\nprimary = "#123456"\n', "theme.flags"),
         "typo.toml": ('primary = "#123456"\nbackgound = "#000"\n', "theme.unknown_key"),
@@ -331,7 +331,7 @@ def test_theme_problems(tmp_path: Path, zh: None) -> None:
 
 def test_role_problems(tmp_path: Path, zh: None) -> None:
     files = {
-        "broken.toml": ('name = "oops\n', "role.file"),
+        "broken.toml": ('name = "oops\n', "role.not_toml"),
         "typo.toml": ('name = "T"\nsystem_prompt = "x"\nprompt = "y"\n', "role.unknown_key"),
         "model.toml": ('name = "M"\nsystem_prompt = "x"\nmodel = ""\n', "role.model"),
         "temp.toml": ('name = "T"\nsystem_prompt = "x"\ntemperature = "hot"\n', "role.temperature"),
@@ -345,6 +345,10 @@ def test_role_problems(tmp_path: Path, zh: None) -> None:
     }
     for name, (text, _code) in files.items():
         write(tmp_path / name, text)
+    (tmp_path / "latin1.toml").write_bytes(b'name = "caf\xe9"\n')
+    files["latin1.toml"] = ("", "role.not_utf8")
+    (tmp_path / "dir.toml").mkdir()  # cannot be read as a file
+    files["dir.toml"] = ("", "role.file")
     _roles, problems = load_roles(tmp_path, "zh")
     by_file = {Path(str(problem.values["path"])).name: problem for problem in problems}
     assert {name: problem.code for name, problem in by_file.items()} == {
