@@ -112,7 +112,7 @@ def _overrides(options: AskOptions, base: Mapping[str, object]) -> dict[str, obj
         try:
             checked[name] = validate_value(name, raw, "command line")
         except ConfigError as error:
-            raise _UsageError(str(error)) from None
+            raise _UsageError(error.problem.text(_)) from None
     return checked
 
 
@@ -143,7 +143,7 @@ def find_role(services: Services, name: str) -> RoleSpec:
         if wanted in (role.id.casefold(), role.name.casefold()) or aliases.get(wanted) == role.id:
             return role
     known = ", ".join(role.id for role in roles)
-    broken = "".join(f" ({failure})" for failure in failures)
+    broken = "".join(f" ({failure.text(_)})" for failure in failures)
     raise _UsageError(_("No role named “{name}”. Roles: {known}.", name=name, known=known) + broken)
 
 
@@ -313,9 +313,9 @@ def run(
         _say(err, str(error))
         return EXIT_USAGE
     for warning in services.warnings:
-        _say(err, _("warning: {text}", text=warning))
-    if (options.save or options.continue_last) and services.fatal:
-        _say(err, services.fatal)
+        _say(err, _("warning: {text}", text=warning.text(_)))
+    if (options.save or options.continue_last) and services.fatal is not None:
+        _say(err, services.fatal.text(_))
         return EXIT_FAILED
     try:
         conversation = _conversation(services, options, role)

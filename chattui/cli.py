@@ -158,7 +158,7 @@ def _checked_overrides(
         try:
             overrides[key] = validate_value(key, value)
         except ConfigError as error:
-            parser.error(f"argument --{key.replace('_', '-')}: {error.problem}. {error.fix}")
+            parser.error(f"argument --{key.replace('_', '-')}: {error.detail}")
     return overrides
 
 

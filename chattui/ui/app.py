@@ -13,11 +13,13 @@ from textual.screen import Screen
 
 from chattui.core.config import Settings
 from chattui.core.models import Conversation
+from chattui.core.problems import Problem
 from chattui.core.roles import RoleSpec
 from chattui.core.services import Services
 from chattui.i18n import _
 from chattui.ui.keys import check_keymap
 from chattui.ui.launch import StartAt
+from chattui.ui.problems import error_text, problem_text
 from chattui.ui.profiles import pick_profile
 from chattui.ui.screens.help import HelpScreen
 from chattui.ui.screens.library import library_commands
@@ -73,7 +75,7 @@ class ChatApp(App[None]):
         if theme in self.available_themes:
             self.theme = theme
         else:
-            self._theme_problems.append(_("Unknown theme {name!r}; using the default.", name=theme))
+            self._theme_problems.append(Problem("theme.unknown", {"name": repr(theme)}))
         self.keymap, self._key_problems = check_keymap(
             services.settings.keys, services.paths.config_file
         )
@@ -82,15 +84,16 @@ class ChatApp(App[None]):
 
     def on_mount(self) -> None:
         for problem in self._theme_problems + self._key_problems:
-            self.notify(problem, severity="warning", markup=False, timeout=10)
+            self.notify(problem_text(problem), severity="warning", markup=False, timeout=10)
         main = MainScreen(self.services)
         self.push_screen(main)
         if self._start is not None:
             self.call_after_refresh(main.start_at, self._start)
         for warning in self.services.warnings:
-            self.notify(warning, severity="warning", timeout=15, markup=False)
-        if self.services.fatal:
-            self.notify(self.services.fatal, severity="error", timeout=30, markup=False)
+            self.notify(problem_text(warning), severity="warning", timeout=15, markup=False)
+        if self.services.fatal is not None:
+            fatal = problem_text(self.services.fatal)
+            self.notify(fatal, severity="error", timeout=30, markup=False)
         if not self.services.has_key:
             self.push_screen(WelcomeScreen(), self._welcomed)
         if self._warm_up_enabled:
@@ -140,7 +143,7 @@ class ChatApp(App[None]):
             self.services.remember(theme=name)
         except OSError as error:
             self.notify(
-                _("Could not save: {error}", error=error.strerror or error),
+                _("Could not save: {error}", error=error_text(error)),
                 severity="error",
                 markup=False,
             )

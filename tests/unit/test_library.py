@@ -205,7 +205,7 @@ def test_auto_title_settings(tmp_path: Path) -> None:
     config.write_text("auto_title = 3\n", "utf-8")
     loaded = load_settings(config, environ={})
     assert loaded.settings.auto_title is True
-    assert any("auto_title" in w and "true or false" in w for w in loaded.warnings)
+    assert any("auto_title" in str(w) and "true or false" in str(w) for w in loaded.warnings)
 
 
 def test_command_line_model_applies_once_to_each_conversation(tmp_path: Path) -> None:
