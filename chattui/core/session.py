@@ -514,30 +514,25 @@ class ChatSession:
     ) -> Future[int]:
         """Save ``conversation`` in the background, after the saves queued before;
         ``on_failed`` gets the message on the calling loop if that fails."""
-        future = self.saver.save(conversation)
-        if on_failed is not None:
-            loop = asyncio.get_running_loop()
+        return _report(self.saver.save(conversation), on_failed)
 
-            def done(finished: Future[int]) -> None:
-                error = finished.exception()
-                if isinstance(error, StorageError):
-                    with contextlib.suppress(RuntimeError):  # the loop has closed
-                        loop.call_soon_threadsafe(on_failed, str(error))
-
-            future.add_done_callback(done)
-        return future
-
-    def delete(self, conversation_id: str, *, keep_out: bool = True) -> Future[int]:
+    def delete(
+        self,
+        conversation_id: str,
+        *,
+        keep_out: bool = True,
+        on_failed: Callable[[str], object] | None = None,
+    ) -> Future[int]:
         """Delete a conversation (after the saves queued before). With ``keep_out``, a turn
         still running in it is stopped and nothing of it is written back: the file stays
         gone. Without (its last turn was deleted, it is still on screen), a new turn saves it
-        again."""
+        again. ``on_failed`` gets the message on the calling loop if that fails."""
         if keep_out:
             self.store.keep_out(conversation_id)  # from now on, not when the thread gets to it
             live = self._live.get(conversation_id)
             if live is not None and live.task is not None and not live.task.done():
                 live.task.cancel()
-        return self.saver.delete(conversation_id, keep_out=keep_out)
+        return _report(self.saver.delete(conversation_id, keep_out=keep_out), on_failed)
 
     def close(self, timeout: float = 10.0) -> bool:
         """Stop every running turn as the Stop key would (its reply saved as stopped) and wait
@@ -551,6 +546,23 @@ class ChatSession:
                 message.status = MessageStatus.STOPPED
             self.saver.save(live.conversation)
         return self.saver.flush(timeout)
+
+
+def _report(future: Future[int], on_failed: Callable[[str], object] | None) -> Future[int]:
+    """Call ``on_failed`` with the message of a failed save, on the running loop (the writer
+    thread never waits for the loop: it may be waiting for the writer, at exit)."""
+    if on_failed is None:
+        return future
+    loop = asyncio.get_running_loop()
+
+    def done(finished: Future[int]) -> None:
+        error = finished.exception()
+        if isinstance(error, StorageError):
+            with contextlib.suppress(RuntimeError):  # the loop has closed
+                loop.call_soon_threadsafe(on_failed, str(error))
+
+    future.add_done_callback(done)
+    return future
 
 
 def _failures(pending: list[Future[int]]) -> list[SaveFailed]:
