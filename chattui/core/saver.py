@@ -99,7 +99,7 @@ class Saver:
         """Queue a save of ``conversation`` as it is now; the future gives how many messages
         were merged in from disk, or raises :class:`~chattui.core.storage.StorageError`."""
         copy = snapshot(conversation)
-        future: Future[int] = Future()
+        future = _running_future()
         try:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
@@ -120,7 +120,7 @@ class Saver:
     def delete(self, conversation_id: str, *, keep_out: bool = True) -> Future[int]:
         """Queue the removal of a conversation's file, after the saves queued before it (with
         ``keep_out``, later saves of it are dropped: see ``ConversationStore.delete``)."""
-        future: Future[int] = Future()
+        future = _running_future()
         with self._cond:
             self._waiting.pop(conversation_id, None)  # a new save would coalesce after it
             self._queue.append(_Job(conversation_id, None, [future], keep_out=keep_out))
@@ -173,11 +173,9 @@ class Saver:
                 result = 0
             else:
                 result = self._write(job, job.snapshot)
-        except BaseException as error:
+        except Exception as error:  # told to whoever waits; the thread goes on
             for future in job.futures:
                 future.set_exception(error)
-            if not isinstance(error, Exception):
-                raise
             return
         for future in job.futures:
             future.set_result(result)
@@ -212,6 +210,14 @@ class Saver:
                     _absorb_live, job.live, [_copy(message) for message in changed]
                 )
         return merged
+
+
+def _running_future() -> Future[int]:
+    """A future already marked running: cancelling the coroutine that awaits it (the Stop key
+    while the stopped reply is saved) must not cancel it, nor the write it stands for."""
+    future: Future[int] = Future()
+    future.set_running_or_notify_cancel()
+    return future
 
 
 def _absorb_live(conversation: Conversation, messages: list[Message]) -> None:
