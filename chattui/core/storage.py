@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 
 try:
     import fcntl
@@ -95,6 +96,8 @@ class ConversationStore:
         """Human messages about files moved aside, for the UI to report once."""
         self._index: dict[str, dict[str, Any]] | None = None
         self._index_dirty = False
+        self._index_lock = threading.RLock()
+        """The index is shared by the writer thread (saves) and the caller's (listing)."""
         self._reported: set[str] = set()
         """Files left in place (too large, unreadable) already reported in :attr:`problems`."""
         self.listeners: list[StoreListener] = []
@@ -128,13 +131,14 @@ class ConversationStore:
                     stale.unlink()
         return clean_temp_files(self.directory)
 
-    def save(self, conversation: Conversation) -> int:
+    def save(self, conversation: Conversation, *, revive: bool = False) -> int:
         """Write ``conversation`` atomically; the previous file stays intact if this fails.
 
         Another chattui instance may have added turns to the same file since this process
         last wrote it: under a lock, such turns are read back and merged in first, so no turn
         is ever lost. Returns how many messages were merged in that way. A conversation
-        deleted in this process (see :meth:`delete`) is not written (0).
+        deleted in this process (see :meth:`delete`) is not written (0), unless ``revive``
+        says this save means to bring it back (an import of an export of it).
 
         Blocking (lock, serialisation, fsync): the app calls it from a thread (see
         :mod:`chattui.core.saver`).
@@ -144,6 +148,8 @@ class ConversationStore:
             StorageError: the disk is full or the write failed.
         """
         path = self.path_for(conversation.id)
+        if revive:
+            self._deleted.discard(conversation.id)
         if conversation.id in self._deleted:
             return 0
         try:
@@ -161,9 +167,9 @@ class ConversationStore:
         except OSError as error:
             reason = error.strerror or str(error)
             raise StorageError(f"Could not save the conversation: {reason}.") from None
-        index = self._load_index()
-        index[path.name] = _entry(conversation, stat)
-        self._index_dirty = True
+        with self._index_lock:
+            self._load_index()[path.name] = _entry(conversation, stat)
+            self._index_dirty = True
         for listener in self.listeners:
             listener.saved(conversation, stat)
         return merged
@@ -237,8 +243,9 @@ class ConversationStore:
         self.problems.append(message)
         for listener in self.listeners:
             listener.deleted(path.stem)
-        if self._index is not None and self._index.pop(path.name, None) is not None:
-            self._index_dirty = True
+        with self._index_lock:
+            if self._index is not None and self._index.pop(path.name, None) is not None:
+                self._index_dirty = True
         return CorruptFileError(message, target)
 
     def rename(self, conversation_id: str, title: str) -> Conversation:
@@ -263,8 +270,9 @@ class ConversationStore:
             path.unlink(missing_ok=True)
         except OSError as error:
             raise StorageError(f"Could not delete the conversation: {error.strerror}.") from None
-        if self._load_index().pop(path.name, None) is not None:
-            self._index_dirty = True
+        with self._index_lock:
+            if self._load_index().pop(path.name, None) is not None:
+                self._index_dirty = True
         for listener in self.listeners:
             listener.deleted(conversation_id)
 
@@ -280,6 +288,10 @@ class ConversationStore:
 
     def list_conversations(self) -> list[ConversationSummary]:
         """Every readable conversation, newest first. Unreadable files are moved aside."""
+        with self._index_lock:
+            return self._list_conversations()
+
+    def _list_conversations(self) -> list[ConversationSummary]:
         index = self._load_index()
         seen: set[str] = set()
         try:
@@ -333,6 +345,10 @@ class ConversationStore:
         return summaries
 
     def _load_index(self) -> dict[str, dict[str, Any]]:
+        with self._index_lock:
+            return self._load_index_locked()
+
+    def _load_index_locked(self) -> dict[str, dict[str, Any]]:
         if self._index is not None:
             return self._index
         self._index = {}
@@ -348,6 +364,10 @@ class ConversationStore:
 
     def flush_index(self) -> None:
         """Write the index if it changed (failures are ignored: it is only a cache)."""
+        with self._index_lock:
+            self._flush_index()
+
+    def _flush_index(self) -> None:
         if not self._index_dirty or self._index is None:
             return
         data = json.dumps({"version": INDEX_VERSION, "files": self._index}, ensure_ascii=False)
