@@ -431,12 +431,12 @@ class ChatSession:
             conversation.add(assistant)
         live.parts = [assistant.content]
         live.message = assistant
-        failed = await self._saved(self.saver.save(conversation))
         pending: list[Future[int]] = []
-        yield ReplyStarted(assistant)
-        if failed:
-            yield failed
         try:
+            failed = await self._saved(self.saver.save(conversation))  # before the request
+            yield ReplyStarted(assistant)
+            if failed:
+                yield failed
             async with aclosing(self._stream(live, request, pending)) as events:
                 async for event in events:
                     yield event
