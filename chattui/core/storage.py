@@ -200,7 +200,11 @@ class ConversationStore:
             CorruptFileError: the file was unreadable and has been moved aside.
             StorageError: the file is missing or too large.
         """
-        return self._read(self.path_for(conversation_id))
+        conversation = self._read(self.path_for(conversation_id))
+        # A file deleted here that is back (imported again, another instance) is opened to
+        # be used: its saves count again.
+        self._deleted.discard(conversation_id)
+        return conversation
 
     def _read(self, path: Path) -> Conversation:
         try:

@@ -358,3 +358,22 @@ async def test_cancelling_a_wait_for_a_save_neither_cancels_it_nor_stops_the_wri
     await asyncio.wrap_future(saver.save(bump(a, 3)))
     assert gate.written == [("a", 1), ("a", 2), ("a", 3)]
     assert store.load(a.id).params["version"] == 3
+
+
+def test_a_deleted_conversation_that_comes_back_can_be_saved_again(
+    store: ConversationStore,
+) -> None:
+    """A tombstone keeps late saves out, not a conversation imported again and opened."""
+    conversation = versioned("a")
+    store.save(conversation)
+    store.delete(conversation.id)
+    assert store.save(bump(conversation, 2)) == 0
+    assert not store.path_for(conversation.id).exists()
+    ConversationStore(store.directory).save(bump(conversation, 3))  # e.g. an import
+    reopened = store.load(conversation.id)
+    reopened.add(Message(Role.USER, "more"))
+    store.save(reopened)
+    assert [m.content for m in ConversationStore(store.directory).load(reopened.id).messages] == [
+        "in a",
+        "more",
+    ]
