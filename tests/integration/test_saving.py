@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from chattui.core import storage
+from chattui.core.atomic import atomic_write
 from chattui.core.client import ChatClient
 from chattui.core.config import Settings
 from chattui.core.events import TextDelta
@@ -225,33 +225,33 @@ async def test_checkpoints_are_written_off_the_loop_which_keeps_ticking(
     loop_thread = threading.get_ident()
     write_threads: set[int] = set()
     ticks = 0
+    held_at: int | None = None
     held = threading.Event()
     release = threading.Event()
-    real_write = storage.atomic_write
 
     def recording_write(path: Path, data: bytes, mode: int = 0o600) -> None:
         write_threads.add(threading.get_ident())
         if b'"status": "streaming"' in data and b"word1 " in data and not held.is_set():
             held.set()
             assert release.wait(30), "the loop stopped while a checkpoint was written"
-        real_write(path, data, mode)
+        atomic_write(path, data, mode)
 
-    monkeypatch.setattr(storage, "atomic_write", recording_write)
+    monkeypatch.setattr("chattui.core.storage.atomic_write", recording_write)
     session = ChatSession(store, client, checkpoint_interval=0.0)
     conversation = Conversation()
     fake_server.queue(Reply(text=LONG, chunk_size=10, delay=0.002))
 
     async def ticker() -> None:
-        nonlocal ticks
+        nonlocal ticks, held_at
         while True:
             await asyncio.sleep(0.001)
             ticks += 1
             if held.is_set() and not release.is_set():
-                ticks_at_hold = ticks_at_hold_box.setdefault("t", ticks)
-                if ticks - ticks_at_hold >= 5:
+                if held_at is None:
+                    held_at = ticks
+                elif ticks - held_at >= 5:  # the loop went on while the write was held
                     release.set()
 
-    ticks_at_hold_box: dict[str, int] = {}
     ticking = asyncio.create_task(ticker())
     deltas = 0
     try:

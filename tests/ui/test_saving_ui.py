@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 
 from chattui.ui.app import ChatApp
+from tests.apptools import chat_log, main_screen
 from tests.fakeserver import FakeOpenAI, Reply
 from tests.ui.conftest import (
     SIZE,
     MakeApp,
-    chat_log,
     conversations_dir,
-    main_screen,
     only_conversation,
     press_now,
     send,
