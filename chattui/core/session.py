@@ -553,13 +553,20 @@ def _report(future: Future[int], on_failed: Callable[[str], object] | None) -> F
     thread never waits for the loop: it may be waiting for the writer, at exit)."""
     if on_failed is None:
         return future
-    loop = asyncio.get_running_loop()
+    try:
+        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:  # called outside a loop: told on the writer thread
+        loop = None
 
     def done(finished: Future[int]) -> None:
         error = finished.exception()
-        if isinstance(error, StorageError):
-            with contextlib.suppress(RuntimeError):  # the loop has closed
-                loop.call_soon_threadsafe(on_failed, str(error))
+        if not isinstance(error, StorageError):
+            return
+        if loop is None:
+            on_failed(str(error))
+            return
+        with contextlib.suppress(RuntimeError):  # the loop has closed
+            loop.call_soon_threadsafe(on_failed, str(error))
 
     future.add_done_callback(done)
     return future
