@@ -85,7 +85,10 @@ class ConversationScreen(Screen[None]):
         return self.services.session.streaming(conversation_id)
 
     def _report_failure(self, message: str) -> None:
-        self.notify(message, severity="error", markup=False, timeout=10)
+        """A background save or delete failed (told on the loop, maybe after the screen
+        closed: then there is no one left to tell)."""
+        if self.is_attached:
+            self.notify(message, severity="error", markup=False, timeout=10)
 
     def save_soon(self, conversation: Conversation) -> None:
         """Save ``conversation`` in the background; a failure is reported when it happens."""
