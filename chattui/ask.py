@@ -87,7 +87,7 @@ class AskOptions:
 class _Unsaved(ConversationStore):
     """A store that keeps nothing: a one-shot question leaves no file behind."""
 
-    def save(self, conversation: Conversation) -> int:
+    def save(self, conversation: Conversation, *, revive: bool = False) -> int:
         return 0
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 
 try:
     import fcntl
@@ -22,16 +23,19 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from chattui.core.atomic import atomic_write, clean_temp_files
-from chattui.core.models import Conversation, FormatError, MessageStatus, TitleSource
+from chattui.core.models import Conversation, FormatError, Message, MessageStatus, TitleSource
 from chattui.core.sanitize import sanitize_line
 
 __all__ = [
     "LOCK_NAME",
+    "LOCK_WAIT",
     "ConversationStore",
     "ConversationSummary",
     "CorruptFileError",
+    "LockedError",
     "StorageError",
     "StoreListener",
+    "absorb",
 ]
 
 INDEX_NAME = "index.json"
@@ -40,12 +44,19 @@ INDEX_VERSION = 2
 LOCK_NAME = ".save.lock"
 """The one lock file that saves take (a lock file per conversation would pile up: removing a
 lock file safely is not possible while another process may be waiting on it)."""
+LOCK_WAIT = 5.0
+"""Seconds a save waits for the lock another instance holds before giving up (it is retried
+with the next save; the text stays in memory meanwhile)."""
 MAX_FILE_BYTES = 32 * 1024 * 1024
 """Larger files are not loaded (they would freeze the app); they are reported instead."""
 
 
 class StorageError(OSError):
     """Saving or loading failed; the message is safe to show."""
+
+
+class LockedError(StorageError):
+    """Another process held the save lock for longer than :data:`LOCK_WAIT`."""
 
 
 class CorruptFileError(StorageError):
@@ -85,9 +96,17 @@ class ConversationStore:
         """Human messages about files moved aside, for the UI to report once."""
         self._index: dict[str, dict[str, Any]] | None = None
         self._index_dirty = False
+        self._index_lock = threading.RLock()
+        """The index is shared by the writer thread (saves) and the caller's (listing)."""
         self._reported: set[str] = set()
         """Files left in place (too large, unreadable) already reported in :attr:`problems`."""
         self.listeners: list[StoreListener] = []
+        self.lock_wait = LOCK_WAIT
+        """Longest wait for the save lock, in seconds."""
+        self._deleted: set[str] = set()
+        """Tombstones: conversations deleted in this process. A save that arrives after the
+        delete (the last save of a reply that was streaming, a queued background save) is
+        dropped, so it cannot bring the file back."""
 
     # -- files -------------------------------------------------------------------------------
 
@@ -112,21 +131,33 @@ class ConversationStore:
                     stale.unlink()
         return clean_temp_files(self.directory)
 
-    def save(self, conversation: Conversation) -> int:
+    def save(self, conversation: Conversation, *, revive: bool = False) -> int:
         """Write ``conversation`` atomically; the previous file stays intact if this fails.
 
         Another chattui instance may have added turns to the same file since this process
         last wrote it: under a lock, such turns are read back and merged in first, so no turn
-        is ever lost. Returns how many messages were merged in that way.
+        is ever lost. Returns how many messages were merged in that way. A conversation
+        deleted in this process (see :meth:`delete`) is not written (0), unless ``revive``
+        says this save means to bring it back (an import of an export of it).
+
+        Blocking (lock, serialisation, fsync): the app calls it from a thread (see
+        :mod:`chattui.core.saver`).
 
         Raises:
+            LockedError: another instance held the lock for more than :attr:`lock_wait` s.
             StorageError: the disk is full or the write failed.
         """
         path = self.path_for(conversation.id)
+        if revive:
+            self._deleted.discard(conversation.id)
+        if conversation.id in self._deleted:
+            return 0
         try:
             if not self.directory.is_dir():
                 self.prepare()
-            with _FileLock(self.directory / LOCK_NAME):
+            with _FileLock(self.directory / LOCK_NAME, self.lock_wait):
+                if conversation.id in self._deleted:  # deleted while this save waited
+                    return 0
                 merged = self._merge_from_disk(conversation, path)
                 data = json.dumps(conversation.to_dict(), ensure_ascii=False, indent=1)
                 atomic_write(path, data.encode("utf-8"), mode=0o600)
@@ -136,9 +167,9 @@ class ConversationStore:
         except OSError as error:
             reason = error.strerror or str(error)
             raise StorageError(f"Could not save the conversation: {reason}.") from None
-        index = self._load_index()
-        index[path.name] = _entry(conversation, stat)
-        self._index_dirty = True
+        with self._index_lock:
+            self._load_index()[path.name] = _entry(conversation, stat)
+            self._index_dirty = True
         for listener in self.listeners:
             listener.saved(conversation, stat)
         return merged
@@ -169,7 +200,11 @@ class ConversationStore:
             CorruptFileError: the file was unreadable and has been moved aside.
             StorageError: the file is missing or too large.
         """
-        return self._read(self.path_for(conversation_id))
+        conversation = self._read(self.path_for(conversation_id))
+        # A file deleted here that is back (imported again, another instance) is opened to
+        # be used: its saves count again.
+        self._deleted.discard(conversation_id)
+        return conversation
 
     def _read(self, path: Path) -> Conversation:
         try:
@@ -212,8 +247,9 @@ class ConversationStore:
         self.problems.append(message)
         for listener in self.listeners:
             listener.deleted(path.stem)
-        if self._index is not None and self._index.pop(path.name, None) is not None:
-            self._index_dirty = True
+        with self._index_lock:
+            if self._index is not None and self._index.pop(path.name, None) is not None:
+                self._index_dirty = True
         return CorruptFileError(message, target)
 
     def rename(self, conversation_id: str, title: str) -> Conversation:
@@ -224,22 +260,42 @@ class ConversationStore:
         self.save(conversation)
         return conversation
 
-    def delete(self, conversation_id: str) -> None:
-        """Remove a conversation's file."""
+    def delete(self, conversation_id: str, *, keep_out: bool = True) -> None:
+        """Remove a conversation's file.
+
+        With ``keep_out`` (the default) the id is remembered: later saves of it are dropped
+        (see :meth:`is_deleted`). Without it (the last turn of a conversation still on
+        screen was deleted) the next turn may save it again.
+        """
         path = self.path_for(conversation_id)
+        if keep_out:
+            self._deleted.add(conversation_id)
         try:
             path.unlink(missing_ok=True)
         except OSError as error:
             raise StorageError(f"Could not delete the conversation: {error.strerror}.") from None
-        if self._load_index().pop(path.name, None) is not None:
-            self._index_dirty = True
+        with self._index_lock:
+            if self._load_index().pop(path.name, None) is not None:
+                self._index_dirty = True
         for listener in self.listeners:
             listener.deleted(conversation_id)
+
+    def keep_out(self, conversation_id: str) -> None:
+        """Drop every save of the conversation from now on (its delete is on its way)."""
+        self._deleted.add(conversation_id)
+
+    def is_deleted(self, conversation_id: str) -> bool:
+        """Whether the conversation was deleted in this process (its saves are dropped)."""
+        return conversation_id in self._deleted
 
     # -- listing -----------------------------------------------------------------------------
 
     def list_conversations(self) -> list[ConversationSummary]:
         """Every readable conversation, newest first. Unreadable files are moved aside."""
+        with self._index_lock:
+            return self._list_conversations()
+
+    def _list_conversations(self) -> list[ConversationSummary]:
         index = self._load_index()
         seen: set[str] = set()
         try:
@@ -293,6 +349,10 @@ class ConversationStore:
         return summaries
 
     def _load_index(self) -> dict[str, dict[str, Any]]:
+        with self._index_lock:
+            return self._load_index_locked()
+
+    def _load_index_locked(self) -> dict[str, dict[str, Any]]:
         if self._index is not None:
             return self._index
         self._index = {}
@@ -308,6 +368,10 @@ class ConversationStore:
 
     def flush_index(self) -> None:
         """Write the index if it changed (failures are ignored: it is only a cache)."""
+        with self._index_lock:
+            self._flush_index()
+
+    def _flush_index(self) -> None:
         if not self._index_dirty or self._index is None:
             return
         data = json.dumps({"version": INDEX_VERSION, "files": self._index}, ensure_ascii=False)
@@ -320,16 +384,41 @@ class ConversationStore:
 
 class _FileLock:
     """An exclusive advisory lock (flock) on ``path``; the OS drops it if the process dies,
-    so a killed instance never blocks the next one. A no-op where flock does not exist."""
+    so a killed instance never blocks the next one. A no-op where flock does not exist.
 
-    def __init__(self, path: Path) -> None:
+    Taken without blocking, retried with a growing pause for up to ``wait`` seconds: a hung
+    instance holding it gives a clear :class:`LockedError` instead of an endless wait."""
+
+    def __init__(self, path: Path, wait: float = LOCK_WAIT) -> None:
         self.path = path
+        self.wait = wait
         self._fd: int | None = None
 
     def __enter__(self) -> _FileLock:
-        if fcntl is not None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        if fcntl is None:
+            return self
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + self.wait
+        pause = 0.002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    os.close(fd)
+                    raise LockedError(
+                        f"Not saved yet: another chattui instance has held {self.path} for "
+                        f"more than {self.wait:g} s. The text stays in memory and is saved "
+                        "with the next change; if that instance hangs, close it."
+                    ) from None
+                time.sleep(min(pause, left))
+                pause = min(pause * 2, 0.1)
+            except BaseException:
+                os.close(fd)
+                raise
+        self._fd = fd
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -337,6 +426,21 @@ class _FileLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+def absorb(conversation: Conversation, messages: list[Message]) -> None:
+    """Bring ``conversation`` up to date with ``messages`` read from disk by a save of a copy
+    of it: unknown ones are added, stale copies of replies still streaming are caught up."""
+    if not messages:
+        return
+    holder = Conversation(
+        id=conversation.id,
+        title=conversation.title,
+        updated=conversation.updated,
+        messages=messages,
+    )
+    conversation.merge(holder)
+    _catch_up(conversation, holder)
 
 
 def _catch_up(conversation: Conversation, on_disk: Conversation) -> None:

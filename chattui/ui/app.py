@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Iterable
 from functools import partial
 
-from textual import work
+from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -19,6 +19,7 @@ from chattui.core.services import Services
 from chattui.i18n import _
 from chattui.ui.keys import check_keymap
 from chattui.ui.launch import StartAt
+from chattui.ui.messages import CopyRequested, SettingsRequested
 from chattui.ui.problems import error_text, problem_text
 from chattui.ui.profiles import pick_profile
 from chattui.ui.screens.help import HelpScreen
@@ -29,6 +30,9 @@ from chattui.ui.screens.welcome import WelcomeScreen
 from chattui.ui.theming import pick_theme, register_themes
 
 __all__ = ["ChatApp"]
+
+SAVE_WAIT = 10.0
+"""Longest wait at exit for the saves still queued (a slow disk, another instance's lock)."""
 
 
 class ChatApp(App[None]):
@@ -102,8 +106,20 @@ class ChatApp(App[None]):
             self.call_after_refresh(self.services.search.start)
 
     def on_unmount(self) -> None:
+        # After the screens closed (their pending deletes queued): a reply still streaming is
+        # saved as stopped, and every queued save reaches the disk before the app ends.
+        if not self.services.session.close(timeout=SAVE_WAIT):
+            self.log.error("saves still queued at exit")
         if self.services.search is not None:
             self.services.search.close(timeout=2.0)
+
+    @on(SettingsRequested)
+    def _settings_requested(self) -> None:
+        self.action_settings()
+
+    @on(CopyRequested)
+    def _copy_requested(self, event: CopyRequested) -> None:
+        self.copy_text(event.text, event.what)
 
     @work(thread=True, exclusive=True, group="warm-up", exit_on_error=False)
     def warm_up(self) -> None:

@@ -4,7 +4,9 @@ and saved with its status, directly, through an HTTP proxy and through a SOCKS5 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -151,16 +153,28 @@ async def test_cancel_marks_stopped_and_saves(
 async def test_checkpoints_partial_reply(
     fake_server: FakeOpenAI, store: ConversationStore, client: ChatClient
 ) -> None:
+    """Checkpoints are written in the background, in order: what reaches the disk only grows,
+    and the reply ends complete. (Checkpoints queued while one is written coalesce.)"""
     session = ChatSession(store, client, checkpoint_interval=0.0)
     conversation = Conversation()
-    fake_server.queue(Reply(text="abcdefghij", chunk_size=1))
-    seen_on_disk: list[str] = []
-    async for event in session.send(conversation, "go", Settings()):
-        if isinstance(event, TextDelta):
-            seen_on_disk.append(store.load(conversation.id).messages[-1].content)
-    # every delta was on disk by the time the next one arrived
-    assert seen_on_disk[-1] == "abcdefghij"
-    assert len(set(seen_on_disk)) == len(seen_on_disk)
+    fake_server.queue(Reply(text="abcdefghij", chunk_size=1, delay=0.01))
+    written: list[str] = []
+
+    class Recorder:
+        def saved(self, saved: Conversation, stat: os.stat_result) -> None:
+            written.append(saved.messages[-1].content)
+
+        def deleted(self, conversation_id: str) -> None:
+            pass
+
+    store.listeners.append(Recorder())
+    async for _event in session.send(conversation, "go", Settings()):
+        pass
+    replies = written[1:]  # the first write holds the prompt and the empty reply
+    assert len(replies) >= 3, written  # checkpoints were written while the reply streamed
+    assert all(b.startswith(a) for a, b in itertools.pairwise(replies)), replies
+    assert replies[-1] == "abcdefghij"
+    assert store.load(conversation.id).messages[-1].content == "abcdefghij"
 
 
 async def test_no_client_gives_clear_error(store: ConversationStore) -> None:
