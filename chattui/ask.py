@@ -242,7 +242,7 @@ async def _ask(
             elif isinstance(event, Finished):
                 finish = event.reason
             elif isinstance(event, SaveFailed):
-                _say(err, _("Could not save: {error}", error=event.error))
+                _say(err, _("Could not save: {error}", error=event.problem.text(_)))
             elif isinstance(event, ReplyFinished):
                 reply = event.message
     finally:
@@ -320,7 +320,7 @@ def run(
     try:
         conversation = _conversation(services, options, role)
     except StorageError as error:
-        _say(err, str(error))
+        _say(err, error.problem.text(_))
         return EXIT_FAILED
     if not services.can_send(conversation):
         _say(err, Problem("no_key").text(_) + _key_hint(ErrorKind.NO_KEY))
@@ -334,7 +334,7 @@ def run(
     try:
         outcome = asyncio.run(_interruptible(services, options, conversation, text, output, err))
     except StorageError as error:
-        _say(err, str(error))
+        _say(err, error.problem.text(_))
         return EXIT_FAILED
     finally:
         services.store.flush_index()

@@ -67,6 +67,8 @@ class ErrorKind(str, Enum):
     """A role file is bad (it is skipped), or could not be written."""
     FILES = "files"
     """A directory or file chattui needs cannot be used."""
+    STORAGE = "storage"
+    """A conversation file could not be saved, read, listed or deleted."""
     TEXT = "text"
     """Words that code not yet turned into data built in English: shown as they are."""
 
@@ -244,6 +246,21 @@ TEMPLATES: dict[str, str] = {
     "role.delete": "Could not delete {path}: {error}",
     "role.builtin": "Built-in roles cannot be deleted.",
     # -- directories and files ----------------------------------------------------------------
+    "storage.bad_id": "Invalid conversation id {id}.",
+    "storage.save": "Could not save the conversation: {error}.",
+    "storage.locked": (
+        "Not saved yet: another chattui instance has held {path} for more than {seconds} s. "
+        "The text stays in memory and is saved with the next change; if that instance hangs, "
+        "close it."
+    ),
+    "storage.too_large": "{name} is {mb} MB, too large to open; it was left in place.",
+    "storage.gone": "{name} no longer exists.",
+    "storage.read": "Cannot read {name}: {error}.",
+    "storage.corrupt": "{name} is damaged ({reason}); it was kept as {kept}.",
+    "storage.corrupt_stuck": "{name} is damaged ({reason}) and could not be moved aside.",
+    "storage.not_utf8": "not UTF-8",
+    "storage.delete": "Could not delete the conversation: {error}.",
+    "storage.list": "Cannot list {path}: {error}.",
     "files.not_dir": "{path} exists but is not a directory; move it away or set CHATTUI_HOME.",
     "files.cannot_create": "Cannot create {path}: {error}.",
     "files.no_saving": "{error} Conversations cannot be saved until this is fixed.",

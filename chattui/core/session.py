@@ -87,7 +87,12 @@ class ContextTrimmed:
 class SaveFailed:
     """Writing the conversation failed; the text is still in memory."""
 
-    error: str
+    problem: Problem
+
+    @property
+    def error(self) -> str:
+        """The failure in English (logs, tests)."""
+        return self.problem.text()
 
 
 @dataclass(frozen=True)
@@ -506,7 +511,7 @@ class ChatSession:
         try:
             await asyncio.wrap_future(future)
         except StorageError as error:
-            return SaveFailed(str(error))
+            return SaveFailed(error.problem)
         return None
 
     def save_soon(
@@ -579,7 +584,7 @@ def _failures(pending: list[Future[int]]) -> list[SaveFailed]:
     while pending and pending[0].done():
         error = pending.pop(0).exception()
         if isinstance(error, StorageError):
-            event = SaveFailed(str(error))
+            event = SaveFailed(error.problem)
             if not failures or failures[-1] != event:
                 failures.append(event)
     return failures

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from chattui.core.atomic import atomic_write, clean_temp_files
 from chattui.core.models import Conversation, FormatError, Message, MessageStatus, TitleSource
+from chattui.core.problems import Problem, ProblemError, Value
 from chattui.core.sanitize import sanitize_line
 
 __all__ = [
@@ -51,8 +52,8 @@ MAX_FILE_BYTES = 32 * 1024 * 1024
 """Larger files are not loaded (they would freeze the app); they are reported instead."""
 
 
-class StorageError(OSError):
-    """Saving or loading failed; the message is safe to show."""
+class StorageError(ProblemError, OSError):
+    """Saving or loading failed; :attr:`problem` says what, ``str()`` in English."""
 
 
 class LockedError(StorageError):
@@ -62,8 +63,8 @@ class LockedError(StorageError):
 class CorruptFileError(StorageError):
     """A conversation file could not be read and was moved aside to :attr:`moved_to`."""
 
-    def __init__(self, message: str, moved_to: Path | None) -> None:
-        super().__init__(message)
+    def __init__(self, problem: Problem, moved_to: Path | None) -> None:
+        super().__init__(problem)
         self.moved_to = moved_to
 
 
@@ -92,7 +93,7 @@ class ConversationStore:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.problems: list[str] = []
+        self.problems: list[Problem] = []
         """Human messages about files moved aside, for the UI to report once."""
         self._index: dict[str, dict[str, Any]] | None = None
         self._index_dirty = False
@@ -112,7 +113,7 @@ class ConversationStore:
 
     def path_for(self, conversation_id: str) -> Path:
         if not conversation_id or "/" in conversation_id or conversation_id.startswith("."):
-            raise StorageError(f"invalid conversation id {conversation_id!r}")
+            raise StorageError(Problem("storage.bad_id", {"id": repr(conversation_id)}))
         return self.directory / f"{conversation_id}.json"
 
     def prepare(self) -> int:
@@ -120,11 +121,13 @@ class ConversationStore:
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         except FileExistsError:
-            raise StorageError(f"{self.directory} exists but is not a directory") from None
+            raise StorageError(Problem("files.not_dir", {"path": str(self.directory)})) from None
         except OSError as error:
-            raise StorageError(f"cannot create {self.directory}: {error.strerror}") from None
+            raise StorageError(
+                Problem("files.cannot_create", {"path": str(self.directory), "error": _why(error)})
+            ) from None
         if not self.directory.is_dir():
-            raise StorageError(f"{self.directory} exists but is not a directory")
+            raise StorageError(Problem("files.not_dir", {"path": str(self.directory)}))
         for stale in self.directory.glob(".*.lock"):  # per-conversation locks of old versions
             if stale.name != LOCK_NAME:
                 with contextlib.suppress(OSError):
@@ -165,8 +168,7 @@ class ConversationStore:
         except StorageError:
             raise
         except OSError as error:
-            reason = error.strerror or str(error)
-            raise StorageError(f"Could not save the conversation: {reason}.") from None
+            raise StorageError(Problem("storage.save", {"error": _why(error)})) from None
         with self._index_lock:
             self._load_index()[path.name] = _entry(conversation, stat)
             self._index_dirty = True
@@ -210,27 +212,31 @@ class ConversationStore:
         try:
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
-                raise StorageError(
-                    f"{path.name} is {size // (1024 * 1024)} MB, too large to open; "
-                    "it was left in place."
-                )
+                values: dict[str, Value] = {"name": path.name, "mb": size // (1024 * 1024)}
+                raise StorageError(Problem("storage.too_large", values))
             raw = path.read_bytes()
         except FileNotFoundError:
-            raise StorageError(f"{path.name} no longer exists") from None
+            raise StorageError(Problem("storage.gone", {"name": path.name})) from None
         except StorageError:
             raise
         except OSError as error:
-            raise StorageError(f"cannot read {path.name}: {error.strerror}") from None
+            raise StorageError(
+                Problem("storage.read", {"name": path.name, "error": _why(error)})
+            ) from None
         try:
             conversation = Conversation.from_dict(json.loads(raw.decode("utf-8")))
         except (UnicodeDecodeError, json.JSONDecodeError, FormatError, RecursionError) as error:
-            reason = "not UTF-8" if isinstance(error, UnicodeDecodeError) else str(error)
-            raise self._move_aside(path, reason[:200]) from None
+            reason: Value = (
+                Problem("storage.not_utf8")
+                if isinstance(error, UnicodeDecodeError)
+                else str(error)[:200]
+            )
+            raise self._move_aside(path, reason) from None
         if path.stem != conversation.id:
             conversation.id = path.stem
         return conversation
 
-    def _move_aside(self, path: Path, reason: str) -> CorruptFileError:
+    def _move_aside(self, path: Path, reason: Value) -> CorruptFileError:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         target = path.with_name(f"{path.name}.corrupt-{stamp}")
         copy = 1
@@ -240,10 +246,11 @@ class ConversationStore:
         try:
             os.replace(path, target)
         except OSError:
-            message = f"{path.name} is damaged ({reason}) and could not be moved aside."
-            self.problems.append(message)
-            return CorruptFileError(message, None)
-        message = f"{path.name} is damaged ({reason}); it was kept as {target.name}."
+            stuck = Problem("storage.corrupt_stuck", {"name": path.name, "reason": reason})
+            self.problems.append(stuck)
+            return CorruptFileError(stuck, None)
+        values: dict[str, Value] = {"name": path.name, "reason": reason, "kept": target.name}
+        message = Problem("storage.corrupt", values)
         self.problems.append(message)
         for listener in self.listeners:
             listener.deleted(path.stem)
@@ -273,7 +280,7 @@ class ConversationStore:
         try:
             path.unlink(missing_ok=True)
         except OSError as error:
-            raise StorageError(f"Could not delete the conversation: {error.strerror}.") from None
+            raise StorageError(Problem("storage.delete", {"error": _why(error)})) from None
         with self._index_lock:
             if self._load_index().pop(path.name, None) is not None:
                 self._index_dirty = True
@@ -303,7 +310,9 @@ class ConversationStore:
         except FileNotFoundError:
             entries = []
         except OSError as error:
-            raise StorageError(f"cannot list {self.directory}: {error.strerror}") from None
+            raise StorageError(
+                Problem("storage.list", {"path": str(self.directory), "error": _why(error)})
+            ) from None
         for entry in entries:
             if not entry.name.endswith(".json") or entry.name == INDEX_NAME:
                 continue
@@ -326,7 +335,7 @@ class ConversationStore:
                 seen.discard(entry.name)
                 if entry.name not in self._reported and os.path.lexists(entry.path):
                     self._reported.add(entry.name)  # too large, unreadable: say so once
-                    self.problems.append(str(error))
+                    self.problems.append(error.problem)
                 continue
             index[entry.name] = _entry(conversation, stat)
             self._index_dirty = True
@@ -408,11 +417,8 @@ class _FileLock:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     os.close(fd)
-                    raise LockedError(
-                        f"Not saved yet: another chattui instance has held {self.path} for "
-                        f"more than {self.wait:g} s. The text stays in memory and is saved "
-                        "with the next change; if that instance hangs, close it."
-                    ) from None
+                    values = {"path": str(self.path), "seconds": f"{self.wait:g}"}
+                    raise LockedError(Problem("storage.locked", values)) from None
                 time.sleep(min(pause, left))
                 pause = min(pause * 2, 0.1)
             except BaseException:
@@ -485,3 +491,8 @@ def _valid_entry(item: object) -> bool:
         and isinstance(item.get("updated"), int | float)
         and isinstance(item.get("created"), int | float)
     )
+
+
+def _why(error: OSError) -> str:
+    """The system's words for an OS error (``No space left on device``...)."""
+    return error.strerror or str(error)

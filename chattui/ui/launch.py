@@ -61,7 +61,7 @@ def find_conversation(store: ConversationStore, wanted: str) -> Conversation | s
             return _("No conversation has the id {id!r}.", id=wanted)
         return store.load(matches[0])
     except StorageError as error:
-        return str(error)
+        return error.problem.text(_)
 
 
 def launch(

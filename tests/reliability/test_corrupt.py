@@ -179,4 +179,4 @@ def test_damaged_twice_in_one_second_keeps_both_copies(
         assert store.list_conversations() == []
     kept = sorted(tmp_path.glob("again.json.corrupt-*"))
     assert [p.read_bytes() for p in kept] == [b"{first damaged", b"{second damaged"]
-    assert len(store.problems) == 2 and kept[1].name in store.problems[1]
+    assert len(store.problems) == 2 and kept[1].name in store.problems[1].text()

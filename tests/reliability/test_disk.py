@@ -181,8 +181,9 @@ async def test_app_reports_a_failed_save_and_keeps_the_reply(
 ) -> None:
     home = tmp_path / "home"
     conversations = home / "data" / "conversations"
-    # The disk fills up mid-reply: the user turn and the empty reply are saved, the rest fails.
-    fake_os = _FullDiskOs(conversations, allowed=2)
+    # The disk fills up mid-reply: the user turn and the empty reply are saved (one write),
+    # the rest fails (whether or not a checkpoint comes before the end).
+    fake_os = _FullDiskOs(conversations, allowed=1)
     monkeypatch.setattr(atomic, "os", fake_os)
     fake_server.queue(
         Reply(text=REPLY_TEXT, chunk_size=8, delay=0.02),  # ~1.1 s: one checkpoint too

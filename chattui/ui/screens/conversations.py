@@ -27,6 +27,7 @@ from chattui.core.sanitize import sanitize_line
 from chattui.core.services import Services
 from chattui.core.storage import ConversationSummary, StorageError
 from chattui.i18n import _
+from chattui.ui.problems import error_text, problem_text
 from chattui.ui.screens.dialogs import TextInputScreen
 from chattui.ui.widgets.prompt import PromptInput
 from chattui.ui.widgets.sidebar import ConversationList
@@ -109,10 +110,10 @@ class ConversationScreen(Screen[None]):
         try:
             summaries = self.services.store.list_conversations()
         except StorageError as error:
-            self.notify(str(error), severity="error", markup=False)
+            self.notify(error_text(error), severity="error", markup=False)
             summaries = []
         for problem in self.services.store.problems:
-            self.notify(problem, severity="warning", timeout=10, markup=False)
+            self.notify(problem_text(problem), severity="warning", timeout=10, markup=False)
         self.services.store.problems.clear()
         self.sidebar.show(summaries, self.conversation.id)
 
@@ -129,7 +130,7 @@ class ConversationScreen(Screen[None]):
             try:
                 conversation = self.services.store.load(conversation_id)
             except StorageError as error:
-                self.notify(str(error), severity="error", markup=False, timeout=10)
+                self.notify(error_text(error), severity="error", markup=False, timeout=10)
                 self.refresh_sidebar()
                 return
             self.services.adopt(conversation)
@@ -221,7 +222,7 @@ class ConversationScreen(Screen[None]):
         try:
             conversation = live or self.services.store.load(conversation_id)
         except StorageError as error:
-            self.notify(str(error), severity="error", markup=False)
+            self.notify(error_text(error), severity="error", markup=False)
             return None
         if change(conversation) is False:
             return None

@@ -344,7 +344,9 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
                             _("{count} earlier messages not sent", count=event.dropped)
                         )
                     elif isinstance(event, SaveFailed):
-                        self.notify(event.error, severity="error", markup=False, timeout=10)
+                        self.notify(
+                            problem_text(event.problem), severity="error", markup=False, timeout=10
+                        )
         finally:
             if not self.services.store.is_deleted(conversation.id):
                 self._finish(conversation, reply)
