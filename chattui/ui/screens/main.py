@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from textual import events, on
@@ -133,19 +134,7 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         ),
     ]
 
-    DEFAULT_CSS = """
-    MainScreen #body { height: 1fr; }
-    MainScreen #chat { width: 1fr; height: 1fr; }
-    MainScreen #log { height: 1fr; }
-    MainScreen #prompt {
-        height: auto; min-height: 3; max-height: 12; border: tall $surface-lighten-1;
-        padding: 0 1;
-    }
-    MainScreen #prompt:focus { border: tall $accent; }
-    MainScreen #prompt-note {
-        display: none; height: auto; padding: 0 1; color: $text-warning; background: $surface;
-    }
-    """
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
 
     def __init__(self, services: Services) -> None:
         super().__init__(services)

@@ -9,6 +9,7 @@ client at once; Esc cancels.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 from textual import on, work
@@ -79,30 +80,7 @@ class SettingsScreen(ModalScreen[bool]):
         Binding("ctrl+s", "save", _("Save"), id="save_settings", tooltip=_("Save")),
     ]
 
-    DEFAULT_CSS = """
-    SettingsScreen { align: center middle; }
-    SettingsScreen > Vertical {
-        width: 90; max-width: 100%; height: 95%;
-        border: round $accent; background: $surface;
-    }
-    SettingsScreen VerticalScroll { padding: 0 1; }
-    SettingsScreen .label { margin-top: 1; text-style: bold; }
-    SettingsScreen Input, SettingsScreen Select { background: $boost; }
-    SettingsScreen Input:focus, SettingsScreen Select:focus { background: $primary 20%; }
-    SettingsScreen .hint { color: $text-muted; }
-    SettingsScreen .error { color: $text-error; height: auto; display: none; }
-    SettingsScreen .error.-shown { display: block; }
-    SettingsScreen Input.-invalid { background: $error 25%; }
-    SettingsScreen #key-row { height: auto; }
-    SettingsScreen #key-row Input { width: 1fr; }
-    SettingsScreen #key-row Checkbox { margin-left: 1; width: auto; }
-    SettingsScreen #system_prompt { height: 5; background: $boost; }
-    SettingsScreen #buttons { height: auto; padding: 1 1 0 1; align-horizontal: right; }
-    SettingsScreen #buttons Button { margin-left: 1; }
-    SettingsScreen #test-result { height: auto; padding: 0 1; }
-    SettingsScreen #test-result.-ok { color: $text-success; }
-    SettingsScreen #test-result.-fail { color: $text-error; }
-    """
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
 
     def __init__(self, services: Services) -> None:
         super().__init__()
