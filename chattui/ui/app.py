@@ -91,7 +91,7 @@ class ChatApp(App[None]):
             self.notify(warning, severity="warning", timeout=15, markup=False)
         if self.services.fatal:
             self.notify(self.services.fatal, severity="error", timeout=30, markup=False)
-        if not self.services.has_key:
+        if not self.services.has_key and not self.services.key.pending:
             self.push_screen(WelcomeScreen(), self._welcomed)
         if self._warm_up_enabled:
             self.call_after_refresh(self.warm_up)

@@ -82,7 +82,7 @@ def launch(
     from chattui.core.services import Services, resolve_language
     from chattui.i18n import _, set_language
 
-    services = Services.load(overrides)
+    services = Services.load(overrides, defer_key_commands=True)  # run by a worker
     services.start_log()
     # The language must be set before the UI modules are imported: their bindings'
     # descriptions are translated when the classes are created.

@@ -13,8 +13,9 @@ from chattui.core.tokens import Tokenizer, counter_for_model
 from chattui.ui.app import ChatApp
 from chattui.ui.widgets.chat_log import ChatLog
 from chattui.ui.widgets.prompt import PromptInput
+from tests.apptools import main_screen
 from tests.fakeserver import FakeOpenAI, Reply
-from tests.ui.conftest import main_screen, type_prompt, wait_for
+from tests.ui.conftest import type_prompt, wait_for
 
 
 def make_app(server: FakeOpenAI, **extra: str) -> ChatApp:

@@ -66,6 +66,14 @@ BUDGET_DELAY = 0.15
 """Seconds after the last keystroke before a long prompt is counted (in a thread)."""
 
 
+class KeyCommandsRan(UIMessage):
+    """The key commands that pending keys waited for have run (posted from the worker)."""
+
+    def __init__(self, failures: list[str]) -> None:
+        super().__init__()
+        self.failures = failures
+
+
 class BudgetCounted(UIMessage):
     """The budget worker counted a prompt (posted from its thread)."""
 
@@ -166,6 +174,8 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         self._budget_generation = 0
         """Bumped by every budget update: a count from an older one is dropped."""
         self._budget_timer: Timer | None = None
+        self._start_prompt = ""
+        """The command line's prompt, waiting for the key command to give the key."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -222,7 +232,10 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         via = _(" via {proxy}", proxy=mask_proxy(settings.proxy)) if settings.proxy else ""
         profile = self.services.profile_of(self.conversation)
         self.status.set_endpoint(f"{profile + ': ' if profile else ''}{host}{via}", model)
-        if not self.services.can_send(self.conversation):
+        if self.services.endpoint(profile).key.pending:
+            self.status.set_state(_("running api_key_command…"), "busy")
+            self.run_key_commands()
+        elif not self.services.can_send(self.conversation):
             self.status.set_state(_("no API key: press F2"), "error")
         elif not self._streaming(self.conversation.id):
             self.status.set_state(_("ready"))
@@ -258,6 +271,8 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
             self.prompt.text = start.prompt
             if self.services.has_key:
                 self._submitted(PromptInput.Submitted(self.prompt, start.prompt))
+            elif self.services.key.pending:
+                self._start_prompt = start.prompt  # sent once the key command gave the key
 
     # -- budget ------------------------------------------------------------------------------
 
@@ -325,6 +340,33 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
             budget_text(budget), budget_text(budget, compact=True), budget_text(budget, tiny=True)
         )
 
+    # -- the key command --------------------------------------------------------------------
+
+    def run_key_commands(self) -> None:
+        """Run the key commands that pending keys wait for, in a thread (once at a time)."""
+        if not any(w.group == "key-commands" and not w.is_finished for w in self.workers):
+            self._run_key_commands()
+
+    @work(thread=True, group="key-commands", exit_on_error=False)
+    def _run_key_commands(self) -> None:
+        self.post_message(KeyCommandsRan(self.services.run_key_commands()))
+
+    @on(KeyCommandsRan)
+    def _key_commands_ran(self, event: KeyCommandsRan) -> None:
+        self.services.keys_changed()
+        for failure in event.failures:
+            self.notify(
+                _("Could not get the API key: {error}", error=failure),
+                severity="error",
+                markup=False,
+                timeout=15,
+            )
+        self.update_endpoint()  # a command asked for meanwhile runs now
+        self.update_budget()
+        waiting, self._start_prompt = self._start_prompt, ""
+        if waiting and self.prompt.text == waiting and self.services.can_send(self.conversation):
+            self._submitted(PromptInput.Submitted(self.prompt, waiting))
+
     # -- sending -----------------------------------------------------------------------------
 
     @on(PromptInput.Submitted)
@@ -350,6 +392,9 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         self.start_reply(conversation, events, "send" if editing is None else "branch")
 
     def ready_to_send(self) -> bool:
+        if self.services.endpoint(self.services.profile_of(self.conversation)).key.pending:
+            self.notify(_("The API key command is still running: send again when it is done."))
+            return False
         if not self.services.can_send(self.conversation):
             self.notify(_("Set an API key first (F2)."), severity="warning")
             self.app.action_settings()  # type: ignore[attr-defined]
