@@ -62,6 +62,7 @@ class ChatApp(App[None]):
     ) -> None:
         super().__init__()
         self.services = services
+        services.commands.defer = True  # from now on key commands run in workers only
         self._start = start
         self._warm_up_enabled = warm_up
         self.warmed_up = asyncio.Event()

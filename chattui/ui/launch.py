@@ -40,28 +40,32 @@ class StartAt:
     """What the app shows first (``chattui --continue``, ``--new PROMPT``, ``open ID``)."""
 
     conversation: Conversation | None = None
-    """Open this conversation; None starts a new one."""
+    """Open this conversation; None starts a new one (unless ``conversation_id`` is set)."""
     prompt: str = ""
     """Send this at once (kept in the prompt if it cannot be sent yet, e.g. no key)."""
+    conversation_id: str = ""
+    """Open the saved conversation with this id: the app reads it in a thread once it is up
+    (a big file does not hold up the first frame); a damaged one is reported there."""
 
 
-def find_conversation(store: ConversationStore, wanted: str) -> Conversation | str:
-    """The conversation whose id is ``wanted`` or starts with it; else why not (a message)."""
+def find_conversation(store: ConversationStore, wanted: str) -> tuple[str, str]:
+    """The id of the conversation whose id is ``wanted`` or starts with it, and "" ; else
+    "" and why not (a message). Only the index is read: the file is opened by the app."""
     from chattui.core.storage import StorageError
     from chattui.i18n import _
 
     try:
         ids = [summary.id for summary in store.list_conversations()]
-        matches = [cid for cid in ids if cid == wanted] or [
-            cid for cid in ids if cid.startswith(wanted)
-        ]
-        if len(matches) != 1:
-            if matches:
-                return _("{id!r} matches {count} conversations.", id=wanted, count=len(matches))
-            return _("No conversation has the id {id!r}.", id=wanted)
-        return store.load(matches[0])
     except StorageError as error:
-        return str(error)
+        return "", str(error)
+    matches = [cid for cid in ids if cid == wanted] or [
+        cid for cid in ids if cid.startswith(wanted)
+    ]
+    if len(matches) == 1:
+        return matches[0], ""
+    if matches:
+        return "", _("{id!r} matches {count} conversations.", id=wanted, count=len(matches))
+    return "", _("No conversation has the id {id!r}.", id=wanted)
 
 
 def launch(
@@ -87,18 +91,16 @@ def launch(
     # The language must be set before the UI modules are imported: their bindings'
     # descriptions are translated when the classes are created.
     set_language(resolve_language(services.settings.language))
-    conversation: Conversation | None = None
+    found = ""
     if conversation_id:
-        found = find_conversation(services.store, conversation_id)
-        if isinstance(found, str):
-            print(f"chattui: {found}", file=sys.stderr)
+        found, unknown = find_conversation(services.store, conversation_id)
+        if unknown:
+            print(f"chattui: {unknown}", file=sys.stderr)
             return 2
-        conversation = found
     elif latest:
         summaries = services.store.list_conversations()
         if summaries:
-            found = find_conversation(services.store, summaries[0].id)
-            conversation = found if isinstance(found, Conversation) else None
+            found = summaries[0].id
         else:
             print("chattui: " + _("No conversation yet: starting a new one."), file=sys.stderr)
 
@@ -108,7 +110,7 @@ def launch(
         return 2
     from chattui.ui.app import ChatApp
 
-    app = ChatApp(services, start=StartAt(conversation, prompt))
+    app = ChatApp(services, start=StartAt(prompt=prompt, conversation_id=found))
     app.run()
     services.store.flush_index()
     # Everything is saved by now (workers were cancelled and saved their replies). Skip the

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -267,12 +268,20 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         if start.conversation is not None:
             self.refresh_sidebar()
             self.show_conversation(start.conversation)
-        if start.prompt.strip():
-            self.prompt.text = start.prompt
+        elif start.conversation_id:  # read in a thread; the prompt is sent once it is shown
+            if start.prompt.strip():
+                self.prompt.text = start.prompt
+            self.open_conversation(start.conversation_id, partial(self._send_start, start.prompt))
+            return
+        self._send_start(start.prompt)
+
+    def _send_start(self, text: str) -> None:
+        if text.strip():
+            self.prompt.text = text
             if self.services.has_key:
-                self._submitted(PromptInput.Submitted(self.prompt, start.prompt))
+                self._submitted(PromptInput.Submitted(self.prompt, text))
             elif self.services.key.pending:
-                self._start_prompt = start.prompt  # sent once the key command gave the key
+                self._start_prompt = text  # sent once the key command gave the key
 
     # -- budget ------------------------------------------------------------------------------
 
@@ -371,6 +380,8 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
 
     @on(PromptInput.Submitted)
     def _submitted(self, event: PromptInput.Submitted) -> None:
+        if self.after_open(partial(self._submitted, event)):
+            return  # sent to the conversation being opened, once it is shown
         conversation = self.conversation
         streaming = self._streaming(conversation.id)
         if not streaming and not self.ready_to_send():
