@@ -55,6 +55,8 @@ def summary_of(conversation: Conversation) -> ConversationSummary:
 class ConversationLoaded(Message):
     """A conversation was read in a thread (or could not be: ``error`` says why)."""
 
+    bubble = False  # for the screen only
+
     def __init__(
         self, conversation_id: str, conversation: Conversation | None, error: str | None
     ) -> None:

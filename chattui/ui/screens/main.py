@@ -70,6 +70,8 @@ BUDGET_DELAY = 0.15
 class KeyCommandsRan(UIMessage):
     """The key commands that pending keys waited for have run (posted from the worker)."""
 
+    bubble = False  # for the screen only
+
     def __init__(self, failures: list[str]) -> None:
         super().__init__()
         self.failures = failures
@@ -77,6 +79,8 @@ class KeyCommandsRan(UIMessage):
 
 class BudgetCounted(UIMessage):
     """The budget worker counted a prompt (posted from its thread)."""
+
+    bubble = False  # for the screen only
 
     def __init__(self, budget: Budget, generation: int) -> None:
         super().__init__()

@@ -77,6 +77,8 @@ _FIELDS: tuple[tuple[str, str, str], ...] = (
 class KeyCommandRan(Message):
     """The settings screen's key command finished (posted from its thread)."""
 
+    bubble = False  # for the screen only
+
     def __init__(self, command: str, error: str | None, then: Callable[[], None]) -> None:
         super().__init__()
         self.command = command
