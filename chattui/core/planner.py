@@ -2,12 +2,15 @@
 
 :class:`RequestPlanner` is the session's request builder. It keeps one cached
 :class:`~chattui.core.tokens.TokenCounter` per encoding, so the live budget and each send
-count only what is new.
+count only what is new. The budget is taken in two steps so that its counting can run off the
+UI thread: :meth:`RequestPlanner.budget_input` (on the UI thread: a snapshot of the
+conversation) and :meth:`RequestPlanner.count_budget` (any thread).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from chattui.core.catalog import Catalog, CatalogError, ModelInfo, max_tokens_param
 from chattui.core.chatparams import conversation_settings
@@ -25,7 +28,7 @@ from chattui.core.tokens import (
     fit_to_window,
 )
 
-__all__ = ["RequestPlanner", "reply_reserve"]
+__all__ = ["BudgetInput", "RequestPlanner", "reply_reserve"]
 
 MIN_RESERVE = 1024
 
@@ -36,6 +39,30 @@ def reply_reserve(settings: Settings, info: ModelInfo) -> int:
         return settings.max_tokens
     share = max(MIN_RESERVE, info.context_window // 8)
     return min(share, info.max_output) if info.max_output else share
+
+
+@dataclass(frozen=True)
+class BudgetInput:
+    """What the live budget needs from a conversation, taken on the UI thread; counting it
+    (:meth:`RequestPlanner.count_budget`) may then run in any thread."""
+
+    system: str
+    """The system prompt ("" for none)."""
+    history: tuple[Mapping[str, str], ...]
+    """The earlier messages in API form (fresh dicts of immutable strings)."""
+    reserve: int
+    """Tokens kept free for the reply."""
+    window: int
+    """The model's context window."""
+    counter: TokenCounter
+    """The model's shared counter (thread-safe; its cache holds the history's counts)."""
+
+    def is_counted(self) -> bool:
+        """Whether the history's counts are all cached (counting then encodes the prompt only)."""
+        counter = self.counter
+        if self.system and not counter.cached({"role": "system", "content": self.system}):
+            return False
+        return all(counter.cached(message) for message in self.history)
 
 
 class RequestPlanner:
@@ -113,18 +140,32 @@ class RequestPlanner:
         return request, fit.dropped
 
     def budget(self, conversation: Conversation, prompt: str, settings: Settings) -> Budget:
-        """Where the window goes if ``prompt`` were sent now (cheap: history is cached)."""
+        """Where the window goes if ``prompt`` were sent now (cheap once history is cached)."""
+        return self.count_budget(self.budget_input(conversation, settings), prompt)
+
+    def budget_input(self, conversation: Conversation, settings: Settings) -> BudgetInput:
+        """The conversation's part of the budget, taken now (cheap: no token is counted)."""
         settings = conversation_settings(conversation, settings)
         model = settings.model
         info = self.model_info(model)
         messages: list[Mapping[str, str]] = list(build_messages(conversation))
         system = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""
         history = messages[1:] if system else messages
-        return compute_budget(
+        return BudgetInput(
             system,
-            history,
-            prompt,
+            tuple(history),
             reply_reserve(settings, info),
             info.context_window,
             self.counter(model),
+        )
+
+    def count_budget(self, taken: BudgetInput, prompt: str) -> Budget:
+        """Where the window goes if ``prompt`` were sent with ``taken``'s history; encodes the
+        prompt and any history not counted yet (slow for big texts: any thread may call it).
+
+        Raises:
+            EncodingError: the model's encoding is not available.
+        """
+        return compute_budget(
+            taken.system, taken.history, prompt, taken.reserve, taken.window, taken.counter
         )

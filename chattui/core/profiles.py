@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from chattui.core.problems import InvalidValue, Problem, Value
 from chattui.core.secrets import (
+    KeyPending,
     KeySource,
     ResolvedKey,
     make_resolved,
@@ -250,7 +251,10 @@ class Endpoint:
 
 
 def _profile_key(
-    profile: Profile, credentials_file: Path, environ: Mapping[str, str]
+    profile: Profile,
+    credentials_file: Path,
+    environ: Mapping[str, str],
+    run_command: Callable[[str], str],
 ) -> ResolvedKey:
     """The profile's key: its environment variable, then its command, then its entry in the
     credentials file."""
@@ -259,9 +263,11 @@ def _profile_key(
     source = KeySource.COMMAND if profile.api_key_command else KeySource.FILE
     try:
         if profile.api_key_command:
-            value: str | None = run_key_command(profile.api_key_command)
+            value: str | None = run_command(profile.api_key_command)
         else:
             value = read_credentials(credentials_file, profile.name)
+    except KeyPending:
+        return ResolvedKey(None, KeySource.COMMAND, pending=True)
     except ValueError as error:
         return ResolvedKey(None, source, f"profile {profile.name}: {error}")
     if value is None:
@@ -273,16 +279,21 @@ def _profile_key(
 
 
 def resolve_endpoint(
-    settings: Any, name: str, credentials_file: Path, environ: Mapping[str, str]
+    settings: Any,
+    name: str,
+    credentials_file: Path,
+    environ: Mapping[str, str],
+    run_command: Callable[[str], str] = run_key_command,
 ) -> Endpoint:
     """The endpoint of profile ``name`` (``""`` or an unknown name: the top-level settings).
 
     ``settings`` is a :class:`chattui.core.config.Settings` (typed loosely: config imports
-    this module).
+    this module). ``run_command`` gives a key command's output (see
+    :class:`~chattui.core.secrets.KeyCommands`).
     """
     table = settings.profiles.get(name) if name else None
     if table is None:
-        key = resolve_key(credentials_file, settings.api_key_command, environ)
+        key = resolve_key(credentials_file, settings.api_key_command, environ, run_command)
         return Endpoint(
             "", settings.base_url, settings.proxy, settings.timeout, settings.model, key
         )
@@ -297,7 +308,7 @@ def resolve_endpoint(
         proxy=proxy,
         timeout=profile.timeout if profile.timeout is not None else settings.timeout,
         model=profile.model or settings.model,
-        key=_profile_key(profile, credentials_file, environ),
+        key=_profile_key(profile, credentials_file, environ, run_command),
         headers=dict(profile.headers),
         key_header=profile.key_header,
         needs_key=profile.needs_key,

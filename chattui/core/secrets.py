@@ -4,6 +4,10 @@ Sources, first match wins: the ``OPENAI_API_KEY`` environment variable, the conf
 ``api_key_command`` (its standard output), the credentials file (mode 0600, created so from the
 start). The key lives in an :class:`ApiKey` whose ``repr``/``str`` is masked, so it cannot leak
 through logs, tracebacks or crash screens that print local variables.
+
+``api_key_command`` may take seconds (a password manager): the app never runs it on the UI
+thread. :class:`KeyCommands` keeps each command's output; while it defers, asking for a command
+that has not run gives a *pending* key, and the UI runs :meth:`KeyCommands.run` in a worker.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ import os
 import shlex
 import subprocess
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -28,7 +33,9 @@ else:  # pragma: no cover
 
 __all__ = [
     "ApiKey",
+    "KeyCommands",
     "KeyError_",
+    "KeyPending",
     "KeySource",
     "ResolvedKey",
     "clean_key",
@@ -45,6 +52,10 @@ COMMAND_TIMEOUT = 15.0
 
 class KeyError_(ValueError):
     """The key is malformed, or its source failed. The message is safe to show."""
+
+
+class KeyPending(Exception):
+    """A key command's output is asked for where the command may not run (the UI thread)."""
 
 
 class KeySource(str, Enum):
@@ -125,6 +136,8 @@ class ResolvedKey:
     source: KeySource
     error: str | None = None
     """Why a configured source gave no key (safe to show)."""
+    pending: bool = False
+    """The key comes from ``api_key_command``, which has not run yet."""
 
 
 def _read_table(path: Path) -> dict[str, object] | None:
@@ -177,19 +190,114 @@ def run_key_command(command: str) -> str:
     return result.stdout
 
 
+class KeyCommands:
+    """The output of each ``api_key_command``, run once and kept (thread-safe).
+
+    Called with a command (the ``run_command`` of :func:`resolve_key`), it answers from what
+    it kept; a command not run yet is run there and then, unless ``defer`` is set: then it
+    raises :class:`KeyPending` and remembers the command, for :meth:`run` to run in a worker.
+    A failure is kept too (its message) until :meth:`forget_failures`.
+    """
+
+    def __init__(self, defer: bool = False) -> None:
+        self.defer = defer
+        """Never run a command when asked (the UI thread asks); :meth:`run` runs them."""
+        self._outputs: dict[str, str] = {}
+        self._failures: dict[str, str] = {}
+        self._wanted: list[str] = []
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:  # the outputs are keys: never shown
+        return f"KeyCommands(defer={self.defer}, kept={len(self._outputs)})"
+
+    def __call__(self, command: str) -> str:
+        """The command's output (raises :class:`KeyError_` if it failed, :class:`KeyPending`
+        if it has not run and ``defer`` is set)."""
+        with self._lock:
+            output = self._outputs.get(command)
+            failure = self._failures.get(command)
+            if output is None and failure is None and self.defer:
+                if command not in self._wanted:
+                    self._wanted.append(command)
+                raise KeyPending(command)
+        if output is not None:
+            return output
+        if failure is not None:
+            raise KeyError_(failure)
+        return self.run(command)
+
+    def kept(self, command: str) -> bool:
+        """Whether ``command`` ran and gave an output (kept: asking for it is instant)."""
+        with self._lock:
+            return command in self._outputs
+
+    def pending(self) -> list[str]:
+        """The commands asked for while deferring that have not run yet, in order."""
+        with self._lock:
+            return list(self._wanted)
+
+    def run(self, command: str) -> str:
+        """Run ``command`` now (slow: call it in a worker thread) and keep what it gave.
+
+        Raises:
+            KeyError_: the command failed, timed out or could not start (the reason).
+        """
+        try:
+            output = run_key_command(command)
+        except KeyError_ as error:
+            with self._lock:
+                self._failures[command] = str(error)
+                self._outputs.pop(command, None)
+                self._forget_wanted(command)
+            raise
+        with self._lock:
+            self._outputs[command] = output
+            self._failures.pop(command, None)
+            self._forget_wanted(command)
+        return output
+
+    def run_pending(self) -> list[str]:
+        """Run every pending command (in a worker thread); the failures' messages."""
+        failures: list[str] = []
+        for command in self.pending():
+            try:
+                self.run(command)
+            except KeyError_ as error:
+                failures.append(str(error))
+        return failures
+
+    def forget_failures(self) -> None:
+        """Let the failed commands run again (e.g. when settings are saved)."""
+        with self._lock:
+            self._failures.clear()
+
+    def _forget_wanted(self, command: str) -> None:
+        if command in self._wanted:
+            self._wanted.remove(command)
+
+
 def resolve_key(
-    credentials_file: Path, api_key_command: str = "", environ: Mapping[str, str] | None = None
+    credentials_file: Path,
+    api_key_command: str = "",
+    environ: Mapping[str, str] | None = None,
+    run_command: Callable[[str], str] = run_key_command,
 ) -> ResolvedKey:
-    """Find the key: environment, then the command, then the credentials file."""
+    """Find the key: environment, then the command, then the credentials file.
+
+    ``run_command`` gives a command's output (default: run it now); a :class:`KeyCommands`
+    that defers makes the key *pending* instead of running the command.
+    """
     env = os.environ if environ is None else environ
     if env.get("OPENAI_API_KEY", "").strip():
         return make_resolved(KeySource.ENV, env["OPENAI_API_KEY"])
     source = KeySource.COMMAND if api_key_command else KeySource.FILE
     try:
         if api_key_command:
-            value: str | None = run_key_command(api_key_command)
+            value: str | None = run_command(api_key_command)
         else:
             value = read_credentials(credentials_file)
+    except KeyPending:
+        return ResolvedKey(None, KeySource.COMMAND, pending=True)
     except KeyError_ as error:
         return ResolvedKey(None, source, str(error))
     return ResolvedKey(None, KeySource.NONE) if value is None else make_resolved(source, value)

@@ -3,6 +3,10 @@
 Built once at start-up by :meth:`Services.load`, which never raises for bad files: every
 problem becomes a :class:`~chattui.core.problems.Problem` in :attr:`Services.warnings` for the
 UI to word and show.
+
+The full-screen app loads them with ``defer_key_commands``: no ``api_key_command`` runs on the
+UI thread; an endpoint whose key needs one has a *pending* key until the UI runs
+:meth:`Services.run_key_commands` in a worker and calls :meth:`Services.keys_changed`.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from chattui.core.profiles import Endpoint, resolve_endpoint
 from chattui.core.search import INDEX_NAME, SearchIndex
 from chattui.core.secrets import (
     ApiKey,
+    KeyCommands,
+    KeyPending,
     KeySource,
     ResolvedKey,
     save_credentials,
@@ -74,13 +80,24 @@ class Services:
     _clients: dict[str, ChatClient | None] = field(default_factory=dict, repr=False)
     search: SearchIndex | None = None
     """The full-text index, told of every save; :meth:`SearchIndex.start` starts it."""
+    commands: KeyCommands = field(default_factory=KeyCommands, repr=False)
+    """The outputs of the key commands (run once; by a worker when deferring)."""
 
     @classmethod
     def load(
-        cls, overrides: Mapping[str, object] | None = None, environ: Mapping[str, str] | None = None
+        cls,
+        overrides: Mapping[str, object] | None = None,
+        environ: Mapping[str, str] | None = None,
+        *,
+        defer_key_commands: bool = False,
     ) -> Services:
-        """Read settings and the key, and prepare the conversation store."""
+        """Read settings and the key, and prepare the conversation store.
+
+        With ``defer_key_commands`` no ``api_key_command`` runs here or later on the calling
+        thread: keys that need one are pending until :meth:`run_key_commands` (in a worker).
+        """
         env = os.environ if environ is None else environ
+        commands = KeyCommands(defer=defer_key_commands)
         paths = Paths.discover(env)
         loaded = load_settings(paths.config_file, env, overrides)
         warnings = list(loaded.warnings)
@@ -97,7 +114,9 @@ class Services:
                     },
                 )
             )
-        endpoint = resolve_endpoint(settings, settings.profile, paths.credentials_file, env)
+        endpoint = resolve_endpoint(
+            settings, settings.profile, paths.credentials_file, env, commands
+        )
         key = endpoint.key
         if key.error:
             warnings.append(as_problem(key.error))
@@ -120,7 +139,9 @@ class Services:
         services.search = SearchIndex(paths.cache_dir / INDEX_NAME, paths.conversations_dir)
         store.listeners.append(services.search)
         services.environ = environ
-        services._endpoints[endpoint.profile] = endpoint
+        services.commands = commands
+        if not key.pending:
+            services._endpoints[endpoint.profile] = endpoint
         return services
 
     @property
@@ -149,14 +170,50 @@ class Services:
 
     def endpoint(self, profile: str | None = None) -> Endpoint:
         """The endpoint (and key) of ``profile``; None: the default one. Cached until the
-        settings change."""
+        settings change (not while its key is pending)."""
         name = self.default_profile if profile is None else profile
-        if name not in self._endpoints:
+        endpoint = self._endpoints.get(name)
+        if endpoint is None:
             env = os.environ if self.environ is None else self.environ
-            self._endpoints[name] = resolve_endpoint(
-                self.settings, name, self.paths.credentials_file, env
+            endpoint = resolve_endpoint(
+                self.settings, name, self.paths.credentials_file, env, self.commands
             )
-        return self._endpoints[name]
+            if not endpoint.key.pending:
+                self._endpoints[name] = endpoint
+        return endpoint
+
+    def endpoint_for(self, settings: Settings) -> Endpoint:
+        """The default endpoint of ``settings`` (e.g. the settings form's, not saved yet)."""
+        env = os.environ if self.environ is None else self.environ
+        return resolve_endpoint(
+            settings, settings.profile, self.paths.credentials_file, env, self.commands
+        )
+
+    def key_command_of(self, settings: Settings) -> str:
+        """The command the default endpoint of ``settings`` takes its key from ("" when its
+        key comes from elsewhere, e.g. the environment); nothing is run."""
+        asked: list[str] = []
+
+        def record(command: str) -> str:
+            asked.append(command)
+            raise KeyPending(command)
+
+        env = os.environ if self.environ is None else self.environ
+        resolve_endpoint(settings, settings.profile, self.paths.credentials_file, env, record)
+        return asked[0] if asked else ""
+
+    def run_key_commands(self) -> list[str]:
+        """Run the key commands that pending keys wait for (slow: call it in a worker
+        thread, then :meth:`keys_changed` on the UI thread); the failures' messages."""
+        return self.commands.run_pending()
+
+    def keys_changed(self) -> None:
+        """Take the keys the key commands gave (call on the UI thread after they ran)."""
+        self._endpoints = {
+            name: endpoint for name, endpoint in self._endpoints.items() if endpoint.ready
+        }
+        self._clients = {name: client for name, client in self._clients.items() if client}
+        self.key = self.endpoint().key
 
     def settings_for(self, conversation: Conversation | None) -> Settings:
         """The settings with the conversation's endpoint (URL, proxy, timeout, model)."""
@@ -185,7 +242,10 @@ class Services:
         """The (cached) client of the conversation's endpoint; None without a needed key."""
         name = self.profile_of(conversation)
         if name not in self._clients:
-            self._clients[name] = self.make_client(name)
+            client = self.make_client(name)
+            if client is None and self.endpoint(name).key.pending:
+                return None  # asked again once the key command has run
+            self._clients[name] = client
         return self._clients[name]
 
     def make_client(self, profile: str | None = None) -> ChatClient | None:

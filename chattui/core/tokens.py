@@ -16,6 +16,7 @@ loaded at all: only pre-chat completion models used them, and chattui counts tho
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -184,7 +185,9 @@ class TokenCounter:
 
     A message's count is cached under ``(role, name, content)``: the content string is the key
     (Python caches a string's hash, so a repeated lookup with the same string object is O(1)).
-    The cache is an LRU bounded by ``max_entries``. Not thread-safe: use one per thread.
+    The cache is an LRU bounded by ``max_entries``. Thread-safe: the live budget counts in a
+    worker thread while the UI thread builds requests; the lock guards the cache only, never
+    an encoding, so nobody waits for another's count.
     """
 
     def __init__(self, tokenizer: TextCounter, max_entries: int = 4096) -> None:
@@ -197,6 +200,7 @@ class TokenCounter:
         self.tokenizer = tokenizer
         self.max_entries = max_entries
         self._cache: OrderedDict[tuple[str, str, str], int] = OrderedDict()
+        self._lock = threading.Lock()
 
     @property
     def exact(self) -> bool:
@@ -220,15 +224,22 @@ class TokenCounter:
         if not cache:
             return message_tokens(message, self.tokenizer)
         key = (message.get("role", ""), message.get("name", ""), message.get("content", ""))
-        cached = self._cache.get(key)
-        if cached is not None:
-            self._cache.move_to_end(key)
-            return cached
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
         n = message_tokens(message, self.tokenizer)
-        self._cache[key] = n
-        if len(self._cache) > self.max_entries:
-            self._cache.popitem(last=False)
+        with self._lock:
+            self._cache[key] = n
+            if len(self._cache) > self.max_entries:
+                self._cache.popitem(last=False)
         return n
+
+    def cached(self, message: Mapping[str, str]) -> bool:
+        """Whether :meth:`message` would answer ``message`` from the cache (no encoding)."""
+        key = (message.get("role", ""), message.get("name", ""), message.get("content", ""))
+        return key in self._cache
 
     def messages(self, messages: Sequence[Mapping[str, str]]) -> int:
         """Prompt tokens of a whole request (messages + reply priming)."""
@@ -236,7 +247,8 @@ class TokenCounter:
 
     def clear(self) -> None:
         """Forget all cached counts."""
-        self._cache.clear()
+        with self._lock:
+            self._cache.clear()
 
 
 @dataclass(frozen=True)

@@ -493,4 +493,11 @@ CATALOG: dict[str, str] = {
     "Cannot create {path}: {error}.": "无法创建 {path}：{error}。",
     "{error} Conversations cannot be saved until this is fixed.": "{error}在解决此问题之前，对话无法保存。",
     "Cannot write the log {path}: {error}": "无法写入日志 {path}：{error}",
+    "running api_key_command…": "正在运行 api_key_command…",
+    "Running api_key_command…": "正在运行 api_key_command…",
+    "The API key command is still running: send again when it is done.": "获取密钥的命令仍在运行：完成后请再发送。",
+    "Could not get the API key: {error}": "无法获取 API 密钥：{error}",
+    "In use: from the API key command (running…).": "当前密钥：来自获取密钥的命令（运行中…）。",
+    "Could not get the API key: {error} Fix the command, or press Save again to save without its key.": "无法获取 API 密钥：{error} 请修正该命令，或再按一次“保存”以不带该密钥保存。",
+    "key from api_key_command": "密钥来自 api_key_command",
 }

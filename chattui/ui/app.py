@@ -68,6 +68,7 @@ class ChatApp(App[None]):
     ) -> None:
         super().__init__()
         self.services = services
+        services.commands.defer = True  # from now on key commands run in workers only
         self._start = start
         self._warm_up_enabled = warm_up
         self.warmed_up = asyncio.Event()
@@ -98,7 +99,7 @@ class ChatApp(App[None]):
         if self.services.fatal is not None:
             fatal = problem_text(self.services.fatal)
             self.notify(fatal, severity="error", timeout=30, markup=False)
-        if not self.services.has_key:
+        if not self.services.has_key and not self.services.key.pending:
             self.push_screen(WelcomeScreen(), self._welcomed)
         if self._warm_up_enabled:
             self.call_after_refresh(self.warm_up)

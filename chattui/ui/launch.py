@@ -40,28 +40,32 @@ class StartAt:
     """What the app shows first (``chattui --continue``, ``--new PROMPT``, ``open ID``)."""
 
     conversation: Conversation | None = None
-    """Open this conversation; None starts a new one."""
+    """Open this conversation; None starts a new one (unless ``conversation_id`` is set)."""
     prompt: str = ""
     """Send this at once (kept in the prompt if it cannot be sent yet, e.g. no key)."""
+    conversation_id: str = ""
+    """Open the saved conversation with this id: the app reads it in a thread once it is up
+    (a big file does not hold up the first frame); a damaged one is reported there."""
 
 
-def find_conversation(store: ConversationStore, wanted: str) -> Conversation | str:
-    """The conversation whose id is ``wanted`` or starts with it; else why not (a message)."""
+def find_conversation(store: ConversationStore, wanted: str) -> tuple[str, str]:
+    """The id of the conversation whose id is ``wanted`` or starts with it, and "" ; else
+    "" and why not (a message). Only the index is read: the file is opened by the app."""
     from chattui.core.storage import StorageError
     from chattui.i18n import _
 
     try:
         ids = [summary.id for summary in store.list_conversations()]
-        matches = [cid for cid in ids if cid == wanted] or [
-            cid for cid in ids if cid.startswith(wanted)
-        ]
-        if len(matches) != 1:
-            if matches:
-                return _("{id!r} matches {count} conversations.", id=wanted, count=len(matches))
-            return _("No conversation has the id {id!r}.", id=wanted)
-        return store.load(matches[0])
     except StorageError as error:
-        return error.problem.text(_)
+        return "", error.problem.text(_)
+    matches = [cid for cid in ids if cid == wanted] or [
+        cid for cid in ids if cid.startswith(wanted)
+    ]
+    if len(matches) == 1:
+        return matches[0], ""
+    if matches:
+        return "", _("{id!r} matches {count} conversations.", id=wanted, count=len(matches))
+    return "", _("No conversation has the id {id!r}.", id=wanted)
 
 
 def launch(
@@ -82,7 +86,7 @@ def launch(
     from chattui.core.services import Services, resolve_language
     from chattui.i18n import _, set_language
 
-    services = Services.load(overrides)
+    services = Services.load(overrides, defer_key_commands=True)  # run by a worker
     services.start_log()
     # The language must be set before the UI modules are imported: their bindings'
     # descriptions are translated when the classes are created.
@@ -95,18 +99,16 @@ def launch(
             name=wanted, file=services.paths.config_file, defined=defined,
         ), file=sys.stderr)  # fmt: skip
         return 2
-    conversation: Conversation | None = None
+    found = ""
     if conversation_id:
-        found = find_conversation(services.store, conversation_id)
-        if isinstance(found, str):
-            print(f"chattui: {found}", file=sys.stderr)
+        found, unknown = find_conversation(services.store, conversation_id)
+        if unknown:
+            print(f"chattui: {unknown}", file=sys.stderr)
             return 2
-        conversation = found
     elif latest:
         summaries = services.store.list_conversations()
         if summaries:
-            found = find_conversation(services.store, summaries[0].id)
-            conversation = found if isinstance(found, Conversation) else None
+            found = summaries[0].id
         else:
             print("chattui: " + _("No conversation yet: starting a new one."), file=sys.stderr)
 
@@ -116,7 +118,7 @@ def launch(
         return 2
     from chattui.ui.app import ChatApp
 
-    app = ChatApp(services, start=StartAt(conversation, prompt))
+    app = ChatApp(services, start=StartAt(prompt=prompt, conversation_id=found))
     app.run()
     services.store.flush_index()
     # Everything is saved by now (workers were cancelled and saved their replies). Skip the

@@ -25,7 +25,9 @@ def profile_choices(services: Services) -> list[tuple[str, str]]:
         endpoint = services.endpoint(name)
         host = urlsplit(endpoint.base_url).netloc or endpoint.base_url
         label = f"{name or _('(top-level settings)')} · {host} · {endpoint.model}"
-        if not endpoint.ready:
+        if endpoint.key.pending:  # its key command runs (in a worker) once it is chosen
+            label += " · " + _("key from api_key_command")
+        elif not endpoint.ready:
             label += " · " + _("no API key")
         choices.append((label, name or TOP_LEVEL))
     return choices

@@ -46,6 +46,11 @@ def test_the_wheel_ships_themes_and_catalogs_and_installs_a_working_command(
     sources = {path.name for path in (ROOT / "themes").glob("*.toml")}
     assert {Path(name).name for name in themes} == sources
     assert {"chattui/locales/zh.py", "chattui/core/catalog.toml", "chattui/py.typed"} <= names
+    screen_css = {path.name for path in (ROOT / "chattui" / "ui" / "screens").glob("*.tcss")}
+    shipped_css = {
+        Path(name).name for name in names if name.startswith("chattui/ui/screens/")
+    } & screen_css
+    assert "main.tcss" in screen_css and shipped_css == screen_css
 
     venv = tmp_path / "venv"
     uv("venv", "--offline", "--quiet", "--python", sys.executable, str(venv))
@@ -69,6 +74,8 @@ def test_the_wheel_ships_themes_and_catalogs_and_installs_a_working_command(
         "from chattui.core.themes import bundled_themes_dir, load_themes\n"
         "from chattui.core.catalog import Catalog\n"
         "from chattui.locales.zh import CATALOG\n"
+        "from chattui.ui.screens.main import MainScreen\n"
+        "assert MainScreen.CSS_PATH.is_file(), MainScreen.CSS_PATH\n"
         "specs, failures = load_themes([bundled_themes_dir()])\n"
         "assert not failures, failures\n"
         "print(chattui.__file__, len(specs), len(CATALOG) > 100, Catalog.bundled() is not None)\n"

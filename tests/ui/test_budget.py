@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import os
+import threading
 
+import pytest
 from textual.widgets import Static
 
 from chattui.core.services import Services
+from chattui.core.tokens import Tokenizer, counter_for_model
 from chattui.ui.app import ChatApp
 from chattui.ui.widgets.chat_log import ChatLog
 from chattui.ui.widgets.prompt import PromptInput
+from tests.apptools import main_screen
 from tests.fakeserver import FakeOpenAI, Reply
+from tests.ui.conftest import type_prompt, wait_for
 
 
 def make_app(server: FakeOpenAI, **extra: str) -> ChatApp:
@@ -83,3 +88,52 @@ async def test_prompt_too_big_sends_nothing(fake_server: FakeOpenAI) -> None:
         assert fake_server.chat_requests == []
         text = app.screen.query_one(ChatLog).rendered_text()
         assert "too long for gpt-4o" in text and "Nothing was sent" in text
+
+
+async def test_a_large_paste_is_counted_in_a_thread_after_a_pause(
+    fake_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big = "lorem ipsum dolor sit amet, 你好世界 " * 30_000  # about 1 MB
+    expected = counter_for_model("gpt-4o").count(big + "!")
+    encodes: list[tuple[int, int]] = []
+    """(thread, characters) of every text the tokenizer encodes."""
+    count = Tokenizer.count
+
+    def spy(self: Tokenizer, text: str) -> int:
+        encodes.append((threading.get_ident(), len(text)))
+        return count(self, text)
+
+    monkeypatch.setattr(Tokenizer, "count", spy)
+    app = make_app(fake_server, CHATTUI_MODEL="gpt-4o", CHATTUI_MAX_TOKENS="1000")
+    async with app.run_test(size=(160, 30)) as pilot:
+        await app.warmed_up.wait()
+        await pilot.pause()
+        loop_thread = threading.get_ident()
+        assert "prompt 0 " in budget_of(app)
+        await type_prompt(pilot, big)
+        await pilot.press("!")
+        screen = main_screen(app)
+        await wait_for(
+            pilot,
+            lambda: (
+                screen._budget_timer is None
+                and not any(w.group == "budget" and not w.is_finished for w in app.workers)
+            ),
+        )
+        await pilot.pause()  # the count posted by the worker is shown
+        assert f"prompt {expected:,} " in budget_of(app)
+        large = [thread for thread, size in encodes if size >= len(big)]
+        assert large and loop_thread not in large
+        assert len(large) <= 2  # the paste and the key, not one count per character
+
+
+async def test_a_short_prompt_is_counted_at_once(fake_server: FakeOpenAI) -> None:
+    app = make_app(fake_server, CHATTUI_MODEL="gpt-4o")
+    async with app.run_test(size=(160, 30)) as pilot:
+        await app.warmed_up.wait()
+        await pilot.pause()
+        box = app.screen.query_one(PromptInput)
+        box.insert("one two three")
+        await pilot.pause()  # no worker, no timer: shown with the keystroke
+        assert main_screen(app)._budget_timer is None
+        assert "prompt 3 " in budget_of(app)

@@ -12,6 +12,7 @@ import pytest
 
 from chattui.core.secrets import (
     ApiKey,
+    KeyCommands,
     KeyError_,
     KeySource,
     mask,
@@ -69,6 +70,32 @@ def test_command_source(tmp_path: Path) -> None:
     failing = f'{sys.executable} -c "raise SystemExit(3)"'
     resolved = resolve_key(tmp_path / "none.toml", failing, environ={})
     assert resolved.key is None and "exit code 3" in (resolved.error or "")
+
+
+def test_deferred_key_commands_are_pending_until_run_then_kept(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    command = (
+        f'{sys.executable} -c "import pathlib; pathlib.Path({str(marker)!r}).touch(); '
+        f"print('{CANARY}')\""
+    )
+    commands = KeyCommands(defer=True)
+    resolved = resolve_key(tmp_path / "none.toml", command, {}, commands)
+    assert resolved.pending and resolved.key is None and resolved.source is KeySource.COMMAND
+    assert not marker.exists() and commands.pending() == [command]  # asked for, not run
+    assert CANARY not in repr(commands)
+    assert commands.run_pending() == [] and marker.exists() and commands.kept(command)
+    marker.unlink()
+    resolved = resolve_key(tmp_path / "none.toml", command, {}, commands)
+    assert resolved.key == ApiKey(CANARY) and not resolved.pending and commands.pending() == []
+    assert not marker.exists()  # the kept output: not run again
+
+    failing = f'{sys.executable} -c "raise SystemExit(3)"'
+    assert resolve_key(tmp_path / "none.toml", failing, {}, commands).pending
+    assert commands.run_pending() == ["api_key_command failed with exit code 3."]
+    resolved = resolve_key(tmp_path / "none.toml", failing, {}, commands)
+    assert not resolved.pending and "exit code 3" in (resolved.error or "")
+    commands.forget_failures()
+    assert resolve_key(tmp_path / "none.toml", failing, {}, commands).pending
 
 
 def test_broken_credentials_file_reports(tmp_path: Path) -> None:

@@ -420,3 +420,27 @@ def test_cli_reports_broken_tokenizer(tmp_path: Path, monkeypatch: pytest.Monkey
     code, out, err = run_cli(None, False, "hello")
     assert (code, out) == (1, "")
     assert "error" in err
+
+
+def test_the_budget_is_taken_on_one_thread_and_counted_on_another() -> None:
+    import threading
+
+    from chattui.core.config import Settings
+    from chattui.core.models import Conversation, Message, Role
+    from chattui.core.planner import RequestPlanner
+
+    settings = Settings(model="gpt-4o", max_tokens=500)
+    planner = RequestPlanner(settings)
+    conversation = Conversation(system_prompt="Be brief.")
+    for n in range(20):
+        conversation.add(Message(Role.USER, f"question {n} " * 50))
+        conversation.add(Message(Role.ASSISTANT, f"answer {n} " * 80))
+    taken = planner.budget_input(conversation, settings)
+    assert len(taken.history) == 40 and not taken.is_counted()
+    results: list[tokens.Budget] = []
+    worker = threading.Thread(target=lambda: results.append(planner.count_budget(taken, "hi")))
+    worker.start()
+    worker.join()
+    assert taken.is_counted()  # the shared counter's cache now holds the history
+    assert results == [planner.budget(conversation, "hi", settings)]
+    assert results[0].history > 40 * 50 and results[0].reserve == 500

@@ -8,6 +8,10 @@ it is written back (the store's tombstone).
 Saves from here run in the session's writer thread too (after the reply's own saves, so a pin
 made while a reply streams is not overtaken by an older checkpoint).
 
+A big saved conversation is read and parsed in a thread; it is shown when it is ready, unless
+another choice was made meanwhile: the last choice wins. What is typed meanwhile stays in the
+prompt, and a prompt sent meanwhile goes to the conversation being opened.
+
 The base of :class:`~chattui.ui.screens.main.MainScreen`, which adds the chat itself.
 """
 
@@ -17,7 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from textual import on
+from textual import on, work
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 
@@ -36,6 +41,9 @@ __all__ = ["UNDO_SECONDS", "ConversationScreen", "summary_of"]
 
 UNDO_SECONDS = 8.0
 """How long a delete can be undone; the file is removed after that."""
+LOAD_IN_THREAD_BYTES = 64 * 1024
+"""Conversation files larger than this are read in a thread (a smaller one takes well under
+a millisecond to parse: it is shown at once)."""
 
 
 def summary_of(conversation: Conversation) -> ConversationSummary:
@@ -50,6 +58,34 @@ def summary_of(conversation: Conversation) -> ConversationSummary:
     )
 
 
+class ConversationLoaded(Message):
+    """A conversation was read in a thread (or could not be: ``error`` says why)."""
+
+    bubble = False  # for the screen only
+
+    def __init__(
+        self, conversation_id: str, conversation: Conversation | None, error: str | None
+    ) -> None:
+        super().__init__()
+        self.conversation_id = conversation_id
+        self.conversation = conversation
+        self.error = error
+
+
+@dataclass
+class _Opening:
+    """A conversation being read, and what to do once it is shown."""
+
+    conversation_id: str
+    shown: Conversation
+    """The conversation on screen when it was chosen: if another is shown meanwhile, the
+    newer choice wins and this one is dropped."""
+    then: list[Callable[[], object]]
+    """What to run once it is shown (not if it could not be read)."""
+    prompt: str
+    """The prompt's text when it was chosen (the old conversation's draft)."""
+
+
 @dataclass
 class _PendingDelete:
     """A deleted conversation whose file is kept until the undo expires."""
@@ -61,6 +97,9 @@ class _PendingDelete:
 
 class ConversationScreen(Screen[None]):
     """Open, rename and delete conversations; subclasses show them and stream replies."""
+
+    _opening: _Opening | None = None
+    """The conversation being read in a thread, if any."""
 
     def __init__(self, services: Services) -> None:
         super().__init__()
@@ -121,12 +160,25 @@ class ConversationScreen(Screen[None]):
     def _open(self, event: ConversationList.Selected) -> None:
         self.open_conversation(event.conversation_id)
 
-    def open_conversation(self, conversation_id: str) -> None:
+    def open_conversation(
+        self, conversation_id: str, then: Callable[[], object] | None = None
+    ) -> None:
+        """Show a conversation: at once if it is in memory or small, else once a thread has
+        read it (``then`` runs after it is shown; not if it could not be read)."""
+        self._opening = None  # this choice replaces any still being read
+        after = [then] if then is not None else []
         if conversation_id == self.conversation.id:
             self.prompt.focus()
+            self._run(after)
             return
         conversation = self.services.session.live_conversation(conversation_id)
         if conversation is None:
+            if self._is_big(conversation_id):
+                self._opening = _Opening(
+                    conversation_id, self.conversation, after, self.prompt.text
+                )
+                self.load_conversation(conversation_id)
+                return
             try:
                 conversation = self.services.store.load(conversation_id)
             except StorageError as error:
@@ -136,6 +188,66 @@ class ConversationScreen(Screen[None]):
             self.services.adopt(conversation)
         self.show_conversation(conversation)
         self.prompt.focus()
+        self._run(after)
+
+    def after_open(self, action: Callable[[], object]) -> bool:
+        """If a conversation is being read, run ``action`` once it is shown and say True (a
+        prompt sent meanwhile goes to it); else False."""
+        if self._opening is None:
+            return False
+        self._opening.then.append(action)
+        return True
+
+    def _is_big(self, conversation_id: str) -> bool:
+        try:
+            size = self.services.store.path_for(conversation_id).stat().st_size
+        except OSError:
+            return False  # the store says what is wrong
+        return size > LOAD_IN_THREAD_BYTES
+
+    @staticmethod
+    def _run(actions: list[Callable[[], object]]) -> None:
+        for action in actions:
+            action()
+
+    @work(thread=True, exclusive=True, group="open-conversation", exit_on_error=False)
+    def load_conversation(self, conversation_id: str) -> None:
+        """Read and parse a conversation's file off the event loop."""
+        try:
+            conversation = self.services.store.load(conversation_id)
+        except StorageError as error:
+            self.post_message(ConversationLoaded(conversation_id, None, error_text(error)))
+        else:
+            self.post_message(ConversationLoaded(conversation_id, conversation, None))
+
+    @on(ConversationLoaded)
+    def _loaded(self, event: ConversationLoaded) -> None:
+        opening = self._opening
+        if (
+            opening is None
+            or opening.conversation_id != event.conversation_id
+            or opening.shown is not self.conversation  # another was shown meanwhile
+        ):
+            return
+        self._opening = None
+        conversation = (
+            self.services.session.live_conversation(event.conversation_id) or event.conversation
+        )
+        if conversation is None:
+            self.notify(event.error or "", severity="error", markup=False, timeout=10)
+            self.refresh_sidebar()
+            return
+        if conversation is event.conversation:
+            self.services.adopt(conversation)
+        typed = self.prompt.text
+        if typed != opening.prompt:  # typed while it was read: for the new conversation
+            self.prompt.load_text(opening.prompt)  # the old one's draft, as it was then
+        self.show_conversation(conversation)
+        if typed != opening.prompt:
+            self.prompt.load_text(typed)
+            self.prompt.move_cursor(self.prompt.document.end)
+        self.prompt.focus()
+        self._run(opening.then)
 
     @on(ConversationList.RenameRequested)
     def _rename(self, event: ConversationList.RenameRequested) -> None:

@@ -7,6 +7,7 @@ the catalog's context window. An empty field follows the default from the settin
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from textual import on, work
@@ -42,23 +43,7 @@ class DetailsScreen(ModalScreen[ConversationDetails | None]):
         Binding("ctrl+s", "save", _("Save"), id="save_details", tooltip=_("Save")),
     ]
 
-    DEFAULT_CSS = """
-    DetailsScreen { align: center middle; }
-    DetailsScreen > Vertical {
-        width: 80; max-width: 100%; height: auto; max-height: 100%;
-        border: round $accent; background: $surface;
-    }
-    DetailsScreen VerticalScroll { height: auto; max-height: 100%; padding: 0 1; }
-    DetailsScreen .label { margin-top: 1; text-style: bold; }
-    DetailsScreen Input, DetailsScreen Select > SelectCurrent { background: $boost; }
-    DetailsScreen Input:focus { background: $primary 20%; }
-    DetailsScreen Input.-invalid { background: $error 25%; }
-    DetailsScreen .hint { color: $text-muted; height: auto; }
-    DetailsScreen .error { color: $text-error; height: auto; }
-    DetailsScreen #system_prompt { height: 4; background: $boost; }
-    DetailsScreen #buttons { height: auto; padding: 1 0 0 0; align-horizontal: right; }
-    DetailsScreen #buttons Button { margin-left: 1; }
-    """
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
 
     def __init__(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,17 +16,6 @@ from chattui.ui.widgets.safe_text import SafeInput
 
 __all__ = ["ConfirmScreen", "ProblemScreen", "TextInputScreen"]
 
-_CSS = """
-{name} {{ align: center middle; }}
-{name} > Vertical {{
-    width: 60; max-width: 100%; height: auto;
-    border: round $accent; background: $surface; padding: 1 2;
-}}
-{name} Label {{ width: 100%; }}
-{name} Horizontal {{ height: auto; align-horizontal: right; margin-top: 1; }}
-{name} Button {{ margin-left: 1; }}
-"""
-
 
 class ConfirmScreen(ModalScreen[bool]):
     """Asks a yes/no question; dismisses with True for yes."""
@@ -33,7 +24,7 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("escape,n", "dismiss(False)", _("No"), id="confirm_no", tooltip=_("No")),
         Binding("y", "dismiss(True)", id="confirm_yes", tooltip=_("Yes")),
     ]
-    DEFAULT_CSS = _CSS.format(name="ConfirmScreen")
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
 
     def __init__(self, question: str, yes: str | None = None) -> None:
         super().__init__()
@@ -61,7 +52,7 @@ class ProblemScreen(ModalScreen[bool]):
     BINDINGS = [
         Binding("escape", "dismiss(False)", _("Later"), id="problem_later", tooltip=_("Later"))
     ]
-    DEFAULT_CSS = _CSS.format(name="ProblemScreen") + "ProblemScreen Label { width: 100%; }\n"
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
 
     def __init__(self, text: str, action: str) -> None:
         super().__init__()
@@ -88,7 +79,7 @@ class TextInputScreen(ModalScreen[str | None]):
     """Asks for one line of text; dismisses with it, or None when cancelled."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", _("Cancel"), id="cancel", tooltip=_("Cancel"))]
-    DEFAULT_CSS = _CSS.format(name="TextInputScreen")
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
 
     def __init__(self, title: str, value: str = "") -> None:
         super().__init__()

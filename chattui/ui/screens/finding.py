@@ -8,6 +8,7 @@ counted again whenever the conversation on screen changed since the last count.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, cast
 
 from chattui.core.search_text import find_hits, parse_query
@@ -15,6 +16,8 @@ from chattui.i18n import _
 from chattui.ui.widgets.find_bar import FindBar
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from textual.screen import Screen
 
     from chattui.core.models import Conversation, Message
@@ -37,7 +40,9 @@ class FindMixin:
         @property
         def prompt(self) -> PromptInput: ...
 
-        def open_conversation(self, conversation_id: str) -> None: ...
+        def open_conversation(
+            self, conversation_id: str, then: Callable[[], object] | None = None
+        ) -> None: ...
 
         def redraw(self, cursor: Message | None = None) -> None: ...
 
@@ -80,10 +85,11 @@ class FindMixin:
         """Open the conversation of a search hit, scrolled to it, with the matches lit."""
         if pick is None:
             return
+        self.open_conversation(pick.hit.conversation_id, partial(self._show_hit, pick))
+
+    def _show_hit(self, pick: SearchPick) -> None:
+        """The conversation of a search hit is on screen: scroll to the hit, light the matches."""
         hit = pick.hit
-        self.open_conversation(hit.conversation_id)
-        if self.conversation.id != hit.conversation_id:
-            return  # could not be opened (the store said why)
         conversation = self.conversation
         message = conversation.find(hit.message_id) if hit.message_id else None
         if message is not None and not self.log_view.has_message(message.id):

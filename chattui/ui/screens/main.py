@@ -10,19 +10,24 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
+from functools import partial
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from textual import events, on
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message as UIMessage
+from textual.timer import Timer
 from textual.widgets import Footer, Static, TextArea
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from chattui.core.catalog import estimate_cost
 from chattui.core.config import mask_proxy
 from chattui.core.events import TextDelta
 from chattui.core.models import Conversation, Message, MessageStatus
+from chattui.core.planner import BudgetInput
 from chattui.core.services import Services
 from chattui.core.session import (
     ContextTrimmed,
@@ -32,6 +37,7 @@ from chattui.core.session import (
     SaveFailed,
     SessionEvent,
 )
+from chattui.core.tokens import Budget
 from chattui.i18n import _
 from chattui.ui.budget import budget_text, conversation_cost, usage_text
 from chattui.ui.launch import StartAt
@@ -53,6 +59,32 @@ __all__ = ["MainScreen"]
 
 STATUS_INTERVAL = 0.2
 """Seconds between status line updates while a reply streams."""
+SMALL_PROMPT = 2_000
+"""Prompts up to this many characters are counted at once on the UI thread (well under a
+millisecond) when the history's counts are cached; longer ones in a thread, after a pause."""
+BUDGET_DELAY = 0.15
+"""Seconds after the last keystroke before a long prompt is counted (in a thread)."""
+
+
+class KeyCommandsRan(UIMessage):
+    """The key commands that pending keys waited for have run (posted from the worker)."""
+
+    bubble = False  # for the screen only
+
+    def __init__(self, failures: list[str]) -> None:
+        super().__init__()
+        self.failures = failures
+
+
+class BudgetCounted(UIMessage):
+    """The budget worker counted a prompt (posted from its thread)."""
+
+    bubble = False  # for the screen only
+
+    def __init__(self, budget: Budget, generation: int) -> None:
+        super().__init__()
+        self.budget = budget
+        self.generation = generation
 
 
 class MainScreen(FindMixin, PromptScreen, LibraryScreen):
@@ -132,19 +164,7 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         ),
     ]
 
-    DEFAULT_CSS = """
-    MainScreen #body { height: 1fr; }
-    MainScreen #chat { width: 1fr; height: 1fr; }
-    MainScreen #log { height: 1fr; }
-    MainScreen #prompt {
-        height: auto; min-height: 3; max-height: 12; border: tall $surface-lighten-1;
-        padding: 0 1;
-    }
-    MainScreen #prompt:focus { border: tall $accent; }
-    MainScreen #prompt-note {
-        display: none; height: auto; padding: 0 1; color: $text-warning; background: $surface;
-    }
-    """
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
 
     def __init__(self, services: Services) -> None:
         super().__init__(services)
@@ -152,6 +172,11 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         self._status_drawn = 0.0
         self._budget_ready = False
         """True once the tokenizer is loaded (the warm-up enables it)."""
+        self._budget_generation = 0
+        """Bumped by every budget update: a count from an older one is dropped."""
+        self._budget_timer: Timer | None = None
+        self._start_prompt = ""
+        """The command line's prompt, waiting for the key command to give the key."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -208,7 +233,10 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         via = _(" via {proxy}", proxy=mask_proxy(settings.proxy)) if settings.proxy else ""
         profile = self.services.profile_of(self.conversation)
         self.status.set_endpoint(f"{profile + ': ' if profile else ''}{host}{via}", model)
-        if not self.services.can_send(self.conversation):
+        if self.services.endpoint(profile).key.pending:
+            self.status.set_state(_("running api_key_command…"), "busy")
+            self.run_key_commands()
+        elif not self.services.can_send(self.conversation):
             self.status.set_state(_("no API key: press F2"), "error")
         elif not self._streaming(self.conversation.id):
             self.status.set_state(_("ready"))
@@ -239,10 +267,20 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         if start.conversation is not None:
             self.refresh_sidebar()
             self.show_conversation(start.conversation)
-        if start.prompt.strip():
-            self.prompt.text = start.prompt
+        elif start.conversation_id:  # read in a thread; the prompt is sent once it is shown
+            if start.prompt.strip():
+                self.prompt.text = start.prompt
+            self.open_conversation(start.conversation_id, partial(self._send_start, start.prompt))
+            return
+        self._send_start(start.prompt)
+
+    def _send_start(self, text: str) -> None:
+        if text.strip():
+            self.prompt.text = text
             if self.services.has_key:
-                self._submitted(PromptInput.Submitted(self.prompt, start.prompt))
+                self._submitted(PromptInput.Submitted(self.prompt, text))
+            elif self.services.key.pending:
+                self._start_prompt = text  # sent once the key command gave the key
 
     # -- budget ------------------------------------------------------------------------------
 
@@ -252,24 +290,97 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         self.update_budget()
 
     @on(TextArea.Changed, "#prompt")
-    def update_budget(self) -> None:
-        """Recount the prompt (history counts are cached) and show the budget."""
+    def update_budget(self, event: TextArea.Changed | None = None) -> None:
+        """Show the budget of the prompt: at once when that is cheap (a short prompt, history
+        counts cached), else counted in a thread; while typing, only after a short pause."""
         if not self._budget_ready:
             return
-        try:
-            budget = self.services.planner.budget(
-                self.conversation, self.prompt.text, self.settings
-            )
-        except Exception:  # a tokenizer problem must never break typing
+        self._budget_generation += 1
+        if self._budget_timer is not None:
+            self._budget_timer.stop()
+            self._budget_timer = None
+        taken = self._budget_input()
+        if taken is None:
             return
+        text = self.prompt.text
+        if len(text) <= SMALL_PROMPT and taken.is_counted():
+            self.workers.cancel_group(self, "budget")
+            try:
+                budget = self.services.planner.count_budget(taken, text)
+            except Exception:  # a tokenizer problem must never break typing
+                return
+            self._show_budget(budget)
+        elif event is None:
+            self.count_budget(taken, text, self._budget_generation)
+        else:
+            self._budget_timer = self.set_timer(BUDGET_DELAY, self._count_typed)
+
+    def _budget_input(self) -> BudgetInput | None:
+        try:
+            return self.services.planner.budget_input(self.conversation, self.settings)
+        except Exception:  # a catalog problem must never break typing
+            return None
+
+    def _count_typed(self) -> None:
+        """The pause after typing is over: count the prompt as it is now."""
+        self._budget_timer = None
+        taken = self._budget_input()
+        if taken is not None:
+            self.count_budget(taken, self.prompt.text, self._budget_generation)
+
+    @work(thread=True, exclusive=True, group="budget", exit_on_error=False)
+    def count_budget(self, taken: BudgetInput, text: str, generation: int) -> None:
+        """Count in a thread (tiktoken releases the GIL); a newer update cancels this one."""
+        try:
+            budget = self.services.planner.count_budget(taken, text)
+        except Exception:
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(BudgetCounted(budget, generation))
+
+    @on(BudgetCounted)
+    def _budget_counted(self, event: BudgetCounted) -> None:
+        if event.generation == self._budget_generation:
+            self._show_budget(event.budget)
+
+    def _show_budget(self, budget: Budget) -> None:
         self.status.set_budget(
             budget_text(budget), budget_text(budget, compact=True), budget_text(budget, tiny=True)
         )
+
+    # -- the key command --------------------------------------------------------------------
+
+    def run_key_commands(self) -> None:
+        """Run the key commands that pending keys wait for, in a thread (once at a time)."""
+        if not any(w.group == "key-commands" and not w.is_finished for w in self.workers):
+            self._run_key_commands()
+
+    @work(thread=True, group="key-commands", exit_on_error=False)
+    def _run_key_commands(self) -> None:
+        self.post_message(KeyCommandsRan(self.services.run_key_commands()))
+
+    @on(KeyCommandsRan)
+    def _key_commands_ran(self, event: KeyCommandsRan) -> None:
+        self.services.keys_changed()
+        for failure in event.failures:
+            self.notify(
+                _("Could not get the API key: {error}", error=failure),
+                severity="error",
+                markup=False,
+                timeout=15,
+            )
+        self.update_endpoint()  # a command asked for meanwhile runs now
+        self.update_budget()
+        waiting, self._start_prompt = self._start_prompt, ""
+        if waiting and self.prompt.text == waiting and self.services.can_send(self.conversation):
+            self._submitted(PromptInput.Submitted(self.prompt, waiting))
 
     # -- sending -----------------------------------------------------------------------------
 
     @on(PromptInput.Submitted)
     def _submitted(self, event: PromptInput.Submitted) -> None:
+        if self.after_open(partial(self._submitted, event)):
+            return  # sent to the conversation being opened, once it is shown
         conversation = self.conversation
         streaming = self._streaming(conversation.id)
         if not streaming and not self.ready_to_send():
@@ -291,6 +402,9 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         self.start_reply(conversation, events, "send" if editing is None else "branch")
 
     def ready_to_send(self) -> bool:
+        if self.services.endpoint(self.services.profile_of(self.conversation)).key.pending:
+            self.notify(_("The API key command is still running: send again when it is done."))
+            return False
         if not self.services.can_send(self.conversation):
             self.notify(_("Set an API key first (F2)."), severity="warning")
             self.post_message(SettingsRequested())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
@@ -21,15 +22,7 @@ class MessageMenuScreen(ModalScreen[str | None]):
     """A list of (action, label, key); dismisses with the chosen action, None on Esc."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", show=False, id="cancel", tooltip=_("Cancel"))]
-    DEFAULT_CSS = """
-    MessageMenuScreen { align: center middle; }
-    MessageMenuScreen > Vertical {
-        width: 50; max-width: 100%; height: auto; max-height: 90%;
-        border: round $accent; background: $surface; padding: 0 1;
-    }
-    MessageMenuScreen Label { color: $text-muted; margin-bottom: 1; }
-    MessageMenuScreen OptionList { height: auto; max-height: 20; border: none; }
-    """
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
 
     def __init__(self, title: str, actions: Sequence[tuple[str, str, str]]) -> None:
         super().__init__()

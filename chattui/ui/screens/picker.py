@@ -9,6 +9,7 @@ original on cancel.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from rich.text import Text
 from textual import on
@@ -29,17 +30,7 @@ class PickerScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", _("Cancel"), id="cancel", tooltip=_("Cancel"))]
 
-    DEFAULT_CSS = """
-    PickerScreen { align: center middle; }
-    PickerScreen > Vertical {
-        width: 64; max-width: 100%; height: auto; max-height: 90%;
-        border: round $accent; background: $surface; padding: 0 1;
-    }
-    PickerScreen OptionList, PickerScreen OptionList:focus {
-        height: auto; max-height: 20; border: none; padding: 0;
-    }
-    PickerScreen .hint { color: $text-muted; margin-bottom: 1; }
-    """
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
 
     def __init__(
         self,

@@ -47,17 +47,7 @@ class RolePickerScreen(ModalScreen[RoleSpec | None]):
         Binding("delete", "delete_role", _("Delete"), id="delete_role", tooltip=_("Delete")),
     ]
 
-    DEFAULT_CSS = """
-    RolePickerScreen { align: center middle; }
-    RolePickerScreen > Vertical {
-        width: 90; max-width: 100%; height: 85%;
-        border: round $accent; background: $surface; padding: 0 1;
-    }
-    RolePickerScreen #roles { height: 1fr; border: none; background: $surface; }
-    RolePickerScreen #preview-box {
-        height: 8; border-top: solid $surface-lighten-1; color: $text-muted;
-    }
-    """
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
 
     def __init__(self, directory: Path) -> None:
         super().__init__()
@@ -170,21 +160,7 @@ class RoleEditorScreen(ModalScreen[RoleSpec | None]):
         Binding("ctrl+s", "save", _("Save"), id="save_role", tooltip=_("Save")),
     ]
 
-    DEFAULT_CSS = """
-    RoleEditorScreen { align: center middle; }
-    RoleEditorScreen > Vertical {
-        width: 90; max-width: 100%; height: 90%;
-        border: round $accent; background: $surface; padding: 0 1;
-    }
-    RoleEditorScreen .label { margin-top: 1; text-style: bold; }
-    RoleEditorScreen Input { background: $boost; }
-    RoleEditorScreen #prompt-text { height: 1fr; min-height: 5; background: $boost; }
-    RoleEditorScreen #error { color: $text-error; height: auto; }
-    RoleEditorScreen #extras { height: auto; margin-top: 1; }
-    RoleEditorScreen #extras Input { width: 1fr; }
-    RoleEditorScreen #buttons { height: auto; align-horizontal: right; }
-    RoleEditorScreen #buttons Button { margin-left: 1; }
-    """
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
 
     def __init__(self, role: RoleSpec | None) -> None:
         super().__init__()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.style import Style
 from rich.text import Text
@@ -64,18 +65,7 @@ class SearchScreen(ModalScreen[SearchPick | None]):
         Binding("down", "move(1)", show=False, id="search_next", tooltip=_("Next match")),
         Binding("up", "move(-1)", show=False, id="search_previous", tooltip=_("Previous match")),
     ]
-    DEFAULT_CSS = """
-    SearchScreen { align: center top; }
-    SearchScreen > Vertical {
-        width: 100; max-width: 100%; height: 90%; margin-top: 1;
-        border: round $accent; background: $surface; padding: 0 1;
-    }
-    SearchScreen #search-input { margin-bottom: 0; }
-    SearchScreen #search-status { color: $text-muted; height: 1; padding: 0 1; }
-    SearchScreen SearchResults {
-        height: 1fr; border: none; background: $surface; scrollbar-gutter: stable;
-    }
-    """
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
 
     def __init__(self, index: SearchIndex, text: str = "") -> None:
         super().__init__()

@@ -4,17 +4,24 @@ Invalid values are refused inline with the reason and never saved. "Test connect
 endpoint's models through the proxy in the form (not the saved one), so a setup can be tried
 before it is kept. Save writes config.toml and the credentials file (0600) and rebuilds the
 client at once; Esc cancels.
+
+A key that comes from ``api_key_command`` is fetched in a thread before Save (and Test) go on,
+with "Running api_key_command…" shown meanwhile: the form stays usable, and a failure is shown
+with its reason (Save again saves anyway).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
@@ -67,6 +74,20 @@ _FIELDS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+class KeyCommandRan(Message):
+    """The settings screen's key command finished (posted from its thread)."""
+
+    bubble = False  # for the screen only
+
+    def __init__(self, command: str, error: str | None, then: Callable[[], None]) -> None:
+        super().__init__()
+        self.command = command
+        self.error = error
+        """Why it gave no key (None: it did)."""
+        self.then = then
+        """What to do next when it gave a key (save, or test the connection, again)."""
+
+
 def _text(value: object) -> str:
     return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
@@ -79,35 +100,16 @@ class SettingsScreen(ModalScreen[bool]):
         Binding("ctrl+s", "save", _("Save"), id="save_settings", tooltip=_("Save")),
     ]
 
-    DEFAULT_CSS = """
-    SettingsScreen { align: center middle; }
-    SettingsScreen > Vertical {
-        width: 90; max-width: 100%; height: 95%;
-        border: round $accent; background: $surface;
-    }
-    SettingsScreen VerticalScroll { padding: 0 1; }
-    SettingsScreen .label { margin-top: 1; text-style: bold; }
-    SettingsScreen Input, SettingsScreen Select { background: $boost; }
-    SettingsScreen Input:focus, SettingsScreen Select:focus { background: $primary 20%; }
-    SettingsScreen .hint { color: $text-muted; }
-    SettingsScreen .error { color: $text-error; height: auto; display: none; }
-    SettingsScreen .error.-shown { display: block; }
-    SettingsScreen Input.-invalid { background: $error 25%; }
-    SettingsScreen #key-row { height: auto; }
-    SettingsScreen #key-row Input { width: 1fr; }
-    SettingsScreen #key-row Checkbox { margin-left: 1; width: auto; }
-    SettingsScreen #system_prompt { height: 5; background: $boost; }
-    SettingsScreen #buttons { height: auto; padding: 1 1 0 1; align-horizontal: right; }
-    SettingsScreen #buttons Button { margin-left: 1; }
-    SettingsScreen #test-result { height: auto; padding: 0 1; }
-    SettingsScreen #test-result.-ok { color: $text-success; }
-    SettingsScreen #test-result.-fail { color: $text-error; }
-    """
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
 
     def __init__(self, services: Services) -> None:
         super().__init__()
         self.services = services
         self._models: list[str] = list(BUILTIN_MODELS)
+        self._command_running = ""
+        """The key command running for Save or Test ("" when none)."""
+        self._failed_command = ""
+        """The key command that failed here last: Save again saves without it."""
 
     def compose(self) -> ComposeResult:
         settings = self.services.settings
@@ -215,6 +217,8 @@ class SettingsScreen(ModalScreen[bool]):
 
     def _key_source_text(self) -> str:
         source = self.services.key_source
+        if self.services.key.pending:
+            return _("In use: from the API key command (running…).")
         if source is KeySource.ENV:
             return _("In use: from the OPENAI_API_KEY environment variable (it takes precedence).")
         if source is KeySource.COMMAND:
@@ -305,10 +309,19 @@ class SettingsScreen(ModalScreen[bool]):
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
+        if self._command_running:
+            return
         settings, api_key = self._form()
         if settings is None:
             self._result(_("Some values are invalid: fix the fields marked in red."), ok=False)
             return
+        command = self.services.key_command_of(settings)
+        if command and command != self._failed_command and not self.services.commands.kept(command):
+            self.run_key_command(command, self.action_save)  # then saves the form as it is then
+            return
+        self._save(settings, api_key)
+
+    def _save(self, settings: Settings, api_key: ApiKey | None) -> None:
         try:
             note = self.services.update(settings, api_key)
         except OSError as error:
@@ -324,25 +337,69 @@ class SettingsScreen(ModalScreen[bool]):
 
     @on(Button.Pressed, "#test")
     def _test(self) -> None:
+        if self._command_running:
+            return
         settings, api_key = self._form()
         if settings is None:
             self._result(_("Fix the fields marked in red first."), ok=False)
             return
-        if settings.profile in settings.profiles:  # the profile chosen in the form
-            endpoint = self.services.endpoint(settings.profile)
-        else:  # the endpoint fields of the form
-            endpoint = dataclasses.replace(
-                self.services.endpoint(""),
-                base_url=settings.base_url,
-                proxy=settings.proxy,
-                timeout=settings.timeout,
-            )
+        command = "" if api_key else self.services.key_command_of(settings)
+        if command and not self.services.commands.kept(command):
+            self.services.commands.forget_failures()  # try it again
+            self.run_key_command(command, self._test)
+            return
+        self._test_with(settings, api_key)
+
+    def _test_with(self, settings: Settings, api_key: ApiKey | None) -> None:
+        """Test the endpoint of the form (or of the profile chosen in it)."""
+        endpoint = self.services.endpoint_for(settings)
         key = api_key or endpoint.key.key
         if key is None and endpoint.needs_key:
-            self._result(_("Enter an API key first."), ok=False)
+            if endpoint.key.error:
+                error = endpoint.key.error
+                self._result(_("Could not get the API key: {error}", error=error), ok=False)
+            else:
+                self._result(_("Enter an API key first."), ok=False)
             return
         self._result(_("Connecting…"), ok=None)
         self.test_connection(endpoint, key)
+
+    # -- the key command ---------------------------------------------------------------------
+
+    def run_key_command(self, command: str, then: Callable[[], None]) -> None:
+        """Run ``command`` in a thread, then ``then`` if it gave a key."""
+        self._command_running = command
+        self._result(_("Running api_key_command…"), ok=None)
+        self._run_key_command(command, then)
+
+    @work(thread=True, exclusive=True, group="settings-key-command", exit_on_error=False)
+    def _run_key_command(self, command: str, then: Callable[[], None]) -> None:
+        try:
+            self.services.commands.run(command)
+        except KeyError_ as error:
+            self.post_message(KeyCommandRan(command, str(error), then))
+        else:
+            self.post_message(KeyCommandRan(command, None, then))
+
+    @on(KeyCommandRan)
+    def _key_command_ran(self, event: KeyCommandRan) -> None:
+        self._command_running = ""
+        if event.error is None:
+            self._failed_command = ""
+            self._result("", ok=None)
+            event.then()
+            return
+        self._failed_command = event.command
+        if self.query_one("#api_key_command", Input).value.strip() == event.command:
+            self._show_error("api_key_command", event.error)
+        self._result(
+            _(
+                "Could not get the API key: {error} Fix the command, or press Save again to "
+                "save without its key.",
+                error=event.error,
+            ),
+            ok=False,
+        )
 
     @work(exclusive=True, group="test-connection", exit_on_error=False)
     async def test_connection(self, endpoint: Endpoint, key: ApiKey | None) -> None:

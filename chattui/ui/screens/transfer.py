@@ -51,18 +51,7 @@ class ExportScreen(ModalScreen[ExportChoice | None]):
 
     BINDINGS = [Binding("escape", "dismiss(None)", _("Cancel"), id="cancel", tooltip=_("Cancel"))]
 
-    DEFAULT_CSS = """
-    ExportScreen { align: center middle; }
-    ExportScreen > Vertical {
-        width: 80; max-width: 100%; height: auto;
-        border: round $accent; background: $surface; padding: 1 2;
-    }
-    ExportScreen .label { margin-top: 1; text-style: bold; }
-    ExportScreen RadioSet { width: 100%; }
-    ExportScreen Input { background: $boost; }
-    ExportScreen #buttons { height: auto; align-horizontal: right; margin-top: 1; }
-    ExportScreen #buttons Button { margin-left: 1; }
-    """
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
 
     def __init__(self, current: Conversation | None, directory: Path) -> None:
         super().__init__()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,15 +21,7 @@ class WelcomeScreen(ModalScreen[bool]):
 
     BINDINGS = [Binding("escape", "dismiss(False)", _("Later"), id="cancel", tooltip=_("Cancel"))]
 
-    DEFAULT_CSS = """
-    WelcomeScreen { align: center middle; }
-    WelcomeScreen > Vertical {
-        width: 70; max-width: 100%; height: auto;
-        border: round $accent; background: $surface; padding: 1 2;
-    }
-    WelcomeScreen Horizontal { height: auto; align-horizontal: right; margin-top: 1; }
-    WelcomeScreen Button { margin-left: 1; }
-    """
+    CSS_PATH = Path(__file__).with_suffix(".tcss")
 
     def compose(self) -> ComposeResult:
         with Vertical() as frame:
