@@ -104,6 +104,20 @@ TEMPLATES: dict[str, str] = {
         "Retry to get a full reply."
     ),
     "no_key": "No API key is set.",
+    "no_key.empty": "The API key is empty.",
+    "no_key.bad_char": (
+        "The API key contains {what}; paste the key again without extra characters."
+    ),
+    "no_key.control_char": "a control character",
+    "no_key.space": "a space",
+    "no_key.file": "{path}: cannot be read as TOML; fix it or save the key again.",
+    "no_key.file_type": "{path}: api_key must be a string.",
+    "no_key.command_run": "api_key_command could not run: {error}",
+    "no_key.command_timeout": "api_key_command did not finish within {seconds} s.",
+    "no_key.command_exit": "api_key_command failed with exit code {code}.",
+    "no_key.source": "{error} (source: {source})",
+    "no_key.profile": "profile {profile}: {error}",
+    "no_key.env_unset": "profile {profile}: {env} is not set.",
     "not_found": (
         "Not found (404): the model does not exist or the key has no access to it, or the "
         "base URL is wrong."

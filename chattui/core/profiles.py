@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from chattui.core.problems import InvalidValue, Problem, Value
+from chattui.core.problems import InvalidValue, Problem, ProblemError, Value
 from chattui.core.secrets import (
     KeyPending,
     KeySource,
@@ -269,11 +269,14 @@ def _profile_key(
     except KeyPending:
         return ResolvedKey(None, KeySource.COMMAND, pending=True)
     except ValueError as error:
-        return ResolvedKey(None, source, f"profile {profile.name}: {error}")
+        reason = error.problem if isinstance(error, ProblemError) else str(error)
+        return ResolvedKey(
+            None, source, Problem("no_key.profile", {"profile": profile.name, "error": reason})
+        )
     if value is None:
         if profile.needs_key and profile.api_key_env:
-            note = f"profile {profile.name}: {profile.api_key_env} is not set."
-            return ResolvedKey(None, KeySource.NONE, note)
+            values = {"profile": profile.name, "env": profile.api_key_env}
+            return ResolvedKey(None, KeySource.NONE, Problem("no_key.env_unset", values))
         return ResolvedKey(None, KeySource.NONE)
     return make_resolved(source, value)
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import tomli_w
 
 from chattui.core.atomic import atomic_write
+from chattui.core.problems import Problem, ProblemError, Value
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -50,8 +51,8 @@ __all__ = [
 COMMAND_TIMEOUT = 15.0
 
 
-class KeyError_(ValueError):
-    """The key is malformed, or its source failed. The message is safe to show."""
+class KeyError_(ProblemError, ValueError):
+    """The key is malformed, or its source failed; :attr:`problem` says why (never the key)."""
 
 
 class KeyPending(Exception):
@@ -116,15 +117,15 @@ def clean_key(value: str) -> str:
     """
     key = value.strip()
     if not key:
-        raise KeyError_("The API key is empty.")
+        raise KeyError_(Problem("no_key.empty"))
     for char in key:
         if not (" " < char < "\x7f"):
-            what = "a control character" if ord(char) < 32 or char == "\x7f" else repr(char)
-            if char == " ":
-                what = "a space"
-            raise KeyError_(
-                f"The API key contains {what}; paste the key again without extra characters."
+            what: Value = (
+                Problem("no_key.control_char") if ord(char) < 32 or char == "\x7f" else repr(char)
             )
+            if char == " ":
+                what = Problem("no_key.space")
+            raise KeyError_(Problem("no_key.bad_char", {"what": what}))
     return key
 
 
@@ -134,8 +135,8 @@ class ResolvedKey:
 
     key: ApiKey | None
     source: KeySource
-    error: str | None = None
-    """Why a configured source gave no key (safe to show)."""
+    error: Problem | None = None
+    """Why a configured source gave no key (never holds the key)."""
     pending: bool = False
     """The key comes from ``api_key_command``, which has not run yet."""
 
@@ -146,7 +147,7 @@ def _read_table(path: Path) -> dict[str, object] | None:
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        raise KeyError_(f"{path}: cannot be read as TOML; fix it or save the key again.") from None
+        raise KeyError_(Problem("no_key.file", {"path": str(path)})) from None
 
 
 def read_credentials(path: Path, profile: str = "") -> str | None:
@@ -167,7 +168,7 @@ def read_credentials(path: Path, profile: str = "") -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise KeyError_(f"{path}: api_key must be a string.")
+        raise KeyError_(Problem("no_key.file_type", {"path": str(path)}))
     return value
 
 
@@ -182,11 +183,12 @@ def run_key_command(command: str) -> str:
             check=False,
         )
     except (OSError, ValueError) as error:
-        raise KeyError_(f"api_key_command could not run: {error}") from None
+        raise KeyError_(Problem("no_key.command_run", {"error": str(error)})) from None
     except subprocess.TimeoutExpired:
-        raise KeyError_(f"api_key_command did not finish within {COMMAND_TIMEOUT:g} s.") from None
+        seconds = f"{COMMAND_TIMEOUT:g}"
+        raise KeyError_(Problem("no_key.command_timeout", {"seconds": seconds})) from None
     if result.returncode != 0:
-        raise KeyError_(f"api_key_command failed with exit code {result.returncode}.")
+        raise KeyError_(Problem("no_key.command_exit", {"code": result.returncode}))
     return result.stdout
 
 
@@ -203,7 +205,7 @@ class KeyCommands:
         self.defer = defer
         """Never run a command when asked (the UI thread asks); :meth:`run` runs them."""
         self._outputs: dict[str, str] = {}
-        self._failures: dict[str, str] = {}
+        self._failures: dict[str, Problem] = {}
         self._wanted: list[str] = []
         self._lock = threading.Lock()
 
@@ -246,7 +248,7 @@ class KeyCommands:
             output = run_key_command(command)
         except KeyError_ as error:
             with self._lock:
-                self._failures[command] = str(error)
+                self._failures[command] = error.problem
                 self._outputs.pop(command, None)
                 self._forget_wanted(command)
             raise
@@ -256,14 +258,14 @@ class KeyCommands:
             self._forget_wanted(command)
         return output
 
-    def run_pending(self) -> list[str]:
-        """Run every pending command (in a worker thread); the failures' messages."""
-        failures: list[str] = []
+    def run_pending(self) -> list[Problem]:
+        """Run every pending command (in a worker thread); why the failed ones failed."""
+        failures: list[Problem] = []
         for command in self.pending():
             try:
                 self.run(command)
             except KeyError_ as error:
-                failures.append(str(error))
+                failures.append(error.problem)
         return failures
 
     def forget_failures(self) -> None:
@@ -299,7 +301,7 @@ def resolve_key(
     except KeyPending:
         return ResolvedKey(None, KeySource.COMMAND, pending=True)
     except KeyError_ as error:
-        return ResolvedKey(None, source, str(error))
+        return ResolvedKey(None, source, error.problem)
     return ResolvedKey(None, KeySource.NONE) if value is None else make_resolved(source, value)
 
 
@@ -308,7 +310,9 @@ def make_resolved(source: KeySource, value: str) -> ResolvedKey:
     try:
         return ResolvedKey(ApiKey(value), source)
     except KeyError_ as error:
-        return ResolvedKey(None, source, f"{error} (source: {source.value})")
+        return ResolvedKey(
+            None, source, Problem("no_key.source", {"error": error.problem, "source": source.value})
+        )
 
 
 def save_credentials(path: Path, key: ApiKey, profile: str = "") -> None:

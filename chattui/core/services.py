@@ -202,9 +202,9 @@ class Services:
         resolve_endpoint(settings, settings.profile, self.paths.credentials_file, env, record)
         return asked[0] if asked else ""
 
-    def run_key_commands(self) -> list[str]:
+    def run_key_commands(self) -> list[Problem]:
         """Run the key commands that pending keys wait for (slow: call it in a worker
-        thread, then :meth:`keys_changed` on the UI thread); the failures' messages."""
+        thread, then :meth:`keys_changed` on the UI thread); why the failed ones failed."""
         return self.commands.run_pending()
 
     def keys_changed(self) -> None:

@@ -90,7 +90,7 @@ def test_remote_profiles_inherit_the_global_proxy_unless_they_set_their_own(
     deepseek = resolve_endpoint(settings, "deepseek", credentials, {})
     assert deepseek.proxy == "http://127.0.0.1:7890"
     assert not deepseek.ready  # remote, and no key anywhere
-    assert deepseek.key.error is not None and "DEEPSEEK_API_KEY" in deepseek.key.error
+    assert deepseek.key.error is not None and "DEEPSEEK_API_KEY" in deepseek.key.error.text()
     gateway = resolve_endpoint(settings, "gateway", credentials, {})
     assert gateway.proxy == "socks5h://127.0.0.1:1080" and gateway.timeout == 30
     assert gateway.key_header == "api-key"

@@ -69,7 +69,8 @@ def test_command_source(tmp_path: Path) -> None:
     assert resolved.source is KeySource.COMMAND and resolved.key == ApiKey(CANARY)
     failing = f'{sys.executable} -c "raise SystemExit(3)"'
     resolved = resolve_key(tmp_path / "none.toml", failing, environ={})
-    assert resolved.key is None and "exit code 3" in (resolved.error or "")
+    assert resolved.key is None and resolved.error is not None
+    assert "exit code 3" in resolved.error.text()
 
 
 def test_deferred_key_commands_are_pending_until_run_then_kept(tmp_path: Path) -> None:
@@ -91,9 +92,12 @@ def test_deferred_key_commands_are_pending_until_run_then_kept(tmp_path: Path) -
 
     failing = f'{sys.executable} -c "raise SystemExit(3)"'
     assert resolve_key(tmp_path / "none.toml", failing, {}, commands).pending
-    assert commands.run_pending() == ["api_key_command failed with exit code 3."]
+    assert [p.text() for p in commands.run_pending()] == [
+        "api_key_command failed with exit code 3."
+    ]
     resolved = resolve_key(tmp_path / "none.toml", failing, {}, commands)
-    assert not resolved.pending and "exit code 3" in (resolved.error or "")
+    assert not resolved.pending and resolved.error is not None
+    assert "exit code 3" in resolved.error.text()
     commands.forget_failures()
     assert resolve_key(tmp_path / "none.toml", failing, {}, commands).pending
 
@@ -102,9 +106,27 @@ def test_broken_credentials_file_reports(tmp_path: Path) -> None:
     creds = tmp_path / "credentials.toml"
     creds.write_text("api_key = ")
     resolved = resolve_key(creds, environ={})
-    assert resolved.key is None and str(creds) in (resolved.error or "")
+    assert resolved.key is None and resolved.error is not None
+    assert str(creds) in resolved.error.text()
 
 
 def test_no_key(tmp_path: Path) -> None:
     resolved = resolve_key(tmp_path / "missing.toml", environ={})
     assert resolved.key is None and resolved.source is KeySource.NONE and resolved.error is None
+
+
+def test_key_problems_are_data_worded_in_the_users_language(tmp_path: Path) -> None:
+    from chattui.i18n import _, set_language
+
+    failing = f'{sys.executable} -c "raise SystemExit(3)"'
+    resolved = resolve_key(tmp_path / "none.toml", failing, environ={})
+    assert resolved.error is not None and resolved.error.code == "no_key.command_exit"
+    with pytest.raises(KeyError_) as caught:
+        ApiKey("sk-abc def")
+    assert caught.value.problem.code == "no_key.bad_char"
+    set_language("zh")
+    try:
+        assert resolved.error.text(_) == "api_key_command 执行失败，退出码为 3。"
+        assert caught.value.problem.text(_).startswith("API 密钥中含有空格；")
+    finally:
+        set_language("en")

@@ -28,6 +28,7 @@ from chattui.core.config import mask_proxy
 from chattui.core.events import TextDelta
 from chattui.core.models import Conversation, Message, MessageStatus
 from chattui.core.planner import BudgetInput
+from chattui.core.problems import Problem
 from chattui.core.services import Services
 from chattui.core.session import (
     ContextTrimmed,
@@ -71,7 +72,7 @@ class KeyCommandsRan(UIMessage):
 
     bubble = False  # for the screen only
 
-    def __init__(self, failures: list[str]) -> None:
+    def __init__(self, failures: list[Problem]) -> None:
         super().__init__()
         self.failures = failures
 
@@ -364,7 +365,7 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         self.services.keys_changed()
         for failure in event.failures:
             self.notify(
-                _("Could not get the API key: {error}", error=failure),
+                _("Could not get the API key: {error}", error=problem_text(failure)),
                 severity="error",
                 markup=False,
                 timeout=15,

@@ -254,7 +254,7 @@ class SettingsScreen(ModalScreen[bool]):
         try:
             key = ApiKey(raw)
         except KeyError_ as error:
-            self._show_error("api_key", str(error))
+            self._show_error("api_key", error_text(error))
             return False, None
         self._show_error("api_key", "")
         return True, key
@@ -356,7 +356,7 @@ class SettingsScreen(ModalScreen[bool]):
         key = api_key or endpoint.key.key
         if key is None and endpoint.needs_key:
             if endpoint.key.error:
-                error = endpoint.key.error
+                error = problem_text(endpoint.key.error)
                 self._result(_("Could not get the API key: {error}", error=error), ok=False)
             else:
                 self._result(_("Enter an API key first."), ok=False)
@@ -377,7 +377,7 @@ class SettingsScreen(ModalScreen[bool]):
         try:
             self.services.commands.run(command)
         except KeyError_ as error:
-            self.post_message(KeyCommandRan(command, str(error), then))
+            self.post_message(KeyCommandRan(command, error_text(error), then))
         else:
             self.post_message(KeyCommandRan(command, None, then))
 
