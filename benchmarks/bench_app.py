@@ -75,14 +75,17 @@ CTRL_N = b"\x0e"
 BARE_APP = textwrap.dedent(
     """\
     from textual.app import App, ComposeResult
-    from textual.widgets import Static
+    from textual.widgets import Input
 
 
     class Bare(App[None]):
         BINDINGS = [("ctrl+q", "quit", "Quit")]
 
         def compose(self) -> ComposeResult:
-            yield Static("ready-marker")
+            yield Input(placeholder="ready-marker")
+
+        def on_mount(self) -> None:
+            self.query_one(Input).focus()
 
 
     if __name__ == "__main__":
@@ -144,6 +147,9 @@ def _env(**extra: str) -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.upper().startswith(("OPENAI_", "CHATTUI_"))
         and key.upper() not in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+        # Bytecode caches as after an install (pip compiles; else the first run writes them):
+        # without them every start compiles ~400 modules, which is not what users see.
+        and key != "PYTHONDONTWRITEBYTECODE"
     }
     env.update(
         TERM="xterm-256color",

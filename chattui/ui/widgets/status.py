@@ -42,6 +42,8 @@ class StatusBar(Horizontal):
         self._state = ""
         self._tokens = ""
         self._budgets: tuple[Text, ...] = ()
+        self._shown: tuple[Text, Text] | None = None
+        """What the two parts show now (a redraw that changes nothing costs nothing)."""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="status-left", markup=False)
@@ -100,7 +102,20 @@ class StatusBar(Horizontal):
                 left = candidate
         line = Text(left, no_wrap=True, end="")
         line.truncate(max(room, 1), overflow="ellipsis")  # cut here: a Static would wrap it
-        self.query_one("#status-left", Static).update(line)
+        before = self._shown
+        if before is not None and _same(before[0], line) and _same(before[1], budget):
+            return
+        self._shown = (line, budget)
+        # The left part is as wide as what the budget leaves: its text never changes the
+        # layout. Only a budget of another width does (a layout arranges the whole screen,
+        # and the state and the tokens change many times a second while a reply streams).
+        self.query_one("#status-left", Static).update(line, layout=False)
         shown = self.query_one("#status-budget", Static)
         shown.display = bool(budget.cell_len)  # its margin would take room from the left
-        shown.update(budget)
+        resized = before is None or before[1].cell_len != budget.cell_len
+        shown.update(budget, layout=resized)
+
+
+def _same(a: Text, b: Text) -> bool:
+    """Same text, spans and style (``Text.__eq__`` ignores the style)."""
+    return a == b and a.style == b.style and a.justify == b.justify
