@@ -93,6 +93,13 @@ class ChatApp(App[None]):
             self.notify(self.services.fatal, severity="error", timeout=30, markup=False)
         if not self.services.has_key:
             self.push_screen(WelcomeScreen(), self._welcomed)
+
+    def on_ready(self) -> None:
+        """The first frame is being written: now the work it did not need (threads that
+        import ``openai`` or scan the library would slow it down)."""
+        main = self.main_screen
+        if main is not None:
+            main.first_frame()
         if self._warm_up_enabled:
             self.call_after_refresh(self.warm_up)
         if self.services.search is not None:
