@@ -181,9 +181,7 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         self.log_view.set_usage_label(self._usage_label)
         if self.size.width < 80:
             self.side_panel.add_class("-hidden")
-        # The list of conversations (a directory scan: 0.2 s for 10,000) comes right after
-        # the first frame, like the footer.
-        self._after_first_frame(self.refresh_sidebar)
+        self.refresh_sidebar()
         self.setup_prompt()
         self.show_conversation(self.conversation)
         self.update_endpoint()

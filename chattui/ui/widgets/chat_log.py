@@ -100,7 +100,7 @@ class ChatLog(ScrollView, can_focus=True):
             super().__init__()
             self.target = target
 
-    FRAME_INTERVAL: ClassVar[float] = 1 / 40
+    FRAME_INTERVAL: ClassVar[float] = 1 / 20
     """Shortest time between two renders of a streaming reply."""
     BACKLOG_SLICE: ClassVar[float] = 0.006
     """Longest stretch of background rendering before yielding to the event loop."""

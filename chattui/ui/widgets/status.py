@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from time import monotonic
+
 from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.events import Resize
+from textual.timer import Timer
 from textual.widgets import Static
 
 __all__ = ["StatusBar"]
 
 SEPARATOR = " · "
+BUSY_TOKENS_INTERVAL = 0.5
+"""Seconds between redraws for a new token count while busy (a redraw costs a few ms)."""
 
 
 class StatusBar(Horizontal):
@@ -43,6 +48,9 @@ class StatusBar(Horizontal):
         self._tokens = ""
         self._budgets: tuple[Text, ...] = ()
         self._shown: tuple[Text, Text] | None = None
+        self._busy = False
+        self._drawn_at = 0.0
+        self._due: Timer | None = None
         """What the two parts show now (a redraw that changes nothing costs nothing)."""
 
     def compose(self) -> ComposeResult:
@@ -58,12 +66,25 @@ class StatusBar(Horizontal):
     def set_state(self, text: str, kind: str = "") -> None:
         """``kind`` is "", "busy" or "error" (changes the colour)."""
         self._state = text
+        self._busy = kind == "busy"
         self.set_class(kind == "busy", "-busy")
         self.set_class(kind == "error", "-error")
         self._redraw()
 
     def set_tokens(self, text: str) -> None:
+        """The reply's tokens; while busy (streaming), shown at most twice a second."""
         self._tokens = text
+        if not self._busy or not self.is_mounted:
+            self._redraw()
+            return
+        wait = self._drawn_at + BUSY_TOKENS_INTERVAL - monotonic()
+        if wait <= 0:
+            self._redraw()
+        elif self._due is None:
+            self._due = self.set_timer(wait, self._redraw_due)
+
+    def _redraw_due(self) -> None:
+        self._due = None  # this timer has fired: nothing to stop
         self._redraw()
 
     def set_budget(self, *variants: Text) -> None:
@@ -87,6 +108,10 @@ class StatusBar(Horizontal):
     def _redraw(self) -> None:
         if not self.is_mounted:
             return
+        if self._due is not None:
+            self._due.stop()
+            self._due = None
+        self._drawn_at = monotonic()
         width = self.content_region.width or self.app.size.width - 2
         essential = SEPARATOR.join(self._parts(self._state, self._model))
         budget = Text()  # none if not even the shortest fits: state and model come first
