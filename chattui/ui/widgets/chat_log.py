@@ -2,9 +2,10 @@
 
 ``ChatLog`` is a ``ScrollView`` whose ``render_line(y)`` maps a line to its entry with a bisect
 over the entries' prefix-summed heights, so only the visible lines are drawn. Entries are rendered
-lazily: the ones in view (or at the bottom) at once, the others by a background worker from the
-bottom up, in short slices; until then their height is an estimate, and corrections above the
-view shift the scroll position so that nothing on screen moves.
+lazily: the ones in view (or at the bottom) at once, the others within ten screens by a
+background worker from the bottom up, in short slices, the rest when scrolled to; until then
+their height is an estimate, and corrections above the view shift the scroll position so that
+nothing on screen moves.
 
 Streamed text is buffered per delta and rendered at most once per frame (frames are spaced so
 that the work repeated every frame stays under about a third of the time); finished blocks are
@@ -106,6 +107,8 @@ class ChatLog(ScrollView, can_focus=True):
     """Longest stretch of background rendering before yielding to the event loop."""
     BACKLOG_PAUSE: ClassVar[float] = 0.012
     """Shortest pause between two slices of background rendering."""
+    BACKLOG_SCREENS: ClassVar[int] = 10
+    """The background rendering covers this many screens above and below the view."""
 
     def __init__(
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
@@ -572,8 +575,14 @@ class ChatLog(ScrollView, can_focus=True):
 
     @work(exclusive=True, group="chat-log-backlog", exit_on_error=False)
     async def _render_backlog(self) -> None:
-        """Render the entries not yet rendered, from the bottom up, in short slices."""
-        pending = self._layout.pending()
+        """Render the entries not yet rendered near the view, from the bottom up, in short
+        slices. Farther ones keep their estimated height until they come into view (they
+        are rendered then, see :meth:`watch_scroll_y`): a 1,000-message conversation would
+        otherwise keep a core busy for many seconds."""
+        view = max(self.scrollable_content_region.height, 1)
+        top = int(self.scroll_target_y)
+        margin = self.BACKLOG_SCREENS * view
+        pending = self._layout.pending_near(top - margin, top + view + margin)
         while pending:
             context = self._get_context()
             if context is None:
@@ -669,7 +678,7 @@ class ChatLog(ScrollView, can_focus=True):
         if self._in_layout:
             return
         self._user_scrolled(new_value)
-        if self._backlog and self._render_visible(follow=False):
+        if self._render_visible(follow=False):  # entries beyond the backlog's reach
             self._relayout(False)
 
     def watch_scroll_target_y(self, value: float) -> None:
