@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterable
 from functools import partial
 
@@ -97,6 +98,9 @@ class ChatApp(App[None]):
     def on_ready(self) -> None:
         """The first frame is being written: now the work it did not need (threads that
         import ``openai`` or scan the library would slow it down)."""
+        if not gc.isenabled():  # the command line turned it off for the start-up
+            gc.freeze()  # what start-up built lives as long as the app: never scan it again
+            gc.enable()
         main = self.main_screen
         if main is not None:
             main.first_frame()
