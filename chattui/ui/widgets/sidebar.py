@@ -138,6 +138,7 @@ class ConversationList(OptionList):
         self._built_width = 0
         """The width titles were cut to: it is a guess until the list is laid out."""
         self._generation = 0
+        self._filling = False
         self._shown_memo: (
             tuple[
                 list[ConversationSummary],
@@ -247,9 +248,15 @@ class ConversationList(OptionList):
         self._generation += 1
         self.set_options([self._option(summary, now) for summary in shown[:first]])
         self.highlighted = index if shown else None
-        if len(shown) > first:
+        self._filling = len(shown) > first
+        if self._filling:
             generation = self._generation
             self.call_after_refresh(self._add_later, generation, shown, first, now)
+
+    @property
+    def filling(self) -> bool:
+        """True while entries of the last rebuild are still being added (in batches)."""
+        return self._filling
 
     def _add_later(
         self, generation: int, shown: list[ConversationSummary], start: int, now: float
@@ -261,6 +268,8 @@ class ConversationList(OptionList):
             self.add_options([self._option(summary, now) for summary in shown[start:end]])
             if end < len(shown):
                 self._add_later(generation, shown, end, now)
+            else:
+                self._filling = False
 
         self.set_timer(self.BATCH_PAUSE, add)
 
