@@ -229,10 +229,10 @@ class ConversationList(OptionList):
         self._shown_memo = (self._summaries, key, shown)
         return list(shown)
 
-    FIRST_PAGE: ClassVar[int] = 120
+    FIRST_PAGE: ClassVar[int] = 40
     """Entries listed at once; the others follow in batches (an option costs ~0.1 ms to
     build and measure, so 10,000 conversations at once would hold the screen for a second)."""
-    BATCH: ClassVar[int] = 400
+    BATCH: ClassVar[int] = 200
     BATCH_PAUSE: ClassVar[float] = 0.02
 
     def _rebuild(self) -> None:
