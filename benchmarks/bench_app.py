@@ -58,7 +58,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from sample_reply import sample_reply  # the script's own folder is on sys.path
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.sample_reply import sample_reply
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS, LINES = 120, 36

@@ -24,6 +24,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +147,7 @@ def main() -> None:
         first = median_time(args.runs, import_all, setup=fresh_store)
         again = median_time(args.runs, import_all)
         exports = {
-            fmt.value: median_time(args.runs, lambda fmt=fmt: render(parsed.conversations, fmt))
+            fmt.value: median_time(args.runs, partial(render, parsed.conversations, fmt))
             for fmt in ExportFormat
         }
         print(

@@ -35,9 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from rich.markdown import Markdown
-from sample_reply import sample_reply, stream_deltas
 from textual.app import App, ComposeResult
 
+from benchmarks.sample_reply import sample_reply, stream_deltas
 from chattui.core.models import Message, MessageStatus, Role
 from chattui.ui.render.entries import AssistantEntry, RenderContext
 from chattui.ui.render.markdown import BlockRenderer, make_console

@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 
-from chattui.core import tokens
+from chattui.core import encodings, tokens
 from chattui.core.tokens import (
     TokenCounter,
     compute_budget,
@@ -117,10 +117,10 @@ def main() -> None:
         f"first use in a fresh process (import + load o200k + count): {first_use_ms(runs):8.1f} ms"
     )
     for name in tokens.EXACT_ENCODINGS:
-        spec = tokens._SPECS[name]
+        spec = encodings._SPECS[name]
         path = tokens.bundled_ranks_path(name)
         parse = median_ms(runs, functools.partial(load_ranks, path, spec.sha256))
-        load = median_ms(runs, functools.partial(get_encoding, name), tokens._encodings.clear)
+        load = median_ms(runs, functools.partial(get_encoding, name), encodings._encodings.clear)
         print(f"load {name:<12} total {load:7.1f} ms   (read+gunzip+sha256+parse {parse:6.1f} ms)")
 
     history = make_history(100_000)

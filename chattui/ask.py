@@ -25,6 +25,7 @@ from chattui.core.config import ConfigError, validate_value
 from chattui.core.events import Finished, TextDelta
 from chattui.core.models import Conversation, Message, MessageStatus
 from chattui.core.problems import ErrorKind, Problem
+from chattui.core.roles import RoleSpec, builtin_roles, load_roles
 from chattui.core.services import Services, resolve_language
 from chattui.core.session import ChatSession, ReplyFinished, SaveFailed
 from chattui.core.storage import ConversationStore, StorageError
@@ -77,12 +78,16 @@ class AskOptions:
     save: bool = False
     """Save the exchange as a new conversation."""
     json_output: bool = False
+    role: str | None = None
+    """A role (its id or name): its system prompt, model and temperature, under the flags."""
+    profile: str | None = None
+    """The endpoint profile to ask (``[profiles.NAME]`` in config.toml)."""
 
 
 class _Unsaved(ConversationStore):
     """A store that keeps nothing: a one-shot question leaves no file behind."""
 
-    def save(self, conversation: Conversation) -> int:
+    def save(self, conversation: Conversation, *, revive: bool = False) -> int:
         return 0
 
 
@@ -107,7 +112,7 @@ def _overrides(options: AskOptions, base: Mapping[str, object]) -> dict[str, obj
         try:
             checked[name] = validate_value(name, raw, "command line")
         except ConfigError as error:
-            raise _UsageError(str(error)) from None
+            raise _UsageError(error.problem.text(_)) from None
     return checked
 
 
@@ -127,18 +132,58 @@ def _input_text(prompt: str, stdin: TextIO | None) -> str:
     return text
 
 
-def _conversation(services: Services, options: AskOptions) -> Conversation:
+def find_role(services: Services, name: str) -> RoleSpec:
+    """The role called ``name`` (its id, or its name in either language, any case)."""
+    language = resolve_language(services.settings.language, services.environ)
+    roles, failures = load_roles(services.paths.roles_dir, language)
+    wanted = name.strip().casefold()
+    other = builtin_roles("en" if language == "zh" else "zh")
+    aliases = {role.name.casefold(): role.id for role in other}
+    for role in roles:
+        if wanted in (role.id.casefold(), role.name.casefold()) or aliases.get(wanted) == role.id:
+            return role
+    known = ", ".join(role.id for role in roles)
+    broken = "".join(f" ({failure.text(_)})" for failure in failures)
+    raise _UsageError(_("No role named “{name}”. Roles: {known}.", name=name, known=known) + broken)
+
+
+def _conversation(services: Services, options: AskOptions, role: RoleSpec | None) -> Conversation:
+    """The conversation to ask in (the last one with ``--continue``), with the flags and the
+    role applied: the command line wins over the role, the role over the conversation."""
     settings = services.settings
     conversation: Conversation | None = None
     if options.continue_last:
         summaries = services.store.list_conversations()
         if summaries:
             conversation = services.store.load(summaries[0].id)
-            if options.model:
-                conversation.model = settings.model
-            if options.system is not None:
-                conversation.system_prompt = settings.system_prompt
-    return conversation or Conversation(system_prompt=settings.system_prompt)
+    if conversation is None:
+        conversation = Conversation(system_prompt=settings.system_prompt)
+    if role is not None:
+        conversation.system_prompt = role.system_prompt
+        conversation.model = role.model or conversation.model
+        if role.temperature is not None:
+            conversation.params["temperature"] = role.temperature
+    if options.model:
+        conversation.model = settings.model
+    if options.system is not None:
+        conversation.system_prompt = settings.system_prompt
+    for key, flag in (("temperature", options.temperature), ("max_tokens", options.max_tokens)):
+        if flag is not None:
+            conversation.params[key] = getattr(settings, key)
+    if options.profile:
+        conversation.params["profile"] = options.profile
+    return conversation
+
+
+def _check_profile(services: Services, name: str | None) -> None:
+    """``--profile NAME`` must name a profile of config.toml."""
+    profiles = services.settings.profiles
+    if name and name not in profiles:
+        defined = ", ".join(sorted(profiles)) or _("none")
+        raise _UsageError(
+            _("No profile named “{name}” in {file} (defined: {defined}).",
+              name=name, file=services.paths.config_file, defined=defined)
+        )  # fmt: skip
 
 
 def _key_hint(kind: ErrorKind) -> str:
@@ -173,25 +218,31 @@ def _result(message: Message, conversation: Conversation | None, finish: str) ->
 
 
 async def _ask(
-    services: Services, options: AskOptions, text: str, output: ReplyOutput, err: TextIO
+    services: Services,
+    options: AskOptions,
+    conversation: Conversation,
+    text: str,
+    output: ReplyOutput,
+    err: TextIO,
 ) -> tuple[Message | None, str, Conversation]:
     """Send ``text`` and stream the reply to ``output``; return it and the finish reason."""
     keep = options.save or options.continue_last
     store = services.store if keep else _Unsaved(services.paths.conversations_dir)
-    client = services.make_client()
+    services.pin_profile(conversation)
+    client = services.make_client(services.profile_of(conversation))
     session = ChatSession(store, client, build_request=services.planner.build)
-    conversation = _conversation(services, options)
     reply: Message | None = None
     finish = ""
     output.start()
     try:
-        async for event in session.send(conversation, text, services.settings):
+        settings = services.settings_for(conversation)
+        async for event in session.send(conversation, text, settings):
             if isinstance(event, TextDelta):
                 output.write(event.text)
             elif isinstance(event, Finished):
                 finish = event.reason
             elif isinstance(event, SaveFailed):
-                _say(err, _("Could not save: {error}", error=event.error))
+                _say(err, _("Could not save: {error}", error=event.problem.text(_)))
             elif isinstance(event, ReplyFinished):
                 reply = event.message
     finally:
@@ -202,10 +253,15 @@ async def _ask(
 
 
 async def _interruptible(
-    services: Services, options: AskOptions, text: str, output: ReplyOutput, err: TextIO
+    services: Services,
+    options: AskOptions,
+    conversation: Conversation,
+    text: str,
+    output: ReplyOutput,
+    err: TextIO,
 ) -> tuple[Message | None, str, Conversation] | None:
     """:func:`_ask`, cancelled cleanly by Ctrl+C (SIGINT): None when interrupted."""
-    task = asyncio.ensure_future(_ask(services, options, text, output, err))
+    task = asyncio.ensure_future(_ask(services, options, conversation, text, output, err))
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, RuntimeError):  # not on the main thread
         loop.add_signal_handler(signal.SIGINT, task.cancel)
@@ -250,12 +306,23 @@ def run(
     services = Services.load(checked, environ)
     services.start_log()
     set_language(resolve_language(services.settings.language, environ))
+    try:
+        _check_profile(services, options.profile or str(checked.get("profile") or ""))
+        role = find_role(services, options.role) if options.role else None
+    except _UsageError as error:
+        _say(err, str(error))
+        return EXIT_USAGE
     for warning in services.warnings:
-        _say(err, _("warning: {text}", text=warning))
-    if (options.save or options.continue_last) and services.fatal:
-        _say(err, services.fatal)
+        _say(err, _("warning: {text}", text=warning.text(_)))
+    if (options.save or options.continue_last) and services.fatal is not None:
+        _say(err, services.fatal.text(_))
         return EXIT_FAILED
-    if not services.has_key:
+    try:
+        conversation = _conversation(services, options, role)
+    except StorageError as error:
+        _say(err, error.problem.text(_))
+        return EXIT_FAILED
+    if not services.can_send(conversation):
         _say(err, Problem("no_key").text(_) + _key_hint(ErrorKind.NO_KEY))
         return EXIT_AUTH
     if options.json_output:
@@ -265,9 +332,9 @@ def run(
     else:
         output = PlainOutput(out)
     try:
-        outcome = asyncio.run(_interruptible(services, options, text, output, err))
+        outcome = asyncio.run(_interruptible(services, options, conversation, text, output, err))
     except StorageError as error:
-        _say(err, str(error))
+        _say(err, error.problem.text(_))
         return EXIT_FAILED
     finally:
         services.store.flush_index()

@@ -33,6 +33,9 @@ def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     parser.add_argument("--model", help="model to use (overrides config and environment)")
     parser.add_argument("--base-url", help="API base URL, e.g. http://localhost:11434/v1")
     parser.add_argument("--proxy", help="proxy URL: http://, https://, socks5:// or socks5h://")
+    parser.add_argument(
+        "--profile", metavar="NAME", help="endpoint profile for this run ([profiles.NAME])"
+    )
     parser.add_argument("--theme", help="theme name")
     parser.add_argument("--lang", choices=["auto", "en", "zh"], help="UI language")
     parser.add_argument(
@@ -119,6 +122,11 @@ def _ask_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "--continue", dest="ask_continue", action="store_true",
         help="append to the most recent conversation (saved)",
     )  # fmt: skip
+    ask.add_argument("--role", metavar="NAME", help="start from a role (its id or name)")
+    ask.add_argument(
+        "--profile", dest="ask_profile", metavar="NAME",
+        help="the endpoint profile to ask ([profiles.NAME] in config.toml)",
+    )  # fmt: skip
     ask.add_argument("--save", action="store_true", help="save as a new conversation")
     ask.add_argument(
         "--json", dest="json_output", action="store_true",
@@ -131,6 +139,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
         "model": args.model,
         "base_url": args.base_url,
         "proxy": args.proxy,
+        "profile": args.profile,
         "theme": args.theme,
         "language": args.lang,
         "log_level": "debug" if args.debug else None,
@@ -150,7 +159,7 @@ def _checked_overrides(
         try:
             overrides[key] = validate_value(key, value)
         except ConfigError as error:
-            parser.error(f"argument --{key.replace('_', '-')}: {error.problem}. {error.fix}")
+            parser.error(f"argument --{key.replace('_', '-')}: {error.detail}")
     return overrides
 
 
@@ -220,6 +229,8 @@ def _main(argv: Sequence[str] | None) -> int:
             continue_last=args.ask_continue,
             save=args.save,
             json_output=args.json_output,
+            role=args.role,
+            profile=args.ask_profile,
         )
         return _exit_now(ask(options, _checked_overrides(parser, args)))
     from chattui.ui.launch import launch

@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from textual.pilot import Pilot
+
 from chattui.core.services import Services
 from chattui.ui.app import ChatApp
 from chattui.ui.screens.main import MainScreen
 from chattui.ui.widgets.chat_log import ChatLog
 from chattui.ui.widgets.prompt import PromptInput
 from chattui.ui.widgets.sidebar import ConversationList
+from chattui.ui.widgets.status import StatusBar
 
 TEST_KEY = "sk-test-ui-0000111122223333"
 
@@ -48,6 +51,13 @@ def build_app(
     return ChatApp(services, warm_up=warm_up)
 
 
+def chat_app(pilot: Pilot[None]) -> ChatApp:
+    """The app `pilot` drives, typed as the `ChatApp` it is (`pilot.app` is an `App[None]`)."""
+    app = pilot.app
+    assert isinstance(app, ChatApp)
+    return app
+
+
 def main_screen(app: ChatApp) -> MainScreen:
     screen = app.main_screen
     assert screen is not None
@@ -68,7 +78,7 @@ def sidebar(app: ChatApp) -> ConversationList:
 
 def status_text(app: ChatApp) -> str:
     """The left part of the status line."""
-    return str(main_screen(app).query_one("#status").text)  # type: ignore[attr-defined]
+    return str(main_screen(app).query_one("#status", StatusBar).text)
 
 
 def screen_text(app: ChatApp) -> str:

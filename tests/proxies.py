@@ -22,7 +22,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import cast
 
 __all__ = ["HttpProxy", "ProxyConnection", "Socks5Proxy", "is_loopback_host"]
 
@@ -88,7 +88,7 @@ class _ProxyBase:
     def _handler(self) -> type[socketserver.BaseRequestHandler]:
         raise NotImplementedError
 
-    def start(self) -> Any:
+    def start(self) -> _ProxyBase:
         if self._server is not None:
             raise RuntimeError("already started")
         self._stopping.clear()
@@ -212,7 +212,7 @@ class _ProxyBase:
                 sel.register(b, selectors.EVENT_READ, a)
                 while not self._stopping.is_set():
                     for key, _ in sel.select(timeout=0.1):
-                        src: socket.socket = key.fileobj  # type: ignore[assignment]
+                        src = cast("socket.socket", key.fileobj)
                         dst: socket.socket = key.data
                         data = src.recv(_BUFSIZE)
                         if not data:

@@ -2,7 +2,8 @@
 
 Precedence: command line > environment > config file > defaults. A bad value never stops the
 app: it is reported with the file, the key and the fix, the default is used for that key only,
-and the file is left as it is (see :func:`load_settings`).
+and the file is left as it is (see :func:`load_settings`). Every problem is a
+:class:`~chattui.core.problems.Problem` (codes ``config.*``), worded by the front end.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import tomli_w
 
 from chattui.core.atomic import atomic_write
 from chattui.core.keymap import check_keys
+from chattui.core.problems import InvalidValue, Problem, ProblemError, Value, as_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -87,16 +89,21 @@ class Settings:
     """``[keys]``: binding id -> keys (see :mod:`chattui.core.keymap`)."""
 
 
-class ConfigError(ValueError):
-    """A setting is invalid. ``str()`` names the file, the key and the fix."""
+class ConfigError(ProblemError, ValueError):
+    """A setting is invalid.
 
-    def __init__(self, key: str, problem: str, fix: str, source: str = "") -> None:
-        self.key = key
-        self.problem = problem
-        self.fix = fix
-        self.source = source
-        where = f"{source}: " if source else ""
-        super().__init__(f"{where}{key}: {problem}. {fix}")
+    Attributes:
+        problem: Names the source (file, environment...) if known, the key and the fix;
+            ``str()`` is its English wording.
+        detail: The value, why it is refused and the fix, without the key (for a form's field
+            or a command-line option).
+        key: The setting.
+    """
+
+    def __init__(self, problem: Problem, detail: Problem | None = None) -> None:
+        super().__init__(problem)
+        self.key = str(problem.values.get("key", ""))
+        self.detail = problem if detail is None else detail
 
 
 @dataclass(frozen=True)
@@ -104,7 +111,7 @@ class LoadedSettings:
     """Settings plus what went wrong loading them."""
 
     settings: Settings
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[Problem, ...] = ()
     file_ok: bool = True
     """False when the file could not be used as a whole (not TOML, unreadable)."""
 
@@ -113,10 +120,15 @@ _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 _DEFAULTS = Settings()
 
 
+def _refuse(reason: str, **values: Value) -> InvalidValue:
+    """The error for a refused value: ``reason`` is a ``config.reason.*`` variant."""
+    return InvalidValue(Problem(f"config.reason.{reason}", values))
+
+
 def _check_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("must start with http:// or https:// and name a host")
+        raise _refuse("url")
     return value.rstrip("/")
 
 
@@ -125,13 +137,13 @@ def _check_proxy(value: str) -> str:
         return ""
     parts = urlsplit(value)
     if parts.scheme not in PROXY_SCHEMES:
-        raise ValueError(f"scheme must be one of {', '.join(PROXY_SCHEMES)}")
+        raise _refuse("proxy_scheme", schemes=", ".join(PROXY_SCHEMES))
     if not parts.hostname:
-        raise ValueError("names no host")
+        raise _refuse("proxy_host")
     try:
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError:
-        raise ValueError("has an invalid port") from None
+        raise _refuse("proxy_port") from None
     return value
 
 
@@ -139,16 +151,16 @@ def _check_positive_int(value: object) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise ValueError("must be a whole number")
+        raise _refuse("whole_number")
     if isinstance(value, str):
         try:
             value = int(value.strip().replace("_", ""))
         except ValueError:
-            raise ValueError("must be a whole number") from None
+            raise _refuse("whole_number") from None
     if not isinstance(value, int):
-        raise ValueError("must be a whole number")
+        raise _refuse("whole_number")
     if value <= 0:
-        raise ValueError("must be greater than 0")
+        raise _refuse("positive")
     return value
 
 
@@ -160,11 +172,11 @@ def _check_float(low: float, high: float, optional: bool) -> Callable[[object], 
             try:
                 value = float(value.strip())
             except ValueError:
-                raise ValueError("must be a number") from None
+                raise _refuse("number") from None
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ValueError("must be a number")
+            raise _refuse("number")
         if not low <= float(value) <= high:
-            raise ValueError(f"must be between {low:g} and {high:g}")
+            raise _refuse("between", low=f"{low:g}", high=f"{high:g}")
         return float(value)
 
     return check
@@ -172,14 +184,14 @@ def _check_float(low: float, high: float, optional: bool) -> Callable[[object], 
 
 def _check_str(value: object) -> str:
     if not isinstance(value, str):
-        raise ValueError("must be a string")
+        raise _refuse("string")
     return value
 
 
 def _check_nonempty(value: object) -> str:
     text = _check_str(value).strip()
     if not text:
-        raise ValueError("must not be empty")
+        raise _refuse("not_empty")
     return text
 
 
@@ -187,7 +199,7 @@ def _check_choice(choices: tuple[str, ...]) -> Callable[[object], str]:
     def check(value: object) -> str:
         text = _check_str(value).strip()
         if text not in choices:
-            raise ValueError(f"must be one of {', '.join(repr(c) for c in choices)}")
+            raise _refuse("one_of", choices=", ".join(repr(c) for c in choices))
         return text
 
     return check
@@ -201,7 +213,7 @@ def _check_bool(value: object) -> bool:
         if text in ("false", "0", "no", "off"):
             return False
     if not isinstance(value, bool):
-        raise ValueError("must be true or false")
+        raise _refuse("bool")
     return value
 
 
@@ -209,7 +221,7 @@ def _check_models(value: object) -> Mapping[str, Mapping[str, Any]]:
     if not isinstance(value, Mapping) or not all(
         isinstance(entry, Mapping) for entry in value.values()
     ):
-        raise ValueError('must be tables like [models."my-model"]')
+        raise _refuse("models")
     return {str(name): dict(entry) for name, entry in value.items()}
 
 
@@ -235,31 +247,53 @@ _VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "keys": check_keys,
 }
 
-_FIXES = {
-    "base_url": 'Use a URL such as "https://api.openai.com/v1".',
-    "proxy": 'Use e.g. "http://127.0.0.1:7890" or "socks5://127.0.0.1:1080", or "" for none.',
-    "max_tokens": "Use a whole number above 0, or remove the line to let the model decide.",
-    "temperature": "Use a number from 0 to 2, or remove the line for the server default.",
-    "timeout": "Use a number of seconds, e.g. 60.",
-    "context_window": "Use a whole number of tokens, e.g. 128000.",
-    "auto_title": "Use true or false (without quotes).",
+_FIXES = frozenset(
+    {"base_url", "proxy", "max_tokens", "temperature", "timeout", "context_window", "auto_title"}
+)
+"""Settings with their own fix (``config.fix.<key>``); the others' fix names the default."""
+
+_SOURCES = {
+    "environment": Problem("config.source.environment"),
+    "command line": Problem("config.source.command_line"),
 }
+
+
+def _source(source: str) -> dict[str, Value]:
+    """The ``source`` value of a problem: a file's path, or the words for "environment"."""
+    return {"source": _SOURCES.get(source, source)} if source else {}
+
+
+def _fix(key: str) -> Problem:
+    if key in _FIXES:
+        return Problem(f"config.fix.{key}")
+    return Problem("config.fix.default", {"default": repr(getattr(_DEFAULTS, key))})
 
 
 def validate_value(key: str, value: object, source: str = "") -> Any:
     """Check and normalise one setting.
 
+    Args:
+        key: The setting.
+        value: Its value, from TOML or as text.
+        source: Where it came from: a file's path, ``environment``, ``command line`` or "".
+
     Raises:
-        ConfigError: unknown key or invalid value; the message says how to fix it.
+        ConfigError: unknown key or invalid value; the problem says how to fix it.
     """
     if key not in _VALIDATORS:
         known = ", ".join(sorted(_VALIDATORS))
-        raise ConfigError(key, "unknown setting", f"Remove it; known settings: {known}.", source)
+        raise ConfigError(
+            Problem("config.unknown_setting", {"key": key, "known": known, **_source(source)})
+        )
     try:
         return _VALIDATORS[key](value)
     except ValueError as error:
-        fix = _FIXES.get(key, f"Default: {getattr(_DEFAULTS, key)!r}.")
-        raise ConfigError(key, f"{value!r} {error}", fix, source) from None
+        reason = error.problem if isinstance(error, ProblemError) else as_problem(str(error))
+        values: dict[str, Value] = {"value": repr(value), "reason": reason, "fix": _fix(key)}
+        raise ConfigError(
+            Problem("config.invalid", {"key": key, **values, **_source(source)}),
+            Problem("config.value", values),
+        ) from None
 
 
 _NUMBERS = ("max_tokens", "temperature", "timeout", "context_window")
@@ -271,7 +305,7 @@ def _apply(
     values: dict[str, Any],
     raw: Mapping[str, object],
     source: str,
-    warnings: list[str],
+    warnings: list[Problem],
     typed: bool = False,
 ) -> None:
     """Validate ``raw`` into ``values``; ``typed``: the source has types (TOML), so a number
@@ -286,11 +320,11 @@ def _apply(
         try:
             checked = validate_value(key, value, source)
             if typed and key in _NUMBERS and isinstance(value, str):
-                fix = f"Write the number without quotes: {key} = {checked}"
-                raise ConfigError(key, f"{value!r} is a string, not a number", fix, source)
+                given = {"key": key, "value": repr(value), "number": str(checked)}
+                raise ConfigError(Problem("config.not_number", {**given, **_source(source)}))
             values[key] = checked
         except ConfigError as error:
-            warnings.append(str(error))
+            warnings.append(error.problem)
 
 
 def _environment(environ: Mapping[str, str]) -> dict[str, str]:
@@ -304,20 +338,21 @@ def _environment(environ: Mapping[str, str]) -> dict[str, str]:
     return raw
 
 
-def read_config_file(path: Path) -> tuple[dict[str, Any], str | None]:
-    """Parse ``path``: (table, None), or ({}, error message). A missing file is empty."""
+def read_config_file(path: Path) -> tuple[dict[str, Any], Problem | None]:
+    """Parse ``path``: (table, None), or ({}, the problem). A missing file is empty."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         return {}, None
     except OSError as error:
-        return {}, f"{path}: cannot be read ({error.strerror or error}); using defaults."
+        reason = str(error.strerror or error)
+        return {}, Problem("config.unreadable", {"file": str(path), "error": reason})
     try:
         return tomllib.loads(data.decode("utf-8")), None
     except UnicodeDecodeError:
-        return {}, f"{path}: not UTF-8 text; using defaults. Fix or delete the file."
+        return {}, Problem("config.not_utf8", {"file": str(path)})
     except tomllib.TOMLDecodeError as error:
-        return {}, f"{path}: not valid TOML ({error}); using defaults. Fix or delete the file."
+        return {}, Problem("config.not_toml", {"file": str(path), "error": str(error)})
 
 
 def load_settings(
@@ -331,7 +366,7 @@ def load_settings(
     lower-precedence value.
     """
     env = os.environ if environ is None else environ
-    warnings: list[str] = []
+    warnings: list[Problem] = []
     values: dict[str, Any] = {}
     table, problem = read_config_file(path)
     if problem:

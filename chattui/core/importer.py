@@ -172,7 +172,7 @@ def import_conversations(store: ConversationStore, parsed: ParsedFile) -> Import
             if not conversation.messages:
                 report.empty += 1
                 continue
-            store.save(conversation)
+            store.save(conversation, revive=True)  # even if deleted earlier in this run
             written.append(conversation.id)
             report.conversations += 1
             report.messages += len(conversation.messages)
@@ -180,7 +180,7 @@ def import_conversations(store: ConversationStore, parsed: ParsedFile) -> Import
     except StorageError:
         for conversation_id in written:
             with contextlib.suppress(StorageError):
-                store.delete(conversation_id)
+                store.delete(conversation_id, keep_out=False)
         raise
     finally:
         store.flush_index()

@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+from chattui.core.problems import InvalidValue, Problem
+
 __all__ = ["check_keys", "line_of"]
 
 
@@ -19,16 +21,16 @@ def check_keys(value: object) -> dict[str, str]:
     """Normalise the ``[keys]`` table to id -> ``"key1,key2"``.
 
     Raises:
-        ValueError: not a table of strings (or lists of strings).
+        InvalidValue: not a table of strings (or lists of strings).
     """
     if not isinstance(value, Mapping):
-        raise ValueError('must be a table like [keys] new_conversation = "ctrl+t"')
+        raise InvalidValue(Problem("config.reason.keys"))
     keys: dict[str, str] = {}
     for action, bound in value.items():
         if isinstance(bound, list) and bound and all(isinstance(k, str) for k in bound):
             bound = ",".join(bound)
         if not isinstance(bound, str) or not bound.strip():
-            raise ValueError(f'{action}: use a key like "ctrl+t", or a list of keys')
+            raise InvalidValue(Problem("config.reason.key_entry", {"action": str(action)}))
         keys[str(action)] = ",".join(part.strip() for part in bound.split(",") if part.strip())
     return keys
 

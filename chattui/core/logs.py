@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from chattui.core.problems import Problem
+
 __all__ = ["BACKUPS", "MAX_BYTES", "RedactingFormatter", "start_logging", "stop_logging"]
 
 MAX_BYTES = 1_000_000
@@ -69,7 +71,7 @@ class _PrivateRotatingHandler(logging.handlers.RotatingFileHandler):
 _handler: logging.Handler | None = None
 
 
-def start_logging(path: Path, level: str, secrets: Callable[[], Iterable[str]]) -> str | None:
+def start_logging(path: Path, level: str, secrets: Callable[[], Iterable[str]]) -> Problem | None:
     """Send log records of ``level`` and above to ``path``; returns a problem, or None.
 
     ``secrets`` is asked for the current key and proxy password each time a line is written,
@@ -85,7 +87,7 @@ def start_logging(path: Path, level: str, secrets: Callable[[], Iterable[str]]) 
             path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
         )
     except OSError as error:
-        return f"Cannot write the log {path}: {error.strerror or error}"
+        return Problem("files.log", {"path": str(path), "error": str(error.strerror or error)})
     handler.setFormatter(RedactingFormatter(secrets))
     root = logging.getLogger()
     root.addHandler(handler)

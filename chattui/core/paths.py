@@ -11,13 +11,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from chattui.core.problems import Problem, ProblemError
+
 __all__ = ["APP_NAME", "Paths", "PathsError"]
 
 APP_NAME = "chattui"
 
 
-class PathsError(OSError):
-    """A directory chattui needs exists but is not a directory, or cannot be created."""
+class PathsError(ProblemError, OSError):
+    """A directory chattui needs exists but is not a directory, or cannot be created
+    (``files.*`` problems)."""
 
 
 @dataclass(frozen=True)
@@ -79,13 +82,13 @@ class Paths:
         try:
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         except FileExistsError:
-            raise PathsError(
-                f"{directory} exists but is not a directory; move it away or set CHATTUI_HOME"
-            ) from None
+            raise PathsError(Problem("files.not_dir", {"path": str(directory)})) from None
         except OSError as error:
-            raise PathsError(f"cannot create {directory}: {error.strerror or error}") from None
+            reason = str(error.strerror or error)
+            problem = Problem("files.cannot_create", {"path": str(directory), "error": reason})
+            raise PathsError(problem) from None
         if not directory.is_dir():
-            raise PathsError(f"{directory} is not a directory; move it away or set CHATTUI_HOME")
+            raise PathsError(Problem("files.not_dir", {"path": str(directory)}))
         return directory
 
     def describe(self) -> dict[str, Path]:

@@ -14,6 +14,7 @@ from chattui.core.chatparams import conversation_settings
 from chattui.core.config import Settings
 from chattui.core.events import ChatError, ChatRequest, ErrorKind
 from chattui.core.models import Conversation
+from chattui.core.problems import Problem
 from chattui.core.session import CONTINUE_PROMPT, build_messages
 from chattui.core.tokens import (
     Budget,
@@ -42,7 +43,7 @@ class RequestPlanner:
 
     def __init__(self, settings: Settings) -> None:
         self._counters: dict[tuple[str, float], TokenCounter] = {}
-        self.warning: str | None = None
+        self.warning: Problem | None = None
         self.configure(settings)
 
     def configure(self, settings: Settings) -> None:
@@ -51,7 +52,7 @@ class RequestPlanner:
         try:
             self.catalog = Catalog.from_overrides(settings.models, settings.context_window)
         except (CatalogError, ValueError) as error:
-            self.warning = f"config.toml [models]: {error}; using the bundled catalog."
+            self.warning = Problem("config.models", {"error": str(error)})
             self.catalog = Catalog.bundled()
 
     def model_info(self, model: str) -> ModelInfo:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from chattui.core.problems import InvalidValue, Problem, Value
 from chattui.core.secrets import (
     KeySource,
     ResolvedKey,
@@ -79,23 +80,27 @@ class Profile:
     """False for endpoints that take no key (the default for a local base URL)."""
 
 
+def _refuse(reason: str, **values: Value) -> InvalidValue:
+    return InvalidValue(Problem(f"config.reason.{reason}", values))
+
+
 def _check_str(value: object) -> str:
     if not isinstance(value, str):
-        raise ValueError("must be a string")
+        raise _refuse("string")
     return value.strip()
 
 
 def _check_headers(value: object) -> dict[str, str]:
     if not isinstance(value, Mapping):
-        raise ValueError('must be a table like { "HTTP-Referer" = "https://example.com" }')
+        raise _refuse("headers")
     headers: dict[str, str] = {}
     for name, text in value.items():
         if not isinstance(name, str) or not _HEADER.match(name):
-            raise ValueError(f"{name!r} is not a valid header name")
+            raise _refuse("header_name", name=repr(name))
         if name.lower() in _RESERVED_HEADERS:
-            raise ValueError(f"{name!r} is set by chattui; use key_header for the key")
+            raise _refuse("header_reserved", name=repr(name))
         if not isinstance(text, str) or any(ord(c) < 32 or ord(c) == 127 for c in text):
-            raise ValueError(f"the value of {name!r} must be text on one line")
+            raise _refuse("header_value", name=repr(name))
         headers[name] = text
     return headers
 
@@ -103,13 +108,13 @@ def _check_headers(value: object) -> dict[str, str]:
 def _check_header_name(value: object) -> str:
     name = _check_str(value)
     if name and (not _HEADER.match(name) or name.lower() in _RESERVED_HEADERS - {"authorization"}):
-        raise ValueError(f"{name!r} is not a valid header name")
+        raise _refuse("header_name", name=repr(name))
     return name
 
 
 def _check_bool(value: object) -> bool:
     if not isinstance(value, bool):
-        raise ValueError("must be true or false")
+        raise _refuse("bool")
     return value
 
 
@@ -149,21 +154,32 @@ PROFILE_KEYS = (
 
 
 def _parse_one(name: str, table: Mapping[str, Any]) -> tuple[dict[str, Any], Profile]:
+    """The checked values and the profile of ``[profiles.NAME]``.
+
+    Raises:
+        InvalidValue: a key is unknown or bad, or base_url is missing (``config.profiles.*``).
+    """
     from chattui.core.config import ConfigError
 
     checks = _validators()
     values: dict[str, Any] = {}
     for key, value in table.items():
         if key not in checks:
-            raise ValueError(f"{key}: unknown key (known: {', '.join(PROFILE_KEYS)})")
+            known = ", ".join(PROFILE_KEYS)
+            unknown = {"name": name, "key": key, "known": known}
+            raise InvalidValue(Problem("config.profiles.unknown_key", unknown))
         try:
             values[key] = checks[key](value)
         except ConfigError as error:
-            raise ValueError(f"{key}: {error.problem}. {error.fix.rstrip('.')}") from None
-        except ValueError as error:
-            raise ValueError(f"{key}: {value!r} {error}") from None
+            detail = error.detail
+        except InvalidValue as error:
+            detail = Problem("config.value.plain", {"value": repr(value), "reason": error.problem})
+        else:
+            continue
+        problem = Problem("config.profiles.invalid", {"name": name, "key": key, "detail": detail})
+        raise InvalidValue(problem)
     if not values.get("base_url"):
-        raise ValueError('base_url is required, e.g. base_url = "http://localhost:11434/v1"')
+        raise InvalidValue(Problem("config.profiles.no_base_url", {"name": name}))
     needs_key = values.get("needs_key", not is_local_url(values["base_url"]))
     profile = Profile(
         name=name,
@@ -180,30 +196,30 @@ def _parse_one(name: str, table: Mapping[str, Any]) -> tuple[dict[str, Any], Pro
     return values, profile
 
 
-def parse_profiles(raw: object, source: str = "") -> tuple[dict[str, dict[str, Any]], list[str]]:
-    """Check the ``profiles`` table: (the good profiles' tables, one message per bad profile).
+def parse_profiles(
+    raw: object, source: str = ""
+) -> tuple[dict[str, dict[str, Any]], list[Problem]]:
+    """Check the ``profiles`` table: (the good profiles' tables, one problem per bad profile).
 
-    A bad profile is left out with a message naming the file, the profile and the key; the
-    others still load.
+    A bad profile is left out with a problem naming the file (``source``), the profile and
+    the key; the others still load.
     """
-    where = f"{source}: " if source else ""
+    where: dict[str, Value] = {"source": source} if source else {}
     if not isinstance(raw, Mapping):
-        return {}, [f"{where}profiles: must be tables like [profiles.deepseek]."]
+        return {}, [Problem("config.profiles.not_tables", where)]
     good: dict[str, dict[str, Any]] = {}
-    problems: list[str] = []
+    problems: list[Problem] = []
     for name, table in raw.items():
         if not isinstance(name, str) or not _NAME.match(name):
-            problems.append(
-                f"{where}profiles.{name}: a profile name uses letters, digits, '-', '_' or '.'."
-            )
+            problems.append(Problem("config.profiles.bad_name", {"name": str(name), **where}))
             continue
         if not isinstance(table, Mapping):
-            problems.append(f"{where}profiles.{name}: must be a table ([profiles.{name}]).")
+            problems.append(Problem("config.profiles.not_table", {"name": name, **where}))
             continue
         try:
             good[name] = _parse_one(name, table)[0]
-        except ValueError as error:
-            problems.append(f"{where}profiles.{name}.{error}. This profile is not loaded.")
+        except InvalidValue as error:
+            problems.append(error.problem.with_values(**where))
     return good, problems
 
 

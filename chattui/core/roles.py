@@ -10,7 +10,7 @@ config dir (``roles/*.toml``)::
     temperature = 0.2       # optional
 
 A user file named like a built-in (``coding.toml``) replaces it. Loading never raises: a bad
-file is reported and skipped.
+file is reported (a ``role.*`` problem) and skipped.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from pathlib import Path
 import tomli_w
 
 from chattui.core.atomic import atomic_write
+from chattui.core.problems import InvalidValue, Problem, ProblemError, Value, file_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -43,8 +44,8 @@ __all__ = [
 MAX_PROMPT_CHARS = 20_000
 
 
-class RolesError(OSError):
-    """A role file could not be written or removed; the message is safe to show."""
+class RolesError(ProblemError, OSError):
+    """A role file could not be written or removed (a ``role.*`` problem, safe to show)."""
 
 
 @dataclass(frozen=True)
@@ -186,14 +187,18 @@ def builtin_roles(language: str = "en") -> list[RoleSpec]:
     return roles
 
 
-def _text(data: Mapping[str, object], key: str, required: bool, limit: int) -> str:
+def _bad(path: Path, code: str, **values: Value) -> InvalidValue:
+    return InvalidValue(Problem(f"role.{code}", {"path": str(path), **values}))
+
+
+def _text(path: Path, data: Mapping[str, object], key: str, required: bool, limit: int) -> str:
     value = data.get(key, "")
     if not isinstance(value, str):
-        raise ValueError(f"'{key}' must be a string")
+        raise _bad(path, "text", key=key)
     if required and not value.strip():
-        raise ValueError(f"'{key}' is required and must not be empty")
+        raise _bad(path, "text.required", key=key)
     if len(value) > limit:
-        raise ValueError(f"'{key}' is longer than {limit} characters")
+        raise _bad(path, "text.long", key=key, limit=limit)
     return value.strip()
 
 
@@ -202,36 +207,36 @@ def _parse(path: Path) -> RoleSpec:
     known = {"name", "description", "system_prompt", "model", "temperature"}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ValueError(f"unknown key '{unknown[0]}' (use: {', '.join(sorted(known))})")
+        raise _bad(path, "unknown_key", key=unknown[0], known=", ".join(sorted(known)))
     model = data.get("model")
     if model is not None and (not isinstance(model, str) or not model.strip()):
-        raise ValueError("'model' must be a model name")
+        raise _bad(path, "model")
     temperature = data.get("temperature")
     if temperature is not None:
         if isinstance(temperature, bool) or not isinstance(temperature, int | float):
-            raise ValueError("'temperature' must be a number")
+            raise _bad(path, "temperature")
         if not 0 <= temperature <= 2:
-            raise ValueError("'temperature' must be between 0 and 2")
+            raise _bad(path, "temperature.range")
     return RoleSpec(
         id=path.stem,
-        name=_text(data, "name", True, 100),
-        description=_text(data, "description", False, 300),
-        system_prompt=_text(data, "system_prompt", True, MAX_PROMPT_CHARS),
+        name=_text(path, data, "name", True, 100),
+        description=_text(path, data, "description", False, 300),
+        system_prompt=_text(path, data, "system_prompt", True, MAX_PROMPT_CHARS),
         model=model.strip() if isinstance(model, str) else None,
         temperature=float(temperature) if temperature is not None else None,
         path=path,
     )
 
 
-def load_roles(directory: Path, language: str = "en") -> tuple[list[RoleSpec], list[str]]:
+def load_roles(directory: Path, language: str = "en") -> tuple[list[RoleSpec], list[Problem]]:
     """The built-in roles and the user's (``directory/*.toml``), user files replacing
     built-ins of the same id.
 
     Returns:
-        The roles (built-ins first, then the user's by name), and one message per bad file.
+        The roles (built-ins first, then the user's by name), and one problem per bad file.
     """
     roles = {role.id: role for role in builtin_roles(language)}
-    failures: list[str] = []
+    failures: list[Problem] = []
     try:
         paths = sorted(directory.glob("*.toml"))
     except OSError:
@@ -240,8 +245,11 @@ def load_roles(directory: Path, language: str = "en") -> tuple[list[RoleSpec], l
     for path in paths:
         try:
             role = _parse(path)
+        except InvalidValue as error:
+            failures.append(error.problem)
+            continue
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError) as error:
-            failures.append(f"Role file {path}: {error}")
+            failures.append(file_problem("role", path, error))
             continue
         if role.id in roles:
             roles[role.id] = role
@@ -283,7 +291,8 @@ def save_role(directory: Path, role: RoleSpec) -> Path:
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         atomic_write(path, tomli_w.dumps(data, multiline_strings=True).encode("utf-8"), 0o600)
     except OSError as error:
-        raise RolesError(f"Could not save the role to {path}: {error.strerror or error}") from None
+        reason = str(error.strerror or error)
+        raise RolesError(Problem("role.save", {"path": str(path), "error": reason})) from None
     return path
 
 
@@ -294,8 +303,11 @@ def delete_role(role: RoleSpec) -> None:
         RolesError: it is a built-in role, or the file could not be removed.
     """
     if role.path is None:
-        raise RolesError("Built-in roles cannot be deleted.")
+        raise RolesError(Problem("role.builtin"))
     try:
         role.path.unlink(missing_ok=True)
     except OSError as error:
-        raise RolesError(f"Could not delete {role.path}: {error.strerror or error}") from None
+        reason = str(error.strerror or error)
+        raise RolesError(
+            Problem("role.delete", {"path": str(role.path), "error": reason})
+        ) from None

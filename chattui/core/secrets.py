@@ -32,7 +32,6 @@ __all__ = [
     "KeySource",
     "ResolvedKey",
     "clean_key",
-    "delete_credentials",
     "make_resolved",
     "mask",
     "read_credentials",
@@ -221,8 +220,3 @@ def save_credentials(path: Path, key: ApiKey, profile: str = "") -> None:
     else:
         data["api_key"] = key.reveal()
     atomic_write(path, tomli_w.dumps(data).encode("utf-8"), mode=0o600)
-
-
-def delete_credentials(path: Path) -> None:
-    """Remove the stored key, if any."""
-    path.unlink(missing_ok=True)

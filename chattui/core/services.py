@@ -1,7 +1,8 @@
 """The app's services in one place: paths, settings, the key, the store and the session.
 
 Built once at start-up by :meth:`Services.load`, which never raises for bad files: every
-problem becomes a line in :attr:`Services.warnings` for the UI to show.
+problem becomes a :class:`~chattui.core.problems.Problem` in :attr:`Services.warnings` for the
+UI to word and show.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from chattui.core.logs import start_logging
 from chattui.core.models import Conversation
 from chattui.core.paths import Paths, PathsError
 from chattui.core.planner import RequestPlanner
+from chattui.core.problems import Problem, ProblemError, as_problem
 from chattui.core.profiles import Endpoint, resolve_endpoint
 from chattui.core.search import INDEX_NAME, SearchIndex
 from chattui.core.secrets import (
@@ -60,11 +62,11 @@ class Services:
     key: ResolvedKey
     planner: RequestPlanner
     overrides: Mapping[str, object] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
     """Problems found while loading (bad config, corrupt files), shown once by the UI."""
     environ: Mapping[str, str] | None = None
     """The environment given to :meth:`load` (None: ``os.environ``); keys resolve in it."""
-    fatal: str | None = None
+    fatal: Problem | None = None
     """A problem that stops conversations from being saved (e.g. data dir is a file)."""
     adopted: set[str] = field(default_factory=set)
     """Conversations already switched to the command line's model in this run."""
@@ -84,22 +86,29 @@ class Services:
         warnings = list(loaded.warnings)
         settings = loaded.settings
         if settings.profile and settings.profile not in settings.profiles:
+            defined = ", ".join(sorted(settings.profiles)) or Problem("config.none")
             warnings.append(
-                f"{paths.config_file}: profile: no profile named {settings.profile!r} "
-                f"(defined: {', '.join(sorted(settings.profiles)) or 'none'}); "
-                "using the top-level endpoint."
+                Problem(
+                    "config.profile.missing",
+                    {
+                        "file": str(paths.config_file),
+                        "name": repr(settings.profile),
+                        "defined": defined,
+                    },
+                )
             )
         endpoint = resolve_endpoint(settings, settings.profile, paths.credentials_file, env)
         key = endpoint.key
         if key.error:
-            warnings.append(key.error)
+            warnings.append(as_problem(key.error))
         store = ConversationStore(paths.conversations_dir)
         fatal = None
         try:
             paths.ensure(paths.data_dir)
             store.prepare()
         except (PathsError, StorageError) as error:
-            fatal = f"{error} Conversations cannot be saved until this is fixed."
+            reason = error.problem if isinstance(error, ProblemError) else str(error)
+            fatal = Problem("files.no_saving", {"error": reason})
         planner = RequestPlanner(loaded.settings)
         if planner.warning:
             warnings.append(planner.warning)
@@ -207,7 +216,7 @@ class Services:
     def start_log(self) -> None:
         """Start the debug log if ``log_level`` (or ``--debug``) asks for one."""
         problem = start_logging(self.paths.log_file, self.settings.log_level, self.secrets)
-        if problem:
+        if problem is not None:
             self.warnings.append(problem)
 
     def warm_up(self) -> None:
@@ -264,7 +273,7 @@ class Services:
         }
         return dataclasses.replace(on_file, **changed)
 
-    def remember(self, **changes: object) -> str | None:
+    def remember(self, **changes: object) -> Problem | None:
         """Change and save a few settings that need no reconnection (e.g. the theme); a note
         if a broken config file was kept aside.
 
@@ -273,7 +282,7 @@ class Services:
         """
         return self._save(dataclasses.replace(self.settings, **changes))  # type: ignore[arg-type]
 
-    def update(self, settings: Settings, new_key: ApiKey | None = None) -> str | None:
+    def update(self, settings: Settings, new_key: ApiKey | None = None) -> Problem | None:
         """Save ``settings`` (and ``new_key`` to the credentials file), then reconnect.
 
         Returns a note for the user if a broken config file was kept aside.
@@ -291,10 +300,10 @@ class Services:
         self.connect()
         return note
 
-    def _save(self, settings: Settings) -> str | None:
+    def _save(self, settings: Settings) -> Problem | None:
         """Write ``settings`` to config.toml and make them current; a note if a broken file
         was kept aside."""
         self.paths.ensure(self.paths.config_dir)
         kept = save_settings(self._file_settings(settings), self.paths.config_file)
         self.settings = settings
-        return f"The old config file was kept as {kept.name}." if kept else None
+        return Problem("config.kept", {"name": kept.name}) if kept else None

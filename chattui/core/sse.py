@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from chattui.core.events import ChatError, ErrorKind, StreamEvent, TextDelta, UsageReport
@@ -45,7 +45,6 @@ class StreamState:
     chunks: int = 0
     finish: str | None = None
     done: bool = False
-    errors: list[str] = field(default_factory=list)
 
 
 def chunk_events(payload: str, state: StreamState) -> list[StreamEvent]:

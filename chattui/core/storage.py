@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 
 try:
     import fcntl
@@ -22,16 +23,20 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from chattui.core.atomic import atomic_write, clean_temp_files
-from chattui.core.models import Conversation, FormatError, MessageStatus, TitleSource
+from chattui.core.models import Conversation, FormatError, Message, MessageStatus, TitleSource
+from chattui.core.problems import Problem, ProblemError, Value
 from chattui.core.sanitize import sanitize_line
 
 __all__ = [
     "LOCK_NAME",
+    "LOCK_WAIT",
     "ConversationStore",
     "ConversationSummary",
     "CorruptFileError",
+    "LockedError",
     "StorageError",
     "StoreListener",
+    "absorb",
 ]
 
 INDEX_NAME = "index.json"
@@ -40,19 +45,26 @@ INDEX_VERSION = 2
 LOCK_NAME = ".save.lock"
 """The one lock file that saves take (a lock file per conversation would pile up: removing a
 lock file safely is not possible while another process may be waiting on it)."""
+LOCK_WAIT = 5.0
+"""Seconds a save waits for the lock another instance holds before giving up (it is retried
+with the next save; the text stays in memory meanwhile)."""
 MAX_FILE_BYTES = 32 * 1024 * 1024
 """Larger files are not loaded (they would freeze the app); they are reported instead."""
 
 
-class StorageError(OSError):
-    """Saving or loading failed; the message is safe to show."""
+class StorageError(ProblemError, OSError):
+    """Saving or loading failed; :attr:`problem` says what, ``str()`` in English."""
+
+
+class LockedError(StorageError):
+    """Another process held the save lock for longer than :data:`LOCK_WAIT`."""
 
 
 class CorruptFileError(StorageError):
     """A conversation file could not be read and was moved aside to :attr:`moved_to`."""
 
-    def __init__(self, message: str, moved_to: Path | None) -> None:
-        super().__init__(message)
+    def __init__(self, problem: Problem, moved_to: Path | None) -> None:
+        super().__init__(problem)
         self.moved_to = moved_to
 
 
@@ -81,19 +93,27 @@ class ConversationStore:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self.problems: list[str] = []
+        self.problems: list[Problem] = []
         """Human messages about files moved aside, for the UI to report once."""
         self._index: dict[str, dict[str, Any]] | None = None
         self._index_dirty = False
+        self._index_lock = threading.RLock()
+        """The index is shared by the writer thread (saves) and the caller's (listing)."""
         self._reported: set[str] = set()
         """Files left in place (too large, unreadable) already reported in :attr:`problems`."""
         self.listeners: list[StoreListener] = []
+        self.lock_wait = LOCK_WAIT
+        """Longest wait for the save lock, in seconds."""
+        self._deleted: set[str] = set()
+        """Tombstones: conversations deleted in this process. A save that arrives after the
+        delete (the last save of a reply that was streaming, a queued background save) is
+        dropped, so it cannot bring the file back."""
 
     # -- files -------------------------------------------------------------------------------
 
     def path_for(self, conversation_id: str) -> Path:
         if not conversation_id or "/" in conversation_id or conversation_id.startswith("."):
-            raise StorageError(f"invalid conversation id {conversation_id!r}")
+            raise StorageError(Problem("storage.bad_id", {"id": repr(conversation_id)}))
         return self.directory / f"{conversation_id}.json"
 
     def prepare(self) -> int:
@@ -101,32 +121,46 @@ class ConversationStore:
         try:
             self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         except FileExistsError:
-            raise StorageError(f"{self.directory} exists but is not a directory") from None
+            raise StorageError(Problem("files.not_dir", {"path": str(self.directory)})) from None
         except OSError as error:
-            raise StorageError(f"cannot create {self.directory}: {error.strerror}") from None
+            raise StorageError(
+                Problem("files.cannot_create", {"path": str(self.directory), "error": _why(error)})
+            ) from None
         if not self.directory.is_dir():
-            raise StorageError(f"{self.directory} exists but is not a directory")
+            raise StorageError(Problem("files.not_dir", {"path": str(self.directory)}))
         for stale in self.directory.glob(".*.lock"):  # per-conversation locks of old versions
             if stale.name != LOCK_NAME:
                 with contextlib.suppress(OSError):
                     stale.unlink()
         return clean_temp_files(self.directory)
 
-    def save(self, conversation: Conversation) -> int:
+    def save(self, conversation: Conversation, *, revive: bool = False) -> int:
         """Write ``conversation`` atomically; the previous file stays intact if this fails.
 
         Another chattui instance may have added turns to the same file since this process
         last wrote it: under a lock, such turns are read back and merged in first, so no turn
-        is ever lost. Returns how many messages were merged in that way.
+        is ever lost. Returns how many messages were merged in that way. A conversation
+        deleted in this process (see :meth:`delete`) is not written (0), unless ``revive``
+        says this save means to bring it back (an import of an export of it).
+
+        Blocking (lock, serialisation, fsync): the app calls it from a thread (see
+        :mod:`chattui.core.saver`).
 
         Raises:
+            LockedError: another instance held the lock for more than :attr:`lock_wait` s.
             StorageError: the disk is full or the write failed.
         """
         path = self.path_for(conversation.id)
+        if revive:
+            self._deleted.discard(conversation.id)
+        if conversation.id in self._deleted:
+            return 0
         try:
             if not self.directory.is_dir():
                 self.prepare()
-            with _FileLock(self.directory / LOCK_NAME):
+            with _FileLock(self.directory / LOCK_NAME, self.lock_wait):
+                if conversation.id in self._deleted:  # deleted while this save waited
+                    return 0
                 merged = self._merge_from_disk(conversation, path)
                 data = json.dumps(conversation.to_dict(), ensure_ascii=False, indent=1)
                 atomic_write(path, data.encode("utf-8"), mode=0o600)
@@ -134,11 +168,10 @@ class ConversationStore:
         except StorageError:
             raise
         except OSError as error:
-            reason = error.strerror or str(error)
-            raise StorageError(f"Could not save the conversation: {reason}.") from None
-        index = self._load_index()
-        index[path.name] = _entry(conversation, stat)
-        self._index_dirty = True
+            raise StorageError(Problem("storage.save", {"error": _why(error)})) from None
+        with self._index_lock:
+            self._load_index()[path.name] = _entry(conversation, stat)
+            self._index_dirty = True
         for listener in self.listeners:
             listener.saved(conversation, stat)
         return merged
@@ -169,33 +202,41 @@ class ConversationStore:
             CorruptFileError: the file was unreadable and has been moved aside.
             StorageError: the file is missing or too large.
         """
-        return self._read(self.path_for(conversation_id))
+        conversation = self._read(self.path_for(conversation_id))
+        # A file deleted here that is back (imported again, another instance) is opened to
+        # be used: its saves count again.
+        self._deleted.discard(conversation_id)
+        return conversation
 
     def _read(self, path: Path) -> Conversation:
         try:
             size = path.stat().st_size
             if size > MAX_FILE_BYTES:
-                raise StorageError(
-                    f"{path.name} is {size // (1024 * 1024)} MB, too large to open; "
-                    "it was left in place."
-                )
+                values: dict[str, Value] = {"name": path.name, "mb": size // (1024 * 1024)}
+                raise StorageError(Problem("storage.too_large", values))
             raw = path.read_bytes()
         except FileNotFoundError:
-            raise StorageError(f"{path.name} no longer exists") from None
+            raise StorageError(Problem("storage.gone", {"name": path.name})) from None
         except StorageError:
             raise
         except OSError as error:
-            raise StorageError(f"cannot read {path.name}: {error.strerror}") from None
+            raise StorageError(
+                Problem("storage.read", {"name": path.name, "error": _why(error)})
+            ) from None
         try:
             conversation = Conversation.from_dict(json.loads(raw.decode("utf-8")))
         except (UnicodeDecodeError, json.JSONDecodeError, FormatError, RecursionError) as error:
-            reason = "not UTF-8" if isinstance(error, UnicodeDecodeError) else str(error)
-            raise self._move_aside(path, reason[:200]) from None
+            reason: Value = (
+                Problem("storage.not_utf8")
+                if isinstance(error, UnicodeDecodeError)
+                else str(error)[:200]
+            )
+            raise self._move_aside(path, reason) from None
         if path.stem != conversation.id:
             conversation.id = path.stem
         return conversation
 
-    def _move_aside(self, path: Path, reason: str) -> CorruptFileError:
+    def _move_aside(self, path: Path, reason: Value) -> CorruptFileError:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         target = path.with_name(f"{path.name}.corrupt-{stamp}")
         copy = 1
@@ -205,15 +246,17 @@ class ConversationStore:
         try:
             os.replace(path, target)
         except OSError:
-            message = f"{path.name} is damaged ({reason}) and could not be moved aside."
-            self.problems.append(message)
-            return CorruptFileError(message, None)
-        message = f"{path.name} is damaged ({reason}); it was kept as {target.name}."
+            stuck = Problem("storage.corrupt_stuck", {"name": path.name, "reason": reason})
+            self.problems.append(stuck)
+            return CorruptFileError(stuck, None)
+        values: dict[str, Value] = {"name": path.name, "reason": reason, "kept": target.name}
+        message = Problem("storage.corrupt", values)
         self.problems.append(message)
         for listener in self.listeners:
             listener.deleted(path.stem)
-        if self._index is not None and self._index.pop(path.name, None) is not None:
-            self._index_dirty = True
+        with self._index_lock:
+            if self._index is not None and self._index.pop(path.name, None) is not None:
+                self._index_dirty = True
         return CorruptFileError(message, target)
 
     def rename(self, conversation_id: str, title: str) -> Conversation:
@@ -224,22 +267,42 @@ class ConversationStore:
         self.save(conversation)
         return conversation
 
-    def delete(self, conversation_id: str) -> None:
-        """Remove a conversation's file."""
+    def delete(self, conversation_id: str, *, keep_out: bool = True) -> None:
+        """Remove a conversation's file.
+
+        With ``keep_out`` (the default) the id is remembered: later saves of it are dropped
+        (see :meth:`is_deleted`). Without it (the last turn of a conversation still on
+        screen was deleted) the next turn may save it again.
+        """
         path = self.path_for(conversation_id)
+        if keep_out:
+            self._deleted.add(conversation_id)
         try:
             path.unlink(missing_ok=True)
         except OSError as error:
-            raise StorageError(f"Could not delete the conversation: {error.strerror}.") from None
-        if self._load_index().pop(path.name, None) is not None:
-            self._index_dirty = True
+            raise StorageError(Problem("storage.delete", {"error": _why(error)})) from None
+        with self._index_lock:
+            if self._load_index().pop(path.name, None) is not None:
+                self._index_dirty = True
         for listener in self.listeners:
             listener.deleted(conversation_id)
+
+    def keep_out(self, conversation_id: str) -> None:
+        """Drop every save of the conversation from now on (its delete is on its way)."""
+        self._deleted.add(conversation_id)
+
+    def is_deleted(self, conversation_id: str) -> bool:
+        """Whether the conversation was deleted in this process (its saves are dropped)."""
+        return conversation_id in self._deleted
 
     # -- listing -----------------------------------------------------------------------------
 
     def list_conversations(self) -> list[ConversationSummary]:
         """Every readable conversation, newest first. Unreadable files are moved aside."""
+        with self._index_lock:
+            return self._list_conversations()
+
+    def _list_conversations(self) -> list[ConversationSummary]:
         index = self._load_index()
         seen: set[str] = set()
         try:
@@ -247,7 +310,9 @@ class ConversationStore:
         except FileNotFoundError:
             entries = []
         except OSError as error:
-            raise StorageError(f"cannot list {self.directory}: {error.strerror}") from None
+            raise StorageError(
+                Problem("storage.list", {"path": str(self.directory), "error": _why(error)})
+            ) from None
         for entry in entries:
             if not entry.name.endswith(".json") or entry.name == INDEX_NAME:
                 continue
@@ -270,7 +335,7 @@ class ConversationStore:
                 seen.discard(entry.name)
                 if entry.name not in self._reported and os.path.lexists(entry.path):
                     self._reported.add(entry.name)  # too large, unreadable: say so once
-                    self.problems.append(str(error))
+                    self.problems.append(error.problem)
                 continue
             index[entry.name] = _entry(conversation, stat)
             self._index_dirty = True
@@ -293,6 +358,10 @@ class ConversationStore:
         return summaries
 
     def _load_index(self) -> dict[str, dict[str, Any]]:
+        with self._index_lock:
+            return self._load_index_locked()
+
+    def _load_index_locked(self) -> dict[str, dict[str, Any]]:
         if self._index is not None:
             return self._index
         self._index = {}
@@ -308,6 +377,10 @@ class ConversationStore:
 
     def flush_index(self) -> None:
         """Write the index if it changed (failures are ignored: it is only a cache)."""
+        with self._index_lock:
+            self._flush_index()
+
+    def _flush_index(self) -> None:
         if not self._index_dirty or self._index is None:
             return
         data = json.dumps({"version": INDEX_VERSION, "files": self._index}, ensure_ascii=False)
@@ -320,16 +393,38 @@ class ConversationStore:
 
 class _FileLock:
     """An exclusive advisory lock (flock) on ``path``; the OS drops it if the process dies,
-    so a killed instance never blocks the next one. A no-op where flock does not exist."""
+    so a killed instance never blocks the next one. A no-op where flock does not exist.
 
-    def __init__(self, path: Path) -> None:
+    Taken without blocking, retried with a growing pause for up to ``wait`` seconds: a hung
+    instance holding it gives a clear :class:`LockedError` instead of an endless wait."""
+
+    def __init__(self, path: Path, wait: float = LOCK_WAIT) -> None:
         self.path = path
+        self.wait = wait
         self._fd: int | None = None
 
     def __enter__(self) -> _FileLock:
-        if fcntl is not None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        if fcntl is None:
+            return self
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + self.wait
+        pause = 0.002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    os.close(fd)
+                    values = {"path": str(self.path), "seconds": f"{self.wait:g}"}
+                    raise LockedError(Problem("storage.locked", values)) from None
+                time.sleep(min(pause, left))
+                pause = min(pause * 2, 0.1)
+            except BaseException:
+                os.close(fd)
+                raise
+        self._fd = fd
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -337,6 +432,21 @@ class _FileLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+def absorb(conversation: Conversation, messages: list[Message]) -> None:
+    """Bring ``conversation`` up to date with ``messages`` read from disk by a save of a copy
+    of it: unknown ones are added, stale copies of replies still streaming are caught up."""
+    if not messages:
+        return
+    holder = Conversation(
+        id=conversation.id,
+        title=conversation.title,
+        updated=conversation.updated,
+        messages=messages,
+    )
+    conversation.merge(holder)
+    _catch_up(conversation, holder)
 
 
 def _catch_up(conversation: Conversation, on_disk: Conversation) -> None:
@@ -381,3 +491,8 @@ def _valid_entry(item: object) -> bool:
         and isinstance(item.get("updated"), int | float)
         and isinstance(item.get("created"), int | float)
     )
+
+
+def _why(error: OSError) -> str:
+    """The system's words for an OS error (``No space left on device``...)."""
+    return error.strerror or str(error)

@@ -2,7 +2,8 @@
 
 Bundled themes ship inside the package (``chattui/_themes`` in a wheel, ``themes/`` in a
 source checkout); user themes live in the themes dir and may override bundled ones by name.
-Loading never raises: failures are returned for the UI to report once.
+Loading never raises: failures are returned as problems (``theme.*``) for the UI to word and
+report once.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from chattui.core.problems import InvalidValue, Problem, Value, file_problem
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -57,11 +60,14 @@ _ANSI = re.compile(
 )
 
 
-def _check_color(key: str, value: object, ansi: bool) -> str:
+def _bad(path: Path, code: str, **values: Value) -> InvalidValue:
+    return InvalidValue(Problem(f"theme.{code}", {"path": str(path), **values}))
+
+
+def _check_color(path: Path, key: str, value: object, ansi: bool) -> str:
     if isinstance(value, str) and (_HEX.match(value) or (ansi and _ANSI.match(value))):
         return value
-    example = '"#1e1e2e"' + (' or "ansi_blue"' if ansi else "")
-    raise ValueError(f"'{key}' must be a colour like {example}, not {value!r}")
+    raise _bad(path, "color.ansi" if ansi else "color", key=key, value=repr(value))
 
 
 def bundled_themes_dir() -> Path:
@@ -75,39 +81,39 @@ def _parse(path: Path) -> ThemeSpec:
     data = tomllib.loads(path.read_text("utf-8"))
     name = data.get("name", path.stem)
     if not isinstance(name, str) or not name.strip():
-        raise ValueError("'name' must be a non-empty string")
+        raise _bad(path, "name")
     dark = data.get("dark", True)
     ansi = data.get("ansi", False)
     if not isinstance(dark, bool) or not isinstance(ansi, bool):
-        raise ValueError("'dark' and 'ansi' must be true or false")
+        raise _bad(path, "flags")
     known = {"name", "dark", "ansi", "code_theme", "variables", *COLOR_KEYS}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ValueError(f"unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})")
+        raise _bad(path, "unknown_key", key=repr(unknown[0]), known=", ".join(sorted(known)))
     colors: dict[str, str] = {}
     for key in COLOR_KEYS:
         value = data.get(key)
         if value is not None:
-            colors[key] = _check_color(key, value, ansi)
+            colors[key] = _check_color(path, key, value, ansi)
     if "primary" not in colors:
-        raise ValueError("'primary' colour is required")
+        raise _bad(path, "no_primary")
     variables = data.get("variables", {})
     if not isinstance(variables, dict) or not all(isinstance(v, str) for v in variables.values()):
-        raise ValueError("[variables] must map names to strings")
+        raise _bad(path, "variables")
     code_theme = data.get("code_theme", "")
     if not isinstance(code_theme, str):
-        raise ValueError("'code_theme' must be a string")
+        raise _bad(path, "code_theme")
     return ThemeSpec(name.strip(), dark, colors, dict(variables), code_theme.strip(), ansi, path)
 
 
-def load_themes(directories: Iterable[Path]) -> tuple[list[ThemeSpec], list[str]]:
+def load_themes(directories: Iterable[Path]) -> tuple[list[ThemeSpec], list[Problem]]:
     """Parse every ``*.toml`` in ``directories`` (later ones override earlier by name).
 
     Returns:
-        The themes, and one human message per file that failed.
+        The themes, and one problem per file that failed.
     """
     themes: dict[str, ThemeSpec] = {}
-    failures: list[str] = []
+    failures: list[Problem] = []
     for directory in directories:
         try:
             paths = sorted(directory.glob("*.toml"))
@@ -116,8 +122,11 @@ def load_themes(directories: Iterable[Path]) -> tuple[list[ThemeSpec], list[str]
         for path in paths:
             try:
                 spec = _parse(path)
+            except InvalidValue as error:
+                failures.append(error.problem)
+                continue
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError) as error:
-                failures.append(f"Theme {path}: {error}")
+                failures.append(file_problem("theme", path, error))
                 continue
             themes[spec.name] = spec
     return list(themes.values()), failures

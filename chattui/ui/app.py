@@ -7,18 +7,21 @@ import gc
 from collections.abc import Iterable
 from functools import partial
 
-from textual import work
+from textual import on, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
 from chattui.core.config import Settings
 from chattui.core.models import Conversation
+from chattui.core.problems import Problem
 from chattui.core.roles import RoleSpec
 from chattui.core.services import Services
 from chattui.i18n import _
 from chattui.ui.keys import check_keymap
 from chattui.ui.launch import StartAt
+from chattui.ui.messages import CopyRequested, SettingsRequested
+from chattui.ui.problems import error_text, problem_text
 from chattui.ui.profiles import pick_profile
 from chattui.ui.screens.help import HelpScreen
 from chattui.ui.screens.library import library_commands
@@ -28,6 +31,9 @@ from chattui.ui.screens.welcome import WelcomeScreen
 from chattui.ui.theming import pick_theme, register_themes
 
 __all__ = ["ChatApp"]
+
+SAVE_WAIT = 10.0
+"""Longest wait at exit for the saves still queued (a slow disk, another instance's lock)."""
 
 
 class ChatApp(App[None]):
@@ -74,7 +80,7 @@ class ChatApp(App[None]):
         if theme in self.available_themes:
             self.theme = theme
         else:
-            self._theme_problems.append(_("Unknown theme {name!r}; using the default.", name=theme))
+            self._theme_problems.append(Problem("theme.unknown", {"name": repr(theme)}))
         self.keymap, self._key_problems = check_keymap(
             services.settings.keys, services.paths.config_file
         )
@@ -83,15 +89,16 @@ class ChatApp(App[None]):
 
     def on_mount(self) -> None:
         for problem in self._theme_problems + self._key_problems:
-            self.notify(problem, severity="warning", markup=False, timeout=10)
+            self.notify(problem_text(problem), severity="warning", markup=False, timeout=10)
         main = MainScreen(self.services)
         self.push_screen(main)
         if self._start is not None:
             self.call_after_refresh(main.start_at, self._start)
         for warning in self.services.warnings:
-            self.notify(warning, severity="warning", timeout=15, markup=False)
-        if self.services.fatal:
-            self.notify(self.services.fatal, severity="error", timeout=30, markup=False)
+            self.notify(problem_text(warning), severity="warning", timeout=15, markup=False)
+        if self.services.fatal is not None:
+            fatal = problem_text(self.services.fatal)
+            self.notify(fatal, severity="error", timeout=30, markup=False)
         if not self.services.has_key:
             self.push_screen(WelcomeScreen(), self._welcomed)
 
@@ -110,8 +117,20 @@ class ChatApp(App[None]):
             self.call_after_refresh(self.services.search.start)
 
     def on_unmount(self) -> None:
+        # After the screens closed (their pending deletes queued): a reply still streaming is
+        # saved as stopped, and every queued save reaches the disk before the app ends.
+        if not self.services.session.close(timeout=SAVE_WAIT):
+            self.log.error("saves still queued at exit")
         if self.services.search is not None:
             self.services.search.close(timeout=2.0)
+
+    @on(SettingsRequested)
+    def _settings_requested(self) -> None:
+        self.action_settings()
+
+    @on(CopyRequested)
+    def _copy_requested(self, event: CopyRequested) -> None:
+        self.copy_text(event.text, event.what)
 
     @work(thread=True, exclusive=True, group="warm-up", exit_on_error=False)
     def warm_up(self) -> None:
@@ -151,7 +170,7 @@ class ChatApp(App[None]):
             self.services.remember(theme=name)
         except OSError as error:
             self.notify(
-                _("Could not save: {error}", error=error.strerror or error),
+                _("Could not save: {error}", error=error_text(error)),
                 severity="error",
                 markup=False,
             )

@@ -21,6 +21,7 @@ from textual.keys import Keys, _character_to_key, format_key, key_to_character
 from textual.screen import ModalScreen, Screen
 
 from chattui.core.keymap import line_of
+from chattui.core.problems import Problem, Value
 from chattui.i18n import _
 
 __all__ = ["BoundKey", "bound_keys", "check_keymap", "help_sections", "key_label"]
@@ -154,8 +155,11 @@ def _active_together(a: type[DOMNode], b: type[DOMNode]) -> bool:
     return len(screens) == 1 and not issubclass(screens[0], ModalScreen)
 
 
-def check_keymap(keys: Mapping[str, str], config_file: Path) -> tuple[dict[str, str], list[str]]:
-    """The keymap to apply (id -> keys) and one message per problem, naming the file and line.
+def check_keymap(
+    keys: Mapping[str, str], config_file: Path
+) -> tuple[dict[str, str], list[Problem]]:
+    """The keymap to apply (id -> keys) and one problem per bad entry (``config.keys.*``),
+    naming the file and line.
 
     Unknown ids and invalid key names are left out. An entry whose key is already used by
     another binding active at the same time is left out too (the default stays), and both
@@ -163,8 +167,9 @@ def check_keymap(keys: Mapping[str, str], config_file: Path) -> tuple[dict[str, 
     """
     bound = bound_keys()
     ids = {b.id for b in bound}
-    problems: list[str] = []
+    problems: list[Problem] = []
     keymap: dict[str, str] = {}
+    found: dict[str, Value]
 
     def where(action: str) -> str:
         line = line_of(config_file, "keys", action)
@@ -174,30 +179,17 @@ def check_keymap(keys: Mapping[str, str], config_file: Path) -> tuple[dict[str, 
         if action not in ids:
             close = difflib.get_close_matches(action, sorted(ids), n=3)
             hint = (
-                _("did you mean {names}?", names=", ".join(close))
+                Problem("config.keys.did_you_mean", {"names": ", ".join(close)})
                 if close
-                else _("the README (Rebinding keys) lists every action")
+                else Problem("config.keys.see_readme")
             )
-            problems.append(
-                _(
-                    "{where}: unknown action {action!r}; {hint}",
-                    where=where(action),
-                    action=action,
-                    hint=hint,
-                )
-            )
+            found = {"where": where(action), "action": repr(action), "hint": hint}
+            problems.append(Problem("config.keys.unknown_action", found))
             continue
         bad = [key for key in _keys(text) if _bad_key(key)]
         if bad:
-            problems.append(
-                _(
-                    "{where}: {action}: {keys} is not a key name (examples: ctrl+t, f5, "
-                    "escape, alt+up).",
-                    where=where(action),
-                    action=action,
-                    keys=", ".join(bad),
-                )
-            )
+            found = {"where": where(action), "action": action, "keys": ", ".join(bad)}
+            problems.append(Problem("config.keys.bad_key", found))
             continue
         keymap[action] = ",".join(_normal(key) for key in _keys(text))
 
@@ -205,15 +197,8 @@ def check_keymap(keys: Mapping[str, str], config_file: Path) -> tuple[dict[str, 
         clash = _clash(action, keymap, bound)
         if clash is not None:
             key, other = clash
-            problems.append(
-                _(
-                    "{where}: {action}: {key} is already used by {other}; this line is ignored.",
-                    where=where(action),
-                    action=action,
-                    key=key,
-                    other=other,
-                )
-            )
+            found = {"where": where(action), "action": action, "key": key, "other": other}
+            problems.append(Problem("config.keys.taken", found))
             del keymap[action]
     return keymap, problems
 

@@ -61,7 +61,7 @@ def find_conversation(store: ConversationStore, wanted: str) -> Conversation | s
             return _("No conversation has the id {id!r}.", id=wanted)
         return store.load(matches[0])
     except StorageError as error:
-        return str(error)
+        return error.problem.text(_)
 
 
 def launch(
@@ -87,6 +87,14 @@ def launch(
     # The language must be set before the UI modules are imported: their bindings'
     # descriptions are translated when the classes are created.
     set_language(resolve_language(services.settings.language))
+    wanted = str(overrides.get("profile") or "")
+    if wanted and wanted not in services.settings.profiles:
+        defined = ", ".join(sorted(services.settings.profiles)) or _("none")
+        print("chattui: " + _(
+            "No profile named “{name}” in {file} (defined: {defined}).",
+            name=wanted, file=services.paths.config_file, defined=defined,
+        ), file=sys.stderr)  # fmt: skip
+        return 2
     conversation: Conversation | None = None
     if conversation_id:
         found = find_conversation(services.store, conversation_id)

@@ -8,12 +8,13 @@ network or server one a retry, a reply cut short a continue.
 from __future__ import annotations
 
 from chattui.core.models import Message
-from chattui.core.problems import ErrorKind, Problem
+from chattui.core.problems import ErrorKind, Problem, ProblemError
 from chattui.i18n import _
 
 __all__ = [
     "SETTINGS_KINDS",
     "error_hint",
+    "error_text",
     "message_problem_text",
     "offers_settings",
     "problem_text",
@@ -38,6 +39,16 @@ def offers_settings(problem: Problem) -> bool:
 def problem_text(problem: Problem) -> str:
     """``problem`` in the user's language."""
     return problem.text(_)
+
+
+def error_text(error: BaseException) -> str:
+    """An exception in the user's language: its problem if it carries one, else the system's
+    words for an OS error (``Permission denied``...), else its text."""
+    if isinstance(error, ProblemError):
+        return problem_text(error.problem)
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error)
 
 
 def message_problem_text(message: Message) -> str:

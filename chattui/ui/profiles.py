@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from chattui.core.services import Services
-from chattui.core.storage import StorageError
 from chattui.i18n import _
 from chattui.ui.screens.picker import PickerScreen
 
@@ -45,7 +44,7 @@ def pick_profile(screen: MainScreen) -> None:
             timeout=10,
         )
         return
-    if screen.conversation.id in screen._live:
+    if services.session.streaming(screen.conversation.id):
         screen.notify(_("A reply is still streaming: press Esc to stop it first."))
         return
     current = services.profile_of(screen.conversation) or TOP_LEVEL
@@ -73,9 +72,6 @@ def use_profile(screen: MainScreen, name: str) -> None:
     conversation.params["profile"] = name
     conversation.model = services.endpoint(name).model
     if conversation.messages:
-        try:
-            services.store.save(conversation)
-        except StorageError as error:
-            screen.notify(str(error), severity="error", markup=False)
+        screen.save_soon(conversation)
     screen.update_endpoint()
     screen.update_budget()

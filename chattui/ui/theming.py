@@ -14,6 +14,7 @@ from typing import Any
 from textual.app import App
 from textual.theme import Theme
 
+from chattui.core.problems import Problem
 from chattui.core.themes import ThemeSpec, bundled_themes_dir, load_themes
 from chattui.i18n import _
 from chattui.ui.screens.picker import PickerScreen
@@ -65,26 +66,21 @@ def _to_theme(spec: ThemeSpec) -> Theme:
     )
 
 
-def register_themes(app: App[Any], user_dir: Path) -> list[str]:
+def register_themes(app: App[Any], user_dir: Path) -> list[Problem]:
     """Register the bundled themes and the user's (a user file overrides a bundled theme of
-    the same name); return one message per file that was skipped or partly used."""
+    the same name); return one problem per file that was skipped or partly used."""
     specs, failures = load_themes([bundled_themes_dir(), user_dir])
     for spec in specs:
+        path = str(spec.path or spec.name)
         if spec.code_theme and not _known_code_theme(spec.code_theme):
-            failures.append(
-                _(
-                    "Theme {path}: unknown code_theme {name!r} (a Pygments style such as "
-                    "monokai or friendly); using the default.",
-                    path=spec.path or spec.name,
-                    name=spec.code_theme,
-                )
-            )
+            values = {"path": path, "name": repr(spec.code_theme)}
+            failures.append(Problem("theme.unknown_code_theme", values))
             spec = ThemeSpec(spec.name, spec.dark, spec.colors, spec.variables, "", spec.ansi)
         try:
             theme = _to_theme(spec)
             theme.to_color_system().generate()  # a colour Textual cannot use fails here, not later
         except Exception as error:  # a bad colour must not stop the app
-            failures.append(_("Theme {path}: {error}", path=spec.path or spec.name, error=error))
+            failures.append(Problem("theme.file", {"path": path, "error": str(error)}))
             continue
         app.register_theme(theme)
     return failures

@@ -74,6 +74,7 @@ def ask_here(*args: str, env: dict[str, str], stdin: str = "") -> Outcome:
         prompt=" ".join(parsed.prompt), model=parsed.ask_model, system=parsed.system,
         max_tokens=parsed.max_tokens, temperature=parsed.temperature,
         continue_last=parsed.ask_continue, save=parsed.save, json_output=parsed.json_output,
+        role=parsed.role, profile=parsed.ask_profile,
     )  # fmt: skip
     out, err = io.StringIO(), io.StringIO()
     code = run(options, {}, stdin=io.StringIO(stdin), stdout=out, stderr=err, environ=env)
@@ -115,7 +116,7 @@ def test_json_output_and_every_flag_reach_the_request(fake_server: FakeOpenAI) -
     assert data["content"] == "Short." and data["status"] == "complete"
     assert data["finish_reason"] == "stop" and data["conversation_id"] is None
     assert data["usage"]["completion_tokens"] > 0
-    body = fake_server.last_request.json  # type: ignore[union-attr]
+    body = fake_server.latest_request.json
     assert body["model"] == "gpt-4o-mini" and body["temperature"] == 0.3
     assert body.get("max_tokens", body.get("max_completion_tokens")) == 50
     assert body["messages"][0] == {"role": "system", "content": "Be brief."}
@@ -136,7 +137,7 @@ def test_save_then_continue_appends_to_the_same_conversation(fake_server: FakeOp
     assert [m["content"] for m in saved["messages"]] == [
         "first question", "First answer.", "follow up", "Second answer.",
     ]  # fmt: skip
-    assert fake_server.last_request.messages[-2]["content"] == "First answer."  # type: ignore[union-attr]
+    assert fake_server.latest_request.messages[-2]["content"] == "First answer."
 
 
 @pytest.mark.parametrize(
@@ -279,3 +280,93 @@ def test_open_with_an_unknown_id_says_so_without_starting_the_app() -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "chattui: No conversation has the id 'nope'."
+
+
+def config_dir() -> Path:
+    folder = Path(os.environ["CHATTUI_HOME"]) / "config"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_role_gives_system_prompt_model_and_temperature_under_the_flags(
+    fake_server: FakeOpenAI,
+) -> None:
+    from chattui.core.roles import builtin_roles
+
+    env = environ(fake_server.base_url)
+    fake_server.queue(Reply(text="ok"), Reply(text="ok"), Reply(text="ok"), Reply(text="ok"))
+    translate = next(role for role in builtin_roles("en") if role.id == "translate")
+    zh_name = next(role for role in builtin_roles("zh") if role.id == "translate").name
+    for name in ("translate", translate.name.upper(), zh_name):
+        result = ask_here("--role", name, "你好", env=env)
+        assert result.returncode == 0, result.stderr
+        body = fake_server.last_request.json  # type: ignore[union-attr]
+        assert body["messages"][0] == {"role": "system", "content": translate.system_prompt}
+    (config_dir() / "roles").mkdir()
+    (config_dir() / "roles" / "reviewer.toml").write_text(
+        'name = "Reviewer"\nsystem_prompt = "Review code."\nmodel = "gpt-4.1"\ntemperature = 0.2\n',
+        "utf-8",
+    )
+    result = ask_here("--role", "reviewer", "--temperature", "0.9", "look", env=env)
+    assert result.returncode == 0, result.stderr
+    body = fake_server.last_request.json  # type: ignore[union-attr]
+    assert body["messages"][0] == {"role": "system", "content": "Review code."}
+    assert body["model"] == "gpt-4.1" and body["temperature"] == 0.9  # the flag wins
+
+
+def test_unknown_role_or_profile_is_a_usage_error_naming_the_choices(
+    fake_server: FakeOpenAI,
+) -> None:
+    env = environ(fake_server.base_url)
+    result = ask_here("--role", "poet", "hi", env=env)
+    assert result.returncode == EXIT_USAGE
+    assert "No role named “poet”" in result.stderr and "translate" in result.stderr
+    (config_dir() / "config.toml").write_text(
+        f'[profiles.local]\nbase_url = "{fake_server.base_url}"\n', "utf-8"
+    )
+    result = ask_here("--profile", "cloud", "hi", env=env)
+    assert result.returncode == EXIT_USAGE
+    assert "No profile named “cloud”" in result.stderr and "defined: local" in result.stderr
+    assert fake_server.requests == []
+
+
+def test_profile_picks_the_endpoint_and_its_model_without_a_key(
+    fake_server: FakeOpenAI,
+) -> None:
+    (config_dir() / "config.toml").write_text(
+        'base_url = "http://127.0.0.1:9/v1"\n'
+        f'[profiles.local]\nbase_url = "{fake_server.base_url}"\nmodel = "qwen2.5:7b"\n',
+        "utf-8",
+    )
+    env = environ("http://127.0.0.1:9/v1", key=None)
+    env.pop("OPENAI_BASE_URL")
+    fake_server.queue(Reply(text="from the local model"), Reply(text="again"))
+    result = ask_here("--profile", "local", "--save", "--json", "hi", env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["content"] == "from the local model"
+    assert fake_server.last_request.json["model"] == "qwen2.5:7b"  # type: ignore[union-attr]
+    assert "authorization" not in fake_server.last_request.headers  # type: ignore[union-attr]
+    [saved] = conversations()
+    assert saved["params"]["profile"] == "local"
+    # The saved conversation keeps its profile: --continue goes back to the same endpoint.
+    result = ask_here("--continue", "more", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "again\n"
+
+
+def test_the_global_profile_option_is_checked_for_the_app_and_ask(
+    fake_server: FakeOpenAI,
+) -> None:
+    (config_dir() / "config.toml").write_text(
+        f'[profiles.local]\nbase_url = "{fake_server.base_url}"\nmodel = "llama3"\n', "utf-8"
+    )
+    env = environ("http://127.0.0.1:9/v1", key=None)
+    env["CHATTUI_HOME"] = os.environ["CHATTUI_HOME"]
+    result = ask("--profile", "cloud", env=env)  # the app: refused before it starts
+    assert result.returncode == EXIT_USAGE
+    assert "No profile named “cloud”" in result.stderr and "defined: local" in result.stderr
+    fake_server.queue(Reply(text="local answer"))
+    result = ask("--profile", "local", "ask", "hi", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "local answer\n"
+    assert fake_server.last_request.json["model"] == "llama3"  # type: ignore[union-attr]

@@ -35,7 +35,7 @@ async def drain(events: AsyncIterator[SessionEvent]) -> None:
 
 
 def sent(fake_server: FakeOpenAI) -> list[tuple[str, str]]:
-    return [(m["role"], m["content"]) for m in fake_server.last_request.json["messages"]]
+    return [(m["role"], m["content"]) for m in fake_server.latest_request.json["messages"]]
 
 
 async def test_regenerate_keeps_the_old_reply_and_next_turn_follows_the_shown_one(

@@ -47,9 +47,9 @@ async def test_stream_events(client: ChatClient, fake_server: FakeOpenAI) -> Non
     assert isinstance(events[-1], Finished) and events[-1].reason == "stop"
     usage = [e for e in events if isinstance(e, UsageReport)]
     assert usage and usage[0].usage.completion_tokens > 0 and usage[0].usage.prompt_tokens > 0
-    body = fake_server.last_request.json
+    body = fake_server.latest_request.json
     assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
-    assert fake_server.last_request.headers["authorization"] == f"Bearer {KEY.reveal()}"
+    assert fake_server.latest_request.headers["authorization"] == f"Bearer {KEY.reveal()}"
 
 
 async def test_list_models(client: ChatClient) -> None:

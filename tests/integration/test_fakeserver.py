@@ -308,7 +308,7 @@ async def test_fault_html(fake_server: FakeOpenAI) -> None:
         # Streaming: no SSE events at all, the stream is simply empty.
         assert await collect(client) == []
         # Non-streaming: the SDK hands back the page as a plain string.
-        result: Any = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+        result: object = await client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
     assert isinstance(result, str) and "<html>" in result
 
 

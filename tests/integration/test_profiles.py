@@ -41,7 +41,7 @@ async def ask(services: Services, profile: str, text: str = "hi") -> str:
     try:
         events = [e async for e in client.stream(REQUEST)]
     finally:
-        await client.aclose()  # type: ignore[attr-defined]
+        await client.aclose()
     return "".join(e.text for e in events if isinstance(e, TextDelta))
 
 
@@ -62,7 +62,7 @@ headers = {{ "HTTP-Referer" = "https://example.com/app", "X-Title" = "chattui" }
     services.update(services.settings)  # re-reads the keys
     fake_server.queue(Reply(text="ok"))
     assert await ask(services, "gateway") == "ok"
-    headers = fake_server.last_request.headers
+    headers = fake_server.latest_request.headers
     assert headers["api-key"] == "sk-gateway-key-1111"
     assert "authorization" not in headers  # the key goes in api-key only
     assert headers["http-referer"] == "https://example.com/app"
@@ -78,7 +78,7 @@ async def test_a_local_endpoint_gets_no_key_at_all(tmp_path: Path, fake_server: 
     assert services.has_key  # ready without a key: the welcome screen is not shown
     fake_server.queue(Reply(text="local"))
     assert await ask(services, "local") == "local"
-    headers = fake_server.last_request.headers
+    headers = fake_server.latest_request.headers
     assert "authorization" not in headers
     assert "sk-must-not-be-sent-0000" not in str(headers)
 
@@ -107,8 +107,8 @@ needs_key = true
     second_server.queue(Reply(text="two"))
     assert await ask(services, "first") == "one"
     assert await ask(services, "second") == "two"
-    assert fake_server.last_request.headers["authorization"] == "Bearer sk-first-profile-1111"
-    assert second_server.last_request.headers["authorization"] == "Bearer sk-second-profile-2222"
+    assert fake_server.latest_request.headers["authorization"] == "Bearer sk-first-profile-1111"
+    assert second_server.latest_request.headers["authorization"] == "Bearer sk-second-profile-2222"
 
 
 async def test_each_profile_uses_its_own_proxy(

@@ -4,9 +4,12 @@ and saved with its status, directly, through an HTTP proxy and through a SOCKS5 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,8 +44,8 @@ async def drain(events: AsyncIterator[SessionEvent]) -> list[SessionEvent]:
     return [event async for event in events]
 
 
-def on_disk(store: ConversationStore, conversation: Conversation) -> dict[str, object]:
-    data: dict[str, object] = json.loads(store.path_for(conversation.id).read_text("utf-8"))
+def on_disk(store: ConversationStore, conversation: Conversation) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(store.path_for(conversation.id).read_text("utf-8"))
     return data
 
 
@@ -66,7 +69,7 @@ async def test_complete_turn(
     await client.aclose()
 
     assert isinstance(events[0], ReplyStarted) and isinstance(events[-1], ReplyFinished)
-    sent = fake_server.last_request.json
+    sent = fake_server.latest_request.json
     assert [m["role"] for m in sent["messages"]] == ["system", "user", "assistant", "user"]
     assert sent["messages"][2]["content"] == "First answer, 第一个回答。"
     data = on_disk(store, conversation)
@@ -95,8 +98,8 @@ async def test_user_turn_saved_before_request(
     first = await anext(events)
     assert isinstance(first, ReplyStarted)
     data = on_disk(store, conversation)
-    assert data["messages"][0]["content"] == "remember me"  # type: ignore[index]
-    assert data["messages"][1]["status"] == "streaming"  # type: ignore[index]
+    assert data["messages"][0]["content"] == "remember me"
+    assert data["messages"][1]["status"] == "streaming"
     await drain(events)
 
 
@@ -121,7 +124,7 @@ async def test_error_keeps_partial_and_retry_works(
         (Role.ASSISTANT, MessageStatus.COMPLETE),
     ]
     assert store.load(conversation.id).messages[-1].content == "full reply"
-    assert [m["role"] for m in fake_server.last_request.json["messages"]] == ["user"]
+    assert [m["role"] for m in fake_server.latest_request.json["messages"]] == ["user"]
 
 
 async def test_cancel_marks_stopped_and_saves(
@@ -150,16 +153,28 @@ async def test_cancel_marks_stopped_and_saves(
 async def test_checkpoints_partial_reply(
     fake_server: FakeOpenAI, store: ConversationStore, client: ChatClient
 ) -> None:
+    """Checkpoints are written in the background, in order: what reaches the disk only grows,
+    and the reply ends complete. (Checkpoints queued while one is written coalesce.)"""
     session = ChatSession(store, client, checkpoint_interval=0.0)
     conversation = Conversation()
-    fake_server.queue(Reply(text="abcdefghij", chunk_size=1))
-    seen_on_disk: list[str] = []
-    async for event in session.send(conversation, "go", Settings()):
-        if isinstance(event, TextDelta):
-            seen_on_disk.append(store.load(conversation.id).messages[-1].content)
-    # every delta was on disk by the time the next one arrived
-    assert seen_on_disk[-1] == "abcdefghij"
-    assert len(set(seen_on_disk)) == len(seen_on_disk)
+    fake_server.queue(Reply(text="abcdefghij", chunk_size=1, delay=0.01))
+    written: list[str] = []
+
+    class Recorder:
+        def saved(self, saved: Conversation, stat: os.stat_result) -> None:
+            written.append(saved.messages[-1].content)
+
+        def deleted(self, conversation_id: str) -> None:
+            pass
+
+    store.listeners.append(Recorder())
+    async for _event in session.send(conversation, "go", Settings()):
+        pass
+    replies = written[1:]  # the first write holds the prompt and the empty reply
+    assert len(replies) >= 3, written  # checkpoints were written while the reply streamed
+    assert all(b.startswith(a) for a, b in itertools.pairwise(replies)), replies
+    assert replies[-1] == "abcdefghij"
+    assert store.load(conversation.id).messages[-1].content == "abcdefghij"
 
 
 async def test_no_client_gives_clear_error(store: ConversationStore) -> None:
@@ -193,7 +208,7 @@ async def test_continue_appends_to_the_stopped_reply(
     final = store.load(conversation.id).messages[-1]
     assert final.status is MessageStatus.COMPLETE and final.error is None
     assert final.content == partial.content and final.content.endswith(" and the second half.")
-    sent = fake_server.last_request.json["messages"]
+    sent = fake_server.latest_request.json["messages"]
     assert [m["role"] for m in sent] == ["user", "assistant", "user"]
     assert sent[1]["content"] != "" and sent[2]["content"] == CONTINUE_PROMPT
 

@@ -25,11 +25,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chattui.core.config import Settings
 from chattui.core.models import Conversation, Message, Role
 from chattui.core.storage import ConversationStore
+
+if TYPE_CHECKING:  # imported where used: the fork server's children never load Textual
+    import ssl
+
+    from textual.pilot import Pilot
+
+    from chattui.core.client import ChatClient
+    from chattui.ui.app import ChatApp
 
 PRELOAD = [
     # Each child re-runs the main script (Python 3.11's forkserver cannot preload it): under
@@ -208,7 +216,7 @@ def temp_files(directory: Path) -> list[str]:
 # --------------------------------------------------------------------------- child bodies
 
 
-def _ssl_context() -> Any:
+def _ssl_context() -> ssl.SSLContext:
     import httpcore2
 
     return httpcore2.default_ssl_context()
@@ -219,7 +227,7 @@ _SSL_CONTEXT = _ssl_context()
 part of a child's start, and no TLS is used on loopback."""
 
 
-def _client(base_url: str) -> Any:
+def _client(base_url: str) -> ChatClient:
     """The real client; in a child only (it reuses the fork server's SSL context)."""
     import httpcore2
 
@@ -322,7 +330,7 @@ def killed_in_write_child(
     conversation.params["version"] = 1
     store.save(conversation)
     report(conn, SAVED, 1)
-    atomic.os = _PausingOs(conn)  # type: ignore[assignment]  # only in this child
+    vars(atomic)["os"] = _PausingOs(conn)  # only in this child
     big.content = version_text(2, size)
     conversation.params["version"] = 2
     store.save(conversation)
@@ -337,7 +345,7 @@ def hold_lock_in_save_child(directory: str, conversation_id: str, conn: Connecti
         report(conn, LOCKED)
         signal.pause()
 
-    storage.atomic_write = blocked_write  # type: ignore[assignment]  # only in this child
+    vars(storage)["atomic_write"] = blocked_write  # only in this child
     store = ConversationStore(Path(directory))
     conversation = store.load(conversation_id)
     conversation.add(Message(Role.USER, "never saved: killed in the middle"))
@@ -466,7 +474,7 @@ def app_environ(
     return environ
 
 
-def make_app(environ: Mapping[str, str]) -> Any:
+def make_app(environ: Mapping[str, str]) -> ChatApp:
     """A ``ChatApp`` as ``chattui`` starts it, with its client built up front (no warm-up
     thread racing the test)."""
     from chattui.core.services import Services
@@ -477,7 +485,7 @@ def make_app(environ: Mapping[str, str]) -> Any:
     return ChatApp(services, warm_up=False)
 
 
-async def press_now(pilot: Any, key: str) -> None:
+async def press_now(pilot: Pilot[None], key: str) -> None:
     """Press ``key`` as the driver does, without ``pilot.press``'s wait for an idle CPU (which
     lasts as long as a reply streams)."""
     from textual import events
@@ -488,11 +496,13 @@ async def press_now(pilot: Any, key: str) -> None:
     await pilot.pause()
 
 
-async def send_message(pilot: Any, text: str) -> None:
+async def send_message(pilot: Pilot[None], text: str) -> None:
     """Type ``text`` in the prompt, press Enter and wait for the reply to finish."""
+    from chattui.ui.app import ChatApp
     from chattui.ui.widgets.prompt import PromptInput
 
     app = pilot.app
+    assert isinstance(app, ChatApp) and app.main_screen is not None
     app.main_screen.query_one(PromptInput).insert(text)
     await press_now(pilot, "enter")
     await app.workers.wait_for_complete()

@@ -171,9 +171,7 @@ async def test_one_bad_setting_keeps_the_others(tmp_path: Path) -> None:
 def test_damaged_twice_in_one_second_keeps_both_copies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from chattui.core import storage
-
-    monkeypatch.setattr(storage.time, "strftime", lambda _format: "20250101-000000")
+    monkeypatch.setattr("chattui.core.storage.time.strftime", lambda _format: "20250101-000000")
     store = ConversationStore(tmp_path)
     store.prepare()
     for content in (b"{first damaged", b"{second damaged"):
@@ -181,4 +179,4 @@ def test_damaged_twice_in_one_second_keeps_both_copies(
         assert store.list_conversations() == []
     kept = sorted(tmp_path.glob("again.json.corrupt-*"))
     assert [p.read_bytes() for p in kept] == [b"{first damaged", b"{second damaged"]
-    assert len(store.problems) == 2 and kept[1].name in store.problems[1]
+    assert len(store.problems) == 2 and kept[1].name in store.problems[1].text()

@@ -11,12 +11,14 @@ from __future__ import annotations
 import fcntl
 import os
 import random
+import socket
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -59,21 +61,23 @@ T = TypeVar("T")
 
 
 @pytest.fixture
-def stream_server() -> Iterator[FakeOpenAI]:
+def stream_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
     with FakeOpenAI(default_reply=STREAM) as server:
         httpd = server._httpd
         assert httpd is not None
         report_error = httpd.handle_error
 
-        def handle_error(request: Any, address: Any) -> None:
+        def handle_error(
+            request: socket.socket | tuple[bytes, socket.socket], address: Any
+        ) -> None:
             if not isinstance(sys.exc_info()[1], ConnectionResetError):  # a killed client
                 report_error(request, address)
 
-        httpd.handle_error = handle_error  # type: ignore[method-assign]
+        monkeypatch.setattr(httpd, "handle_error", handle_error)
         yield server
 
 
-def parallel(jobs: list[Callable[[], T]], workers: int) -> list[T]:
+def parallel(jobs: Sequence[Callable[[], T]], workers: int) -> list[T]:
     """Run ``jobs`` on ``workers`` threads; the first failure cancels the jobs not started."""
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(job) for job in jobs]
@@ -197,7 +201,7 @@ def run_kill_loop(server: FakeOpenAI, root: Path, runs: int) -> list[Outcome]:
     plan += [(DELTA, delay) for delay in stratified(runs - 2 * edge, length * 1.1, seed=-runs)]
     random.Random(runs).shuffle(plan)
     jobs = [
-        (lambda i=i, a=a, d=d: kill_while_streaming(server, root / f"run{i:04d}", a, d))
+        partial(kill_while_streaming, server, root / f"run{i:04d}", a, d)
         for i, (a, d) in enumerate(plan)
     ]
     outcomes = parallel(jobs, WORKERS)
@@ -262,10 +266,7 @@ def kill_while_saving(directory: Path, delay: float) -> tuple[bool, int]:
 def test_kill_while_saving_never_tears_the_file(tmp_path: Path) -> None:
     runs = 20
     delays = [random.uniform(0.0, 0.15) for _ in range(runs)]
-    jobs = [
-        (lambda i=i, d=d: kill_while_saving(tmp_path / f"save{i:03d}", d))
-        for i, d in enumerate(delays)
-    ]
+    jobs = [partial(kill_while_saving, tmp_path / f"save{i:03d}", d) for i, d in enumerate(delays)]
     results = parallel(jobs, 2)
     inside = sum(1 for landed, _left in results if landed)
     left = sum(1 for _landed, left in results if left)

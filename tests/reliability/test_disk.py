@@ -13,7 +13,7 @@ import errno
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import AsyncIterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,7 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mountpoint)], check=False)
 
 
-async def collect(events: Any) -> list[SessionEvent]:
+async def collect(events: AsyncIterable[SessionEvent]) -> list[SessionEvent]:
     return [event async for event in events]
 
 
@@ -163,7 +163,7 @@ class _FullDiskOs:
         self.full = True
         self.refused = 0
 
-    def replace(self, source: Any, target: Any) -> None:
+    def replace(self, source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
         name = os.fspath(target)
         if self.full and name.startswith(self.directory) and not name.endswith("index.json"):
             if self.allowed <= 0:
@@ -181,8 +181,9 @@ async def test_app_reports_a_failed_save_and_keeps_the_reply(
 ) -> None:
     home = tmp_path / "home"
     conversations = home / "data" / "conversations"
-    # The disk fills up mid-reply: the user turn and the empty reply are saved, the rest fails.
-    fake_os = _FullDiskOs(conversations, allowed=2)
+    # The disk fills up mid-reply: the user turn and the empty reply are saved (one write),
+    # the rest fails (whether or not a checkpoint comes before the end).
+    fake_os = _FullDiskOs(conversations, allowed=1)
     monkeypatch.setattr(atomic, "os", fake_os)
     fake_server.queue(
         Reply(text=REPLY_TEXT, chunk_size=8, delay=0.02),  # ~1.1 s: one checkpoint too

@@ -39,15 +39,16 @@ from textual.pilot import Pilot
 
 from chattui.ui.app import ChatApp
 from chattui.ui.widgets.chat_log import ChatLog
-from tests.apptools import (  # noqa: F401 - re-exported for the security tests
-    app_environ,
-    build_app,
-    chat_log,
-    main_screen,
-    prompt,
-    screen_text,
-    status_text,
-)
+
+# Re-exported for the security tests (`x as x` is an explicit re-export for mypy).
+from tests.apptools import app_environ as app_environ
+from tests.apptools import build_app as build_app
+from tests.apptools import chat_app as chat_app
+from tests.apptools import chat_log as chat_log
+from tests.apptools import main_screen as main_screen
+from tests.apptools import prompt as prompt
+from tests.apptools import screen_text as screen_text
+from tests.apptools import status_text as status_text
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SIZE = (120, 36)
@@ -90,25 +91,25 @@ def line_meta(log: ChatLog) -> list[dict[str, Any]]:
     return metas
 
 
-async def settle(pilot: Pilot[Any]) -> None:
+async def settle(pilot: Pilot[None]) -> None:
     """Wait for every worker, then for the screens to process what they posted."""
     for _ in range(2):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
 
 
-async def paste(pilot: Pilot[Any], text: str) -> None:
+async def paste(pilot: Pilot[None], text: str) -> None:
     """Paste into the focused prompt as a terminal does: the Paste event goes to the app,
     which forwards it to the focused widget (posted to the widget itself it would bubble up
     to the app and be forwarded back, i.e. inserted twice)."""
-    app: ChatApp = pilot.app  # type: ignore[assignment]
+    app = chat_app(pilot)
     prompt(app).focus()
     await pilot.pause()
     app.post_message(events.Paste(text))
     await pilot.pause()
 
 
-async def press_now(pilot: Pilot[Any], key: str) -> None:
+async def press_now(pilot: Pilot[None], key: str) -> None:
     """Press ``key`` as the driver does, without pilot.press's wait for an idle CPU."""
     event = events.Key(key, None)
     event.set_sender(pilot.app)
@@ -116,7 +117,7 @@ async def press_now(pilot: Pilot[Any], key: str) -> None:
     await pilot.pause()
 
 
-async def type_keys(pilot: Pilot[Any], text: str) -> None:
+async def type_keys(pilot: Pilot[None], text: str) -> None:
     """Type ``text`` key by key as the driver sends keys (without pilot.press's idle waits)."""
     for char in text:
         event = events.Key(_character_to_key(char), char)
@@ -125,7 +126,7 @@ async def type_keys(pilot: Pilot[Any], text: str) -> None:
     await pilot.pause()
 
 
-async def send(pilot: Pilot[Any], text: str) -> None:
+async def send(pilot: Pilot[None], text: str) -> None:
     """Paste ``text``, press Enter, and wait until the reply has finished."""
     await paste(pilot, text)
     await press_now(pilot, "enter")

@@ -1,6 +1,7 @@
 """Request hygiene: every body chattui sends validates against OpenAI's own
-``CreateChatCompletionRequest`` schema (the official OpenAPI document in ../shared), and names
-no top-level field the schema does not know.
+``CreateChatCompletionRequest`` schema (cut from the official OpenAPI document into
+tests/data/openai_openapi/, see extract.py there), and names no top-level field the schema does
+not know.
 
 The bodies are taken from the loopback server's request log after driving the real app: first
 turn, multi-turn, system prompt, temperature, max_tokens under both names (and the automatic
@@ -19,6 +20,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from tests.data.openai_openapi import SCHEMA_FILE
+from tests.data.openai_openapi.extract import extract
 from tests.fakeserver import FakeOpenAI, Reply
 from tests.security.helpers import (
     REPO_ROOT,
@@ -32,21 +35,20 @@ from tests.security.helpers import (
     status_text,
 )
 
-SPEC = REPO_ROOT.parent / "shared" / "openai-openapi" / "openapi.json"
+SHARED_SPEC = REPO_ROOT.parent / "shared" / "openai-openapi" / "openapi.json"
 SCHEMA = "#/components/schemas/CreateChatCompletionRequest"
 
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    if not SPEC.is_file():
-        pytest.skip(f"the OpenAI OpenAPI document is not at {SPEC} (../shared beside the repo)")
-    data: dict[str, Any] = json.loads(SPEC.read_text("utf-8"))
+    data: dict[str, Any] = json.loads(SCHEMA_FILE.read_text("utf-8"))
     return data
 
 
 @pytest.fixture(scope="module")
 def validator(spec: dict[str, Any]) -> Draft202012Validator:
-    # The whole document is the root, so every "#/components/..." reference resolves.
+    # The whole (extracted) document is the root, so every "#/components/..." reference
+    # resolves.
     # OpenAPI-only keywords (nullable, discriminator, x-*) are unknown to JSON Schema and
     # ignored; "nullable" only ever widens, and chattui never sends null.
     return Draft202012Validator({**spec, "$ref": SCHEMA})
@@ -298,7 +300,22 @@ async def test_body_from_the_core_matches_what_the_sdk_sends(
     assert sent == [request.body(stream=True)]
 
 
-def test_the_spec_is_found_from_the_repo_root() -> None:
+def test_the_extracted_schema_is_whole_and_nothing_more(spec: dict[str, Any]) -> None:
+    """Every schema the request schema refers to is in tests/data, and nothing else is:
+    cutting the cut again gives it back unchanged."""
+    assert len(spec["components"]["schemas"]) > 10
+    assert extract(spec) == spec
+    without_one = {**spec["components"]["schemas"]}
+    del without_one["ChatCompletionRequestUserMessage"]
+    with pytest.raises(KeyError, match="ChatCompletionRequestUserMessage"):
+        extract({**spec, "components": {"schemas": without_one}})
+
+
+def test_the_extracted_schema_matches_the_shared_document(spec: dict[str, Any]) -> None:
+    """A freshness check, where ../shared/openai-openapi is beside the repo: the schema in
+    tests/data is exactly what extract.py cuts from the document there."""
     assert Path(__file__).resolve().parents[2] == REPO_ROOT
-    expected = Path(__file__).resolve().parents[3] / "shared/openai-openapi/openapi.json"
-    assert expected == SPEC
+    assert SCHEMA.removeprefix("#/components/schemas/") in spec["components"]["schemas"]
+    if not SHARED_SPEC.is_file():
+        pytest.skip(f"no OpenAPI document at {SHARED_SPEC} to compare with (optional)")
+    assert extract(json.loads(SHARED_SPEC.read_text("utf-8"))) == spec

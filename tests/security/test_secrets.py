@@ -15,12 +15,12 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from rich.segment import Segments
 from textual import events, work
 from textual.app import App
+from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from chattui.core.client import ChatClient
@@ -67,7 +67,9 @@ def secret_part(key: str) -> str:
 
 
 @pytest.fixture
-def debug_logs(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def debug_logs(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[pytest.LogCaptureFixture]:
     """OPENAI_LOG=debug and the SDK's and HTTP stack's loggers at DEBUG, captured."""
     monkeypatch.setenv("OPENAI_LOG", "debug")
     from openai._utils._logs import setup_logging
@@ -102,7 +104,7 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-async def open_settings(pilot: Any) -> SettingsScreen:
+async def open_settings(pilot: Pilot[None]) -> SettingsScreen:
     await press_now(pilot, "f2")
     await pilot.pause()
     screen = pilot.app.screen
@@ -111,7 +113,9 @@ async def open_settings(pilot: Any) -> SettingsScreen:
 
 
 async def test_a_key_typed_in_settings_never_leaks(
-    fake_server: FakeOpenAI, debug_logs: pytest.LogCaptureFixture, capsys: Any
+    fake_server: FakeOpenAI,
+    debug_logs: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     canary = make_canary()
     password = make_canary("proxy-pw-")
@@ -190,7 +194,7 @@ async def test_a_key_typed_in_settings_never_leaks(
 
 
 async def test_servers_quoting_the_key_and_error_screens_are_masked(
-    debug_logs: pytest.LogCaptureFixture, capsys: Any
+    debug_logs: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     canary = make_canary()
     server = ScriptedServer(
@@ -236,7 +240,10 @@ def _crash(where: str) -> None:
 
 @pytest.mark.parametrize("where", ["handler", "async worker", "thread worker", "textual default"])
 async def test_a_crash_report_holds_no_local_variables(
-    fake_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch, capsys: Any, where: str
+    fake_server: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    where: str,
 ) -> None:
     canary = make_canary()
     password = make_canary("proxy-pw-")
@@ -279,7 +286,7 @@ async def test_a_crash_report_holds_no_local_variables(
             reports.append("".join(segment.text for segment in renderable.segments))
         original()
 
-    app._print_error_renderables = keep_reports  # type: ignore[method-assign]
+    monkeypatch.setattr(app, "_print_error_renderables", keep_reports)
     with pytest.raises(Exception) as info:
         async with app.run_test(size=SIZE) as pilot:
             await press_now(pilot, "ctrl+b")

@@ -14,28 +14,30 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from pathlib import Path, PurePath
 from typing import Any, Protocol
 
 import pytest
 import pytest_textual_snapshot
 from textual import events
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
 from chattui.ui.app import ChatApp
-from tests.apptools import (  # noqa: F401 - re-exported for the UI tests
-    TEST_KEY,
-    app_environ,
-    build_app,
-    chat_log,
-    main_screen,
-    prompt,
-    screen_text,
-    sidebar,
-    status_text,
-)
+
+# Re-exported for the UI tests (`x as x` is an explicit re-export for mypy).
+from tests.apptools import TEST_KEY as TEST_KEY
+from tests.apptools import app_environ as app_environ
+from tests.apptools import build_app as build_app
+from tests.apptools import chat_app as chat_app
+from tests.apptools import chat_log as chat_log
+from tests.apptools import main_screen as main_screen
+from tests.apptools import prompt as prompt
+from tests.apptools import screen_text as screen_text
+from tests.apptools import sidebar as sidebar
+from tests.apptools import status_text as status_text
 from tests.fakeserver import FakeOpenAI
 
 # pytest-textual-snapshot 1.0 names its extension with syrupy's old attribute (`_file_extension`);
@@ -50,6 +52,19 @@ def no_cursor_blink(monkeypatch: pytest.MonkeyPatch) -> None:
     """Cursors do not blink (the reactive's class default is changed for the test)."""
     monkeypatch.setattr(TextArea.cursor_blink, "_default", False)
     monkeypatch.setattr(Input.cursor_blink, "_default", False)
+
+
+class SnapCompare(Protocol):
+    """The `snap_compare` fixture's function (pytest-textual-snapshot annotates the fixture
+    with a narrower type than the function it returns)."""
+
+    def __call__(
+        self,
+        app: str | PurePath | App[None],
+        press: Iterable[str] = (),
+        terminal_size: tuple[int, int] = (80, 24),
+        run_before: Callable[[Pilot[None]], Awaitable[None] | None] | None = None,
+    ) -> bool: ...
 
 
 class MakeApp(Protocol):
@@ -88,23 +103,23 @@ def home() -> Path:
 # --------------------------------------------------------------------------- helpers
 
 
-async def wait_for_workers(app: ChatApp) -> None:
+async def wait_for_workers(app: App[None]) -> None:
     """`app.workers.wait_for_complete()`, except that a cancelled worker (a stopped reply)
     counts as done instead of raising `WorkerCancelled`."""
     while pending := [worker for worker in app.workers if not worker.is_finished]:
         await asyncio.gather(*(worker.wait() for worker in pending), return_exceptions=True)
 
 
-async def settle(pilot: Pilot[Any]) -> None:
+async def settle(pilot: Pilot[None]) -> None:
     """Wait for every worker, then for the screen to process what they posted (twice: the
     chat log may start a background render worker after a reply ends)."""
     for _ in range(2):
-        await wait_for_workers(pilot.app)  # type: ignore[arg-type]
+        await wait_for_workers(pilot.app)
         await pilot.pause()
 
 
 async def wait_for(
-    pilot: Pilot[Any], predicate: Callable[[], object], timeout: float = 15.0
+    pilot: Pilot[None], predicate: Callable[[], object], timeout: float = 15.0
 ) -> None:
     """Let the app run until `predicate()` holds; fail after `timeout` seconds.
 
@@ -117,20 +132,20 @@ async def wait_for(
         await pilot.pause(0.02)
 
 
-async def type_prompt(pilot: Pilot[Any], text: str) -> None:
+async def type_prompt(pilot: Pilot[None], text: str) -> None:
     """Put `text` in the prompt as a terminal paste does, without sending.
 
     The Paste goes to the app, as the driver sends it, and the app forwards it to the focused
     widget (posted to the prompt directly it would bubble up to the app and be inserted twice).
     """
-    box = prompt(pilot.app)  # type: ignore[arg-type]
+    box = prompt(chat_app(pilot))
     box.focus()
     await wait_for(pilot, lambda: box.has_focus)
     pilot.app.post_message(events.Paste(text))
     await wait_for(pilot, lambda: text in box.text)
 
 
-async def press_now(pilot: Pilot[Any], key: str) -> None:
+async def press_now(pilot: Pilot[None], key: str) -> None:
     """Press `key` as the driver does, without `pilot.press`'s wait for an idle CPU."""
     event = events.Key(key, None)
     event.set_sender(pilot.app)
@@ -138,7 +153,7 @@ async def press_now(pilot: Pilot[Any], key: str) -> None:
     await pilot.pause(0)
 
 
-async def send(pilot: Pilot[Any], text: str, *, wait: bool = True) -> None:
+async def send(pilot: Pilot[None], text: str, *, wait: bool = True) -> None:
     """Type `text` and press Enter; with `wait`, until the reply has finished, else until
     the prompt has been taken (cleared)."""
     await type_prompt(pilot, text)
@@ -146,7 +161,7 @@ async def send(pilot: Pilot[Any], text: str, *, wait: bool = True) -> None:
     if wait:
         await settle(pilot)
     else:
-        box = prompt(pilot.app)  # type: ignore[arg-type]
+        box = prompt(chat_app(pilot))
         await wait_for(pilot, lambda: box.text == "")
 
 

@@ -5,12 +5,13 @@ persistence across restarts, help, the command palette and a narrow terminal."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from textual.command import CommandPalette
 from textual.message import Message
+from textual.widgets import Input
 
+from chattui.ui.app import ChatApp
 from chattui.ui.screens.dialogs import ProblemScreen, TextInputScreen
 from chattui.ui.screens.help import HelpScreen
 from chattui.ui.screens.main import MainScreen
@@ -40,9 +41,9 @@ from tests.ui.conftest import (
 )
 
 
-def assistant_text(app: Any) -> str:
+def assistant_text(app: ChatApp) -> str:
     """The reply streaming on screen, as saved in memory."""
-    messages = app.main_screen.conversation.messages
+    messages = main_screen(app).conversation.messages
     return messages[-1].content if messages and messages[-1].role.value == "assistant" else ""
 
 
@@ -349,9 +350,9 @@ async def test_new_rename_and_delete(
         await pilot.press("r")
         await pilot.pause()
         assert isinstance(app.screen, TextInputScreen)
-        field = app.screen.query_one("#value")
-        assert field.value == "first chat"  # type: ignore[attr-defined]
-        field.value = "Renamed 改名"  # type: ignore[attr-defined]
+        field = app.screen.query_one("#value", Input)
+        assert field.value == "first chat"
+        field.value = "Renamed 改名"
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, MainScreen)
@@ -409,7 +410,7 @@ async def test_rename_and_delete_while_the_reply_streams(
             pilot,
             lambda: isinstance(app.screen, TextInputScreen) and app.screen.query("#value"),
         )
-        app.screen.query_one("#value").value = "renamed live"  # type: ignore[attr-defined]
+        app.screen.query_one("#value", Input).value = "renamed live"
         await press_now(pilot, "enter")
         await wait_for(pilot, lambda: [s.title for s in bar.summaries] == ["renamed live"])
         await wait_for(pilot, lambda: "token9 " in assistant_text(app))  # later saves...

@@ -65,7 +65,7 @@ async def test_over_the_window_warns_and_trims(fake_server: FakeOpenAI) -> None:
             await pilot.pause()
         log = app.screen.query_one(ChatLog)
         assert "earlier messages not sent" in log.rendered_text()
-        sent = fake_server.last_request.json["messages"]
+        sent = fake_server.latest_request.json["messages"]
         assert len(sent) < 5 and sent[-1]["content"] == long_text
         prompt.insert(long_text * 3)
         await pilot.pause()

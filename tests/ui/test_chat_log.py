@@ -24,8 +24,10 @@ def user(text: str) -> Message:
     return Message(Role.USER, text)
 
 
-def assistant(text: str, **kwargs: object) -> Message:
-    return Message(Role.ASSISTANT, text, **kwargs)  # type: ignore[arg-type]
+def assistant(
+    text: str, status: MessageStatus = MessageStatus.COMPLETE, error: str | None = None
+) -> Message:
+    return Message(Role.ASSISTANT, text, status=status, error=error)
 
 
 def screen_lines(log: ChatLog) -> list[str]:

@@ -6,7 +6,6 @@ The chat pane alone runs in a tiny app; the rest drives the real app against the
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from textual import events
 from textual.app import App, ComposeResult
@@ -21,6 +20,7 @@ from chattui.ui.widgets.chat_log import ChatLog
 from tests.fakeserver import FakeOpenAI, Reply
 from tests.ui.conftest import (
     MakeApp,
+    chat_app,
     chat_log,
     conversations_dir,
     main_screen,
@@ -201,7 +201,7 @@ async def test_a_theme_picked_in_the_palette_is_saved_and_kept_by_settings(
         assert 'theme = "chattui-light"' in config.read_text("utf-8")
 
 
-async def dismiss_problem(pilot: Pilot[Any]) -> None:
+async def dismiss_problem(pilot: Pilot[None]) -> None:
     """Close the "Open settings" dialog a 401 brings up (Later)."""
     from chattui.ui.screens.dialogs import ProblemScreen
 
@@ -239,11 +239,11 @@ LONG_REPLY = "".join(f"Paragraph {n}: " + "words of a long reply " * 6 + "\n\n" 
 """About 10,000 characters: streamed in 24-character chunks, it lasts a second or two."""
 
 
-async def start_long_reply(pilot: Pilot[Any], fake_server: FakeOpenAI) -> ChatLog:
+async def start_long_reply(pilot: Pilot[None], fake_server: FakeOpenAI) -> ChatLog:
     """Send a prompt whose reply streams for a while; return once it fills a few screens."""
     fake_server.queue(Reply(text=LONG_REPLY, chunk_size=24, delay=0.004))
     await send(pilot, "write a lot", wait=False)
-    log = chat_log(pilot.app)  # type: ignore[arg-type]
+    log = chat_log(chat_app(pilot))
     await wait_for(pilot, lambda: log.max_scroll_y > 40)
     assert log.is_following
     return log

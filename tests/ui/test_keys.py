@@ -88,7 +88,7 @@ async def test_rebound_keys_work_and_problems_name_the_line(
         assert prompt(app).text == "ping\n" and fake_server.chat_requests == []
         await pilot.press("ctrl+o")
         await settle(pilot)
-        assert fake_server.last_request.last_user_text == "ping\n"
+        assert fake_server.latest_request.last_user_text == "ping\n"
 
         # The conflicting line was ignored: Ctrl+R still retries, Ctrl+L still focuses.
         await pilot.press("ctrl+l")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
 from chattui.core.models import Conversation, Message, Role
@@ -143,9 +144,9 @@ async def test_deleting_while_a_reply_streams_then_undo_loses_nothing(
     assert saved["messages"][-1]["status"] == "complete"
 
 
-async def open_details(pilot: object, app: ChatApp) -> DetailsScreen:
-    await pilot.press("f3")  # type: ignore[attr-defined]
-    await wait_for(pilot, lambda: isinstance(app.screen, DetailsScreen))  # type: ignore[arg-type]
+async def open_details(pilot: Pilot[None], app: ChatApp) -> DetailsScreen:
+    await pilot.press("f3")
+    await wait_for(pilot, lambda: isinstance(app.screen, DetailsScreen))
     screen = app.screen
     assert isinstance(screen, DetailsScreen)
     return screen

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.command import CommandPalette
+from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input, Label, OptionList, RadioButton, Select, TextArea
 
@@ -44,7 +45,7 @@ def roles_dir(home: Path) -> Path:
     return path
 
 
-async def on_screen(pilot: Any, screen_type: type[Screen[Any]]) -> None:
+async def on_screen(pilot: Pilot[None], screen_type: type[Screen[Any]]) -> None:
     """Wait until a ``screen_type`` is on top and composed."""
     await wait_for(
         pilot,
@@ -52,7 +53,7 @@ async def on_screen(pilot: Any, screen_type: type[Screen[Any]]) -> None:
     )
 
 
-async def open_from_palette(pilot: Any, words: str, screen_type: type[Screen[Any]]) -> None:
+async def open_from_palette(pilot: Pilot[None], words: str, screen_type: type[Screen[Any]]) -> None:
     """Open the command palette, type ``words``, run the first match and wait for the
     ``screen_type`` it opens."""
     await press_now(pilot, "ctrl+p")
@@ -109,6 +110,7 @@ async def test_add_edit_and_delete_own_roles(make_app: MakeApp, home: Path) -> N
         app.action_roles()
         await on_screen(pilot, RolePickerScreen)
         picker = app.screen
+        assert isinstance(picker, RolePickerScreen)
 
         await pilot.press("n")
         await on_screen(pilot, RoleEditorScreen)

@@ -8,7 +8,6 @@ import json
 import os
 import stat
 from pathlib import Path
-from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -53,7 +52,7 @@ def fake_tool(tmp_path: Path, name: str = "xclip") -> tuple[dict[str, str], Path
     return env, out
 
 
-async def clipboard_gets(pilot: Pilot[Any], out: Path, text: str) -> None:
+async def clipboard_gets(pilot: Pilot[None], out: Path, text: str) -> None:
     await wait_for(pilot, lambda: out.exists() and out.read_text("utf-8") == text)
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()

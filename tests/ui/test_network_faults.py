@@ -12,6 +12,7 @@ from tests.proxies import HttpProxy
 from tests.ui.conftest import (
     MakeApp,
     chat_log,
+    main_screen,
     press_now,
     prompt,
     send,
@@ -43,7 +44,7 @@ async def test_hang_after_first_chunk_stays_responsive_and_fails_in_bounded_time
         text = chat_log(app).rendered_text()
         assert "first words" in text and "sent nothing more" in text
         assert elapsed < 15  # our read timeout (2 s), not the SDK's 600 s
-        reply = app.main_screen.conversation.messages[-1]  # type: ignore[union-attr]
+        reply = main_screen(app).conversation.messages[-1]
         assert reply.status is MessageStatus.ERROR and reply.content.startswith("first words")
         assert len(fake_server.chat_requests) == 1  # no retry behind the user's back
 

@@ -67,7 +67,7 @@ async def test_conversation_switches_profile_and_keeps_it(
         assert f"alpha: 127.0.0.1:{fake_server.port}" in status_text(app)
         assert "model-alpha" in status_text(app)
         await send(pilot, "hello")
-        request = fake_server.last_request
+        request = fake_server.latest_request
         assert request.json["model"] == "model-alpha"
         assert request.headers["x-profile"] == "alpha"
         assert "authorization" not in request.headers
@@ -79,7 +79,7 @@ async def test_conversation_switches_profile_and_keeps_it(
         await pilot.pause()
         assert f"beta: 127.0.0.1:{second_server.port}" in status_text(app)
         await send(pilot, "again")
-        request = second_server.last_request
+        request = second_server.latest_request
         assert request.json["model"] == "model-beta"
         assert request.headers["x-profile"] == "beta"
         assert [m["content"] for m in request.json["messages"]][-1] == "again"
@@ -93,7 +93,7 @@ async def test_conversation_switches_profile_and_keeps_it(
         await pilot.pause()
         assert "beta:" in status_text(app)
         await send(pilot, "third")
-        assert second_server.last_request.json["messages"][-1]["content"] == "third"
+        assert second_server.latest_request.json["messages"][-1]["content"] == "third"
 
 
 async def test_settings_switch_the_default_profile(
@@ -108,7 +108,7 @@ async def test_settings_switch_the_default_profile(
         screen._test()  # Test connection tries the profile chosen in the form
         await settle(pilot)
         assert "Connected" in result_text(screen)
-        request = second_server.last_request
+        request = second_server.latest_request
         assert request.path.endswith("/models") and request.headers["x-profile"] == "beta"
         await pilot.press("ctrl+s")
         await settle(pilot)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 from rich.text import Text
 from textual import events
@@ -19,6 +18,7 @@ from tests.fakeserver import FakeOpenAI, Reply
 from tests.ui.conftest import (
     SIZE,
     MakeApp,
+    chat_app,
     chat_log,
     conversations_dir,
     main_screen,
@@ -47,14 +47,15 @@ def save(home: Path, *conversations: Conversation) -> None:
         store.save(conversation)
 
 
-async def index_ready(pilot: Pilot[Any]) -> None:
+async def index_ready(pilot: Pilot[None]) -> None:
     """Wait until the app started its index and indexed everything (off the event loop)."""
-    index = pilot.app.services.search  # type: ignore[attr-defined]
+    index = chat_app(pilot).services.search
+    assert index is not None
     await wait_for(pilot, lambda: index.running)
     assert await asyncio.to_thread(index.wait_idle, 30)
 
 
-async def search_for(pilot: Pilot[Any], text: str) -> SearchScreen:
+async def search_for(pilot: Pilot[None], text: str) -> SearchScreen:
     """Ctrl+F, then type ``text`` (pasted, as an IME commits it), and wait for results."""
     await pilot.press("ctrl+f")
     screen = pilot.app.screen

@@ -8,7 +8,6 @@ import socket
 import stat
 import sys
 from pathlib import Path
-from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, Static
@@ -35,7 +34,7 @@ def credentials_file(home: Path) -> Path:
     return home / "config" / "credentials.toml"
 
 
-async def open_settings(pilot: Pilot[Any]) -> SettingsScreen:
+async def open_settings(pilot: Pilot[None]) -> SettingsScreen:
     app = pilot.app
     if isinstance(app.screen, WelcomeScreen):
         await pilot.press("escape")
@@ -49,7 +48,7 @@ def field(screen: SettingsScreen, key: str) -> Input:
     return screen.query_one(f"#{key}", Input)
 
 
-async def fill(pilot: Pilot[Any], screen: SettingsScreen, key: str, value: str) -> None:
+async def fill(pilot: Pilot[None], screen: SettingsScreen, key: str, value: str) -> None:
     """Replace the value of input `key` (validated as typing is, via Input.Changed)."""
     field(screen, key).value = value
     await pilot.pause()

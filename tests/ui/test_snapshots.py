@@ -11,7 +11,7 @@ session's client is pointed at the fake server; replies are fixed texts; the sid
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import pytest
 from textual.pilot import Pilot
@@ -20,7 +20,7 @@ from chattui.core.client import ChatClient
 from chattui.core.services import Services
 from chattui.ui.app import ChatApp
 from tests.fakeserver import DEMO_MARKDOWN, FakeOpenAI, Reply
-from tests.ui.conftest import SIZE, app_environ, send
+from tests.ui.conftest import SIZE, SnapCompare, app_environ, send
 
 SHOWN_BASE_URL = "http://127.0.0.1:8765/v1"
 """The base URL on screen (the fake server's usual manual port)."""
@@ -35,15 +35,15 @@ def snapshot_app(fake_server: FakeOpenAI) -> ChatApp:
     return ChatApp(services, warm_up=False)
 
 
-def sending(text: str) -> Any:
-    async def run_before(pilot: Pilot[Any]) -> None:
+def sending(text: str) -> Callable[[Pilot[None]], Awaitable[None]]:
+    async def run_before(pilot: Pilot[None]) -> None:
         await send(pilot, text)
 
     return run_before
 
 
 def test_main_screen_with_markdown_reply(
-    snap_compare: Any, snapshot_app: ChatApp, fake_server: FakeOpenAI
+    snap_compare: SnapCompare, snapshot_app: ChatApp, fake_server: FakeOpenAI
 ) -> None:
     """You should see the sidebar with one conversation titled "Show me Markdown 和中文"
     (marked current, "just now"), the end of a Markdown reply at the bottom of the chat
@@ -56,7 +56,7 @@ def test_main_screen_with_markdown_reply(
     )
 
 
-def test_settings_screen(snap_compare: Any, snapshot_app: ChatApp) -> None:
+def test_settings_screen(snap_compare: SnapCompare, snapshot_app: ChatApp) -> None:
     """You should see the settings dialog over the main screen: an empty API key field with
     "saved: sk-...3333 (type to replace)", a Show checkbox and "In use: from the
     OPENAI_API_KEY environment variable"; Base URL http://127.0.0.1:8765/v1 (focused), an
@@ -65,7 +65,7 @@ def test_settings_screen(snap_compare: Any, snapshot_app: ChatApp) -> None:
 
 
 def test_error_401_inline(
-    snap_compare: Any, snapshot_app: ChatApp, fake_server: FakeOpenAI
+    snap_compare: SnapCompare, snapshot_app: ChatApp, fake_server: FakeOpenAI
 ) -> None:
     """You should see, dimmed behind a dialog titled "Error" that says "The API key was
     rejected (401). The server said: Incorrect API key provided: ..." with the buttons "Later"
@@ -77,7 +77,7 @@ def test_error_401_inline(
 
 
 def test_main_screen_80x24(
-    snap_compare: Any, snapshot_app: ChatApp, fake_server: FakeOpenAI
+    snap_compare: SnapCompare, snapshot_app: ChatApp, fake_server: FakeOpenAI
 ) -> None:
     """You should see at 80x24 the sidebar (32 columns) with "Short question 短问题", the
     question and the reply (a wrapped first paragraph with inline code, two bullets in

@@ -45,7 +45,9 @@ async def test_picker_previews_restores_and_persists(make_app: MakeApp, home: Pa
 
         app.action_change_theme()
         await pilot.pause()
-        names = [value for _label, value in app.screen.choices]  # type: ignore[attr-defined]
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        names = [value for _label, value in picker.choices]
         steps = names.index("dracula") - names.index("chattui-dark")
         await pilot.press(*(["down"] * steps if steps > 0 else ["up"] * -steps))
         assert app.theme == "dracula"

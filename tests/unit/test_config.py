@@ -45,7 +45,8 @@ def test_not_toml_keeps_defaults_names_file(tmp_path: Path) -> None:
     loaded = load_settings(path, environ={})
     assert loaded.settings == Settings()
     assert not loaded.file_ok
-    assert str(path) in loaded.warnings[0] and "not valid TOML" in loaded.warnings[0]
+    warning = str(loaded.warnings[0])
+    assert str(path) in warning and "not valid TOML" in warning
     assert path.read_text() == "model = = broken"
 
 
@@ -72,7 +73,7 @@ def test_bad_value_names_file_key_fix_and_keeps_others(
     loaded = load_settings(path, environ={})
     assert loaded.settings.theme == "nord"  # the good key survives
     assert len(loaded.warnings) == 1
-    warning = loaded.warnings[0]
+    warning = str(loaded.warnings[0])
     assert str(path) in warning and key in warning and words in warning
 
 
@@ -80,7 +81,7 @@ def test_numbers_as_text_are_fine_from_the_environment(tmp_path: Path) -> None:
     path = write(tmp_path / "config.toml", 'max_tokens = "300"\n')
     loaded = load_settings(path, environ={"CHATTUI_MAX_TOKENS": "400"})
     assert loaded.settings.max_tokens == 400
-    assert len(loaded.warnings) == 1 and "max_tokens = 300" in loaded.warnings[0]
+    assert len(loaded.warnings) == 1 and "max_tokens = 300" in str(loaded.warnings[0])
 
 
 def test_save_is_private_atomic_and_round_trips(tmp_path: Path) -> None:

@@ -8,8 +8,9 @@ import string
 from pathlib import Path
 
 import chattui
+from chattui.core.config import _FIXES
 from chattui.core.events import ChatError, ErrorKind
-from chattui.core.problems import SUFFIXES, TEMPLATES, Problem
+from chattui.core.problems import PREFIXES, SUFFIXES, TEMPLATES, Problem
 from chattui.i18n import _, get_language, set_language
 from chattui.locales.zh import CATALOG
 from chattui.ui.screens.settings import _FIELDS
@@ -32,7 +33,7 @@ def ui_strings() -> set[str]:
                 found.add(node.args[0].value)
     for _key, label, placeholder in _FIELDS:
         found.update((label, placeholder))
-    found.update(TEMPLATES.values(), SUFFIXES.values())  # errors are worded from these
+    found.update(TEMPLATES.values(), SUFFIXES.values(), PREFIXES.values())  # errors' words
     return found
 
 
@@ -95,3 +96,60 @@ def test_a_problem_survives_the_file_and_an_unknown_one_is_shown_as_is() -> None
         Problem("x.y", {"text": "from a newer version"})
     )
     assert Problem("x.y", {"text": "from a newer version"}).text() == "from a newer version"
+
+
+def test_every_error_template_has_chinese_words() -> None:
+    """A template added without its zh entry (or with other fields) fails here, by code."""
+    templates = {**TEMPLATES, **{f"suffix {k}": v for k, v in SUFFIXES.items()}}
+    templates.update({f"prefix {k}": v for k, v in PREFIXES.items()})
+    missing = sorted(code for code, english in templates.items() if english not in CATALOG)
+    assert missing == []
+    for code, english in templates.items():
+        chinese = CATALOG[english]
+        assert fields(chinese) == fields(english), code
+        words = re.sub(r"\{[^}]*\}", "", english)
+        if re.search(r"[A-Za-z]{3,}", words):  # not just fields and punctuation
+            assert re.search(r"[\u4e00-\u9fff]", chinese), code
+    for code, english in TEMPLATES.items():  # each formats cleanly, in both languages
+        filled: dict[str, str | int | Problem] = {name: "X" for name in fields(english)}
+        for words in (
+            Problem(code, filled).text(),
+            Problem(code, filled).text(CATALOG.__getitem__),
+        ):
+            assert not re.search(r"\{\w+\}", words), code  # every field filled
+
+
+def _problem_codes() -> set[str]:
+    """Every problem code the package names: ``Problem("code")``, and the helpers that build
+    ``config.reason.*``, ``theme.*`` and ``role.*`` codes from a variant."""
+    prefixes = {"_refuse": "config.reason.", "themes.py": "theme.", "roles.py": "role."}
+    codes = {f"config.fix.{key}" for key in _FIXES}
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            choices = [
+                branch
+                for arg in node.args
+                for branch in ((arg.body, arg.orelse) if isinstance(arg, ast.IfExp) else (arg,))
+            ]
+            literals = [
+                arg.value
+                for arg in choices
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+            ]
+            if node.func.id == "Problem" and literals:
+                codes.add(literals[0])
+            elif node.func.id == "_refuse" and literals:
+                codes.add(prefixes["_refuse"] + literals[0])
+            elif node.func.id == "_bad" and path.name in prefixes:
+                codes.update(prefixes[path.name] + literal for literal in literals)
+            elif node.func.id == "file_problem" and literals:
+                codes.update(f"{literals[0]}.{end}" for end in ("not_utf8", "not_toml", "file"))
+    return codes
+
+
+def test_every_problem_the_code_raises_has_a_template() -> None:
+    codes = _problem_codes()
+    assert {"config.not_number", "config.reason.between", "theme.color", "role.not_toml"} <= codes
+    assert sorted(codes - set(TEMPLATES)) == []

@@ -137,7 +137,7 @@ def test_details_apply_and_a_new_title_counts_as_a_rename() -> None:
     details = details_of(conversation)
     assert details == ConversationDetails("first prompt", None, "", None, None)
     assert not apply_details(conversation, details)
-    assert conversation.title_source is TitleSource.PROMPT
+    assert (conversation.title, conversation.title_source) == ("first prompt", TitleSource.PROMPT)
     changed = ConversationDetails("Trip \x1b[2J plans", " gpt-4o ", "Be brief.", 0.3, 200)
     assert apply_details(conversation, changed)
     assert conversation.title == "Trip plans"
@@ -205,7 +205,7 @@ def test_auto_title_settings(tmp_path: Path) -> None:
     config.write_text("auto_title = 3\n", "utf-8")
     loaded = load_settings(config, environ={})
     assert loaded.settings.auto_title is True
-    assert any("auto_title" in w and "true or false" in w for w in loaded.warnings)
+    assert any("auto_title" in str(w) and "true or false" in str(w) for w in loaded.warnings)
 
 
 def test_command_line_model_applies_once_to_each_conversation(tmp_path: Path) -> None:

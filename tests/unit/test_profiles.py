@@ -44,7 +44,7 @@ def load(tmp_path: Path, text: str = PROFILES) -> tuple[Settings, list[str], Pat
     path = tmp_path / "config.toml"
     path.write_text(text, "utf-8")
     loaded = load_settings(path, environ={})
-    return loaded.settings, list(loaded.warnings), path
+    return loaded.settings, [str(warning) for warning in loaded.warnings], path
 
 
 def test_bad_profiles_are_reported_with_file_and_key_and_the_others_load(tmp_path: Path) -> None:

@@ -66,7 +66,7 @@ def test_user_roles_and_bad_files(tmp_path: Path) -> None:
     assert by_id["coding"].name == "My coder" and not by_id["coding"].builtin  # replaces it
     assert [r.id for r in roles][-1] == "sql"  # the user's own after the built-ins
     assert len(failures) == 4
-    joined = "\n".join(failures)
+    joined = "\n".join(str(failure) for failure in failures)
     assert f"Role file {roles_dir / 'broken.toml'}: " in joined
     assert "noname.toml: 'name' is required" in joined
     assert "hot.toml: 'temperature' must be between 0 and 2" in joined

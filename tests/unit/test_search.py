@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -182,7 +182,7 @@ def test_deleting_the_index_file_loses_nothing(store: ConversationStore, index_p
     ],
 )
 def test_a_damaged_index_file_is_rebuilt(
-    store: ConversationStore, index_path: Path, damage: object
+    store: ConversationStore, index_path: Path, damage: Callable[[Path], object]
 ) -> None:
     conv = conversation("Notes", "findable words here")
     store.save(conv)
@@ -190,7 +190,7 @@ def test_a_damaged_index_file_is_rebuilt(
     index.close()
     for suffix in ("-wal", "-shm"):
         Path(f"{index_path}{suffix}").unlink(missing_ok=True)
-    damage(index_path)  # type: ignore[operator]
+    damage(index_path)
     index = open_index(ConversationStore(store.directory), index_path)
     try:
         assert found(index, "findable") == [(conv.id, conv.messages[0].id)]

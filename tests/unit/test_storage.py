@@ -85,7 +85,7 @@ def test_corrupt_file_moved_aside_and_reported(store: ConversationStore, content
     aside = [p for p in store.directory.iterdir() if p.name.startswith("bad1.json.corrupt-")]
     assert len(aside) == 1 and aside[0].read_bytes() == content
     assert not bad.exists()
-    assert store.problems and "bad1.json" in store.problems[0]
+    assert store.problems and "bad1.json" in store.problems[0].text()
 
 
 def test_load_corrupt_raises_with_location(store: ConversationStore) -> None:
@@ -141,3 +141,23 @@ def test_saves_leave_one_lock_file_not_one_per_conversation(store: ConversationS
     store.delete(conversation.id)
     hidden = sorted(p.name for p in store.directory.iterdir() if p.name.startswith("."))
     assert hidden == [LOCK_NAME]
+
+
+def test_storage_problems_are_data_worded_in_the_users_language(store: ConversationStore) -> None:
+    from chattui.i18n import _, set_language
+
+    bad = store.directory / "bad2.json"
+    bad.write_bytes(b"\xff\xfe\x00binary")
+    assert store.list_conversations() == []
+    (problem,) = store.problems
+    assert problem.code == "storage.corrupt" and problem.values["name"] == "bad2.json"
+    assert problem.text().startswith("bad2.json is damaged (not UTF-8); it was kept as ")
+    with pytest.raises(StorageError) as caught:
+        store.load("gone")
+    assert caught.value.problem.code == "storage.gone"
+    set_language("zh")
+    try:
+        assert problem.text(_).startswith("bad2.json 已损坏（不是 UTF-8 编码）；已另存为 ")
+        assert caught.value.problem.text(_) == "gone.json 已不存在。"
+    finally:
+        set_language("en")

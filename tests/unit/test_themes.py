@@ -20,7 +20,8 @@ def test_user_theme_overrides_and_failures_reported(tmp_path: Path) -> None:
     (tmp_path / "mine.toml").write_text('name = "chattui-dark"\nprimary = "#000000"\n')
     (tmp_path / "broken.toml").write_text("name = ")
     (tmp_path / "nocolor.toml").write_text('name = "x"\nprimary = "red"\n')
-    specs, failures = load_themes([bundled_themes_dir(), tmp_path])
+    specs, problems = load_themes([bundled_themes_dir(), tmp_path])
+    failures = [str(problem) for problem in problems]
     dark = next(spec for spec in specs if spec.name == "chattui-dark")
     assert dark.colors["primary"] == "#000000"
     assert len(failures) == 2
@@ -46,7 +47,8 @@ def test_bad_colours_and_keys_are_reported_with_the_file(tmp_path: Path) -> None
     (tmp_path / "ansi.toml").write_text('name = "b"\nprimary = "ansi_blue"\n')  # needs ansi=true
     (tmp_path / "typo.toml").write_text('name = "c"\nprimary = "#123456"\nbackgound = "#000"\n')
     (tmp_path / "ok.toml").write_text('name = "d"\nansi = true\nprimary = "ansi_bright_red"\n')
-    specs, failures = load_themes([tmp_path])
+    specs, problems = load_themes([tmp_path])
+    failures = [str(problem) for problem in problems]
     assert [spec.name for spec in specs] == ["d"]
     assert len(failures) == 3
     assert any("short.toml" in f and "'primary' must be a colour" in f for f in failures)

@@ -127,7 +127,7 @@ def test_specs_match_tiktoken(name: str, monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(openai_public, "load_tiktoken_bpe", fake_load)
     spec: dict[str, Any] = getattr(openai_public, name)()
-    ours = tokens._SPECS[name]
+    ours = encodings._SPECS[name]
     assert spec["pat_str"] == ours.pat_str
     assert spec["special_tokens"] == dict(ours.special_tokens)
     assert seen["hash"] == ours.sha256
@@ -151,7 +151,7 @@ def _corrupted_copy(tmp_path: Path) -> Path:
 def test_corrupted_copy_is_rejected(tmp_path: Path) -> None:
     path = _corrupted_copy(tmp_path)
     with pytest.raises(EncodingError, match="corrupted or not the official one"):
-        load_ranks(path, tokens._SPECS["cl100k_base"].sha256)
+        load_ranks(path, encodings._SPECS["cl100k_base"].sha256)
 
 
 def test_get_encoding_refuses_corrupted_file(

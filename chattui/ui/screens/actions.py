@@ -15,9 +15,9 @@ from textual.widgets import Static
 
 from chattui.core.models import Conversation, Message, MessageStatus, Role
 from chattui.core.session import SessionEvent
-from chattui.core.storage import StorageError
 from chattui.core.transcript import conversation_markdown
 from chattui.i18n import _
+from chattui.ui.messages import CopyRequested
 from chattui.ui.screens.conversations import ConversationScreen, summary_of
 from chattui.ui.screens.dialogs import ConfirmScreen
 from chattui.ui.screens.message_menu import MessageMenuScreen
@@ -103,11 +103,7 @@ class MessageActionsScreen(ConversationScreen):
         return False
 
     def _save(self) -> None:
-        try:
-            self.services.store.save(self.conversation)
-        except StorageError as error:
-            self.notify(str(error), severity="error", markup=False)
-            return
+        self.save_soon(self.conversation)
         self.sidebar.upsert(summary_of(self.conversation))
 
     # -- menu ------------------------------------------------------------------------------------
@@ -190,7 +186,7 @@ class MessageActionsScreen(ConversationScreen):
         """Copy the mouse selection, else the code block or message under the cursor."""
         selection = self.screen.get_selected_text()
         if selection:
-            self.app.copy_text(selection, _("the selection"))  # type: ignore[attr-defined]
+            self.post_message(CopyRequested(selection, _("the selection")))
             return
         cursor = self.log_view.cursor
         if cursor is not None and cursor.code:
@@ -205,7 +201,7 @@ class MessageActionsScreen(ConversationScreen):
             self.notify(_("Nothing to copy."))
             return
         what = _("your message") if message.role is Role.USER else _("the reply")
-        self.app.copy_text(message.content, what)  # type: ignore[attr-defined]
+        self.post_message(CopyRequested(message.content, what))
 
     def action_copy_code(self, number: int) -> None:
         """Copy code block ``number`` of the reply under the cursor (else the last reply)."""
@@ -215,7 +211,7 @@ class MessageActionsScreen(ConversationScreen):
             self.notify(_("This reply has no code block {n}.", n=number))
             return
         code = blocks[number - 1][1]
-        self.app.copy_text(code, _("code block {n}", n=number))  # type: ignore[attr-defined]
+        self.post_message(CopyRequested(code, _("code block {n}", n=number)))
 
     def action_copy_conversation(self) -> None:
         """Copy the branch on screen as Markdown."""
@@ -223,7 +219,7 @@ class MessageActionsScreen(ConversationScreen):
             self.notify(_("Nothing to copy."))
             return
         text = conversation_markdown(self.conversation)
-        self.app.copy_text(text, _("the conversation"))  # type: ignore[attr-defined]
+        self.post_message(CopyRequested(text, _("the conversation")))
 
     # -- edit, regenerate, alternatives ------------------------------------------------------------
 
@@ -330,11 +326,8 @@ class MessageActionsScreen(ConversationScreen):
             conversation.remove_turn(message)
             if conversation.messages:
                 self._save()
-            else:
-                try:
-                    self.services.store.delete(conversation.id)
-                except StorageError as error:
-                    self.notify(str(error), severity="error", markup=False)
+            else:  # still on screen: a new turn saves it again
+                self.delete_soon(conversation.id, keep_out=False)
                 self.sidebar.remove_entry(conversation.id)
             self.redraw()
             self.update_budget()

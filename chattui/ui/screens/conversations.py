@@ -1,7 +1,12 @@
 """Managing the saved conversations from the sidebar: open, rename, delete (with undo).
 
 A deleted conversation disappears from the list at once, but its file is kept until the undo
-notice expires (a reply still streaming in it goes on meanwhile, so undo loses nothing).
+notice expires (a reply still streaming in it goes on meanwhile, so undo loses nothing). Then
+the session deletes it: a reply still streaming is stopped and the core makes sure nothing of
+it is written back (the store's tombstone).
+
+Saves from here run in the session's writer thread too (after the reply's own saves, so a pin
+made while a reply streams is not overtaken by an older checkpoint).
 
 The base of :class:`~chattui.ui.screens.main.MainScreen`, which adds the chat itself.
 """
@@ -22,6 +27,7 @@ from chattui.core.sanitize import sanitize_line
 from chattui.core.services import Services
 from chattui.core.storage import ConversationSummary, StorageError
 from chattui.i18n import _
+from chattui.ui.problems import error_text, problem_text
 from chattui.ui.screens.dialogs import TextInputScreen
 from chattui.ui.widgets.prompt import PromptInput
 from chattui.ui.widgets.sidebar import ConversationList
@@ -60,10 +66,6 @@ class ConversationScreen(Screen[None]):
         super().__init__()
         self.services = services
         self.conversation = Conversation(system_prompt=services.settings.system_prompt)
-        self._live: dict[str, Conversation] = {}
-        """Conversations with a reply streaming, by id: always used instead of the file."""
-        self._deleted: set[str] = set()
-        """Conversations deleted while their reply streamed (the last save must not revive them)."""
         self._pending_deletes: dict[str, _PendingDelete] = {}
         """Deleted conversations that can still be restored, oldest first."""
 
@@ -81,7 +83,23 @@ class ConversationScreen(Screen[None]):
         return self.query_one("#prompt", PromptInput)
 
     def _streaming(self, conversation_id: str) -> bool:
-        return conversation_id in self._live
+        return self.services.session.streaming(conversation_id)
+
+    def _report_failure(self, message: str) -> None:
+        """A background save or delete failed (told on the loop, maybe after the screen
+        closed: then there is no one left to tell)."""
+        if self.is_attached:
+            self.notify(message, severity="error", markup=False, timeout=10)
+
+    def save_soon(self, conversation: Conversation) -> None:
+        """Save ``conversation`` in the background; a failure is reported when it happens."""
+        self.services.session.save_soon(conversation, self._report_failure)
+
+    def delete_soon(self, conversation_id: str, *, keep_out: bool = True) -> None:
+        """Delete a conversation in the background (see ``ChatSession.delete``)."""
+        self.services.session.delete(
+            conversation_id, keep_out=keep_out, on_failed=self._report_failure
+        )
 
     def show_conversation(self, conversation: Conversation) -> None:
         """Put ``conversation`` on screen (the subclass draws it)."""
@@ -92,10 +110,10 @@ class ConversationScreen(Screen[None]):
         try:
             summaries = self.services.store.list_conversations()
         except StorageError as error:
-            self.notify(str(error), severity="error", markup=False)
+            self.notify(error_text(error), severity="error", markup=False)
             summaries = []
         for problem in self.services.store.problems:
-            self.notify(problem, severity="warning", timeout=10, markup=False)
+            self.notify(problem_text(problem), severity="warning", timeout=10, markup=False)
         self.services.store.problems.clear()
         self.sidebar.show(summaries, self.conversation.id)
 
@@ -107,12 +125,12 @@ class ConversationScreen(Screen[None]):
         if conversation_id == self.conversation.id:
             self.prompt.focus()
             return
-        conversation = self._live.get(conversation_id)
+        conversation = self.services.session.live_conversation(conversation_id)
         if conversation is None:
             try:
                 conversation = self.services.store.load(conversation_id)
             except StorageError as error:
-                self.notify(str(error), severity="error", markup=False, timeout=10)
+                self.notify(error_text(error), severity="error", markup=False, timeout=10)
                 self.refresh_sidebar()
                 return
             self.services.adopt(conversation)
@@ -176,22 +194,15 @@ class ConversationScreen(Screen[None]):
         self.notify(_("Restored “{title}”.", title=pending.summary.title), markup=False)
 
     def delete_now(self, conversation_id: str) -> None:
-        """Remove a deleted conversation's file (its undo expired). A reply still streaming in
-        it is stopped first; the file goes once that reply's last save is done."""
+        """Remove a deleted conversation (its undo expired); the session stops a reply still
+        streaming in it and keeps its last save from bringing the file back."""
         pending = self._pending_deletes.pop(conversation_id, None)
         if pending is None:
             return
         pending.timer.stop()
         for sidebar in self.query(ConversationList):  # none when the app is closing
             sidebar.remove_entry(conversation_id)
-        if self._streaming(conversation_id):
-            self._deleted.add(conversation_id)
-            self.workers.cancel_group(self, f"reply-{conversation_id}")
-            return
-        try:
-            self.services.store.delete(conversation_id)
-        except StorageError as error:
-            self.notify(str(error), severity="error", markup=False)
+        self.delete_soon(conversation_id)
 
     def delete_pending(self) -> None:
         """Carry out every delete still waiting for its undo to expire (e.g. when quitting)."""
@@ -205,18 +216,18 @@ class ConversationScreen(Screen[None]):
         streaming, else the file's), save it and update its sidebar entry. ``change`` may
         return False to leave it unchanged. Returns the conversation, or None if nothing
         was saved."""
-        live = self._live.get(conversation_id) or (
+        live = self.services.session.live_conversation(conversation_id) or (
             self.conversation if self.conversation.id == conversation_id else None
         )
         try:
             conversation = live or self.services.store.load(conversation_id)
-            if change(conversation) is False:
-                return None
-            if conversation.messages:  # an empty new conversation is saved with its first turn
-                self.services.store.save(conversation)
         except StorageError as error:
-            self.notify(str(error), severity="error", markup=False)
+            self.notify(error_text(error), severity="error", markup=False)
             return None
+        if change(conversation) is False:
+            return None
+        if conversation.messages:  # an empty new conversation is saved with its first turn
+            self.save_soon(conversation)
         if conversation.messages:
             self.sidebar.upsert(summary_of(conversation))
         return conversation

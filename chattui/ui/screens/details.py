@@ -195,7 +195,7 @@ class DetailsScreen(ModalScreen[ConversationDetails | None]):
                 field.remove_class("-invalid")
             except ConfigError as error:
                 field.add_class("-invalid")
-                errors.append(f"{key}: {error.problem}. {error.fix}")
+                errors.append(f"{key}: {problem_text(error.detail)}")
         self.query_one("#error", Static).update("\n".join(errors))
         if errors:
             return None

@@ -192,7 +192,7 @@ class LibraryScreen(ConversationScreen):
             title = ""  # the first prompt stays the title; nothing to report
         finally:
             self._titling.discard(conversation_id)
-        if not title or conversation_id in self._deleted:
+        if not title or self.services.store.is_deleted(conversation_id):
             return
 
         def retitle(conversation: Conversation) -> bool:

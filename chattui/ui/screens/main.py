@@ -22,22 +22,21 @@ from textual.worker import Worker, WorkerState
 
 from chattui.core.catalog import estimate_cost
 from chattui.core.config import mask_proxy
-from chattui.core.events import TextDelta, UsageReport
-from chattui.core.models import Conversation, Message, MessageStatus, Role
+from chattui.core.events import TextDelta
+from chattui.core.models import Conversation, Message, MessageStatus
 from chattui.core.services import Services
 from chattui.core.session import (
     ContextTrimmed,
+    RepliesDropped,
     ReplyFinished,
     ReplyStarted,
     SaveFailed,
     SessionEvent,
-    can_continue,
-    retry_drops,
 )
-from chattui.core.storage import StorageError
 from chattui.i18n import _
 from chattui.ui.budget import budget_text, conversation_cost, usage_text
 from chattui.ui.launch import StartAt
+from chattui.ui.messages import SettingsRequested
 from chattui.ui.problems import offers_settings, problem_text
 from chattui.ui.screens.actions import alternatives_of
 from chattui.ui.screens.conversations import summary_of
@@ -152,9 +151,6 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         super().__init__(services)
         self._reply_tokens = 0
         self._status_drawn = 0.0
-        self._partials: dict[str, list[str]] = {}
-        """Text streamed so far per reply id; the session saves it only at checkpoints, so a
-        conversation switched back to mid-stream is shown from here."""
         self._budget_ready = False
         """True once the tokenizer is loaded (the warm-up enables it)."""
         self._first_frame_work: list[Callable[[], object]] | None = []
@@ -241,11 +237,10 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
     def show_conversation(self, conversation: Conversation) -> None:
         self.switch_draft(self.conversation, conversation)
         self.conversation = conversation
+        live = self.services.session.live_reply(conversation.id)
+        reply = live.sync() if live is not None else None  # its text so far, from the session
+        live_ids = [reply.id] if reply is not None else []
         branch = conversation.branch()
-        live_ids = [m.id for m in branch if m.id in self._partials]
-        for message in branch:
-            if message.id in self._partials:
-                message.content = "".join(self._partials[message.id])
         self.log_view.set_conversation(
             branch,
             conversation.system_prompt,
@@ -319,7 +314,7 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
     def ready_to_send(self) -> bool:
         if not self.services.can_send(self.conversation):
             self.notify(_("Set an API key first (F2)."), severity="warning")
-            self.app.action_settings()  # type: ignore[attr-defined]
+            self.post_message(SettingsRequested())
             return False
         if self.services.session.client is None:
             self.services.connect()  # the warm-up has not finished yet: build it now
@@ -331,7 +326,6 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         events: AsyncGenerator[SessionEvent, None],
         mode: str,
     ) -> None:
-        self._live[conversation.id] = conversation
         self._reply_tokens = 0
         self.status.set_state(_("sending…"), "busy")
         self.run_worker(
@@ -356,7 +350,6 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
                 async for event in stream:
                     if isinstance(event, ReplyStarted):
                         reply = event.message
-                        self._partials[reply.id] = [reply.content]
                         self._on_started(conversation, reply, mode)
                     elif isinstance(event, TextDelta) and reply is not None:
                         self._on_delta(conversation, reply, event.text, started)
@@ -364,30 +357,20 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
                         if reply is None:  # refused before sending (e.g. prompt too long)
                             self._on_started(conversation, event.message, mode)
                         reply = event.message
-                    elif isinstance(event, UsageReport):
-                        pass
+                    elif isinstance(event, RepliesDropped) and self._visible(conversation):
+                        for message_id in event.message_ids:
+                            self.log_view.remove_message(message_id)
                     elif isinstance(event, ContextTrimmed) and self._visible(conversation):
                         self.log_view.add_notice(
                             _("{count} earlier messages not sent", count=event.dropped)
                         )
                     elif isinstance(event, SaveFailed):
-                        self.notify(event.error, severity="error", markup=False, timeout=10)
+                        self.notify(
+                            problem_text(event.problem), severity="error", markup=False, timeout=10
+                        )
         finally:
-            self._live.pop(conversation.id, None)
-            if reply is not None:
-                self._partials.pop(reply.id, None)
-            if conversation.id in self._deleted:
-                self._forget(conversation.id)
-            else:
+            if not self.services.store.is_deleted(conversation.id):
                 self._finish(conversation, reply)
-
-    def _forget(self, conversation_id: str) -> None:
-        """Delete a conversation whose reply was still saving when the user deleted it."""
-        self._deleted.discard(conversation_id)
-        try:
-            self.services.store.delete(conversation_id)
-        except StorageError as error:
-            self.notify(str(error), severity="error", markup=False)
 
     def _visible(self, conversation: Conversation) -> bool:
         return conversation is self.conversation
@@ -420,7 +403,7 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
 
         def chosen(open_settings: bool | None) -> None:
             if open_settings:
-                self.app.action_settings()  # type: ignore[attr-defined]
+                self.post_message(SettingsRequested())
 
         dialog = ProblemScreen(problem_text(problem), _("Open settings"))
         self.app.push_screen(dialog, chosen)
@@ -429,7 +412,6 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         self, conversation: Conversation, reply: Message, text: str, started: float
     ) -> None:
         self._reply_tokens += 1
-        self._partials[reply.id].append(text)
         if self._visible(conversation):
             self._log.append_text(reply.id, text)
             now = time.monotonic()
@@ -510,26 +492,20 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
     def action_retry(self) -> None:
         """Ask again for the last user turn (after an error or a stop)."""
         conversation = self.conversation
-        branch = conversation.branch()
-        if self._streaming(conversation.id) or not branch:
+        if self._streaming(conversation.id) or not conversation.messages:
             return
-        last = branch[-1]
-        if last.status is MessageStatus.COMPLETE and last.role is Role.ASSISTANT:
+        if not self.services.session.can_retry(conversation):
             self.notify(_("The last reply is complete; nothing to retry."))
             return
         if not self.ready_to_send():
             return
-        for message in retry_drops(conversation):
-            self.log_view.remove_message(message.id)
         events = self.services.session.retry(conversation, self.settings)
         self.start_reply(conversation, events, "again")
 
     def action_continue_reply(self) -> None:
         """Ask the model to go on with a stopped, cut short or incomplete last reply."""
         conversation = self.conversation
-        branch = conversation.branch()
-        last = branch[-1] if branch else None
-        if self._streaming(conversation.id) or last is None or not can_continue(last):
+        if not self.services.session.can_continue(conversation):
             self.notify(_("There is no unfinished reply to continue."))
             return
         if not self.ready_to_send():

@@ -30,6 +30,7 @@ from chattui.core.roles import (
 )
 from chattui.core.sanitize import sanitize, sanitize_line
 from chattui.i18n import _, get_language
+from chattui.ui.problems import problem_text
 from chattui.ui.screens.dialogs import ConfirmScreen
 from chattui.ui.widgets.safe_text import SafeInput, SafeTextArea
 
@@ -79,7 +80,7 @@ class RolePickerScreen(ModalScreen[RoleSpec | None]):
         """Read the roles again (reporting bad files) and keep ``select`` highlighted."""
         self.roles, failures = load_roles(self.directory, get_language())
         for failure in failures:
-            self.notify(failure, severity="warning", timeout=10, markup=False)
+            self.notify(problem_text(failure), severity="warning", timeout=10, markup=False)
         options = self.query_one("#roles", OptionList)
         options.clear_options()
         for role in self.roles:
@@ -130,7 +131,7 @@ class RolePickerScreen(ModalScreen[RoleSpec | None]):
         try:
             save_role(self.directory, role)
         except RolesError as error:
-            self.notify(str(error), severity="error", markup=False)
+            self.notify(problem_text(error.problem), severity="error", markup=False)
             return
         self.notify(_("Role “{name}” saved.", name=sanitize_line(role.name, 100)), markup=False)
         self.reload(select=role.id)
@@ -150,7 +151,7 @@ class RolePickerScreen(ModalScreen[RoleSpec | None]):
             try:
                 delete_role(role)
             except RolesError as error:
-                self.notify(str(error), severity="error", markup=False)
+                self.notify(problem_text(error.problem), severity="error", markup=False)
                 return
             self.reload()
 

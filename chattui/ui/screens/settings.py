@@ -31,7 +31,7 @@ from chattui.core.profiles import Endpoint
 from chattui.core.secrets import ApiKey, KeyError_, KeySource
 from chattui.core.services import Services
 from chattui.i18n import LANGUAGES, _
-from chattui.ui.problems import problem_text
+from chattui.ui.problems import error_text, problem_text
 from chattui.ui.widgets.safe_text import SafeInput, SafeTextArea
 
 __all__ = ["BUILTIN_MODELS", "SettingsScreen"]
@@ -237,7 +237,7 @@ class SettingsScreen(ModalScreen[bool]):
         try:
             value = validate_value(key, raw)
         except ConfigError as error:
-            self._show_error(key, f"{error.problem}. {error.fix}")
+            self._show_error(key, problem_text(error.detail))
             return False, None
         self._show_error(key, "")
         return True, value
@@ -312,10 +312,10 @@ class SettingsScreen(ModalScreen[bool]):
         try:
             note = self.services.update(settings, api_key)
         except OSError as error:
-            self._result(_("Could not save: {error}", error=error.strerror or error), ok=False)
+            self._result(_("Could not save: {error}", error=error_text(error)), ok=False)
             return
-        if note:
-            self.notify(note, severity="warning", markup=False, timeout=10)
+        if note is not None:
+            self.notify(problem_text(note), severity="warning", markup=False, timeout=10)
         self.dismiss(True)
 
     @on(Button.Pressed, "#cancel")

@@ -24,6 +24,7 @@ from chattui.core.models import Conversation
 from chattui.core.storage import ConversationStore, StorageError
 from chattui.i18n import _
 from chattui.transfer import write_export
+from chattui.ui.problems import error_text
 from chattui.ui.screens.dialogs import TextInputScreen
 from chattui.ui.widgets.safe_text import SafeInput
 
@@ -179,12 +180,12 @@ def _export(app: ChatApp, choice: ExportChoice, current: Conversation | None) ->
             summaries = store.list_conversations()
         except StorageError as error:
             summaries = []
-            problems.append(str(error))
+            problems.append(error_text(error))
         for summary in reversed(summaries):
             try:
                 conversations.append(redacted_copy(store.load(summary.id), secrets))
             except StorageError as error:
-                problems.append(str(error))
+                problems.append(error_text(error))
     else:
         conversations = [redacted_copy(current, secrets)] if current is not None else []
     if not conversations:
@@ -234,6 +235,7 @@ def start_import(app: ChatApp) -> None:
         text = (path or "").strip().strip("'\"")
         if text:
             target = Path(text).expanduser()
+            app.notify(_("Importing {file}…", file=target.name), markup=False, timeout=4)
             app.run_worker(
                 lambda: _import(app, target), thread=True, group="import", exit_on_error=False
             )
@@ -247,7 +249,7 @@ def _import(app: ChatApp, path: Path) -> None:
     try:
         store.prepare()
     except StorageError as error:
-        app.call_from_thread(app.notify, str(error), severity="error", markup=False)
+        app.call_from_thread(app.notify, error_text(error), severity="error", markup=False)
         return
     report = import_files(store, [path])
     app.call_from_thread(_imported, app, report)

@@ -1,0 +1,54 @@
+"""``chattui ask`` words start-up warnings and bad flags in the locale's language."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.fakeserver import FakeOpenAI, Reply
+
+EXIT_USAGE = 2
+
+
+def ask(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "chattui", "ask", *args],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def zh_environ(base_url: str, **more: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LANG", "LC_"))}
+    env.update(OPENAI_BASE_URL=base_url, OPENAI_API_KEY="sk-test-warnings", LANG="zh_CN.UTF-8")
+    env.update(more)
+    return env
+
+
+def test_warnings_are_printed_in_chinese_under_a_zh_locale(fake_server: FakeOpenAI) -> None:
+    config = Path(os.environ["CHATTUI_HOME"]) / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('max_tokens = "300"\n', "utf-8")
+    fake_server.queue(Reply(text="好的"))
+    result = ask("hi", env=zh_environ(fake_server.base_url, CHATTUI_TEMPERATURE="9"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "好的\n"
+    lines = result.stderr.splitlines()
+    assert lines == [
+        f"chattui ask: 警告：{config}：max_tokens：'300' 是字符串，不是数字。"
+        "请去掉引号直接写数字：max_tokens = 300",
+        "chattui ask: 警告：环境变量：temperature：'9' 必须在 0 到 2 之间。"
+        "请使用 0 到 2 之间的数字，或删除这一行以使用服务器的默认值。",
+    ], result.stderr
+
+
+def test_a_bad_flag_is_a_usage_error_in_chinese(fake_server: FakeOpenAI) -> None:
+    result = ask("--max-tokens", "lots", "hi", env=zh_environ(fake_server.base_url))
+    assert result.returncode == EXIT_USAGE
+    assert result.stderr.startswith("chattui ask: 命令行：max_tokens：'lots' 必须是整数。")
+    assert fake_server.requests == []
