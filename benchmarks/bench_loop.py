@@ -46,8 +46,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import bench_app as ba  # the script's own folder is on sys.path
-from sample_reply import sample_reply
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import bench_app as ba
+from benchmarks.sample_reply import sample_reply
 
 ROOT = ba.ROOT
 BARE_MARKER = ba.READY_BARE
