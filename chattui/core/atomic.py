@@ -62,13 +62,13 @@ def clean_temp_files(directory: Path) -> int:
     """Remove temp files left behind by killed writers in ``directory``; return how many."""
     removed = 0
     try:
-        candidates = list(directory.iterdir())
+        names = os.listdir(directory)  # names only: a Path per file is slow for 10,000 files
     except OSError:
         return 0
-    for candidate in candidates:
-        name = candidate.name
+    for name in names:
         if not name.startswith(".") or TEMP_MARKER not in name:
             continue
+        candidate = directory / name
         pid = name.rsplit(TEMP_MARKER, 1)[1].split("-", 1)[0]
         if pid.isdigit() and _alive(int(pid)):
             continue  # another running instance is writing it right now

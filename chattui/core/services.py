@@ -280,11 +280,15 @@ class Services:
             self.warnings.append(problem)
 
     def warm_up(self) -> None:
-        """Import the HTTP client and load the model's tokenizer (slow: run in a thread)."""
-        import chattui.core.client  # noqa: F401
+        """Load the model's tokenizer and import the HTTP client (slow: run in a thread).
 
+        The tokenizer first: loading it briefly holds two copies of its tables (~30 MB more
+        than it keeps), and the process is smallest before ``openai`` is imported.
+        """
         with contextlib.suppress(Exception):
             self.planner.counter(self.settings.model).text("warm up")
+
+        import chattui.core.client  # noqa: F401
 
     def adopt(self, conversation: Conversation) -> None:
         """Apply a model named on the command line (``--model``) to a conversation opened in

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterable
 from functools import partial
 
@@ -101,6 +102,16 @@ class ChatApp(App[None]):
             self.notify(fatal, severity="error", timeout=30, markup=False)
         if not self.services.has_key and not self.services.key.pending:
             self.push_screen(WelcomeScreen(), self._welcomed)
+
+    def on_ready(self) -> None:
+        """The first frame is being written: now the work it did not need (threads that
+        import ``openai`` or scan the library would slow it down)."""
+        if not gc.isenabled():  # the command line turned it off for the start-up
+            gc.freeze()  # what start-up built lives as long as the app: never scan it again
+            gc.enable()
+        main = self.main_screen
+        if main is not None:
+            main.first_frame()
         if self._warm_up_enabled:
             self.call_after_refresh(self.warm_up)
         if self.services.search is not None:

@@ -30,9 +30,11 @@ _RICH_ANSI_THEMES = ("ansi_dark", "ansi_light")
 def _known_code_theme(name: str) -> bool:
     if name in _RICH_ANSI_THEMES:
         return True
-    from pygments.styles import get_style_by_name
+    from pygments.styles import STYLE_MAP, get_style_by_name
     from pygments.util import ClassNotFound
 
+    if name in STYLE_MAP:  # a built-in style: known without importing its module (start-up)
+        return True
     try:
         get_style_by_name(name)
     except ClassNotFound:

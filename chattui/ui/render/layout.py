@@ -152,6 +152,14 @@ class EntryLayout:
         """The entries not rendered yet, bottom first."""
         return [entry for entry in reversed(self.entries) if not entry.rendered]
 
+    def pending_near(self, top: int, bottom: int) -> list[Entry]:
+        """The entries not rendered yet that overlap lines ``top`` .. ``bottom``, bottom first."""
+        if not self.entries:
+            return []
+        first = self.index_at(max(top, 0))
+        last = self.index_at(max(bottom, 0))
+        return [e for e in reversed(self.entries[first : last + 1]) if not e.rendered]
+
     def render_some(
         self, context: RenderContext, pending: list[Entry], top: float, deadline: float
     ) -> int:

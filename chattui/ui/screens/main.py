@@ -8,7 +8,7 @@ draws when that conversation is the one on screen.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from functools import partial
 from pathlib import Path
@@ -178,6 +178,8 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         self._budget_timer: Timer | None = None
         self._start_prompt = ""
         """The command line's prompt, waiting for the key command to give the key."""
+        self._first_frame_work: list[Callable[[], object]] | None = []
+        """Work waiting for the first frame (None once it is painted)."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="body"):
@@ -195,7 +197,7 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         self._log = self.query_one("#log", ChatLog)
         # The footer (one widget per key) is not needed to start typing: it comes right
         # after the first frame, which it would otherwise delay by a fifth of a second.
-        self.call_after_refresh(self.mount, Footer())
+        self._after_first_frame(self.mount, Footer())
         self.log_view.set_error_hint(_("Ctrl+R retry · F2 settings"))
         self.log_view.set_usage_label(self._usage_label)
         if self.size.width < 80:
@@ -206,6 +208,24 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         self.update_endpoint()
         self.prompt.focus()
         self.set_interval(60, self.sidebar.refresh_times)
+
+    def _after_first_frame(self, callback: Callable[..., object], *args: object) -> None:
+        """Run ``callback`` once the first frame is on the terminal (see :meth:`first_frame`).
+
+        ``call_after_refresh`` alone is not enough: the first refreshes happen inside the
+        batch of updates Textual holds while the app mounts, and are not written.
+        """
+        if self._first_frame_work is None:
+            self.call_after_refresh(callback, *args)
+        else:
+            self._first_frame_work.append(partial(callback, *args))
+
+    def first_frame(self) -> None:
+        """The app is ready (Textual's ``Ready``: its first frame is being written): do the
+        work that the first frame did not need, after that frame."""
+        work, self._first_frame_work = self._first_frame_work or [], None
+        for callback in work:
+            self.call_after_refresh(callback)
 
     # -- parts -------------------------------------------------------------------------------
 

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from time import monotonic
+
 from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.events import Resize
+from textual.timer import Timer
 from textual.widgets import Static
 
 __all__ = ["StatusBar"]
 
 SEPARATOR = " · "
+BUSY_TOKENS_INTERVAL = 0.5
+"""Seconds between redraws for a new token count while busy (a redraw costs a few ms)."""
 
 
 class StatusBar(Horizontal):
@@ -42,6 +47,11 @@ class StatusBar(Horizontal):
         self._state = ""
         self._tokens = ""
         self._budgets: tuple[Text, ...] = ()
+        self._shown: tuple[Text, Text] | None = None
+        self._busy = False
+        self._drawn_at = 0.0
+        self._due: Timer | None = None
+        """What the two parts show now (a redraw that changes nothing costs nothing)."""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="status-left", markup=False)
@@ -56,12 +66,25 @@ class StatusBar(Horizontal):
     def set_state(self, text: str, kind: str = "") -> None:
         """``kind`` is "", "busy" or "error" (changes the colour)."""
         self._state = text
+        self._busy = kind == "busy"
         self.set_class(kind == "busy", "-busy")
         self.set_class(kind == "error", "-error")
         self._redraw()
 
     def set_tokens(self, text: str) -> None:
+        """The reply's tokens; while busy (streaming), shown at most twice a second."""
         self._tokens = text
+        if not self._busy or not self.is_mounted:
+            self._redraw()
+            return
+        wait = self._drawn_at + BUSY_TOKENS_INTERVAL - monotonic()
+        if wait <= 0:
+            self._redraw()
+        elif self._due is None:
+            self._due = self.set_timer(wait, self._redraw_due)
+
+    def _redraw_due(self) -> None:
+        self._due = None  # this timer has fired: nothing to stop
         self._redraw()
 
     def set_budget(self, *variants: Text) -> None:
@@ -85,6 +108,10 @@ class StatusBar(Horizontal):
     def _redraw(self) -> None:
         if not self.is_mounted:
             return
+        if self._due is not None:
+            self._due.stop()
+            self._due = None
+        self._drawn_at = monotonic()
         width = self.content_region.width or self.app.size.width - 2
         essential = SEPARATOR.join(self._parts(self._state, self._model))
         budget = Text()  # none if not even the shortest fits: state and model come first
@@ -100,7 +127,20 @@ class StatusBar(Horizontal):
                 left = candidate
         line = Text(left, no_wrap=True, end="")
         line.truncate(max(room, 1), overflow="ellipsis")  # cut here: a Static would wrap it
-        self.query_one("#status-left", Static).update(line)
+        before = self._shown
+        if before is not None and _same(before[0], line) and _same(before[1], budget):
+            return
+        self._shown = (line, budget)
+        # The left part is as wide as what the budget leaves: its text never changes the
+        # layout. Only a budget of another width does (a layout arranges the whole screen,
+        # and the state and the tokens change many times a second while a reply streams).
+        self.query_one("#status-left", Static).update(line, layout=False)
         shown = self.query_one("#status-budget", Static)
         shown.display = bool(budget.cell_len)  # its margin would take room from the left
-        shown.update(budget)
+        resized = before is None or before[1].cell_len != budget.cell_len
+        shown.update(budget, layout=resized)
+
+
+def _same(a: Text, b: Text) -> bool:
+    """Same text, spans and style (``Text.__eq__`` ignores the style)."""
+    return a == b and a.style == b.style and a.justify == b.justify
