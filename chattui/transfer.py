@@ -192,5 +192,5 @@ def import_command(
     if len(files) > 1:
         out.write(f"Total: {report.summary()}\n")
     for problem in report.errors:
-        err.write(f"chattui import: {problem}\n")
+        err.write(f"chattui import: {problem.text()}\n")
     return 1 if report.errors else 0

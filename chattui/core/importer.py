@@ -20,6 +20,7 @@ from typing import Any
 
 from chattui.core.chatgpt import chatgpt_conversation, is_chatgpt_conversation
 from chattui.core.models import Conversation, FormatError
+from chattui.core.problems import Problem, ProblemError, Value
 from chattui.core.storage import ConversationStore, StorageError
 
 __all__ = [
@@ -35,8 +36,8 @@ CHATGPT_FILE = "conversations.json"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,120}$")
 
 
-class ImportError_(ValueError):
-    """A file cannot be imported; the message names the file and what is wrong."""
+class ImportError_(ProblemError, ValueError):
+    """A file cannot be imported; :attr:`problem` names the file and what is wrong."""
 
 
 @dataclass
@@ -60,7 +61,7 @@ class ImportReport:
     skipped_parts: int = 0
     empty: int = 0
     """Exported conversations without a single visible message (skipped)."""
-    errors: list[str] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
     """One message per file that imported nothing."""
     files: list[str] = field(default_factory=list)
     """``<file>: <summary>`` for each file imported."""
@@ -86,30 +87,30 @@ def _load_json(path: Path) -> Any:
             with zipfile.ZipFile(path) as archive:
                 names = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == CHATGPT_FILE]
                 if not names:
-                    raise ImportError_(f"{path}: the zip file holds no {CHATGPT_FILE}")
+                    raise ImportError_(_problem("import.zip_empty", path, name=CHATGPT_FILE))
                 raw = archive.read(min(names, key=len))
         else:
             raw = path.read_bytes()
     except ImportError_:
         raise
     except zipfile.BadZipFile as error:
-        raise ImportError_(f"{path}: damaged zip file ({error})") from None
+        raise ImportError_(_problem("import.zip_bad", path, error=str(error))) from None
     except FileNotFoundError:
-        raise ImportError_(f"{path}: no such file") from None
+        raise ImportError_(_problem("import.missing", path)) from None
     except IsADirectoryError:
-        raise ImportError_(f"{path}: is a directory") from None
+        raise ImportError_(_problem("import.is_dir", path)) from None
     except OSError as error:
-        raise ImportError_(f"{path}: cannot read it ({error.strerror or error})") from None
+        reason = error.strerror or str(error)
+        raise ImportError_(_problem("import.read", path, error=reason)) from None
     try:
         return json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
-        raise ImportError_(f"{path}: not a text file (not UTF-8)") from None
+        raise ImportError_(_problem("import.not_utf8", path)) from None
     except json.JSONDecodeError as error:
-        raise ImportError_(
-            f"{path}: not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
-        ) from None
+        where: dict[str, Value] = {"line": error.lineno, "column": error.colno, "error": error.msg}
+        raise ImportError_(_problem("import.not_json", path, **where)) from None
     except RecursionError:
-        raise ImportError_(f"{path}: the JSON is nested too deeply") from None
+        raise ImportError_(_problem("import.too_deep", path)) from None
 
 
 def _ours(item: Mapping[str, Any]) -> Conversation:
@@ -119,10 +120,19 @@ def _ours(item: Mapping[str, Any]) -> Conversation:
     return conversation
 
 
-def _describe(index: int, item: object) -> str:
+def _problem(code: str, path: Path, **values: Value) -> Problem:
+    return Problem(code, {"path": str(path), **values})
+
+
+def _describe(index: int, item: object) -> Problem:
     title = item.get("title") if isinstance(item, Mapping) else None
-    where = f"conversation {index + 1}"
-    return f"{where} (“{title[:60]}”)" if isinstance(title, str) and title else where
+    if isinstance(title, str) and title:
+        return Problem("import.where_titled", {"n": index + 1, "title": title[:60]})
+    return Problem("import.where", {"n": index + 1})
+
+
+def _where(data: object, index: int, item: object) -> Problem:
+    return _describe(index, item) if isinstance(data, list) else Problem("import.the_conversation")
 
 
 def read_import_file(path: Path) -> ParsedFile:
@@ -143,13 +153,19 @@ def read_import_file(path: Path) -> ParsedFile:
             elif isinstance(item, Mapping) and "schema" in item:
                 conversation = _ours(item)
             else:
-                raise FormatError(
-                    "neither a chattui conversation (no 'schema') nor a ChatGPT export "
-                    "conversation (no 'mapping')"
+                raise ImportError_(
+                    _problem(
+                        "import.bad_item",
+                        path,
+                        where=_where(data, index, item),
+                        error=Problem("import.neither"),
+                    )
                 )
         except (FormatError, RecursionError) as error:
-            where = _describe(index, item) if isinstance(data, list) else "the conversation"
-            raise ImportError_(f"{path}: {where}: {error}") from None
+            where = _where(data, index, item)
+            raise ImportError_(
+                _problem("import.bad_item", path, where=where, error=str(error))
+            ) from None
         parsed.conversations.append(conversation)
     return parsed
 
@@ -196,10 +212,10 @@ def import_files(store: ConversationStore, paths: Sequence[Path]) -> ImportRepor
             parsed = read_import_file(path)
             report = import_conversations(store, parsed)
         except ImportError_ as error:
-            total.errors.append(str(error))
+            total.errors.append(error.problem)
             continue
         except StorageError as error:
-            total.errors.append(f"{path}: {error} Nothing from this file was imported.")
+            total.errors.append(_problem("import.storage", path, error=error.problem))
             continue
         total.files.append(f"{path}: {report.summary()}")
         total.conversations += report.conversations

@@ -67,6 +67,8 @@ class ErrorKind(str, Enum):
     """A role file is bad (it is skipped), or could not be written."""
     FILES = "files"
     """A directory or file chattui needs cannot be used."""
+    IMPORT = "import"
+    """A file cannot be imported (nothing from it is)."""
     STORAGE = "storage"
     """A conversation file could not be saved, read, listed or deleted."""
     TEXT = "text"
@@ -260,6 +262,23 @@ TEMPLATES: dict[str, str] = {
     "role.delete": "Could not delete {path}: {error}",
     "role.builtin": "Built-in roles cannot be deleted.",
     # -- directories and files ----------------------------------------------------------------
+    "import.zip_empty": "{path}: the zip file holds no {name}",
+    "import.zip_bad": "{path}: damaged zip file ({error})",
+    "import.missing": "{path}: no such file",
+    "import.is_dir": "{path}: is a directory",
+    "import.read": "{path}: cannot read it ({error})",
+    "import.not_utf8": "{path}: not a text file (not UTF-8)",
+    "import.not_json": "{path}: not valid JSON (line {line}, column {column}: {error})",
+    "import.too_deep": "{path}: the JSON is nested too deeply",
+    "import.bad_item": "{path}: {where}: {error}",
+    "import.where": "conversation {n}",
+    "import.where_titled": "conversation {n} (“{title}”)",
+    "import.the_conversation": "the conversation",
+    "import.neither": (
+        "neither a chattui conversation (no 'schema') nor a ChatGPT export conversation "
+        "(no 'mapping')"
+    ),
+    "import.storage": "{path}: {error} Nothing from this file was imported.",
     "storage.bad_id": "Invalid conversation id {id}.",
     "storage.save": "Could not save the conversation: {error}.",
     "storage.locked": (

@@ -202,8 +202,8 @@ def test_malformed_export_imports_nothing(
     path.write_text(json.dumps(broken(mutate), ensure_ascii=False), "utf-8")
     report = import_files(store, [path])
     assert report.conversations == 0 and len(report.errors) == 1
-    assert report.errors[0].startswith(f"{path}: ")
-    assert expected in report.errors[0]
+    assert report.errors[0].text().startswith(f"{path}: ")
+    assert expected in report.errors[0].text()
     assert stored_files(store) == []
 
 
@@ -242,7 +242,7 @@ def test_a_bad_file_does_not_stop_the_good_ones(tmp_path: Path, store: Conversat
     bad.write_text("[1, 2]", "utf-8")
     report = import_files(store, [bad, SAMPLE])
     assert report.conversations == 3 and len(report.errors) == 1
-    assert report.errors[0].startswith(f"{bad}: conversation 1: neither")
+    assert report.errors[0].text().startswith(f"{bad}: conversation 1: neither")
 
 
 def test_disk_failing_half_way_leaves_nothing(
@@ -257,3 +257,21 @@ def test_disk_failing_half_way_leaves_nothing(
     assert stored_files(store) == []  # the one written before the failure was removed
     monkeypatch.undo()
     assert import_conversations(store, parsed).conversations == 3
+
+
+def test_import_problems_are_data_worded_in_the_users_language(tmp_path: Path) -> None:
+    from chattui.i18n import _, set_language
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('[{"title": "x"}]', "utf-8")
+    report = import_files(ConversationStore(tmp_path / "store"), [bad])
+    (problem,) = report.errors
+    assert problem.code == "import.bad_item"
+    set_language("zh")
+    try:
+        assert problem.text(_) == (
+            f"{bad}：第 1 个对话（“x”）：既不是 chattui 对话（没有 'schema'），"
+            "也不是 ChatGPT 导出的对话（没有 'mapping'）"
+        )
+    finally:
+        set_language("en")

@@ -24,7 +24,7 @@ from chattui.core.models import Conversation
 from chattui.core.storage import ConversationStore, StorageError
 from chattui.i18n import _
 from chattui.transfer import write_export
-from chattui.ui.problems import error_text
+from chattui.ui.problems import error_text, problem_text
 from chattui.ui.screens.dialogs import TextInputScreen
 from chattui.ui.widgets.safe_text import SafeInput
 
@@ -246,7 +246,13 @@ def _import(app: ChatApp, path: Path) -> None:
 
 def _imported(app: ChatApp, report: ImportReport) -> None:
     for error in report.errors:
-        app.notify(error, title=_("Nothing imported"), severity="error", markup=False, timeout=15)
+        app.notify(
+            problem_text(error),
+            title=_("Nothing imported"),
+            severity="error",
+            markup=False,
+            timeout=15,
+        )
     if not report.errors:
         app.notify(import_summary(report), markup=False, timeout=10)
     main = app.main_screen
