@@ -556,3 +556,17 @@ async def test_narrow_terminal_80x24(
         await pilot.press("ctrl+b")
         await pilot.pause()
     assert only_conversation(home)["messages"][-1]["content"] == DEMO_MARKDOWN
+
+
+async def test_the_footer_shows_the_keys_from_the_start(make_app: MakeApp) -> None:
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: bool(app.screen.query(Footer)))
+        footer = app.screen.query_one(Footer)
+        await wait_for(pilot, lambda: bool(footer.query(FooterKey)))
+        assert app.screen.focused is prompt(app)  # no focus change was needed
+        descriptions = [key.description for key in footer.query(FooterKey)]
+        assert "New" in descriptions and "Quit" in descriptions

@@ -197,7 +197,7 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         self._log = self.query_one("#log", ChatLog)
         # The footer (one widget per key) is not needed to start typing: it comes right
         # after the first frame, which it would otherwise delay by a fifth of a second.
-        self._after_first_frame(self.mount, Footer())
+        self._after_first_frame(self._mount_footer)
         self.log_view.set_error_hint(_("Ctrl+R retry · F2 settings"))
         self.log_view.set_usage_label(self._usage_label)
         if self.size.width < 80:
@@ -219,6 +219,12 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
             self.call_after_refresh(callback, *args)
         else:
             self._first_frame_work.append(partial(callback, *args))
+
+    async def _mount_footer(self) -> None:
+        """The footer, after the first frame; it draws its keys when told of the bindings,
+        which a footer mounted after the focus was set would otherwise wait for."""
+        await self.mount(Footer())
+        self.refresh_bindings()
 
     def first_frame(self) -> None:
         """The app is ready (Textual's ``Ready``: its first frame is being written): do the
