@@ -200,7 +200,8 @@ async def test_saving_a_key_command_runs_it_in_a_thread_then_saves(
         assert app.services.settings.api_key_command == fifo.command
         assert app.services.settings.model == "gpt-4o"
         assert app.services.key.key == ApiKey(KEY)
-        assert "no API key" not in status_text(app)
+        # The status line follows once the settings' callback has run.
+        await wait_for(pilot, lambda: "no API key" not in status_text(app))
 
 
 async def test_a_failing_key_command_blocks_save_once_then_saves_anyway(
