@@ -215,7 +215,7 @@ async def test_a_model_saved_in_settings_applies_to_the_open_conversation(
         app.screen.query_one("#model", Input).value = "o3-mini"
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
-        assert "o3-mini" in status_text(app)
+        await wait_for(pilot, lambda: "o3-mini" in status_text(app))  # after the callback
         await send(pilot, "next turn")
         assert fake_server.chat_requests[-1].json["model"] == "o3-mini"
     assert only_conversation(home)["model"] is None  # it follows the default from now on
