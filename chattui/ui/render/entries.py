@@ -274,9 +274,7 @@ class AssistantEntry(Entry):
         """The text at creation: the screen may change ``message.content`` as it streams."""
         self._document: BlockStream | None = None
         self._blocks_rendered = 0
-        from chattui.ui.render.markdown import FenceProgress
-
-        self._fence: FenceProgress = FenceProgress()
+        self._fence: FenceProgress = _fence_progress()
 
     @property
     def document(self) -> BlockStream:
@@ -337,6 +335,8 @@ class AssistantEntry(Entry):
             block.release()  # the renderer keeps its lines; parsed again if they go
             self._blocks_rendered += 1
         self._codes_rendered = len(self.code_spans)
+        if self._fence.lines and self._fence.key[0] < self._blocks_rendered:
+            self._fence = _fence_progress()  # its code block is final: drop the pieces
 
     def _block_lines(
         self,
@@ -403,6 +403,12 @@ class AssistantEntry(Entry):
         tail.extend(_footer(self.message, self.live, context))
         tail.append(Strip.blank(width))
         return tail
+
+
+def _fence_progress() -> FenceProgress:
+    from chattui.ui.render.markdown import FenceProgress
+
+    return FenceProgress()
 
 
 def entry_for(message: Message, *, live: bool = False) -> Entry:
