@@ -13,7 +13,7 @@ from chattui.ui.render.blocks import BlockStream, parse_blocks
 from chattui.ui.render.entries import AssistantEntry, RenderContext
 from chattui.ui.render.markdown import BlockRenderer
 from chattui.ui.render.palette import Palette
-from chattui.ui.render.strips import LeanStrip
+from chattui.ui.render.strips import _CACHES, LeanStrip
 
 
 def _segments() -> list[Segment]:
@@ -41,6 +41,20 @@ def test_a_lean_strip_gives_what_a_strip_gives_and_keeps_nothing_derived() -> No
     assert lean._crop_cache.get((2, 9)) is None
     assert lean._offsets_cache.get((0, 7)) is None
     assert not hasattr(lean, "__dict__")
+
+
+def test_lean_strip_knows_every_field_of_strip() -> None:
+    """A Textual upgrade that adds a field or a cache to Strip must fail here, not at runtime."""
+    lean = LeanStrip(_segments(), 16)
+    for name in Strip.__slots__:
+        getattr(lean, name)  # set by __init__, or a cache made on demand
+    assert set(Strip.__slots__) == set(_CACHES) | {
+        "_segments",
+        "_cell_length",
+        "_render_cache",
+        "_link_ids",
+        "_cell_count",
+    }
 
 
 def test_rendered_lines_are_lean() -> None:
