@@ -21,8 +21,7 @@ line break (chat replies are often lines of text), not the space CommonMark make
 from __future__ import annotations
 
 from collections.abc import MutableMapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 from chattui.core.sanitize import sanitize
@@ -31,7 +30,7 @@ if TYPE_CHECKING:  # markdown-it is imported on first use: it is not needed for 
     from markdown_it import MarkdownIt
     from markdown_it.token import Token
 
-__all__ = ["Block", "BlockStream", "is_web_link", "markdown_parser", "parse_blocks"]
+__all__ = ["CODE_KINDS", "Block", "BlockStream", "is_web_link", "markdown_parser", "parse_blocks"]
 
 _parser: MarkdownIt | None = None
 
@@ -54,19 +53,50 @@ def is_web_link(url: str) -> bool:
         return False
 
 
-@dataclass(frozen=True, eq=False)
 class Block:
     """One top-level Markdown block."""
 
-    text: str
-    """Source text, from the block's first line up to the next block (ends with its newlines)."""
-    tokens: Sequence[Token]
-    """The block's markdown-it tokens, links already neutralised."""
+    __slots__ = ("_env", "_tokens", "kind", "text")
+
+    def __init__(
+        self, text: str, tokens: Sequence[Token], env: MutableMapping[str, Any] | None = None
+    ) -> None:
+        self.text = text
+        """Source text, from the block's first line up to the next block (ends with its
+        newlines)."""
+        self.kind = tokens[0].type if tokens else ""
+        """The first token's type: ``paragraph_open``, ``fence``, ``table_open``..."""
+        self._tokens: Sequence[Token] | None = tokens
+        self._env = env
 
     @property
     def key(self) -> str:
         """The text without trailing blank lines: what the rendering depends on."""
         return self.text.rstrip("\n")
+
+    @property
+    def tokens(self) -> Sequence[Token]:
+        """The block's markdown-it tokens, links already neutralised.
+
+        Parsed again from :attr:`text` (with the reference definitions of the text it came
+        from) after :meth:`release`; not kept then, as the renderer caches its lines.
+        """
+        tokens = self._tokens
+        if tokens is None:
+            blocks = parse_blocks(self.text, self._env)
+            tokens = [token for block in blocks for token in block.tokens]
+        return tokens
+
+    def release(self) -> None:
+        """Forget the tokens of a rendered block (a few kB per paragraph: a 20k-token reply's
+        are ~5 MB); a code block keeps its one token (its language and code are read often)."""
+        tokens = self._tokens
+        if tokens is not None and not (len(tokens) == 1 and self.kind in CODE_KINDS):
+            self._tokens = None
+
+
+CODE_KINDS: Final = ("fence", "code_block")
+"""The kinds of a code block."""
 
 
 def _adjust_inline(tokens: Sequence[Token]) -> None:
@@ -118,7 +148,8 @@ def parse_blocks(text: str, env: MutableMapping[str, Any] | None = None) -> list
         The blocks in order; their texts concatenate to ``text``. Leading blank lines belong to
         the first block; text without any block (only blanks) gives no block.
     """
-    tokens = markdown_parser().parse(text, {} if env is None else env)
+    env = {} if env is None else env
+    tokens = markdown_parser().parse(text, env)
     groups: list[tuple[int, list[Token]]] = []
     for token in tokens:
         if token.level == 0 and token.nesting != -1 and token.map is not None:
@@ -133,7 +164,7 @@ def parse_blocks(text: str, env: MutableMapping[str, Any] | None = None) -> list
         begin = 0 if index == 0 else starts[groups[index][0]]
         end = starts[groups[index + 1][0]] if index + 1 < len(groups) else len(text)
         _adjust_inline(group)
-        blocks.append(Block(text[begin:end], group))
+        blocks.append(Block(text[begin:end], group, env))
     return blocks
 
 

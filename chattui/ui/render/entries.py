@@ -21,7 +21,7 @@ from chattui.core.models import Message, MessageStatus, Role
 from chattui.core.sanitize import sanitize, sanitize_line
 from chattui.i18n import _
 from chattui.ui.problems import error_hint, message_problem_text
-from chattui.ui.render.blocks import Block, BlockStream
+from chattui.ui.render.blocks import CODE_KINDS, Block, BlockStream
 
 if TYPE_CHECKING:  # Rich's Markdown and Syntax (Pygments) load on first use, after the first frame
     from chattui.ui.render.markdown import BlockRenderer, FenceProgress
@@ -130,7 +130,7 @@ def code_header(context: RenderContext, block: Block, number: int) -> Strip:
 
 def is_code(block: Block) -> bool:
     """True for a fenced or indented code block."""
-    return bool(block.tokens) and block.tokens[0].type in ("fence", "code_block")
+    return block.kind in CODE_KINDS
 
 
 def _footer(message: Message, live: bool, context: RenderContext) -> list[Strip]:
@@ -274,9 +274,7 @@ class AssistantEntry(Entry):
         """The text at creation: the screen may change ``message.content`` as it streams."""
         self._document: BlockStream | None = None
         self._blocks_rendered = 0
-        from chattui.ui.render.markdown import FenceProgress
-
-        self._fence: FenceProgress = FenceProgress()
+        self._fence: FenceProgress = _fence_progress()
 
     @property
     def document(self) -> BlockStream:
@@ -334,8 +332,11 @@ class AssistantEntry(Entry):
             if self._blocks_rendered:
                 self._head.append(Strip.blank(width))
             self._head.extend(self._block_lines(block, context, len(self._head), True))
+            block.release()  # the renderer keeps its lines; parsed again if they go
             self._blocks_rendered += 1
         self._codes_rendered = len(self.code_spans)
+        if self._fence.lines and self._fence.key[0] < self._blocks_rendered:
+            self._fence = _fence_progress()  # its code block is final: drop the pieces
 
     def _block_lines(
         self,
@@ -402,6 +403,12 @@ class AssistantEntry(Entry):
         tail.extend(_footer(self.message, self.live, context))
         tail.append(Strip.blank(width))
         return tail
+
+
+def _fence_progress() -> FenceProgress:
+    from chattui.ui.render.markdown import FenceProgress
+
+    return FenceProgress()
 
 
 def entry_for(message: Message, *, live: bool = False) -> Entry:

@@ -29,6 +29,7 @@ from textual.strip import Strip
 
 from chattui.ui.render.blocks import Block
 from chattui.ui.render.palette import Palette
+from chattui.ui.render.strips import LeanStrip
 
 __all__ = ["BlockRenderer", "FenceProgress", "make_console"]
 
@@ -207,7 +208,7 @@ class BlockRenderer:
         start = 0
         while start < end and _is_blank(lines[start]):
             start += 1
-        return [Strip(line, width) for line in lines[start:end]]
+        return [LeanStrip(line, width) for line in lines[start:end]]
 
     def render_all(self, blocks: Iterable[Block], width: int) -> list[Strip]:
         """Blocks one after another, one blank line between two blocks (cached)."""
