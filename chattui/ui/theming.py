@@ -68,10 +68,19 @@ def _to_theme(spec: ThemeSpec) -> Theme:
 
 def register_themes(app: App[Any], user_dir: Path) -> list[Problem]:
     """Register the bundled themes and the user's (a user file overrides a bundled theme of
-    the same name); return one problem per file that was skipped or partly used."""
-    specs, failures = load_themes([bundled_themes_dir(), user_dir])
+    the same name); return one problem per file that was skipped or partly used.
+
+    The bundled themes are not checked here (a test does): checking their code themes imports
+    Pygments and generating their colours costs a few milliseconds each, before the first frame.
+    """
+    bundled = bundled_themes_dir()
+    specs, failures = load_themes([bundled, user_dir])
     for spec in specs:
         path = str(spec.path or spec.name)
+        trusted = spec.path is not None and spec.path.parent == bundled
+        if trusted:
+            app.register_theme(_to_theme(spec))
+            continue
         if spec.code_theme and not _known_code_theme(spec.code_theme):
             values = {"path": path, "name": repr(spec.code_theme)}
             failures.append(Problem("theme.unknown_code_theme", values))
