@@ -6,6 +6,7 @@ import asyncio
 import gc
 from collections.abc import Iterable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -15,25 +16,29 @@ from textual.screen import Screen
 from chattui.core.config import Settings
 from chattui.core.models import Conversation
 from chattui.core.problems import Problem
-from chattui.core.roles import RoleSpec
 from chattui.core.services import Services
 from chattui.i18n import _
 from chattui.ui.keys import check_keymap
 from chattui.ui.launch import StartAt
 from chattui.ui.messages import CopyRequested, SettingsRequested
 from chattui.ui.problems import error_text, problem_text
-from chattui.ui.profiles import pick_profile
-from chattui.ui.screens.help import HelpScreen
 from chattui.ui.screens.library import library_commands
 from chattui.ui.screens.main import MainScreen
-from chattui.ui.screens.settings import SettingsScreen
-from chattui.ui.screens.welcome import WelcomeScreen
-from chattui.ui.theming import pick_theme, register_themes
+from chattui.ui.theming import register_themes
+
+if TYPE_CHECKING:
+    from chattui.core.roles import RoleSpec
 
 __all__ = ["ChatApp"]
 
 SAVE_WAIT = 10.0
 """Longest wait at exit for the saves still queued (a slow disk, another instance's lock)."""
+
+
+def _pick_profile(main: MainScreen) -> None:
+    from chattui.ui.profiles import pick_profile
+
+    pick_profile(main)
 
 
 class ChatApp(App[None]):
@@ -101,6 +106,8 @@ class ChatApp(App[None]):
             fatal = problem_text(self.services.fatal)
             self.notify(fatal, severity="error", timeout=30, markup=False)
         if not self.services.has_key and not self.services.key.pending:
+            from chattui.ui.screens.welcome import WelcomeScreen
+
             self.push_screen(WelcomeScreen(), self._welcomed)
 
     def on_ready(self) -> None:
@@ -178,9 +185,13 @@ class ChatApp(App[None]):
 
     def action_change_theme(self) -> None:
         """The theme picker (replaces Textual's): live preview, Esc restores, Enter saves."""
+        from chattui.ui.theming import pick_theme
+
         pick_theme(self, self.save_theme)
 
     def action_help(self) -> None:
+        from chattui.ui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
@@ -194,6 +205,8 @@ class ChatApp(App[None]):
         self.push_screen(SearchScreen(self.services.search), main.open_search_hit)
 
     def action_settings(self) -> None:
+        from chattui.ui.screens.settings import SettingsScreen
+
         if isinstance(self.screen, SettingsScreen):
             return
         before = self.services.settings
@@ -302,7 +315,7 @@ class ChatApp(App[None]):
             yield SystemCommand(
                 _("Endpoint profile"),
                 _("Choose the endpoint this conversation talks to"),
-                partial(pick_profile, main),
+                partial(_pick_profile, main),
             )
             yield SystemCommand(
                 _("System prompt"),

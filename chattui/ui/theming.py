@@ -17,7 +17,6 @@ from textual.theme import Theme
 from chattui.core.problems import Problem
 from chattui.core.themes import ThemeSpec, bundled_themes_dir, load_themes
 from chattui.i18n import _
-from chattui.ui.screens.picker import PickerScreen
 
 __all__ = ["CODE_THEME_VARIABLE", "code_theme_of", "pick_theme", "register_themes"]
 
@@ -103,6 +102,8 @@ def code_theme_of(theme: Theme) -> str:
 def pick_theme(app: App[Any], save: Callable[[str], None]) -> None:
     """Open the theme picker: moving the highlight applies each theme at once, Enter keeps it
     (``save`` persists it), Esc goes back to the theme in use before."""
+    from chattui.ui.screens.picker import PickerScreen
+
     original = app.theme
     themes = sorted(app.available_themes.values(), key=lambda theme: theme.name)
     choices = [

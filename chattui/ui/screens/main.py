@@ -46,7 +46,6 @@ from chattui.ui.messages import SettingsRequested
 from chattui.ui.problems import offers_settings, problem_text
 from chattui.ui.screens.actions import alternatives_of
 from chattui.ui.screens.conversations import summary_of
-from chattui.ui.screens.dialogs import ProblemScreen
 from chattui.ui.screens.finding import FindMixin
 from chattui.ui.screens.library import LibraryScreen
 from chattui.ui.screens.prompting import PromptScreen
@@ -518,6 +517,8 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         def chosen(open_settings: bool | None) -> None:
             if open_settings:
                 self.post_message(SettingsRequested())
+
+        from chattui.ui.screens.dialogs import ProblemScreen
 
         dialog = ProblemScreen(problem_text(problem), _("Open settings"))
         self.app.push_screen(dialog, chosen)
