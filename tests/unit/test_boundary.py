@@ -59,12 +59,16 @@ def test_import_creates_no_files(tmp_path: object) -> None:
 
 
 def test_the_app_does_not_import_what_its_first_frame_does_not_need() -> None:
-    """Screens other than the main one, dialogs, the command-line parser and file writers are
-    imported when first used: each costs start-up time before the first frame."""
+    """Screens other than the main one, dialogs, the search index, the command-line parser and
+    file writers are imported when first used: each costs start-up time before the first
+    frame."""
     lazy = (
         "argparse",
+        "sqlite3",
         "tomli_w",
         "chattui.core.roles",
+        "chattui.core.search_index",
+        "chattui.core.search_text",
         "chattui.core.titles",
         "chattui.core.transcript",
         "chattui.ui.profiles",
