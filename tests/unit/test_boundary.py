@@ -64,6 +64,7 @@ def test_the_app_does_not_import_what_its_first_frame_does_not_need() -> None:
     frame."""
     lazy = (
         "argparse",
+        "logging.handlers",
         "sqlite3",
         "tomli_w",
         "chattui.core.roles",
