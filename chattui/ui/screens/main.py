@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message as UIMessage
 from textual.timer import Timer
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from chattui.core.catalog import estimate_cost
@@ -196,7 +196,7 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         self._log = self.query_one("#log", ChatLog)
         # The footer (one widget per key) is not needed to start typing: it comes right
         # after the first frame, which it would otherwise delay by a fifth of a second.
-        self._after_first_frame(self.mount, Footer())
+        self._after_first_frame(self._mount_footer)
         self.log_view.set_error_hint(_("Ctrl+R retry · F2 settings"))
         self.log_view.set_usage_label(self._usage_label)
         if self.size.width < 80:
@@ -207,6 +207,11 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         self.update_endpoint()
         self.prompt.focus()
         self.set_interval(60, self.sidebar.refresh_times)
+
+    def _mount_footer(self) -> None:
+        from textual.widgets import Footer  # imported after the first frame too
+
+        self.mount(Footer())
 
     def _after_first_frame(self, callback: Callable[..., object], *args: object) -> None:
         """Run ``callback`` once the first frame is on the terminal (see :meth:`first_frame`).
