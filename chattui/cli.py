@@ -6,18 +6,23 @@ is not delayed by modules it does not need yet.
 
 from __future__ import annotations
 
-import argparse
 import gc
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from chattui import __version__
+
+if TYPE_CHECKING:
+    import argparse
 
 __all__ = ["main"]
 
 
 def _parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """The top-level parser and the ``tokens`` subcommand's (which reports its own errors)."""
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="chattui",
         description="A fast, keyboard-driven terminal chat client for the OpenAI API and "
@@ -190,6 +195,12 @@ def _exit_now(code: int) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
+    if not (sys.argv[1:] if argv is None else argv):
+        # Plain ``chattui``: nothing to parse, so neither build the parser nor import
+        # argparse (~10 ms of the first frame).
+        from chattui.ui.launch import launch
+
+        return launch({})
     parser, tokens = _parser()
     args, unknown = parser.parse_known_args(argv)
     if args.paths or args.command not in (None, "open"):

@@ -14,7 +14,7 @@ import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Final, Literal, TypedDict
 from urllib.parse import urlsplit
 
@@ -336,7 +336,15 @@ class Catalog:
 
 @functools.lru_cache(maxsize=1)
 def _bundled() -> Catalog:
-    text = resources.files("chattui.core").joinpath("catalog.toml").read_text(encoding="utf-8")
+    # The file next to this module when it is one (an ordinary install): importing
+    # importlib.resources (and zipfile) costs a few milliseconds of start-up.
+    path = Path(__file__).with_name("catalog.toml")
+    if path.is_file():
+        text = path.read_text(encoding="utf-8")
+    else:  # pragma: no cover - a zipped install
+        from importlib import resources
+
+        text = resources.files("chattui.core").joinpath("catalog.toml").read_text("utf-8")
     data = tomllib.loads(text)
     models = data.get("models", {})
     if not isinstance(models, dict):

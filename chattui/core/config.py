@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import tomli_w
-
 from chattui.core.atomic import atomic_write
 from chattui.core.keymap import check_keys
 from chattui.core.problems import InvalidValue, Problem, ProblemError, Value, as_problem
@@ -406,6 +404,8 @@ def save_settings(settings: Settings, path: Path) -> Path | None:
         kept = path.with_name(f"{path.name}.bad-{time.strftime('%Y%m%d-%H%M%S')}")
         os.replace(path, kept)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    import tomli_w  # only to write: not imported at start-up
+
     atomic_write(path, tomli_w.dumps(_file_table(settings)).encode("utf-8"), mode=0o600)
     return kept
 

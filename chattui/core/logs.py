@@ -9,7 +9,6 @@ password, ``Authorization`` headers and anything shaped like a key become ``***`
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -60,12 +59,20 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record), self._secrets())
 
 
-class _PrivateRotatingHandler(logging.handlers.RotatingFileHandler):
-    """A rotating file handler whose files are created readable only by the user."""
+def _private_handler(path: Path) -> logging.Handler:
+    """A rotating file handler whose files are created readable only by the user.
 
-    def _open(self) -> Any:
-        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        return os.fdopen(fd, "a", encoding=self.encoding or "utf-8", errors=self.errors)
+    The class is made here: ``logging.handlers`` is imported only when a log is wanted (it
+    would cost start-up time otherwise).
+    """
+    import logging.handlers
+
+    class PrivateRotatingHandler(logging.handlers.RotatingFileHandler):
+        def _open(self) -> Any:
+            fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            return os.fdopen(fd, "a", encoding=self.encoding or "utf-8", errors=self.errors)
+
+    return PrivateRotatingHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
 
 
 _handler: logging.Handler | None = None
@@ -83,9 +90,7 @@ def start_logging(path: Path, level: str, secrets: Callable[[], Iterable[str]]) 
         return None
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handler = _PrivateRotatingHandler(
-            path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
-        )
+        handler = _private_handler(path)
     except OSError as error:
         return Problem("files.log", {"path": str(path), "error": str(error.strerror or error)})
     handler.setFormatter(RedactingFormatter(secrets))

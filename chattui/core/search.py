@@ -18,23 +18,20 @@ import contextlib
 import json
 import logging
 import os
-import sqlite3
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chattui.core.models import Conversation, FormatError
-from chattui.core.search_index import (
-    ConversationDocs,
-    IndexDB,
-    IndexUnusable,
-    SearchResult,
-    docs_of,
-    is_corruption,
-)
-from chattui.core.search_text import parse_query
+
+if TYPE_CHECKING:
+    from chattui.core.search_index import ConversationDocs, IndexDB, SearchResult
+
+# The index's modules (sqlite3, the query parser) are imported when it is first used, after the
+# app's first frame: the store only needs a SearchIndex to tell it of saves.
 
 __all__ = ["INDEX_NAME", "IndexStatus", "SearchCancelled", "SearchIndex"]
 
@@ -88,16 +85,36 @@ class SearchIndex:
         self._done = 0
         self._total = 0
         self._error: str | None = None
-        self._writer = IndexDB(path)
-        """The writer thread's connection."""
-        self._reader = IndexDB(path)
+        self._connections: tuple[IndexDB, IndexDB] | None = None
+        """The writer thread's connection and the searches', made when first needed."""
+        self._connections_lock = threading.Lock()
         self._reader_generation = -1
         self._read_lock = threading.Lock()
+
+    def _dbs(self) -> tuple[IndexDB, IndexDB]:
+        with self._connections_lock:
+            if self._connections is None:
+                from chattui.core.search_index import IndexDB
+
+                self._connections = (IndexDB(self.path), IndexDB(self.path))
+            return self._connections
+
+    @property
+    def _writer(self) -> IndexDB:
+        """The writer thread's connection."""
+        return self._dbs()[0]
+
+    @property
+    def _reader(self) -> IndexDB:
+        """The searches' connection."""
+        return self._dbs()[1]
 
     # -- the store's listener (called on the saving thread: must stay cheap) ------------------
 
     def saved(self, conversation: Conversation, stat: os.stat_result) -> None:
         """Index ``conversation`` soon (it has just been written)."""
+        from chattui.core.search_index import docs_of
+
         self._enqueue(conversation.id, docs_of(conversation, stat))
 
     def deleted(self, conversation_id: str) -> None:
@@ -179,6 +196,11 @@ class SearchIndex:
         Raises:
             SearchCancelled: :meth:`cancel_search` was called meanwhile.
         """
+        import sqlite3
+
+        from chattui.core.search_index import IndexUnusable, SearchResult, is_corruption
+        from chattui.core.search_text import parse_query
+
         query = parse_query(text)
         if query.empty:
             return SearchResult(query, ())
@@ -238,6 +260,10 @@ class SearchIndex:
             db.close()
 
     def _work(self, db: IndexDB, rebuild: bool, sync: bool) -> None:
+        import sqlite3
+
+        from chattui.core.search_index import is_corruption
+
         try:
             if rebuild:
                 self._recreate(db)
@@ -259,6 +285,8 @@ class SearchIndex:
             self._apply_pending(db)
 
     def _open(self, db: IndexDB) -> None:
+        from chattui.core.search_index import IndexUnusable
+
         try:
             db.open()
         except IndexUnusable:
@@ -316,6 +344,8 @@ class SearchIndex:
 
 def read_docs(path: Path, stat: os.stat_result) -> ConversationDocs | None:
     """Read a conversation file for indexing; None if it is unreadable (the store reports it)."""
+    from chattui.core.search_index import docs_of
+
     if stat.st_size > MAX_FILE_BYTES:
         return None
     try:

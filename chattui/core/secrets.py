@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
-import tomli_w
-
 from chattui.core.atomic import atomic_write
 from chattui.core.problems import Problem, ProblemError, Value
 
@@ -331,4 +329,6 @@ def save_credentials(path: Path, key: ApiKey, profile: str = "") -> None:
         data["profiles"] = table
     else:
         data["api_key"] = key.reveal()
+    import tomli_w  # only to write: not imported at start-up
+
     atomic_write(path, tomli_w.dumps(data).encode("utf-8"), mode=0o600)

@@ -6,6 +6,7 @@ import asyncio
 import gc
 from collections.abc import Iterable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -15,20 +16,18 @@ from textual.screen import Screen
 from chattui.core.config import Settings
 from chattui.core.models import Conversation
 from chattui.core.problems import Problem
-from chattui.core.roles import RoleSpec
 from chattui.core.services import Services
 from chattui.i18n import _
 from chattui.ui.keys import check_keymap
 from chattui.ui.launch import StartAt
 from chattui.ui.messages import CopyRequested, SettingsRequested
 from chattui.ui.problems import error_text, problem_text
-from chattui.ui.profiles import pick_profile
-from chattui.ui.screens.help import HelpScreen
 from chattui.ui.screens.library import library_commands
 from chattui.ui.screens.main import MainScreen
-from chattui.ui.screens.settings import SettingsScreen
-from chattui.ui.screens.welcome import WelcomeScreen
-from chattui.ui.theming import pick_theme, register_themes
+from chattui.ui.theming import register_themes
+
+if TYPE_CHECKING:
+    from chattui.core.roles import RoleSpec
 
 __all__ = ["ChatApp"]
 
@@ -36,10 +35,19 @@ SAVE_WAIT = 10.0
 """Longest wait at exit for the saves still queued (a slow disk, another instance's lock)."""
 
 
+def _pick_profile(main: MainScreen) -> None:
+    from chattui.ui.profiles import pick_profile
+
+    pick_profile(main)
+
+
 class ChatApp(App[None]):
     """chattui's application object."""
 
     TITLE = "chattui"
+    CSS_PATH = [MainScreen.CSS_PATH]
+    """The main screen's CSS, read with the app's: pushing a screen with CSS not read yet
+    parses the whole stylesheet again and restyles every widget (~10 ms at start-up)."""
     BINDINGS = [
         Binding("ctrl+q", "quit", _("Quit"), priority=True, id="quit", tooltip=_("Quit")),
         Binding("f1", "help", _("Help"), id="help", tooltip=_("This help")),
@@ -79,7 +87,7 @@ class ChatApp(App[None]):
         self._theme_problems = register_themes(self, services.paths.themes_dir)
         theme = services.settings.theme
         if theme in self.available_themes:
-            self.theme = theme
+            self._set_first_theme(theme)
         else:
             self._theme_problems.append(Problem("theme.unknown", {"name": repr(theme)}))
         self.keymap, self._key_problems = check_keymap(
@@ -87,6 +95,18 @@ class ChatApp(App[None]):
         )
         """The user's rebound keys (binding id -> keys), as applied."""
         self.set_keymap(self.keymap)
+
+    def _set_first_theme(self, name: str) -> None:
+        """Use theme ``name`` from the start: what ``App._watch_theme`` does, except that it
+        schedules a full re-parse of the stylesheet (~10 ms before the first frame), needless
+        before anything was parsed."""
+        self.set_reactive(ChatApp.theme, name)
+        self.stylesheet.set_variables(self.get_css_variables())
+        dark = self.current_theme.dark
+        classes = {cls: False for cls in self.classes if cls.startswith("-theme-")}
+        classes.update({f"-theme-{name}": True, "-dark-mode": dark, "-light-mode": not dark})
+        self.update_classes(classes, update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
 
     def on_mount(self) -> None:
         for problem in self._theme_problems + self._key_problems:
@@ -101,6 +121,8 @@ class ChatApp(App[None]):
             fatal = problem_text(self.services.fatal)
             self.notify(fatal, severity="error", timeout=30, markup=False)
         if not self.services.has_key and not self.services.key.pending:
+            from chattui.ui.screens.welcome import WelcomeScreen
+
             self.push_screen(WelcomeScreen(), self._welcomed)
 
     def on_ready(self) -> None:
@@ -178,9 +200,13 @@ class ChatApp(App[None]):
 
     def action_change_theme(self) -> None:
         """The theme picker (replaces Textual's): live preview, Esc restores, Enter saves."""
+        from chattui.ui.theming import pick_theme
+
         pick_theme(self, self.save_theme)
 
     def action_help(self) -> None:
+        from chattui.ui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
@@ -194,6 +220,8 @@ class ChatApp(App[None]):
         self.push_screen(SearchScreen(self.services.search), main.open_search_hit)
 
     def action_settings(self) -> None:
+        from chattui.ui.screens.settings import SettingsScreen
+
         if isinstance(self.screen, SettingsScreen):
             return
         before = self.services.settings
@@ -302,7 +330,7 @@ class ChatApp(App[None]):
             yield SystemCommand(
                 _("Endpoint profile"),
                 _("Choose the endpoint this conversation talks to"),
-                partial(pick_profile, main),
+                partial(_pick_profile, main),
             )
             yield SystemCommand(
                 _("System prompt"),

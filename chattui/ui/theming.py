@@ -17,7 +17,6 @@ from textual.theme import Theme
 from chattui.core.problems import Problem
 from chattui.core.themes import ThemeSpec, bundled_themes_dir, load_themes
 from chattui.i18n import _
-from chattui.ui.screens.picker import PickerScreen
 
 __all__ = ["CODE_THEME_VARIABLE", "code_theme_of", "pick_theme", "register_themes"]
 
@@ -68,10 +67,19 @@ def _to_theme(spec: ThemeSpec) -> Theme:
 
 def register_themes(app: App[Any], user_dir: Path) -> list[Problem]:
     """Register the bundled themes and the user's (a user file overrides a bundled theme of
-    the same name); return one problem per file that was skipped or partly used."""
-    specs, failures = load_themes([bundled_themes_dir(), user_dir])
+    the same name); return one problem per file that was skipped or partly used.
+
+    The bundled themes are not checked here (a test does): checking their code themes imports
+    Pygments and generating their colours costs a few milliseconds each, before the first frame.
+    """
+    bundled = bundled_themes_dir()
+    specs, failures = load_themes([bundled, user_dir])
     for spec in specs:
         path = str(spec.path or spec.name)
+        trusted = spec.path is not None and spec.path.parent == bundled
+        if trusted:
+            app.register_theme(_to_theme(spec))
+            continue
         if spec.code_theme and not _known_code_theme(spec.code_theme):
             values = {"path": path, "name": repr(spec.code_theme)}
             failures.append(Problem("theme.unknown_code_theme", values))
@@ -94,6 +102,8 @@ def code_theme_of(theme: Theme) -> str:
 def pick_theme(app: App[Any], save: Callable[[str], None]) -> None:
     """Open the theme picker: moving the highlight applies each theme at once, Enter keeps it
     (``save`` persists it), Esc goes back to the theme in use before."""
+    from chattui.ui.screens.picker import PickerScreen
+
     original = app.theme
     themes = sorted(app.available_themes.values(), key=lambda theme: theme.name)
     choices = [

@@ -234,3 +234,18 @@ async def test_a_hit_in_another_branch_shows_that_branch(make_app: MakeApp, home
         assert log.has_message(old.id) and not log.has_message(new.id)
         assert main.find_position == (1, 1)
         assert styled_match(log, "代理") == {"current"}
+
+
+async def test_the_find_bar_is_built_when_first_opened(make_app: MakeApp) -> None:
+    """Its widgets are not made before the first frame (start-up); F4 makes and focuses them."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        main = main_screen(app)
+        bar = main.find_bar
+        assert not bar.query("#find-input") and bar.text == "" and not bar.is_open
+        await pilot.press("f4")
+        await pilot.pause()
+        assert bar.is_open and bar.input.has_focus
+        await pilot.press(*"abc")
+        await pilot.pause()
+        assert bar.text == "abc" and "no matches" in screen_text(app)

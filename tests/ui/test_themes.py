@@ -83,3 +83,19 @@ async def test_user_themes_load_and_bad_ones_are_reported(make_app: MakeApp, hom
         assert any(str(themes / "badcode.toml") in m and "no-such-style" in m for m in messages)
         assert "broken" not in app.available_themes
         assert "badcode" in app.available_themes  # usable, with the default code style
+
+
+def test_bundled_themes_pass_the_checks_skipped_at_start_up() -> None:
+    """register_themes trusts the bundled themes (no Pygments import, no colour generation
+    before the first frame): every one of them must have a known code theme and colours
+    Textual can generate."""
+    from chattui.core.themes import bundled_themes_dir, load_themes
+    from chattui.ui.theming import _known_code_theme, _to_theme
+
+    specs, failures = load_themes([bundled_themes_dir()])
+    assert failures == []
+    assert len(specs) >= 9
+    for spec in specs:
+        assert spec.code_theme == "" or _known_code_theme(spec.code_theme), spec.name
+        colors = _to_theme(spec).to_color_system().generate()
+        assert colors["primary"], spec.name

@@ -56,3 +56,37 @@ def test_import_creates_no_files(tmp_path: object) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+def test_the_app_does_not_import_what_its_first_frame_does_not_need() -> None:
+    """Screens other than the main one, dialogs, the search index, the command-line parser and
+    file writers are imported when first used: each costs start-up time before the first
+    frame."""
+    lazy = (
+        "argparse",
+        "logging.handlers",
+        "sqlite3",
+        "tomli_w",
+        "chattui.core.roles",
+        "chattui.core.search_index",
+        "chattui.core.search_text",
+        "chattui.core.titles",
+        "chattui.core.transcript",
+        "chattui.ui.profiles",
+        "chattui.ui.screens.details",
+        "chattui.ui.screens.dialogs",
+        "chattui.ui.screens.help",
+        "chattui.ui.screens.message_menu",
+        "chattui.ui.screens.picker",
+        "chattui.ui.screens.settings",
+        "chattui.ui.screens.welcome",
+    )
+    code = (
+        "import sys\n"
+        "import chattui.cli, chattui.ui.launch, chattui.ui.app\n"
+        f"print(','.join(m for m in {lazy!r} if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""

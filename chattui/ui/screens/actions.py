@@ -15,12 +15,9 @@ from textual.widgets import Static
 
 from chattui.core.models import Conversation, Message, MessageStatus, Role
 from chattui.core.session import SessionEvent
-from chattui.core.transcript import conversation_markdown
 from chattui.i18n import _
 from chattui.ui.messages import CopyRequested
 from chattui.ui.screens.conversations import ConversationScreen, summary_of
-from chattui.ui.screens.dialogs import ConfirmScreen
-from chattui.ui.screens.message_menu import MessageMenuScreen
 from chattui.ui.widgets.chat_log import ChatLog
 
 __all__ = ["MessageActionsScreen", "alternatives_of"]
@@ -143,6 +140,8 @@ class MessageActionsScreen(ConversationScreen):
             if action:
                 self.call_later(self.run_action, action)
 
+        from chattui.ui.screens.message_menu import MessageMenuScreen
+
         self.app.push_screen(MessageMenuScreen(title, actions), chosen)
 
     def message_commands(self) -> Iterator[SystemCommand]:
@@ -218,6 +217,8 @@ class MessageActionsScreen(ConversationScreen):
         if not self.conversation.messages:
             self.notify(_("Nothing to copy."))
             return
+        from chattui.core.transcript import conversation_markdown
+
         text = conversation_markdown(self.conversation)
         self.post_message(CopyRequested(text, _("the conversation")))
 
@@ -337,6 +338,8 @@ class MessageActionsScreen(ConversationScreen):
             "Delete this turn: {count} messages, with every reply and branch below it?",
             count=count,
         )
+        from chattui.ui.screens.dialogs import ConfirmScreen
+
         self.app.push_screen(ConfirmScreen(question, _("Delete")), done)
 
     def action_toggle_system(self) -> None:

@@ -33,7 +33,6 @@ from chattui.core.services import Services
 from chattui.core.storage import ConversationSummary, StorageError
 from chattui.i18n import _
 from chattui.ui.problems import error_text, problem_text
-from chattui.ui.screens.dialogs import TextInputScreen
 from chattui.ui.widgets.prompt import PromptInput
 from chattui.ui.widgets.sidebar import ConversationList
 
@@ -268,6 +267,8 @@ class ConversationScreen(Screen[None]):
                 conversation.title_source = TitleSource.MANUAL
 
             self.modify_conversation(target_id, retitle)
+
+        from chattui.ui.screens.dialogs import TextInputScreen
 
         self.app.push_screen(TextInputScreen(_("Rename conversation"), current.title), done)
 

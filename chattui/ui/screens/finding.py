@@ -11,7 +11,6 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, cast
 
-from chattui.core.search_text import find_hits, parse_query
 from chattui.i18n import _
 from chattui.ui.widgets.find_bar import FindBar
 
@@ -122,6 +121,8 @@ class FindMixin:
         """Count the matches of ``text`` and go to the first at or after the message
         ``target`` ("": the first match), or without one, at or below the top of the view."""
         log = self.log_view
+        from chattui.core.search_text import find_hits, parse_query
+
         query = parse_query(text)
         log.set_highlight(query.pattern)
         shown = self._shown()

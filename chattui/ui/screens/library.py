@@ -22,10 +22,8 @@ from chattui.core.events import ChatError, ChatRequest
 from chattui.core.models import Conversation, Message, TitleSource
 from chattui.core.services import Services
 from chattui.core.session import StreamingClient
-from chattui.core.titles import generate_title, title_request, wants_title
 from chattui.i18n import _
 from chattui.ui.screens.conversations import ConversationScreen
-from chattui.ui.screens.details import DetailsScreen
 from chattui.ui.widgets.side_panel import SidePanel
 from chattui.ui.widgets.sidebar import ConversationList
 
@@ -126,6 +124,8 @@ class LibraryScreen(ConversationScreen):
             if self.services.can_send(conversation)
             else None
         )
+        from chattui.ui.screens.details import DetailsScreen
+
         dialog = DetailsScreen(
             details_of(conversation), self.settings, self.services.planner.model_info, lister
         )
@@ -159,6 +159,8 @@ class LibraryScreen(ConversationScreen):
 
     def after_reply(self, conversation: Conversation, reply: Message | None) -> None:
         """A reply ended: after the first one, ask the model for a title in the background."""
+        from chattui.core.titles import title_request, wants_title
+
         client = self.services.client_for(conversation)
         settings = self.services.settings_for(conversation)
         if (
@@ -186,6 +188,8 @@ class LibraryScreen(ConversationScreen):
     ) -> None:
         """Ask for the title (on the conversation's own endpoint); keep the first prompt if that
         fails or a rename came first."""
+        from chattui.core.titles import generate_title
+
         try:
             title = await generate_title(client, request)
         except ChatError:

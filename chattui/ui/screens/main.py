@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message as UIMessage
 from textual.timer import Timer
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from chattui.core.catalog import estimate_cost
@@ -46,7 +46,6 @@ from chattui.ui.messages import SettingsRequested
 from chattui.ui.problems import offers_settings, problem_text
 from chattui.ui.screens.actions import alternatives_of
 from chattui.ui.screens.conversations import summary_of
-from chattui.ui.screens.dialogs import ProblemScreen
 from chattui.ui.screens.finding import FindMixin
 from chattui.ui.screens.library import LibraryScreen
 from chattui.ui.screens.prompting import PromptScreen
@@ -208,6 +207,11 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         self.update_endpoint()
         self.prompt.focus()
         self.set_interval(60, self.sidebar.refresh_times)
+
+    def _mount_footer(self) -> None:
+        from textual.widgets import Footer  # imported after the first frame too
+
+        self.mount(Footer())
 
     def _after_first_frame(self, callback: Callable[..., object], *args: object) -> None:
         """Run ``callback`` once the first frame is on the terminal (see :meth:`first_frame`).
@@ -524,6 +528,8 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         def chosen(open_settings: bool | None) -> None:
             if open_settings:
                 self.post_message(SettingsRequested())
+
+        from chattui.ui.screens.dialogs import ProblemScreen
 
         dialog = ProblemScreen(problem_text(problem), _("Open settings"))
         self.app.push_screen(dialog, chosen)

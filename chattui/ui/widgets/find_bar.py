@@ -69,13 +69,23 @@ class FindBar(Horizontal):
         """The user closed the bar."""
 
     def compose(self) -> ComposeResult:
-        yield Label(_("Find:"))
-        yield SafeInput(id="find-input", placeholder=_("text in this conversation"))
-        yield Label("", id="find-count")
-        yield Label(_("↓/Enter next · ↑ previous · Esc close"), id="find-hint")
+        # The bar is hidden until first opened: its widgets are made then (:meth:`_build`),
+        # not before the app's first frame.
+        return iter(())
+
+    def _build(self) -> None:
+        if self.query("#find-input"):
+            return
+        self.mount(
+            Label(_("Find:")),
+            SafeInput(id="find-input", placeholder=_("text in this conversation")),
+            Label("", id="find-count"),
+            Label(_("↓/Enter next · ↑ previous · Esc close"), id="find-hint"),
+        )
 
     @property
     def input(self) -> SafeInput:
+        self._build()
         return self.query_one("#find-input", SafeInput)
 
     @property
@@ -84,7 +94,8 @@ class FindBar(Horizontal):
 
     @property
     def text(self) -> str:
-        return self.input.value
+        found = self.query("#find-input")
+        return str(found.first(SafeInput).value) if found else ""
 
     def open(self, text: str | None = None) -> None:
         """Show the bar and focus it; ``text`` replaces what it held."""
@@ -100,6 +111,7 @@ class FindBar(Horizontal):
 
     def set_count(self, current: int | None, total: int) -> None:
         """Show "current/total" (1-based), or that nothing matches."""
+        self._build()
         label = self.query_one("#find-count", Label)
         if not self.text.strip():
             label.update("")
