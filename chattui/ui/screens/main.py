@@ -208,10 +208,13 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         self.prompt.focus()
         self.set_interval(60, self.sidebar.refresh_times)
 
-    def _mount_footer(self) -> None:
+    async def _mount_footer(self) -> None:
+        """The footer, after the first frame; it draws its keys when told of the bindings,
+        which a footer mounted after the focus was set would otherwise wait for."""
         from textual.widgets import Footer  # imported after the first frame too
 
-        self.mount(Footer())
+        await self.mount(Footer())
+        self.refresh_bindings()
 
     def _after_first_frame(self, callback: Callable[..., object], *args: object) -> None:
         """Run ``callback`` once the first frame is on the terminal (see :meth:`first_frame`).
@@ -223,12 +226,6 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
             self.call_after_refresh(callback, *args)
         else:
             self._first_frame_work.append(partial(callback, *args))
-
-    async def _mount_footer(self) -> None:
-        """The footer, after the first frame; it draws its keys when told of the bindings,
-        which a footer mounted after the focus was set would otherwise wait for."""
-        await self.mount(Footer())
-        self.refresh_bindings()
 
     def first_frame(self) -> None:
         """The app is ready (Textual's ``Ready``: its first frame is being written): do the
