@@ -515,6 +515,7 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
             self.log_view.add_message(reply, alternatives_of(conversation).get(reply.id))
             self.log_view.scroll_to_latest()
             self.status.set_state(_("waiting for the reply…"), "busy")
+            self.update_budget()  # the turn just sent is history now
 
     def _offer_fix(self, reply: Message) -> None:
         """For a problem fixed in the settings (a rejected key...), offer to open them."""
