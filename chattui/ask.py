@@ -16,9 +16,9 @@ import contextlib
 import json
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, TextIO
+from typing import Any, Final, TextIO, TypeVar
 
 from chattui.ask_output import MarkdownOutput, PlainOutput, ReplyOutput, SilentOutput
 from chattui.core.config import ConfigError, validate_value
@@ -62,6 +62,8 @@ EXIT_CODES: Final[Mapping[ErrorKind, int]] = {
 """Exit status by kind of error: 3 auth, 4 network, 5 server, 2 usage (input too long)."""
 
 PREFIX: Final = "chattui ask: "
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -175,17 +177,6 @@ def _conversation(services: Services, options: AskOptions, role: RoleSpec | None
     return conversation
 
 
-def _check_profile(services: Services, name: str | None) -> None:
-    """``--profile NAME`` must name a profile of config.toml."""
-    profiles = services.settings.profiles
-    if name and name not in profiles:
-        defined = ", ".join(sorted(profiles)) or _("none")
-        raise _UsageError(
-            _("No profile named “{name}” in {file} (defined: {defined}).",
-              name=name, file=services.paths.config_file, defined=defined)
-        )  # fmt: skip
-
-
 def _key_hint(kind: ErrorKind) -> str:
     if kind in (ErrorKind.AUTH, ErrorKind.NO_KEY):
         return " " + _(
@@ -252,16 +243,9 @@ async def _ask(
     return reply, finish, conversation
 
 
-async def _interruptible(
-    services: Services,
-    options: AskOptions,
-    conversation: Conversation,
-    text: str,
-    output: ReplyOutput,
-    err: TextIO,
-) -> tuple[Message | None, str, Conversation] | None:
-    """:func:`_ask`, cancelled cleanly by Ctrl+C (SIGINT): None when interrupted."""
-    task = asyncio.ensure_future(_ask(services, options, conversation, text, output, err))
+async def _interruptible(job: Coroutine[Any, Any, _T]) -> _T | None:
+    """``job``, cancelled cleanly by Ctrl+C (SIGINT): None when interrupted."""
+    task = asyncio.ensure_future(job)
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, RuntimeError):  # not on the main thread
         loop.add_signal_handler(signal.SIGINT, task.cancel)
@@ -307,7 +291,9 @@ def run(
     services.start_log()
     set_language(resolve_language(services.settings.language, environ))
     try:
-        _check_profile(services, options.profile or str(checked.get("profile") or ""))
+        missing = services.missing_profile(options.profile or str(checked.get("profile") or ""))
+        if missing is not None:
+            raise _UsageError(missing.text(_))
         role = find_role(services, options.role) if options.role else None
     except _UsageError as error:
         _say(err, str(error))
@@ -332,7 +318,8 @@ def run(
     else:
         output = PlainOutput(out)
     try:
-        outcome = asyncio.run(_interruptible(services, options, conversation, text, output, err))
+        job = _ask(services, options, conversation, text, output, err)
+        outcome = asyncio.run(_interruptible(job))
     except StorageError as error:
         _say(err, error.problem.text(_))
         return EXIT_FAILED

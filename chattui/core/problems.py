@@ -207,6 +207,7 @@ TEMPLATES: dict[str, str] = {
         "{file}: profile: no profile named {name} (defined: {defined}); using the top-level "
         "endpoint."
     ),
+    "config.profile.unknown": "No profile named “{name}” in {file} (defined: {defined}).",
     "config.profiles.not_tables": "profiles: must be tables like [profiles.deepseek].",
     "config.profiles.bad_name": (
         "profiles.{name}: a profile name uses letters, digits, '-', '_' or '.'."

@@ -161,6 +161,16 @@ class Services:
         name = self.settings.profile
         return name if name in self.settings.profiles else ""
 
+    def missing_profile(self, name: str) -> Problem | None:
+        """Why ``name`` (asked for on the command line) is not a profile; None if it is one,
+        or is empty."""
+        profiles = self.settings.profiles
+        if not name or name in profiles:
+            return None
+        defined = ", ".join(sorted(profiles)) or Problem("config.none")
+        values = {"name": name, "file": str(self.paths.config_file), "defined": defined}
+        return Problem("config.profile.unknown", values)
+
     def profile_of(self, conversation: Conversation | None) -> str:
         """The profile a conversation uses: its own if still defined, else the default."""
         name = conversation.params.get("profile") if conversation is not None else None

@@ -91,13 +91,9 @@ def launch(
     # The language must be set before the UI modules are imported: their bindings'
     # descriptions are translated when the classes are created.
     set_language(resolve_language(services.settings.language))
-    wanted = str(overrides.get("profile") or "")
-    if wanted and wanted not in services.settings.profiles:
-        defined = ", ".join(sorted(services.settings.profiles)) or _("none")
-        print("chattui: " + _(
-            "No profile named “{name}” in {file} (defined: {defined}).",
-            name=wanted, file=services.paths.config_file, defined=defined,
-        ), file=sys.stderr)  # fmt: skip
+    missing = services.missing_profile(str(overrides.get("profile") or ""))
+    if missing is not None:
+        print("chattui: " + missing.text(_), file=sys.stderr)
         return 2
     found = ""
     if conversation_id:
