@@ -515,10 +515,10 @@ class ChatSession:
         return None
 
     def save_soon(
-        self, conversation: Conversation, on_failed: Callable[[str], object] | None = None
+        self, conversation: Conversation, on_failed: Callable[[Problem], object] | None = None
     ) -> Future[int]:
         """Save ``conversation`` in the background, after the saves queued before;
-        ``on_failed`` gets the message on the calling loop if that fails."""
+        ``on_failed`` gets the problem on the calling loop if that fails."""
         return _report(self.saver.save(conversation), on_failed)
 
     def delete(
@@ -526,12 +526,12 @@ class ChatSession:
         conversation_id: str,
         *,
         keep_out: bool = True,
-        on_failed: Callable[[str], object] | None = None,
+        on_failed: Callable[[Problem], object] | None = None,
     ) -> Future[int]:
         """Delete a conversation (after the saves queued before). With ``keep_out``, a turn
         still running in it is stopped and nothing of it is written back: the file stays
         gone. Without (its last turn was deleted, it is still on screen), a new turn saves it
-        again. ``on_failed`` gets the message on the calling loop if that fails."""
+        again. ``on_failed`` gets the problem on the calling loop if that fails."""
         if keep_out:
             self.store.keep_out(conversation_id)  # from now on, not when the thread gets to it
             live = self._live.get(conversation_id)
@@ -553,8 +553,8 @@ class ChatSession:
         return self.saver.flush(timeout)
 
 
-def _report(future: Future[int], on_failed: Callable[[str], object] | None) -> Future[int]:
-    """Call ``on_failed`` with the message of a failed save, on the running loop (the writer
+def _report(future: Future[int], on_failed: Callable[[Problem], object] | None) -> Future[int]:
+    """Call ``on_failed`` with the problem of a failed save, on the running loop (the writer
     thread never waits for the loop: it may be waiting for the writer, at exit)."""
     if on_failed is None:
         return future
@@ -568,10 +568,10 @@ def _report(future: Future[int], on_failed: Callable[[str], object] | None) -> F
         if not isinstance(error, StorageError):
             return
         if loop is None:
-            on_failed(str(error))
+            on_failed(error.problem)
             return
         with contextlib.suppress(RuntimeError):  # the loop has closed
-            loop.call_soon_threadsafe(on_failed, str(error))
+            loop.call_soon_threadsafe(on_failed, error.problem)
 
     future.add_done_callback(done)
     return future

@@ -28,6 +28,7 @@ from textual.timer import Timer
 
 from chattui.core.config import Settings
 from chattui.core.models import Conversation, TitleSource
+from chattui.core.problems import Problem
 from chattui.core.sanitize import sanitize_line
 from chattui.core.services import Services
 from chattui.core.storage import ConversationSummary, StorageError
@@ -123,11 +124,11 @@ class ConversationScreen(Screen[None]):
     def _streaming(self, conversation_id: str) -> bool:
         return self.services.session.streaming(conversation_id)
 
-    def _report_failure(self, message: str) -> None:
+    def _report_failure(self, problem: Problem) -> None:
         """A background save or delete failed (told on the loop, maybe after the screen
         closed: then there is no one left to tell)."""
         if self.is_attached:
-            self.notify(message, severity="error", markup=False, timeout=10)
+            self.notify(problem_text(problem), severity="error", markup=False, timeout=10)
 
     def save_soon(self, conversation: Conversation) -> None:
         """Save ``conversation`` in the background; a failure is reported when it happens."""
