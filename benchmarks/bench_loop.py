@@ -20,12 +20,14 @@ against baselines measured the same way, interleaved, in the same run. Medians (
    reply streaming, and the bare Input app. Target: median <= 50 ms (p90 and max printed).
 4. **CPU at a paced 100 tokens/s**: a new conversation, a reply paced at one 6-character delta
    (one token, as real APIs send them) every 10 ms; the process's CPU time (user + system, all
-   threads, from ``/proc/PID/stat``) over ``--cpu-window`` seconds of streaming, divided by the
-   wall time. Baseline: the same process idle for the same window. Target: <= 0.25 of a core.
+   threads, from ``/proc/PID/stat``, plus that of its token helper process) over
+   ``--cpu-window`` seconds of streaming, divided by the wall time. Baseline: the same process
+   idle for the same window. Target: <= 0.25 of a core.
 5. **Peak RSS after a 20k-token reply** (unpaced): ``VmHWM`` and ``VmRSS`` from
    ``/proc/PID/status`` once the reply is painted and the status line says "ready". Baselines:
    chattui idle after its warm-up (tokenizer and HTTP client loaded), and the bare Input app.
-   Target: peak <= 120 MB.
+   Target: peak <= 120 MB. The app counts tokens in a helper process (``chattui.core.
+   tokenhost``); its peak is shown too, and the sum.
 
 ``--quick`` takes 2 runs of each, fewer keys and shorter windows (about 1.5 minutes).
 Every wait has a timeout; children run in their own process groups and are killed on exit.
@@ -120,11 +122,26 @@ def write_small_library(home: Path, conversations: int) -> None:
 # --------------------------------------------------------------------------- /proc
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` (all its threads), in seconds."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def descendants(pid: int) -> list[int]:
+    """The living child processes of ``pid``, and theirs (chattui's token helper)."""
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as children:
+                for child in map(int, children.read().split()):
+                    found += [child, *descendants(child)]
+    return found
+
+
+def cpu_seconds(pid: int, family: bool = True) -> float:
+    """User + system CPU time of process ``pid`` (all its threads) and, with ``family``, of
+    its living descendants (the token helper counts for the app), in seconds."""
+    total = 0
+    for member in (pid, *descendants(pid)) if family else (pid,):
+        with contextlib.suppress(OSError), open(f"/proc/{member}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def memory_mb(pid: int) -> tuple[float, float]:
@@ -337,6 +354,7 @@ def bench_cpu(apps: Apps, runs: int, window: float) -> None:
     url = _paced_server(text)
     idle: list[float] = []
     busy: list[float] = []
+    helper: list[float] = []
     for _ in range(runs):
         app = start_chattui(home, url, "--new", settle=3.0)
         try:
@@ -346,15 +364,18 @@ def bench_cpu(apps: Apps, runs: int, window: float) -> None:
             idle.append((cpu_seconds(pid) - cpu) / (time.perf_counter() - wall))
             send_prompt(app, "Write the long answer, slowly.")
             app.drain(1.0)
-            wall, cpu = time.perf_counter(), cpu_seconds(pid)
+            wall, cpu, own = time.perf_counter(), cpu_seconds(pid), cpu_seconds(pid, False)
             app.drain(window)
-            busy.append((cpu_seconds(pid) - cpu) / (time.perf_counter() - wall))
+            elapsed = time.perf_counter() - wall
+            busy.append((cpu_seconds(pid) - cpu) / elapsed)
+            helper.append(busy[-1] - (cpu_seconds(pid, False) - own) / elapsed)
             if app.eof:
                 raise BenchError("chattui exited while streaming")
         finally:
             app.close()
     RESULTS["cpu.idle"] = ba.Result("CPU: idle (cores)", idle)
     RESULTS["cpu.stream"] = ba.Result("CPU: streaming 100/s (cores)", busy)
+    RESULTS["cpu.helper"] = ba.Result("CPU: of which the token helper (cores)", helper)
     print(f"  idle {idle}\n  streaming {busy}", file=sys.stderr, flush=True)
 
 
@@ -369,6 +390,7 @@ def bench_rss(apps: Apps, runs: int, tokens: int, timeout: float) -> None:
     warm_peaks: list[float] = []
     warm: list[float] = []
     bare: list[float] = []
+    helper: list[float] = []
     with ba.Server(text) as server:
         for index in range(runs):
             home = apps.home(f"rss{index}")
@@ -385,6 +407,8 @@ def bench_rss(apps: Apps, runs: int, tokens: int, timeout: float) -> None:
                 peak, rss = memory_mb(app.proc.pid)
                 peaks.append(peak)
                 after.append(rss)
+                helpers = [memory_mb(child)[0] for child in descendants(app.proc.pid)]
+                helper.append(sum(helpers))
             finally:
                 app.close()
             bare_app = ba.PtyApp(apps.bare_argv(), ba._env())
@@ -403,6 +427,12 @@ def bench_rss(apps: Apps, runs: int, tokens: int, timeout: float) -> None:
     RESULTS["rss.warm"] = ba.Result("RSS: chattui warmed up, now (MB)", [v * mb for v in warm])
     RESULTS["rss.peak"] = ba.Result(f"RSS: after a {k} reply, peak (MB)", [v * mb for v in peaks])
     RESULTS["rss.after"] = ba.Result(f"RSS: after a {k} reply, now (MB)", [v * mb for v in after])
+    RESULTS["rss.helper"] = ba.Result(
+        "RSS: token helper process, peak (MB)", [v * mb for v in helper]
+    )
+    RESULTS["rss.total"] = ba.Result(
+        "RSS: app + helper, peaks (MB)", [(a + b) * mb for a, b in zip(peaks, helper, strict=True)]
+    )
 
 
 # --------------------------------------------------------------------------- report

@@ -19,6 +19,7 @@ from chattui.core.events import ChatError, ChatRequest, ErrorKind
 from chattui.core.models import Conversation
 from chattui.core.problems import Problem
 from chattui.core.session import CONTINUE_PROMPT, build_messages
+from chattui.core.tokenhost import CountTexts, count_in_process
 from chattui.core.tokens import (
     Budget,
     EncodingError,
@@ -68,7 +69,10 @@ class BudgetInput:
 class RequestPlanner:
     """Builds requests that fit the window, and computes the budget shown while typing."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, counts: CountTexts = count_in_process) -> None:
+        """Plan for ``settings``; ``counts`` says where tokens are counted (this process, or a
+        :class:`~chattui.core.tokenhost.TokenHost` for the full-screen app)."""
+        self.counts = counts
         self._counters: dict[tuple[str, float], TokenCounter] = {}
         self.warning: Problem | None = None
         self.configure(settings)
@@ -91,7 +95,7 @@ class RequestPlanner:
         key = (info.encoding, info.token_factor)
         counter = self._counters.get(key)
         if counter is None:
-            counter = TokenCounter(counter_for_model(model, self.catalog))
+            counter = TokenCounter(counter_for_model(model, self.catalog, self.counts))
             self._counters[key] = counter
         return counter
 

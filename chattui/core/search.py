@@ -115,7 +115,7 @@ class SearchIndex:
         """Index ``conversation`` soon (it has just been written)."""
         from chattui.core.search_index import docs_of
 
-        self._enqueue(conversation.id, docs_of(conversation, stat))
+        self._enqueue(conversation.id, docs_of(conversation, stat, live=True))
 
     def deleted(self, conversation_id: str) -> None:
         """Forget a conversation soon (its file is gone)."""

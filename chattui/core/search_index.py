@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from chattui.core.models import Conversation, Role
+from chattui.core.models import Conversation, MessageStatus, Role
 from chattui.core.sanitize import sanitize_line
 from chattui.core.search_text import Query, grams, snippet
 
@@ -98,20 +98,34 @@ class ConversationDocs:
     """The file's ``st_mtime_ns`` and ``st_size`` once saved (what a later sync compares)."""
 
 
-def docs_of(conversation: Conversation, stat: os.stat_result | None = None) -> ConversationDocs:
-    """The searchable parts of ``conversation`` (cheap: no copies of the texts)."""
+def docs_of(
+    conversation: Conversation, stat: os.stat_result | None = None, *, live: bool = False
+) -> ConversationDocs:
+    """The searchable parts of ``conversation`` (cheap: no copies of the texts).
+
+    ``live``: just saved by this process, where a reply may be streaming. Such a reply is left
+    out until it ends (indexing it at every checkpoint would cost time quadratic in its
+    length), and the file is then recorded as unread (size 0), so that if the app stops
+    before the reply's last save the next start-up indexes the file whole.
+    """
+    docs: list[tuple[str, str, str]] = []
+    skipped = False
+    for message in conversation.messages:
+        if message.role is Role.SYSTEM:
+            continue
+        if live and message.status is MessageStatus.STREAMING:
+            skipped = True
+            continue
+        docs.append((message.id, message.role.value, message.content))
+    known = stat is not None and not skipped
     return ConversationDocs(
         conversation.id,
         sanitize_line(conversation.title, 200),
         conversation.created,
         conversation.updated,
-        tuple(
-            (message.id, message.role.value, message.content)
-            for message in conversation.messages
-            if message.role is not Role.SYSTEM
-        ),
-        stat.st_mtime_ns if stat else 0,
-        stat.st_size if stat else 0,
+        tuple(docs),
+        stat.st_mtime_ns if known and stat else 0,
+        stat.st_size if known and stat else 0,
     )
 
 

@@ -38,6 +38,7 @@ from chattui.core.secrets import (
 )
 from chattui.core.session import ChatSession
 from chattui.core.storage import ConversationStore, StorageError
+from chattui.core.tokenhost import CountTexts, TokenHost, count_in_process
 
 if TYPE_CHECKING:
     from chattui.core.client import ChatClient
@@ -90,11 +91,14 @@ class Services:
         environ: Mapping[str, str] | None = None,
         *,
         defer_key_commands: bool = False,
+        counts: CountTexts = count_in_process,
     ) -> Services:
         """Read settings and the key, and prepare the conversation store.
 
         With ``defer_key_commands`` no ``api_key_command`` runs here or later on the calling
         thread: keys that need one are pending until :meth:`run_key_commands` (in a worker).
+        ``counts`` is where tokens are counted: this process (one-shot commands) or a
+        :class:`~chattui.core.tokenhost.TokenHost` (the full-screen app).
         """
         env = os.environ if environ is None else environ
         commands = KeyCommands(defer=defer_key_commands)
@@ -128,7 +132,7 @@ class Services:
         except (PathsError, StorageError) as error:
             reason = error.problem if isinstance(error, ProblemError) else str(error)
             fatal = Problem("files.no_saving", {"error": reason})
-        planner = RequestPlanner(loaded.settings)
+        planner = RequestPlanner(loaded.settings, counts)
         if planner.warning:
             warnings.append(planner.warning)
         session = ChatSession(store, None, build_request=planner.build)
@@ -292,13 +296,24 @@ class Services:
     def warm_up(self) -> None:
         """Load the model's tokenizer and import the HTTP client (slow: run in a thread).
 
-        The tokenizer first: loading it briefly holds two copies of its tables (~30 MB more
-        than it keeps), and the process is smallest before ``openai`` is imported.
+        With a :class:`TokenHost` the helper loads the tokenizer on another core while this
+        thread imports ``openai``. In this process the tokenizer comes first: loading it
+        briefly holds two copies of its tables (~30 MB more than it keeps), and the process is
+        smallest before ``openai`` is imported.
         """
-        with contextlib.suppress(Exception):
-            self.planner.counter(self.settings.model).text("warm up")
 
+        def count() -> None:
+            with contextlib.suppress(Exception):  # a broken tokenizer is reported when used
+                self.planner.counter(self.settings.model).text("warm up")
+
+        counts = self.planner.counts
+        if isinstance(counts, TokenHost):
+            counts.start()
+        else:
+            count()
         import chattui.core.client  # noqa: F401
+
+        count()  # the helper's answer, once it is ready (in this process: already loaded)
 
     def adopt(self, conversation: Conversation) -> None:
         """Apply a model named on the command line (``--model``) to a conversation opened in

@@ -33,6 +33,7 @@ from chattui.core.encodings import (
     get_encoding,
     load_ranks,
 )
+from chattui.core.tokenhost import CountTexts, count_in_process
 
 if TYPE_CHECKING:
     import tiktoken
@@ -78,17 +79,30 @@ class TextCounter(Protocol):
         """Tokens in ``text``."""
         ...
 
+    def count_many(self, texts: Sequence[str]) -> list[int]:
+        """Tokens in each of ``texts`` (one round trip when counting happens elsewhere)."""
+        ...
+
 
 class Tokenizer:
     """Counts tokens of plain text for one model, exactly or as a documented estimate."""
 
-    def __init__(self, encoding_name: str, *, exact: bool = True, factor: float = 1.0) -> None:
+    def __init__(
+        self,
+        encoding_name: str,
+        *,
+        exact: bool = True,
+        factor: float = 1.0,
+        counts: CountTexts = count_in_process,
+    ) -> None:
         """Create a tokenizer; the encoding itself loads on the first count.
 
         Args:
             encoding_name: ``o200k_base`` or ``cl100k_base``.
             exact: Whether counts are exact for the model (else an estimate).
             factor: Multiplier applied to estimates (ignored when exact).
+            counts: Where the counting happens: this process (default) or a
+                :class:`~chattui.core.tokenhost.TokenHost`.
 
         Raises:
             EncodingError: ``encoding_name`` is not available offline.
@@ -98,6 +112,7 @@ class Tokenizer:
         self.encoding_name = encoding_name
         self._exact = exact
         self.factor = 1.0 if exact else factor
+        self._counts = counts
 
     def __repr__(self) -> str:
         kind = "exact" if self._exact else f"estimate x{self.factor:g}"
@@ -121,24 +136,33 @@ class Tokenizer:
         """
         if not text:
             return 0
-        n = len(self.encoding.encode_ordinary(text))
-        return n if self._exact else math.ceil(n * self.factor)
+        return self.count_many([text])[0]
+
+    def count_many(self, texts: Sequence[str]) -> list[int]:
+        """Tokens in each of ``texts``, counted in one go."""
+        counts = self._counts(self.encoding_name, texts)
+        if self._exact:
+            return counts
+        return [math.ceil(n * self.factor) for n in counts]
 
 
-def counter_for_model(model: str, catalog: Catalog | None = None) -> Tokenizer:
+def counter_for_model(
+    model: str, catalog: Catalog | None = None, counts: CountTexts = count_in_process
+) -> Tokenizer:
     """The tokenizer to count ``model``'s tokens with.
 
     Args:
         model: Any model id.
         catalog: Where to look the model up (default: the bundled catalog).
+        counts: Where the counting happens (default: this process).
 
     Returns:
         An exact tokenizer for OpenAI models, an o200k-based estimate otherwise.
     """
     info = (catalog or Catalog.bundled()).lookup(model)
     if info.exact:
-        return Tokenizer(info.encoding)
-    return Tokenizer(_ESTIMATE_BASE, exact=False, factor=info.token_factor)
+        return Tokenizer(info.encoding, counts=counts)
+    return Tokenizer(_ESTIMATE_BASE, exact=False, factor=info.token_factor, counts=counts)
 
 
 def message_tokens(message: Mapping[str, str], counter: TextCounter) -> int:
@@ -211,6 +235,10 @@ class TokenCounter:
         """Tokens of a plain text (not cached)."""
         return self.tokenizer.count(text)
 
+    def texts(self, texts: Sequence[str]) -> list[int]:
+        """Tokens of each plain text (not cached), counted in one go."""
+        return self.tokenizer.count_many(texts)
+
     def message(self, message: Mapping[str, str], *, cache: bool = True) -> int:
         """Tokens one message takes in a request, framing included.
 
@@ -236,6 +264,28 @@ class TokenCounter:
                 self._cache.popitem(last=False)
         return n
 
+    def prefetch(self, messages: Sequence[Mapping[str, str]]) -> None:
+        """Count the messages the cache lacks in one batch (one round trip to a helper process
+        instead of two per message); :meth:`message` then answers them from the cache."""
+        todo = [message for message in messages if not self.cached(message)]
+        if not todo:
+            return
+        texts: list[str] = []
+        for message in todo:
+            texts += (message.get("role", ""), message.get("content", ""), message.get("name", ""))
+        counts = self.tokenizer.count_many(texts)
+        with self._lock:
+            for index, message in enumerate(todo):
+                role, content, name = counts[3 * index : 3 * index + 3]
+                n = TOKENS_PER_MESSAGE + role + content
+                if message.get("name"):
+                    n += name + TOKENS_PER_NAME
+                key = (message.get("role", ""), message.get("name", ""), message.get("content", ""))
+                self._cache[key] = n
+                self._cache.move_to_end(key)
+            while len(self._cache) > self.max_entries:
+                self._cache.popitem(last=False)
+
     def cached(self, message: Mapping[str, str]) -> bool:
         """Whether :meth:`message` would answer ``message`` from the cache (no encoding)."""
         key = (message.get("role", ""), message.get("name", ""), message.get("content", ""))
@@ -243,6 +293,7 @@ class TokenCounter:
 
     def messages(self, messages: Sequence[Mapping[str, str]]) -> int:
         """Prompt tokens of a whole request (messages + reply priming)."""
+        self.prefetch(messages)
         return sum(self.message(message) for message in messages) + REPLY_PRIMING
 
     def clear(self) -> None:
@@ -300,6 +351,7 @@ def fit_to_window(
     """
     head: list[Mapping[str, str]] = [{"role": "system", "content": system}] if system else []
     prompt_message = {"role": "user", "content": prompt}
+    counter.prefetch([*head, *history, prompt_message])
     fixed = sum(counter.message(m) for m in head) + counter.message(prompt_message)
     fixed += REPLY_PRIMING
     available = window - reserve - fixed
@@ -394,13 +446,14 @@ def compute_budget(
     Returns:
         The budget breakdown.
     """
-    prompt_tokens = counter.text(prompt)
-    overhead = TOKENS_PER_MESSAGE + counter.text("user") + REPLY_PRIMING
+    system_message = [{"role": "system", "content": system}] if system else []
+    counter.prefetch([*system_message, *history])
+    prompt_tokens, user = counter.texts([prompt, "user"])
     return Budget(
         prompt=prompt_tokens,
-        overhead=overhead,
+        overhead=TOKENS_PER_MESSAGE + user + REPLY_PRIMING,
         history=sum(counter.message(message) for message in history),
-        system=counter.message({"role": "system", "content": system}) if system else 0,
+        system=sum(counter.message(message) for message in system_message),
         reserve=reserve,
         window=window,
         exact=counter.exact,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Sequence
 
 import pytest
 from textual.widgets import Static
@@ -97,13 +98,13 @@ async def test_a_large_paste_is_counted_in_a_thread_after_a_pause(
     expected = counter_for_model("gpt-4o").count(big + "!")
     encodes: list[tuple[int, int]] = []
     """(thread, characters) of every text the tokenizer encodes."""
-    count = Tokenizer.count
+    count_many = Tokenizer.count_many
 
-    def spy(self: Tokenizer, text: str) -> int:
-        encodes.append((threading.get_ident(), len(text)))
-        return count(self, text)
+    def spy(self: Tokenizer, texts: Sequence[str]) -> list[int]:
+        encodes.extend((threading.get_ident(), len(text)) for text in texts)
+        return count_many(self, texts)
 
-    monkeypatch.setattr(Tokenizer, "count", spy)
+    monkeypatch.setattr(Tokenizer, "count_many", spy)
     app = make_app(fake_server, CHATTUI_MODEL="gpt-4o", CHATTUI_MAX_TOKENS="1000")
     async with app.run_test(size=(160, 30)) as pilot:
         await app.warmed_up.wait()

@@ -6,6 +6,8 @@ import asyncio
 
 from rich.cells import cell_len
 from textual.app import App, ComposeResult
+from textual.geometry import Region
+from textual.strip import Strip
 
 from benchmarks import sample_reply as sample
 from chattui.core.models import Message, MessageStatus, Role
@@ -341,3 +343,63 @@ async def test_background_rendering_keeps_the_view_still() -> None:
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert screen_lines(log) == before
+
+
+async def test_painted_lines_are_reused_only_while_they_still_hold() -> None:
+    """Lines as painted are kept between frames (a stream scrolls the whole view every frame);
+    a new stream line, the message cursor, the width and the theme each repaint what changed."""
+    app = LogApp()
+    async with app.run_test(size=(60, 12)) as pilot:
+        log = app.query_one(ChatLog)
+        first = user("question one")
+        log.add_message(first)
+        reply = stream_reply(log, "answer " * 40)
+        await pilot.pause()
+
+        render_line = log.render_line
+
+        def painted() -> list[Strip]:
+            """The pane's lines as its render_line gave them to Textual for one paint."""
+            given: dict[int, Strip] = {}
+
+            def spy(y: int) -> Strip:
+                given[y] = render_line(y)
+                return given[y]
+
+            log.render_line = spy  # type: ignore[method-assign]
+            try:
+                log.refresh()  # every line dirty, as after a scroll
+                log.render_lines(Region(0, 0, log.size.width, log.size.height))
+            finally:
+                del log.render_line
+            return [given[y] for y in sorted(given)]
+
+        before = painted()
+        again = painted()
+        assert all(a is b for a, b in zip(before, again, strict=True))  # reused as they were
+        log.append_text(reply.id, " and a brand new ending")
+        log.flush()
+        after = painted()
+        assert "ending" in "".join(strip.text for strip in after)
+        reused = sum(a is b for a, b in zip(before, after, strict=True))
+        assert 0 < reused < len(after)  # the lines that did not change are painted once
+
+        log.set_cursor(first.id)
+        cursor_style = log.get_component_rich_style("chat-log--cursor")
+        top = int(log.scroll_y)
+        entry = log._layout.get(first.id)
+        assert entry is not None
+        line = log._layout.offsets[entry.index] - top
+        marked = painted()[line]
+        assert any(
+            segment.style is not None and segment.style.bgcolor == cursor_style.bgcolor
+            for segment in marked
+        )
+        log.set_cursor(None)
+        assert not any(
+            segment.style is not None and segment.style.bgcolor == cursor_style.bgcolor
+            for segment in painted()[line]
+        )
+        app.theme = "textual-light" if app.theme != "textual-light" else "textual-dark"
+        await pilot.pause()
+        assert not any(a is b for a, b in zip(after, painted(), strict=True))

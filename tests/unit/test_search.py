@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from chattui.core.models import Conversation, Message, Role
+from chattui.core.models import Conversation, Message, MessageStatus, Role
 from chattui.core.search import INDEX_NAME, SearchIndex
 from chattui.core.search_text import find_hits, grams, parse_query, snippet
 from chattui.core.storage import ConversationStore
@@ -236,6 +236,35 @@ def test_files_changed_while_the_index_was_closed_are_synced(
         assert found(index, "before") == []
         assert found(index, "soon gone") == []
         assert found(index, "unchanged") == [(kept.id, kept.messages[0].id)]
+    finally:
+        index.close()
+
+
+def test_a_streaming_reply_is_indexed_when_it_ends_or_at_the_next_start(
+    store: ConversationStore, index_path: Path
+) -> None:
+    """Checkpoint saves of a reply do not re-index its growing text each time (quadratic);
+    if the app stops before the reply's last save, the next start indexes the file whole."""
+    index = open_index(store, index_path)
+    conv = conversation("Stream", "tell me about otters")
+    reply = Message(Role.ASSISTANT, "otters hold hands", status=MessageStatus.STREAMING)
+    conv.add(reply)
+    store.save(conv)  # a checkpoint
+    assert found(index, "otters") == [(conv.id, conv.messages[0].id)]  # the question only
+    index.close()  # the app stops before the reply's last save
+    index = open_index(ConversationStore(store.directory), index_path)
+    try:
+        assert found(index, "hands") == [(conv.id, reply.id)]  # the file was read again
+    finally:
+        index.close()
+    index = open_index(store, index_path)
+    try:
+        reply.content = "otters hold hands while they sleep"
+        store.save(conv)  # still streaming: the old text leaves the index
+        assert found(index, "sleep") == [] and found(index, "hands") == []
+        reply.status = MessageStatus.COMPLETE
+        store.save(conv)  # the last save
+        assert found(index, "sleep") == [(conv.id, reply.id)]
     finally:
         index.close()
 

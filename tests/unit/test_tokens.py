@@ -251,6 +251,9 @@ class FakeCounter:
         self.calls.append(text)
         return len(text.split())
 
+    def count_many(self, texts: Sequence[str]) -> list[int]:
+        return [self.count(text) if text else 0 for text in texts]
+
 
 def msg(role: str, content: str) -> dict[str, str]:
     return {"role": role, "content": content}

@@ -101,7 +101,7 @@ class ChatLog(ScrollView, can_focus=True):
             super().__init__()
             self.target = target
 
-    FRAME_INTERVAL: ClassVar[float] = 1 / 12
+    FRAME_INTERVAL: ClassVar[float] = 1 / 10
     """Shortest time between two renders of a streaming reply. Each frame repaints the whole
     pane (following the stream scrolls it) and costs ~10 ms of Textual's compositor and
     terminal output whatever arrived: 12 frames a second keep a 100 tokens/s stream under a
@@ -132,6 +132,13 @@ class ChatLog(ScrollView, can_focus=True):
         self._relayout_pending = False
         self._in_layout = False
         self._line_style: Style | None = None
+        self._line_width = 0
+        self._line_context: RenderContext | None = None
+        self._painted: dict[int, tuple[Strip, Entry, int, Strip]] = {}
+        """Line of the pane -> (stored strip, its entry, line in the entry, strip as painted),
+        reused while :attr:`_painted_for` holds: a frame of a stream scrolls the whole view
+        but changes only its last lines."""
+        self._painted_for: tuple[object, ...] = ()
         self._alternatives: Mapping[str, tuple[int, int]] = {}
         self.cursor: CursorTarget | None = None
         """What the message cursor is on (None: hidden)."""
@@ -698,40 +705,67 @@ class ChatLog(ScrollView, can_focus=True):
         self.scroll_to_latest()
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        # The pane's style (its background over its ancestors') once per paint, not per line.
-        self._line_style = self.rich_style
+        # What every line needs, once per paint: the pane's style (its background over its
+        # ancestors'), its width, the render context, and whether painted lines still hold.
+        style = self._line_style = self.rich_style
+        self._line_width = self.scrollable_content_region.width
+        self._line_context = self._get_context()
+        painted_for = (
+            style,
+            self._line_width,
+            self.app.theme,
+            self.cursor,
+            self.text_selection,
+            self._highlight,
+            self._current_match,
+        )
+        if painted_for != self._painted_for or len(self._painted) > 4 * max(crop.height, 64):
+            self._painted_for = painted_for
+            self._painted = {}
         try:
             return super().render_lines(crop)
         finally:
             self._line_style = None
+            self._line_context = None
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        style = self._line_style or self.rich_style
+        style = self._line_style
+        if style is None:  # called outside render_lines: nothing prepared, nothing reused
+            style = self.rich_style
+            width, context = self.scrollable_content_region.width, self._get_context()
+            self._painted_for = ()
+        else:
+            width, context = self._line_width, self._line_context
         if not self._layout.entries:
             # Nothing to show (a new conversation): no need to load the Markdown renderer,
             # which keeps the first frame fast.
             return Strip.blank(width, style)
         line = self.scroll_offset.y + y
-        strip, rendered = self._layout.line(line, self._get_context())
+        strip, rendered = self._layout.line(line, context)
         if rendered and not self._relayout_pending:
             # An entry was rendered just now: fix the offsets after this frame.
             self._relayout_pending = True
             self.call_later(self._deferred_relayout)
         if strip is None:
             return Strip.blank(width, style)
+        index = self._layout.index_at(line)
+        entry = self._layout.entries[index]
+        local = line - self._layout.offsets[index]
+        painted = self._painted.get(line)
+        if painted and painted[0] is strip and painted[1] is entry and painted[2] == local:
+            return painted[3]
+        source = strip
         if self._highlight is not None:
             strip = self._highlighted(strip, line)
         if strip.cell_length != width:
             strip = strip.crop_extend(0, width, None)
-        strip = self._decorate(strip, line)
-        return strip.apply_style(style)
+        strip = self._decorate(strip, entry, local).apply_style(style)
+        self._painted[line] = (source, entry, local, strip)
+        return strip
 
-    def _decorate(self, strip: Strip, line: int) -> Strip:
-        """The cursor highlight, the mouse selection, and the offsets selection needs."""
-        index = self._layout.index_at(line)
-        entry = self._layout.entries[index]
-        local = line - self._layout.offsets[index]
+    def _decorate(self, strip: Strip, entry: Entry, local: int) -> Strip:
+        """The cursor highlight, the mouse selection, and the offsets selection needs (line
+        ``local`` of ``entry``)."""
         cursor = self.cursor
         if (
             cursor is not None
