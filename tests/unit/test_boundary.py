@@ -90,3 +90,32 @@ def test_the_app_does_not_import_what_its_first_frame_does_not_need() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_the_first_frame_of_a_new_conversation_does_not_load_the_markdown_renderer(
+    tmp_path: object,
+) -> None:
+    """Nothing to render yet: the Markdown parser (~50 ms of imports) waits for a message."""
+    code = (
+        "import asyncio, sys\n"
+        "from chattui.core.services import Services\n"
+        "from chattui.ui.app import ChatApp\n"
+        "env = {'CHATTUI_HOME': sys.argv[1], 'OPENAI_API_KEY': 'sk-test',\n"
+        "       'OPENAI_BASE_URL': 'http://127.0.0.1:9/v1'}\n"
+        "app = ChatApp(Services.load({}, env), warm_up=False)\n"
+        "async def main() -> None:\n"
+        "    async with app.run_test(size=(120, 36)) as pilot:\n"
+        "        await pilot.pause()\n"
+        "        assert app.main_screen is not None and app.screen is app.main_screen\n"
+        "        lazy = ('markdown_it', 'chattui.ui.render.markdown', 'openai')\n"
+        "        print(','.join(m for m in lazy if m in sys.modules))\n"
+        "asyncio.run(main())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, f"{tmp_path}/home"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

@@ -709,7 +709,8 @@ class ChatLog(ScrollView, can_focus=True):
         # ancestors'), its width, the render context, and whether painted lines still hold.
         style = self._line_style = self.rich_style
         self._line_width = self.scrollable_content_region.width
-        self._line_context = self._get_context()
+        # Not before there is something to show: it loads the Markdown renderer (first frame).
+        self._line_context = self._get_context() if self._layout.entries else None
         painted_for = (
             style,
             self._line_width,
