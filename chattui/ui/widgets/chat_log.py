@@ -103,8 +103,8 @@ class ChatLog(ScrollView, can_focus=True):
 
     FRAME_INTERVAL: ClassVar[float] = 1 / 10
     """Shortest time between two renders of a streaming reply. Each frame repaints the whole
-    pane (following the stream scrolls it) and costs ~10 ms of Textual's compositor and
-    terminal output whatever arrived: 12 frames a second keep a 100 tokens/s stream under a
+    pane (following the stream scrolls it) and costs ~8-9 ms of Textual's compositor and
+    terminal output whatever arrived: 10 frames a second keep a 100 tokens/s stream at about a
     quarter of a core; the last frame of a reply is drawn at once."""
     BACKLOG_SLICE: ClassVar[float] = 0.006
     """Longest stretch of background rendering before yielding to the event loop."""
