@@ -1,66 +1,43 @@
-"""The chat pane: the whole conversation in one Line-API widget.
-
-``ChatLog`` is a ``ScrollView`` whose ``render_line(y)`` maps a line to its entry with a bisect
-over the entries' prefix-summed heights, so only the visible lines are drawn. Entries are rendered
-lazily: the ones in view (or at the bottom) at once, the others within ten screens by a
-background worker from the bottom up, in short slices, the rest when scrolled to; until then
-their height is an estimate, and corrections above the view shift the scroll position so that
-nothing on screen moves.
+"""The chat pane: the messages of one conversation, streamed replies, the message cursor and
+find-in-conversation, on top of :class:`~chattui.ui.widgets.log_view.LogView` (which renders
+and paints the entries; see its module docstring).
 
 Streamed text is buffered per delta and rendered at most once per frame (frames are spaced so
 that the work repeated every frame stays under about a third of the time); finished blocks are
-rendered once, and only the open tail of the reply is re-rendered. If the view is at the bottom
-when content grows, it stays there; once the user scrolls up (wheel, keys, scrollbar) it does
-not move, until a scroll ends at the bottom again. A width or theme change re-renders from the
-cached blocks.
+rendered once, and only the open tail of the reply is re-rendered.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from time import perf_counter
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.style import Style
-from textual import work
 from textual.binding import Binding, BindingType
-from textual.events import Resize
-from textual.geometry import Region, Size
-from textual.message import Message as TextualMessage
-from textual.scroll_view import ScrollView
-from textual.selection import Selection
-from textual.strip import Strip
-from textual.theme import Theme
 
 from chattui.core.models import Message, MessageStatus, Role
 from chattui.i18n import _
 from chattui.ui.render.cursor import (
     CursorTarget,
     cursor_targets,
-    highlight_span,
-    selected_text,
-    selection_line,
     target_line,
 )
 from chattui.ui.render.entries import (
     AssistantEntry,
     Entry,
     NoticeEntry,
-    RenderContext,
     SystemEntry,
     UserEntry,
     entry_for,
 )
 from chattui.ui.render.frames import FrameThrottle
-from chattui.ui.render.highlight import MATCH_CLASSES, MATCH_CSS, find_occurrence, highlight_strip
-from chattui.ui.render.layout import EntryLayout
+from chattui.ui.render.highlight import MATCH_CLASSES, MATCH_CSS, find_occurrence
+from chattui.ui.widgets.log_view import LogView
 
 if TYPE_CHECKING:
-    from chattui.ui.render.markdown import BlockRenderer
-from chattui.ui.render.palette import CHAT_LOG_CSS, COMPONENT_CLASSES, Palette, build_palette
-from chattui.ui.theming import code_theme_of
+    pass
+from chattui.ui.render.palette import CHAT_LOG_CSS, COMPONENT_CLASSES
 
 __all__ = ["ChatLog"]
 
@@ -68,7 +45,7 @@ _SYSTEM_KEY = "system-prompt"
 _QUEUED_KEY = "queued-"
 
 
-class ChatLog(ScrollView, can_focus=True):
+class ChatLog(LogView, can_focus=True):
     """The messages of one conversation, rendered for speed (see the module docstring)."""
 
     DEFAULT_CSS = CHAT_LOG_CSS + MATCH_CSS
@@ -94,60 +71,20 @@ class ChatLog(ScrollView, can_focus=True):
         ),
     ]
 
-    class CursorMoved(TextualMessage):
-        """The message cursor moved (or was hidden: ``target`` is None)."""
-
-        def __init__(self, target: CursorTarget | None) -> None:
-            super().__init__()
-            self.target = target
-
     FRAME_INTERVAL: ClassVar[float] = 1 / 10
     """Shortest time between two renders of a streaming reply. Each frame repaints the whole
     pane (following the stream scrolls it) and costs ~8-9 ms of Textual's compositor and
     terminal output whatever arrived: 10 frames a second keep a 100 tokens/s stream at about a
     quarter of a core; the last frame of a reply is drawn at once."""
-    BACKLOG_SLICE: ClassVar[float] = 0.006
-    """Longest stretch of background rendering before yielding to the event loop."""
-    BACKLOG_PAUSE: ClassVar[float] = 0.012
-    """Shortest pause between two slices of background rendering."""
-    BACKLOG_SCREENS: ClassVar[int] = 10
-    """The background rendering covers this many screens above and below the view."""
 
     def __init__(
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._layout = EntryLayout()
-        self._palette: Palette | None = None
-        self._renderer: BlockRenderer | None = None
-        self._usage_label: Callable[[Message], str] | None = None
-        self._render_ctx: RenderContext | None = None
-        self._render_width = 0
-        """The width the entries are rendered at (changed by :meth:`_invalidate_all` only)."""
-        self._error_hint = ""
         self._dirty: dict[str, AssistantEntry] = {}
         self._frames = FrameThrottle(self.flush, interval=self.FRAME_INTERVAL, post=self.call_later)
         self._notices = 0
-        self._backlog = False
-        self._relayout_pending = False
-        self._in_layout = False
-        self._line_style: Style | None = None
-        self._line_width = 0
-        self._line_context: RenderContext | None = None
-        self._painted: dict[int, tuple[Strip, Entry, int, Strip]] = {}
-        """Line of the pane -> (stored strip, its entry, line in the entry, strip as painted),
-        reused while :attr:`_painted_for` holds: a frame of a stream scrolls the whole view
-        but changes only its last lines."""
-        self._painted_for: tuple[object, ...] = ()
         self._alternatives: Mapping[str, tuple[int, int]] = {}
-        self.cursor: CursorTarget | None = None
-        """What the message cursor is on (None: hidden)."""
-        self._follow = True
-        """Whether new content scrolls into view: the user's last scroll, by any means, ended
-        at the bottom (set by scrolls that are not our own layout work)."""
-        self._highlight: re.Pattern[str] | None = None
-        self._current_match: tuple[str, int, tuple[int, int] | None] | None = None
-        """(entry key, line in the entry, character span) of the search hit in focus."""
 
     # ---------------------------------------------------------------- public API
 
@@ -284,11 +221,6 @@ class ChatLog(ScrollView, can_focus=True):
         self._drop_all()
         self._relayout(True)
 
-    def scroll_to_latest(self) -> None:
-        """Jump to the bottom (and so follow the stream again)."""
-        self._follow = True
-        self.scroll_end(animate=False, immediate=True, x_axis=False, force=True)
-
     def flush(self) -> None:
         """Render buffered streamed text now instead of on the next frame."""
         self._frames.cancel()
@@ -313,11 +245,6 @@ class ChatLog(ScrollView, can_focus=True):
         if context is not None:
             lasting = context.renderer.lasting_seconds - lasting
         self._frames.done(perf_counter() - start - lasting)
-
-    @property
-    def is_following(self) -> bool:
-        """True if new content scrolls into view (the view was left at the bottom)."""
-        return self._follow
 
     def rendered_text(self) -> str:
         """Plain text of every line, all entries rendered first (for tests; O(conversation))."""
@@ -376,7 +303,6 @@ class ChatLog(ScrollView, can_focus=True):
     def _set_cursor(self, target: CursorTarget | None) -> None:
         if target != self.cursor:
             self.cursor = target
-            self.post_message(self.CursorMoved(target))
             self.refresh()
 
     def scroll_to_cursor(self) -> None:
@@ -399,15 +325,6 @@ class ChatLog(ScrollView, can_focus=True):
 
     def action_cursor(self, step: int) -> None:
         self.move_cursor(step)
-
-    # ---------------------------------------------------------------- selection
-
-    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
-        """The plain text under the mouse selection (Textual's selection API)."""
-        return selected_text(self._layout, selection, self._get_context()), "\n"
-
-    def selection_updated(self, selection: Selection | None) -> None:
-        self.refresh()
 
     # ---------------------------------------------------------------- search matches
 
@@ -452,53 +369,7 @@ class ChatLog(ScrollView, can_focus=True):
         self.refresh()
         return True
 
-    def _highlighted(self, strip: Strip, y: int) -> Strip:
-        """``strip`` (line ``y`` of the pane) with the search matches restyled."""
-        assert self._highlight is not None
-        current = None
-        if self._current_match is not None:
-            key, line, span = self._current_match
-            index = self._layout.index_at(y)
-            entry = self._layout.entries[index]
-            if entry.key == key and y - self._layout.offsets[index] == line:
-                current = span
-        return highlight_strip(
-            strip,
-            self._highlight,
-            self.get_component_rich_style("chat-log--match", partial=True),
-            current,
-            self.get_component_rich_style("chat-log--match-current", partial=True),
-        )
-
     # ---------------------------------------------------------------- entries
-
-    @property
-    def _width(self) -> int:
-        return max(self.scrollable_content_region.width, 1)
-
-    def _append(self, entry: Entry) -> None:
-        entry.invalidate(self._width)
-        self._layout.append(entry)
-
-    def _add(self, entry: Entry) -> None:
-        follow = self.is_following
-        self._append(entry)
-        context = self._get_context()
-        if context is not None:
-            entry.render(context)
-        self._relayout(follow)
-
-    def _replace(self, old: Entry, new: Entry) -> None:
-        follow = self.is_following
-        height = old.height
-        above = self._layout.is_above(old, self.scroll_target_y)
-        self._layout.replace(old, new)
-        context = self._get_context()
-        if context is not None:
-            new.render(context)
-        else:
-            new.invalidate(self._width)
-        self._relayout(follow, new.height - height if above else 0)
 
     def _drop_all(self) -> None:
         self._layout.clear()
@@ -507,278 +378,3 @@ class ChatLog(ScrollView, can_focus=True):
         self._frames.cancel()
         if self.is_mounted:
             self.workers.cancel_group(self, "chat-log-backlog")
-
-    # ---------------------------------------------------------------- rendering
-
-    def _get_context(self) -> RenderContext | None:
-        """The render context for the rendered width and palette (None before layout)."""
-        if not self.is_mounted or self.scrollable_content_region.width <= 0:
-            return None
-        if self._palette is None:
-            self._palette = self._build_palette()
-        if self._renderer is None or self._renderer.palette != self._palette:
-            from chattui.ui.render.markdown import BlockRenderer
-
-            self._renderer = BlockRenderer(self._palette)
-            self._render_ctx = None
-        if not self._render_width:
-            self._render_width = self._width
-        context = self._render_ctx
-        if context is None:
-            context = RenderContext(
-                self._renderer, self._render_width, self._error_hint, self._usage_label
-            )
-            self._render_ctx = context
-        return context
-
-    def _build_palette(self) -> Palette:
-        def style_of(name: str) -> Style:
-            return self.get_component_rich_style(name, partial=True)
-
-        theme = self.app.current_theme
-        return build_palette(style_of, dark=theme.dark, code_theme=code_theme_of(theme))
-
-    def _invalidate_all(self, follow: bool | None = None) -> None:
-        """Width or palette changed: forget rendered lines, keep the view where it was."""
-        follow = self.is_following if follow is None else follow
-        anchor = self._layout.anchor(int(self.scroll_y))
-        for entry in self._layout:
-            entry.invalidate(self._width)
-        self._render_ctx = None
-        self._render_width = self._width
-        self._layout.update()
-        if anchor is not None and not follow:
-            self._set_view(self._layout.anchor_line(anchor))
-        self._refresh_all(follow)
-
-    def _set_view(self, top: int) -> None:
-        """Scroll so that line ``top`` is at the top, sizing the view first (following the
-        stream only if that is the bottom)."""
-        self._in_layout = True
-        try:
-            self._set_virtual_size(Size(self._width, self._layout.height))
-            self.scroll_to(y=top, animate=False, force=True)
-        finally:
-            self._in_layout = False
-        self._follow = self.scroll_y >= self.max_scroll_y
-
-    def _render_visible(self, follow: bool) -> bool:
-        """Render the unrendered entries in view (the bottom ones if ``follow``)."""
-        if not self._layout.entries:
-            return False  # nothing to render: don't load the Markdown renderer yet
-        context = self._get_context()
-        if context is None:
-            return False
-        height = self.scrollable_content_region.height
-        if follow:
-            return self._layout.render_bottom(context, height)
-        return self._layout.render_window(context, int(self.scroll_y), height)
-
-    def _refresh_all(self, follow: bool) -> None:
-        """Render what is in view now, the rest in the background."""
-        self._render_visible(follow)
-        self._relayout(follow)
-        if self._layout.pending():
-            self._backlog = True
-            if self.is_mounted:
-                self._render_backlog()
-
-    @work(exclusive=True, group="chat-log-backlog", exit_on_error=False)
-    async def _render_backlog(self) -> None:
-        """Render the entries not yet rendered near the view, from the bottom up, in short
-        slices. Farther ones keep their estimated height until they come into view (they
-        are rendered then, see :meth:`watch_scroll_y`): a 1,000-message conversation would
-        otherwise keep a core busy for many seconds."""
-        view = max(self.scrollable_content_region.height, 1)
-        top = int(self.scroll_target_y)
-        margin = self.BACKLOG_SCREENS * view
-        pending = self._layout.pending_near(top - margin, top + view + margin)
-        while pending:
-            context = self._get_context()
-            if context is None:
-                break
-            follow = self.is_following
-            deadline = perf_counter() + self.BACKLOG_SLICE
-            start = perf_counter()
-            shift = self._layout.render_some(context, pending, self.scroll_target_y, deadline)
-            self._relayout(follow, shift)
-            # Leave the loop idle for twice as long as the slice took, so that keys, the
-            # stream and repaints never queue behind several slices.
-            await asyncio.sleep(max(self.BACKLOG_PAUSE, 2 * (perf_counter() - start)))
-        self._backlog = False
-
-    def _relayout(self, follow: bool, shift: int = 0) -> None:
-        """Recompute line offsets and the virtual size; stay at the bottom if ``follow``.
-
-        ``shift``: lines added (or removed) above the view, to keep what is on screen in place.
-        """
-        self._relayout_pending = False
-        self._layout.update()
-        self._in_layout = True
-        try:
-            self._set_virtual_size(Size(self._width, self._layout.height))
-            if follow:
-                self.scroll_to_latest()
-            elif shift:
-                # From the target: a scroll still animating (PgUp, Home) ends where it was going.
-                self.scroll_to(y=self.scroll_target_y + shift, animate=False, force=True)
-        finally:
-            self._in_layout = False
-        self.refresh()
-
-    def _set_virtual_size(self, size: Size) -> None:
-        """Set the scrollable size without a layout of the whole screen when possible.
-
-        ``virtual_size`` is a layout reactive: each change (every frame of a stream, every
-        slice of the backlog) would arrange every widget of the screen again. The pane's own
-        size never depends on its content, so only its scrollbars need updating, unless the
-        content starts or stops overflowing (a scrollbar appears or goes: a real layout).
-        """
-        old = self.virtual_size
-        if size == old:
-            return
-        view = self.scrollable_content_region.height
-        if (
-            not self.is_mounted
-            or (old.height > view) != (size.height > view)
-            or old.width != size.width
-        ):
-            self.virtual_size = size
-            return
-        self.set_reactive(ChatLog.virtual_size, size)
-        self._scroll_update(size)  # Textual's own update of the scrollbars and the offsets
-        self.refresh()
-
-    def _deferred_relayout(self) -> None:
-        if self._relayout_pending:
-            self._relayout(self.is_following)
-
-    # ---------------------------------------------------------------- Textual hooks
-
-    def on_mount(self) -> None:
-        self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
-
-    def _on_theme_changed(self, theme: Theme) -> None:
-        self._check_palette()
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        if self.is_mounted and self._palette is not None:
-            self.call_later(self._check_palette)
-
-    def _check_palette(self) -> None:
-        if self._palette is None or not self.is_mounted:
-            return
-        palette = self._build_palette()
-        if palette != self._palette:
-            self._palette = palette
-            self._invalidate_all()
-
-    def on_resize(self, event: Resize) -> None:
-        # Following is a state, not a position: a resize (or the prompt growing) changes
-        # the position, and must not leave a following view stranded above the end.
-        follow = self._follow
-        if self._render_width != self._width:
-            self._invalidate_all(follow)
-        elif follow:
-            self.scroll_to_latest()
-
-    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
-        super().watch_scroll_y(old_value, new_value)
-        if self._in_layout:
-            return
-        self._user_scrolled(new_value)
-        if self._render_visible(follow=False):  # entries beyond the backlog's reach
-            self._relayout(False)
-
-    def watch_scroll_target_y(self, value: float) -> None:
-        # An animated scroll (keys) sets its target first: stop following at once, or the
-        # next frame of the stream would pull the view back to the bottom.
-        if not self._in_layout:
-            self._user_scrolled(value)
-
-    def _user_scrolled(self, y: float) -> None:
-        """Follow the stream again only from the very bottom, in any direction."""
-        self._follow = y >= self.max_scroll_y and self.scroll_target_y >= self.max_scroll_y
-
-    def action_scroll_end(self) -> None:
-        self.scroll_to_latest()
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # What every line needs, once per paint: the pane's style (its background over its
-        # ancestors'), its width, the render context, and whether painted lines still hold.
-        style = self._line_style = self.rich_style
-        self._line_width = self.scrollable_content_region.width
-        # Not before there is something to show: it loads the Markdown renderer (first frame).
-        self._line_context = self._get_context() if self._layout.entries else None
-        painted_for = (
-            style,
-            self._line_width,
-            self.app.theme,
-            self.cursor,
-            self.text_selection,
-            self._highlight,
-            self._current_match,
-        )
-        if painted_for != self._painted_for or len(self._painted) > 4 * max(crop.height, 64):
-            self._painted_for = painted_for
-            self._painted = {}
-        try:
-            return super().render_lines(crop)
-        finally:
-            self._line_style = None
-            self._line_context = None
-
-    def render_line(self, y: int) -> Strip:
-        style = self._line_style
-        if style is None:  # called outside render_lines: nothing prepared, nothing reused
-            style = self.rich_style
-            width, context = self.scrollable_content_region.width, self._get_context()
-            self._painted_for = ()
-        else:
-            width, context = self._line_width, self._line_context
-        if not self._layout.entries:
-            # Nothing to show (a new conversation): no need to load the Markdown renderer,
-            # which keeps the first frame fast.
-            return Strip.blank(width, style)
-        line = self.scroll_offset.y + y
-        strip, rendered = self._layout.line(line, context)
-        if rendered and not self._relayout_pending:
-            # An entry was rendered just now: fix the offsets after this frame.
-            self._relayout_pending = True
-            self.call_later(self._deferred_relayout)
-        if strip is None:
-            return Strip.blank(width, style)
-        index = self._layout.index_at(line)
-        entry = self._layout.entries[index]
-        local = line - self._layout.offsets[index]
-        painted = self._painted.get(line)
-        if painted and painted[0] is strip and painted[1] is entry and painted[2] == local:
-            return painted[3]
-        source = strip
-        if self._highlight is not None:
-            strip = self._highlighted(strip, line)
-        if strip.cell_length != width:
-            strip = strip.crop_extend(0, width, None)
-        strip = self._decorate(strip, entry, local).apply_style(style)
-        self._painted[line] = (source, entry, local, strip)
-        return strip
-
-    def _decorate(self, strip: Strip, entry: Entry, local: int) -> Strip:
-        """The cursor highlight, the mouse selection, and the offsets selection needs (line
-        ``local`` of ``entry``)."""
-        cursor = self.cursor
-        if (
-            cursor is not None
-            and cursor.key == entry.key
-            and local == target_line(entry, cursor.code)
-        ):
-            strip = strip.apply_style(self.get_component_rich_style("chat-log--cursor"))
-        coordinate = selection_line(entry, local)
-        selection = self.text_selection
-        if selection is not None and (span := selection.get_span(coordinate)) is not None:
-            # The background only: the theme's selection foreground is usually "transparent",
-            # which as a Rich style is the background colour, hiding the text.
-            selected = self.screen.get_component_rich_style("screen--selection")
-            strip = highlight_span(strip, span[0], span[1], Style(bgcolor=selected.bgcolor))
-        return strip.apply_offsets(0, coordinate)
