@@ -19,15 +19,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message as UIMessage
-from textual.timer import Timer
-from textual.widgets import Static, TextArea
-from textual.worker import Worker, WorkerState, get_current_worker
+from textual.widgets import Static
+from textual.worker import Worker, WorkerState
 
 from chattui.core.catalog import estimate_cost
 from chattui.core.config import mask_proxy
 from chattui.core.events import TextDelta
 from chattui.core.models import Conversation, Message, MessageStatus
-from chattui.core.planner import BudgetInput
 from chattui.core.problems import Problem
 from chattui.core.services import Services
 from chattui.core.session import (
@@ -38,13 +36,13 @@ from chattui.core.session import (
     SaveFailed,
     SessionEvent,
 )
-from chattui.core.tokens import Budget
 from chattui.i18n import _
-from chattui.ui.budget import budget_text, conversation_cost, usage_text
+from chattui.ui.budget import conversation_cost, usage_text
 from chattui.ui.launch import StartAt
 from chattui.ui.messages import SettingsRequested
 from chattui.ui.problems import offers_settings, problem_text
 from chattui.ui.screens.actions import alternatives_of
+from chattui.ui.screens.budgeting import BudgetScreen
 from chattui.ui.screens.conversations import summary_of
 from chattui.ui.screens.finding import FindMixin
 from chattui.ui.screens.library import LibraryScreen
@@ -59,11 +57,6 @@ __all__ = ["MainScreen"]
 
 STATUS_INTERVAL = 0.2
 """Seconds between status line updates while a reply streams."""
-SMALL_PROMPT = 2_000
-"""Prompts up to this many characters are counted at once on the UI thread (well under a
-millisecond) when the history's counts are cached; longer ones in a thread, after a pause."""
-BUDGET_DELAY = 0.15
-"""Seconds after the last keystroke before a long prompt is counted (in a thread)."""
 
 
 class KeyCommandsRan(UIMessage):
@@ -76,18 +69,7 @@ class KeyCommandsRan(UIMessage):
         self.failures = failures
 
 
-class BudgetCounted(UIMessage):
-    """The budget worker counted a prompt (posted from its thread)."""
-
-    bubble = False  # for the screen only
-
-    def __init__(self, budget: Budget, generation: int) -> None:
-        super().__init__()
-        self.budget = budget
-        self.generation = generation
-
-
-class MainScreen(FindMixin, PromptScreen, LibraryScreen):
+class MainScreen(FindMixin, BudgetScreen, PromptScreen, LibraryScreen):
     """Sidebar, chat log, prompt and status line."""
 
     BINDINGS = [
@@ -170,11 +152,6 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
         super().__init__(services)
         self._reply_tokens = 0
         self._status_drawn = 0.0
-        self._budget_ready = False
-        """True once the tokenizer is loaded (the warm-up enables it)."""
-        self._budget_generation = 0
-        """Bumped by every budget update: a count from an older one is dropped."""
-        self._budget_timer: Timer | None = None
         self._start_prompt = ""
         """The command line's prompt, waiting for the key command to give the key."""
         self._first_frame_work: list[Callable[[], object]] | None = []
@@ -239,10 +216,6 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
     @property
     def log_view(self) -> ChatLog:
         return self._log
-
-    @property
-    def status(self) -> StatusBar:
-        return self.query_one("#status", StatusBar)
 
     def _usage_label(self, message: Message) -> str:
         """``↑12 ↓188 tokens · $0.0001`` for a reply's header."""
@@ -309,72 +282,6 @@ class MainScreen(FindMixin, PromptScreen, LibraryScreen):
                 self._submitted(PromptInput.Submitted(self.prompt, text))
             elif self.services.key.pending:
                 self._start_prompt = text  # sent once the key command gave the key
-
-    # -- budget ------------------------------------------------------------------------------
-
-    def enable_budget(self) -> None:
-        """Start showing the live token budget (the tokenizer is loaded)."""
-        self._budget_ready = True
-        self.update_budget()
-
-    @on(TextArea.Changed, "#prompt")
-    def update_budget(self, event: TextArea.Changed | None = None) -> None:
-        """Show the budget of the prompt: at once when that is cheap (a short prompt, history
-        counts cached), else counted in a thread; while typing, only after a short pause."""
-        if not self._budget_ready:
-            return
-        self._budget_generation += 1
-        if self._budget_timer is not None:
-            self._budget_timer.stop()
-            self._budget_timer = None
-        taken = self._budget_input()
-        if taken is None:
-            return
-        text = self.prompt.text
-        if len(text) <= SMALL_PROMPT and taken.is_counted():
-            self.workers.cancel_group(self, "budget")
-            try:
-                budget = self.services.planner.count_budget(taken, text)
-            except Exception:  # a tokenizer problem must never break typing
-                return
-            self._show_budget(budget)
-        elif event is None:
-            self.count_budget(taken, text, self._budget_generation)
-        else:
-            self._budget_timer = self.set_timer(BUDGET_DELAY, self._count_typed)
-
-    def _budget_input(self) -> BudgetInput | None:
-        try:
-            return self.services.planner.budget_input(self.conversation, self.settings)
-        except Exception:  # a catalog problem must never break typing
-            return None
-
-    def _count_typed(self) -> None:
-        """The pause after typing is over: count the prompt as it is now."""
-        self._budget_timer = None
-        taken = self._budget_input()
-        if taken is not None:
-            self.count_budget(taken, self.prompt.text, self._budget_generation)
-
-    @work(thread=True, exclusive=True, group="budget", exit_on_error=False)
-    def count_budget(self, taken: BudgetInput, text: str, generation: int) -> None:
-        """Count in a thread (tiktoken releases the GIL); a newer update cancels this one."""
-        try:
-            budget = self.services.planner.count_budget(taken, text)
-        except Exception:
-            return
-        if not get_current_worker().is_cancelled:
-            self.post_message(BudgetCounted(budget, generation))
-
-    @on(BudgetCounted)
-    def _budget_counted(self, event: BudgetCounted) -> None:
-        if event.generation == self._budget_generation:
-            self._show_budget(event.budget)
-
-    def _show_budget(self, budget: Budget) -> None:
-        self.status.set_budget(
-            budget_text(budget), budget_text(budget, compact=True), budget_text(budget, tiny=True)
-        )
 
     # -- the key command --------------------------------------------------------------------
 
