@@ -27,8 +27,9 @@ from chattui.core.models import Conversation, Message, MessageStatus
 from chattui.core.problems import ErrorKind, Problem
 from chattui.core.roles import RoleSpec, builtin_roles, load_roles
 from chattui.core.services import Services, resolve_language
-from chattui.core.session import ChatSession, ReplyFinished, SaveFailed
+from chattui.core.session import ChatSession
 from chattui.core.storage import ConversationStore, StorageError
+from chattui.core.turns import ReplyFinished, SaveFailed
 from chattui.i18n import _, set_language
 
 __all__ = ["EXIT_CODES", "AskOptions", "run"]

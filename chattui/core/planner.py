@@ -18,7 +18,6 @@ from chattui.core.config import Settings
 from chattui.core.events import ChatError, ChatRequest, ErrorKind
 from chattui.core.models import Conversation
 from chattui.core.problems import Problem
-from chattui.core.session import CONTINUE_PROMPT, build_messages
 from chattui.core.tokenhost import CountTexts, count_in_process
 from chattui.core.tokens import (
     Budget,
@@ -28,6 +27,7 @@ from chattui.core.tokens import (
     counter_for_model,
     fit_to_window,
 )
+from chattui.core.turns import CONTINUE_PROMPT, build_messages
 
 __all__ = ["BudgetInput", "RequestPlanner", "reply_reserve"]
 

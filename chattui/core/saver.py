@@ -22,13 +22,15 @@ import contextlib
 import threading
 import weakref
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from chattui.core.models import Conversation, Message
-from chattui.core.storage import ConversationStore, absorb
+from chattui.core.problems import Problem
+from chattui.core.storage import ConversationStore, StorageError, absorb
 
-__all__ = ["Saver", "snapshot"]
+__all__ = ["Saver", "report_failure", "snapshot"]
 
 IDLE_SECONDS = 2.0
 """The writer thread ends after this long without work (it starts again with the next job)."""
@@ -230,3 +232,30 @@ def _flush_all() -> None:
     """At interpreter exit (the writer threads are daemons): finish what is queued."""
     for saver in list(_SAVERS):
         saver.flush(EXIT_WAIT)
+
+
+def report_failure(
+    future: Future[int], on_failed: Callable[[Problem], object] | None
+) -> Future[int]:
+    """Call ``on_failed`` with the problem of a failed save or delete (``future``, from
+    :class:`Saver`), on the running loop; return ``future``. The writer thread never waits
+    for the loop: it may be waiting for the writer, at exit."""
+    if on_failed is None:
+        return future
+    try:
+        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:  # called outside a loop: told on the writer thread
+        loop = None
+
+    def done(finished: Future[int]) -> None:
+        error = finished.exception()
+        if not isinstance(error, StorageError):
+            return
+        if loop is None:
+            on_failed(error.problem)
+            return
+        with contextlib.suppress(RuntimeError):  # the loop has closed
+            loop.call_soon_threadsafe(on_failed, error.problem)
+
+    future.add_done_callback(done)
+    return future

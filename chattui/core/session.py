@@ -23,7 +23,6 @@ from collections.abc import AsyncGenerator, Callable
 from concurrent.futures import Future
 from contextlib import aclosing
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from chattui.core.chatparams import conversation_settings
 from chattui.core.config import Settings
@@ -32,15 +31,29 @@ from chattui.core.events import (
     ChatRequest,
     ErrorKind,
     Finished,
-    StreamEvent,
     TextDelta,
     UsageReport,
 )
 from chattui.core.models import Conversation, Message, MessageStatus, Role, TitleSource
 from chattui.core.problems import Problem
 from chattui.core.sanitize import sanitize_line
-from chattui.core.saver import Saver
+from chattui.core.saver import Saver, report_failure
 from chattui.core.storage import ConversationStore, StorageError
+from chattui.core.turns import (
+    CONTINUE_PROMPT,
+    ContextTrimmed,
+    RepliesDropped,
+    ReplyFinished,
+    ReplyStarted,
+    RequestBuilder,
+    SaveFailed,
+    SessionEvent,
+    StreamingClient,
+    build_messages,
+    can_continue,
+    retry_drops,
+    simple_request,
+)
 
 __all__ = [
     "CONTINUE_PROMPT",
@@ -59,124 +72,6 @@ __all__ = [
 ]
 
 TITLE_LIMIT = 60
-CONTINUE_PROMPT = "Continue exactly where your last message stopped. Do not repeat anything."
-"""Sent (not saved) after a partial reply when the user asks the model to continue it."""
-
-
-class StreamingClient(Protocol):
-    """What the session needs of a client (the real one is :class:`core.client.ChatClient`)."""
-
-    def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]: ...
-
-
-@dataclass(frozen=True)
-class ReplyStarted:
-    """The assistant message has been created (empty, status streaming) and saved."""
-
-    message: Message
-
-
-@dataclass(frozen=True)
-class ContextTrimmed:
-    """``dropped`` older messages were left out of the request to fit the context window."""
-
-    dropped: int
-
-
-@dataclass(frozen=True)
-class SaveFailed:
-    """Writing the conversation failed; the text is still in memory."""
-
-    problem: Problem
-
-    @property
-    def error(self) -> str:
-        """The failure in English (logs, tests)."""
-        return self.problem.text()
-
-
-@dataclass(frozen=True)
-class ReplyFinished:
-    """The reply ended; ``message.status`` says how (complete, stopped or error)."""
-
-    message: Message
-
-
-@dataclass(frozen=True)
-class RepliesDropped:
-    """A retry removed these unfinished replies (ids) from the end of the branch."""
-
-    message_ids: tuple[str, ...]
-
-
-SessionEvent = (
-    ReplyStarted
-    | TextDelta
-    | UsageReport
-    | Finished
-    | ContextTrimmed
-    | SaveFailed
-    | ReplyFinished
-    | RepliesDropped
-)
-
-RequestBuilder = Callable[[Conversation, Settings], tuple[ChatRequest, int]]
-"""Builds the request for a conversation; returns it and how many messages were left out."""
-
-
-def build_messages(conversation: Conversation) -> list[dict[str, str]]:
-    """System prompt + the turns of the branch on screen worth sending (failed and empty
-    replies are left out)."""
-    messages: list[dict[str, str]] = []
-    if conversation.system_prompt.strip():
-        messages.append({"role": "system", "content": conversation.system_prompt})
-    for message in conversation.branch():
-        if message.role is Role.SYSTEM:
-            continue
-        if message.role is Role.ASSISTANT and (
-            message.status is MessageStatus.ERROR or not message.content
-        ):
-            continue
-        messages.append({"role": message.role.value, "content": message.content})
-    return messages
-
-
-def retry_drops(conversation: Conversation) -> list[Message]:
-    """The unfinished replies at the end of the branch that a retry replaces (last first)."""
-    drops: list[Message] = []
-    for message in reversed(conversation.branch()):
-        if message.role is not Role.ASSISTANT or message.status is MessageStatus.COMPLETE:
-            break
-        if conversation.children(message.id):
-            break  # something follows it: keep it
-        drops.append(message)
-    return drops
-
-
-def can_continue(message: Message) -> bool:
-    """Whether ``message`` is a reply the model can be asked to go on with."""
-    return (
-        message.role is Role.ASSISTANT
-        and bool(message.content)
-        and (message.status is not MessageStatus.COMPLETE or message.error is not None)
-    )
-
-
-def simple_request(conversation: Conversation, settings: Settings) -> tuple[ChatRequest, int]:
-    """A request carrying the whole history, with no trimming."""
-    messages = build_messages(conversation)
-    if messages and messages[-1]["role"] == "assistant":
-        messages.append({"role": "user", "content": CONTINUE_PROMPT})
-    return (
-        ChatRequest(
-            model=conversation.model or settings.model,
-            messages=messages,
-            max_tokens=settings.max_tokens,
-            temperature=settings.temperature,
-            reasoning_effort=settings.reasoning_effort,
-        ),
-        0,
-    )
 
 
 @dataclass(eq=False)
@@ -519,7 +414,7 @@ class ChatSession:
     ) -> Future[int]:
         """Save ``conversation`` in the background, after the saves queued before;
         ``on_failed`` gets the problem on the calling loop if that fails."""
-        return _report(self.saver.save(conversation), on_failed)
+        return report_failure(self.saver.save(conversation), on_failed)
 
     def delete(
         self,
@@ -537,7 +432,7 @@ class ChatSession:
             live = self._live.get(conversation_id)
             if live is not None and live.task is not None and not live.task.done():
                 live.task.cancel()
-        return _report(self.saver.delete(conversation_id, keep_out=keep_out), on_failed)
+        return report_failure(self.saver.delete(conversation_id, keep_out=keep_out), on_failed)
 
     def close(self, timeout: float = 10.0) -> bool:
         """Stop every running turn as the Stop key would (its reply saved as stopped) and wait
@@ -551,30 +446,6 @@ class ChatSession:
                 message.status = MessageStatus.STOPPED
             self.saver.save(live.conversation)
         return self.saver.flush(timeout)
-
-
-def _report(future: Future[int], on_failed: Callable[[Problem], object] | None) -> Future[int]:
-    """Call ``on_failed`` with the problem of a failed save, on the running loop (the writer
-    thread never waits for the loop: it may be waiting for the writer, at exit)."""
-    if on_failed is None:
-        return future
-    try:
-        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-    except RuntimeError:  # called outside a loop: told on the writer thread
-        loop = None
-
-    def done(finished: Future[int]) -> None:
-        error = finished.exception()
-        if not isinstance(error, StorageError):
-            return
-        if loop is None:
-            on_failed(error.problem)
-            return
-        with contextlib.suppress(RuntimeError):  # the loop has closed
-            loop.call_soon_threadsafe(on_failed, error.problem)
-
-    future.add_done_callback(done)
-    return future
 
 
 def _failures(pending: list[Future[int]]) -> list[SaveFailed]:

@@ -14,7 +14,7 @@ from chattui.core.catalog import Catalog, max_tokens_param
 from chattui.core.events import ChatRequest, TextDelta
 from chattui.core.models import Conversation, MessageStatus, Role, TitleSource
 from chattui.core.sanitize import sanitize_line
-from chattui.core.session import StreamingClient
+from chattui.core.turns import StreamingClient
 
 __all__ = ["clean_title", "generate_title", "title_request", "wants_title"]
 

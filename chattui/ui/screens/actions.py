@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from chattui.core.models import Conversation, Message, MessageStatus, Role
-from chattui.core.session import SessionEvent
+from chattui.core.turns import SessionEvent
 from chattui.i18n import _
 from chattui.ui.messages import CopyRequested
 from chattui.ui.screens.conversations import ConversationScreen, summary_of

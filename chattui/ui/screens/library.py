@@ -21,7 +21,7 @@ from chattui.core.config import Settings
 from chattui.core.events import ChatError, ChatRequest
 from chattui.core.models import Conversation, Message, TitleSource
 from chattui.core.services import Services
-from chattui.core.session import StreamingClient
+from chattui.core.turns import StreamingClient
 from chattui.i18n import _
 from chattui.ui.screens.conversations import ConversationScreen
 from chattui.ui.widgets.side_panel import SidePanel

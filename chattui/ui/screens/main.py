@@ -28,7 +28,7 @@ from chattui.core.events import TextDelta
 from chattui.core.models import Conversation, Message, MessageStatus
 from chattui.core.problems import Problem
 from chattui.core.services import Services
-from chattui.core.session import (
+from chattui.core.turns import (
     ContextTrimmed,
     RepliesDropped,
     ReplyFinished,
