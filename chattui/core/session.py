@@ -10,7 +10,8 @@ snapshot. The user turn and the final reply are awaited; checkpoints are not (th
 
 The session is the one owner of what streams: which conversations have a reply running
 (:meth:`ChatSession.streaming`), the reply's text so far (:class:`LiveReply`), and the rules of
-retry and continue; the UI reads them and shows the events.
+retry and continue; the UI reads them and shows the events. The events and the rules that pick
+a request's messages are in :mod:`chattui.core.turns`.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ from chattui.core.sanitize import sanitize_line
 from chattui.core.saver import Saver, report_failure
 from chattui.core.storage import ConversationStore, StorageError
 from chattui.core.turns import (
-    CONTINUE_PROMPT,
     ContextTrimmed,
     RepliesDropped,
     ReplyFinished,
@@ -49,27 +49,12 @@ from chattui.core.turns import (
     SaveFailed,
     SessionEvent,
     StreamingClient,
-    build_messages,
     can_continue,
     retry_drops,
     simple_request,
 )
 
-__all__ = [
-    "CONTINUE_PROMPT",
-    "ChatSession",
-    "ContextTrimmed",
-    "LiveReply",
-    "RepliesDropped",
-    "ReplyFinished",
-    "ReplyStarted",
-    "SaveFailed",
-    "SessionEvent",
-    "StreamingClient",
-    "build_messages",
-    "can_continue",
-    "retry_drops",
-]
+__all__ = ["ChatSession", "LiveReply"]
 
 TITLE_LIMIT = 60
 

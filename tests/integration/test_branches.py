@@ -13,8 +13,9 @@ from chattui.core.client import ChatClient
 from chattui.core.config import Settings
 from chattui.core.models import Conversation, MessageStatus, Role
 from chattui.core.secrets import ApiKey
-from chattui.core.session import ChatSession, SessionEvent
+from chattui.core.session import ChatSession
 from chattui.core.storage import ConversationStore
+from chattui.core.turns import SessionEvent
 from tests.fakeserver import FakeOpenAI, Reply
 
 SETTINGS = Settings(model="gpt-4o-mini")

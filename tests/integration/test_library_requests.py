@@ -17,9 +17,10 @@ from chattui.core.events import ChatError
 from chattui.core.models import Conversation, Message, Role
 from chattui.core.planner import RequestPlanner
 from chattui.core.secrets import ApiKey
-from chattui.core.session import ChatSession, SessionEvent
+from chattui.core.session import ChatSession
 from chattui.core.storage import ConversationStore
 from chattui.core.titles import INSTRUCTION, generate_title, title_request
+from chattui.core.turns import SessionEvent
 from tests.fakeserver import FakeOpenAI, Reply
 
 KEY = ApiKey("sk-library-test-000011112222")

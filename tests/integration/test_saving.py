@@ -21,8 +21,9 @@ from chattui.core.events import TextDelta
 from chattui.core.models import Conversation, Message, MessageStatus, Role
 from chattui.core.saver import Saver, snapshot
 from chattui.core.secrets import ApiKey
-from chattui.core.session import ChatSession, ReplyFinished, SaveFailed, SessionEvent
+from chattui.core.session import ChatSession
 from chattui.core.storage import LOCK_NAME, ConversationStore, LockedError
+from chattui.core.turns import ReplyFinished, SaveFailed, SessionEvent
 from tests.fakeserver import FakeOpenAI, Reply
 
 KEY = ApiKey("sk-saving-test-000011112222")
@@ -320,7 +321,7 @@ async def test_the_session_owns_the_live_text_and_which_conversations_stream(
 async def test_retry_reports_the_replies_it_drops(
     fake_server: FakeOpenAI, store: ConversationStore, client: ChatClient
 ) -> None:
-    from chattui.core.session import RepliesDropped
+    from chattui.core.turns import RepliesDropped
 
     session = ChatSession(store, client)
     conversation = Conversation()

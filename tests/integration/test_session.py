@@ -18,8 +18,9 @@ from chattui.core.config import Settings
 from chattui.core.events import TextDelta
 from chattui.core.models import Conversation, MessageStatus, Role
 from chattui.core.secrets import ApiKey
-from chattui.core.session import ChatSession, ReplyFinished, ReplyStarted, SessionEvent
+from chattui.core.session import ChatSession
 from chattui.core.storage import ConversationStore
+from chattui.core.turns import ReplyFinished, ReplyStarted, SessionEvent
 from tests.fakeserver import FakeOpenAI, Reply
 from tests.proxies import HttpProxy, Socks5Proxy
 
@@ -191,7 +192,7 @@ async def test_continue_appends_to_the_stopped_reply(
     fake_server: FakeOpenAI, store: ConversationStore, client: ChatClient
 ) -> None:
     from chattui.core.planner import RequestPlanner
-    from chattui.core.session import CONTINUE_PROMPT
+    from chattui.core.turns import CONTINUE_PROMPT
 
     settings = Settings()
     session = ChatSession(store, client, build_request=RequestPlanner(settings).build)

@@ -243,7 +243,8 @@ def stream_child(
 ) -> None:
     """Send ``text`` in a conversation and report every step; then wait to be killed."""
     from chattui.core.events import TextDelta
-    from chattui.core.session import ChatSession, ReplyFinished, ReplyStarted, SaveFailed
+    from chattui.core.session import ChatSession
+    from chattui.core.turns import ReplyFinished, ReplyStarted, SaveFailed
 
     async def main() -> None:
         store = ConversationStore(Path(directory))
@@ -383,7 +384,8 @@ def turns_child(
     directory: str, conversation_id: str, base_url: str, texts: Sequence[str], conn: Connection
 ) -> None:
     """Send each of ``texts`` in turn in one conversation (another process does the same)."""
-    from chattui.core.session import ChatSession, SaveFailed
+    from chattui.core.session import ChatSession
+    from chattui.core.turns import SaveFailed
 
     async def main() -> None:
         store = ConversationStore(Path(directory))

@@ -23,8 +23,9 @@ from chattui.core import atomic
 from chattui.core.config import Settings
 from chattui.core.events import TextDelta
 from chattui.core.models import Conversation, Message, MessageStatus, Role
-from chattui.core.session import ChatSession, ReplyFinished, SaveFailed, SessionEvent
+from chattui.core.session import ChatSession
 from chattui.core.storage import ConversationStore, StorageError
+from chattui.core.turns import ReplyFinished, SaveFailed, SessionEvent
 from chattui.ui.widgets.chat_log import ChatLog
 from tests.fakeserver import FakeOpenAI, Reply
 from tests.reliability import helpers
