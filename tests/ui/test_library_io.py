@@ -46,10 +46,14 @@ def roles_dir(home: Path) -> Path:
 
 
 async def on_screen(pilot: Pilot[None], screen_type: type[Screen[Any]]) -> None:
-    """Wait until a ``screen_type`` is on top and composed."""
+    """Wait until a ``screen_type`` is on top, composed and mounted (its ``on_mount`` ran)."""
     await wait_for(
         pilot,
-        lambda: isinstance(pilot.app.screen, screen_type) and pilot.app.screen.query("Widget"),
+        lambda: (
+            isinstance(pilot.app.screen, screen_type)
+            and pilot.app.screen.is_mounted
+            and bool(pilot.app.screen.query("Widget"))
+        ),
     )
 
 
@@ -80,7 +84,8 @@ async def test_role_picker_starts_a_conversation_with_the_role(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await open_from_palette(pilot, "role", RolePickerScreen)
-        assert any("broken.toml" in text for text in notices(app))
+        # Composed is not mounted yet: the picker reads the roles (and reports) in on_mount.
+        await wait_for(pilot, lambda: any("broken.toml" in text for text in notices(app)))
         options = app.screen.query_one("#roles", OptionList)
         assert options.option_count == 7  # six built-ins and the user's own
         assert "Coding and debugging" in str(options.get_option_at_index(1).prompt)
