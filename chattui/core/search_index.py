@@ -117,15 +117,15 @@ def docs_of(
             skipped = True
             continue
         docs.append((message.id, message.role.value, message.content))
-    known = stat is not None and not skipped
+    mtime, size = (stat.st_mtime_ns, stat.st_size) if stat and not skipped else (0, 0)
     return ConversationDocs(
         conversation.id,
         sanitize_line(conversation.title, 200),
         conversation.created,
         conversation.updated,
         tuple(docs),
-        stat.st_mtime_ns if known and stat else 0,
-        stat.st_size if known and stat else 0,
+        mtime,
+        size,
     )
 
 

@@ -306,14 +306,15 @@ class Services:
             with contextlib.suppress(Exception):  # a broken tokenizer is reported when used
                 self.planner.counter(self.settings.model).text("warm up")
 
-        counts = self.planner.counts
-        if isinstance(counts, TokenHost):
-            counts.start()
+        helper = self.planner.counts if isinstance(self.planner.counts, TokenHost) else None
+        if helper is not None:
+            helper.start()  # it loads the tables while this thread imports openai
         else:
             count()
         import chattui.core.client  # noqa: F401
 
-        count()  # the helper's answer, once it is ready (in this process: already loaded)
+        if helper is not None:
+            count()  # the helper's first answer, once its tables are built
 
     def adopt(self, conversation: Conversation) -> None:
         """Apply a model named on the command line (``--model``) to a conversation opened in

@@ -20,7 +20,6 @@ twice, counting goes on in-process, as before it existed; the answer is the same
 
 from __future__ import annotations
 
-import array
 import contextlib
 import logging
 import os
@@ -144,11 +143,7 @@ class TokenHost:
             raise EncodingError(_read(process.stdout, length).decode("utf-8", "replace"))
         if status[0] != _OK:
             raise HostDied(f"unexpected answer {status!r}")
-        counts = array.array("I")
-        counts.frombytes(_read(process.stdout, 4 * len(texts)))
-        if sys.byteorder != "little":  # pragma: no cover - no big-endian machines here
-            counts.byteswap()
-        return counts.tolist()
+        return list(struct.unpack(f"<{len(texts)}I", _read(process.stdout, 4 * len(texts))))
 
     def _lost(self, error: BaseException) -> None:
         self._deaths += 1
@@ -179,10 +174,10 @@ class TokenHost:
 
 
 def _read(stream: IO[bytes], size: int) -> bytes:
-    """Exactly ``size`` bytes from the helper, or :class:`HostDied`."""
-    data = stream.read(size)
+    """Exactly ``size`` bytes from the other side's pipe, or :class:`HostDied` if it ended."""
+    data = stream.read(size) if size else b""
     if len(data) != size:
-        raise HostDied("the helper closed its output")
+        raise HostDied("the other side closed the pipe")
     return data
 
 
@@ -190,25 +185,17 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> int:
     """Answer count requests until ``requests`` ends (the helper's main loop).
 
     Returns:
-        0 at the end of the input, 2 on a malformed request.
+        0 at the end of the input, 2 on a malformed (cut-off) request.
     """
-    while True:
-        header = requests.read(_HEADER.size)
-        if not header:
-            return 0
-        if len(header) != _HEADER.size:
+    while header := requests.read(_HEADER.size):
+        try:
+            index, n = _HEADER.unpack(header + _read(requests, _HEADER.size - len(header)))
+            texts = []
+            for _ in range(n):
+                (length,) = _LENGTH.unpack(_read(requests, _LENGTH.size))
+                texts.append(_read(requests, length).decode("utf-8", "surrogatepass"))
+        except HostDied:
             return 2
-        index, n = _HEADER.unpack(header)
-        texts: list[str] = []
-        for _ in range(n):
-            size = requests.read(_LENGTH.size)
-            if len(size) != _LENGTH.size:
-                return 2
-            (length,) = _LENGTH.unpack(size)
-            data = requests.read(length)
-            if len(data) != length:
-                return 2
-            texts.append(data.decode("utf-8", "surrogatepass"))
         try:
             if index >= len(EXACT_ENCODINGS):
                 raise EncodingError(f"no encoding number {index}")
@@ -217,11 +204,9 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> int:
             message = str(error).encode("utf-8", "replace")
             answers.write(bytes([_FAILED]) + _LENGTH.pack(len(message)) + message)
         else:
-            packed = array.array("I", counts)
-            if sys.byteorder != "little":  # pragma: no cover
-                packed.byteswap()
-            answers.write(bytes([_OK]) + packed.tobytes())
+            answers.write(bytes([_OK]) + struct.pack(f"<{len(counts)}I", *counts))
         answers.flush()
+    return 0
 
 
 def main() -> int:

@@ -38,7 +38,7 @@ from chattui.core.encodings import (
 from chattui.core.tokenhost import CountTexts, count_in_process
 
 if TYPE_CHECKING:
-    import tiktoken
+    pass
 
 __all__ = [
     "EXACT_ENCODINGS",
@@ -124,11 +124,6 @@ class Tokenizer:
     def exact(self) -> bool:
         """False when counts are estimates (the UI shows ``~``)."""
         return self._exact
-
-    @property
-    def encoding(self) -> tiktoken.Encoding:
-        """The underlying tiktoken encoding (loaded on first access)."""
-        return get_encoding(self.encoding_name)
 
     def count(self, text: str) -> int:
         """Tokens in ``text``.
