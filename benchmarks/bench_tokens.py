@@ -25,14 +25,8 @@ import time
 from collections.abc import Callable, Iterator
 
 from chattui.core import encodings, tokens
-from chattui.core.tokens import (
-    TokenCounter,
-    compute_budget,
-    counter_for_model,
-    fit_to_window,
-    get_encoding,
-    load_ranks,
-)
+from chattui.core.tokens import TokenCounter, counter_for_model, get_encoding, load_ranks
+from chattui.core.window import compute_budget, fit_to_window
 
 ENGLISH = (
     "The scheduler keeps a queue of pending jobs and wakes the worker when one is ready. "

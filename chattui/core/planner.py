@@ -19,15 +19,9 @@ from chattui.core.events import ChatError, ChatRequest, ErrorKind
 from chattui.core.models import Conversation
 from chattui.core.problems import Problem
 from chattui.core.tokenhost import CountTexts, count_in_process
-from chattui.core.tokens import (
-    Budget,
-    EncodingError,
-    TokenCounter,
-    compute_budget,
-    counter_for_model,
-    fit_to_window,
-)
+from chattui.core.tokens import EncodingError, TokenCounter, counter_for_model
 from chattui.core.turns import CONTINUE_PROMPT, build_messages
+from chattui.core.window import Budget, compute_budget, fit_to_window
 
 __all__ = ["BudgetInput", "RequestPlanner", "reply_reserve"]
 

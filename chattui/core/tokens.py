@@ -1,4 +1,4 @@
-"""Token counting offline: tiktoken's engine, OpenAI's chat overhead, trimming to a budget.
+"""Token counting offline: tiktoken's engine and OpenAI's chat overhead, cached per message.
 
 Exact counts use ``o200k_base`` (gpt-4o, gpt-4.1, o-series, gpt-5) and ``cl100k_base`` (gpt-4,
 gpt-3.5-turbo). ``tiktoken.get_encoding`` would download their BPE files, so the ranks are read
@@ -13,6 +13,7 @@ Models without an OpenAI tokenizer (DeepSeek, Qwen, Llama, Mistral, unknown loca
 counted approximately: ``ceil(o200k_base count * token_factor)`` from the catalog, marked
 ``exact=False`` so the UI shows ``~``. The legacy ``r50k_base``/``p50k_base`` encodings are not
 loaded at all: only pre-chat completion models used them, and chattui counts those approximately.
+Fitting a request to the context window, and the live budget, are in :mod:`chattui.core.window`.
 """
 
 from __future__ import annotations
@@ -21,8 +22,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import Final, Protocol
 
 from chattui.core.catalog import Catalog
 from chattui.core.encodings import (
@@ -37,25 +37,18 @@ from chattui.core.encodings import (
 )
 from chattui.core.tokenhost import CountTexts, count_in_process
 
-if TYPE_CHECKING:
-    pass
-
 __all__ = [
     "EXACT_ENCODINGS",
     "REPLY_PRIMING",
     "TOKENS_PER_MESSAGE",
     "TOKENS_PER_NAME",
-    "Budget",
     "EncodingError",
-    "FitResult",
     "TextCounter",
     "TokenCounter",
     "Tokenizer",
     "bundled_ranks_path",
-    "compute_budget",
     "count_messages",
     "counter_for_model",
-    "fit_to_window",
     "get_encoding",
     "load_ranks",
     "message_tokens",
@@ -162,6 +155,17 @@ def counter_for_model(
     return Tokenizer(_ESTIMATE_BASE, exact=False, factor=info.token_factor, counts=counts)
 
 
+def _key(message: Mapping[str, str]) -> tuple[str, str, str]:
+    """A message's cache key: ``(role, name, content)``."""
+    return (message.get("role", ""), message.get("name", ""), message.get("content", ""))
+
+
+def _framed(role: int, content: int, name: int | None) -> int:
+    """A message's tokens from those of its parts (``name``: None without a name)."""
+    total = TOKENS_PER_MESSAGE + role + content
+    return total if name is None else total + name + TOKENS_PER_NAME
+
+
 def message_tokens(message: Mapping[str, str], counter: TextCounter) -> int:
     """Tokens one chat message takes in a request, framing included.
 
@@ -172,12 +176,12 @@ def message_tokens(message: Mapping[str, str], counter: TextCounter) -> int:
     Returns:
         3 + tokens(role) + tokens(content) [+ tokens(name) + 1].
     """
-    total = TOKENS_PER_MESSAGE + counter.count(message.get("role", ""))
-    total += counter.count(message.get("content", ""))
     name = message.get("name")
-    if name:
-        total += counter.count(name) + TOKENS_PER_NAME
-    return total
+    return _framed(
+        counter.count(message.get("role", "")),
+        counter.count(message.get("content", "")),
+        counter.count(name) if name else None,
+    )
 
 
 def count_messages(
@@ -248,7 +252,7 @@ class TokenCounter:
         """
         if not cache:
             return message_tokens(message, self.tokenizer)
-        key = (message.get("role", ""), message.get("name", ""), message.get("content", ""))
+        key = _key(message)
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
@@ -268,25 +272,21 @@ class TokenCounter:
         if not todo:
             return
         texts: list[str] = []
-        for message in todo:
-            texts += (message.get("role", ""), message.get("content", ""), message.get("name", ""))
+        keys = [_key(message) for message in todo]
+        for role_text, name_text, content_text in keys:
+            texts += (role_text, content_text, name_text)
         counts = self.tokenizer.count_many(texts)
         with self._lock:
-            for index, message in enumerate(todo):
+            for index, key in enumerate(keys):
                 role, content, name = counts[3 * index : 3 * index + 3]
-                n = TOKENS_PER_MESSAGE + role + content
-                if message.get("name"):
-                    n += name + TOKENS_PER_NAME
-                key = (message.get("role", ""), message.get("name", ""), message.get("content", ""))
-                self._cache[key] = n
+                self._cache[key] = _framed(role, content, name if key[1] else None)
                 self._cache.move_to_end(key)
             while len(self._cache) > self.max_entries:
                 self._cache.popitem(last=False)
 
     def cached(self, message: Mapping[str, str]) -> bool:
         """Whether :meth:`message` would answer ``message`` from the cache (no encoding)."""
-        key = (message.get("role", ""), message.get("name", ""), message.get("content", ""))
-        return key in self._cache
+        return _key(message) in self._cache
 
     def messages(self, messages: Sequence[Mapping[str, str]]) -> int:
         """Prompt tokens of a whole request (messages + reply priming)."""
@@ -297,161 +297,3 @@ class TokenCounter:
         """Forget all cached counts."""
         with self._lock:
             self._cache.clear()
-
-
-@dataclass(frozen=True)
-class FitResult:
-    """The request that fits the window, or why none does."""
-
-    messages_to_send: list[Mapping[str, str]]
-    """System prompt (if any), the history that fits, and the new prompt, in order."""
-    dropped: int
-    """Oldest history messages left out."""
-    total_tokens: int
-    """Prompt tokens of ``messages_to_send`` (chat formula)."""
-    prompt_too_big: bool
-    """System prompt + new prompt + reserve alone exceed the window."""
-    required_tokens: int
-    """Tokens needed with no history at all: system + prompt + priming + reserve."""
-    window: int
-    """The context window it was fitted to."""
-    reserve: int
-    """Tokens kept free for the reply."""
-
-
-def fit_to_window(
-    system: str | None,
-    history: Sequence[Mapping[str, str]],
-    prompt: str,
-    reserve: int,
-    window: int,
-    counter: TokenCounter,
-) -> FitResult:
-    """Choose the history to send so that prompt + reply fit the model's context window.
-
-    The system prompt and the new prompt are always kept; the oldest history goes first. After
-    a cut, leading replies whose question was cut are dropped too, so the kept history starts
-    at a user message.
-
-    Args:
-        system: The system prompt (``None`` or empty for none).
-        history: Earlier messages, oldest first, in API form.
-        prompt: The new user message.
-        reserve: Tokens to keep free for the reply (e.g. the max tokens sent).
-        window: The model's context window.
-        counter: The model's counter (its cache makes repeated fits cheap).
-
-    Returns:
-        The messages to send and the numbers behind the decision. With ``prompt_too_big``,
-        ``messages_to_send`` holds system and prompt only and ``required_tokens`` exceeds
-        ``window`` (for the error message).
-    """
-    head: list[Mapping[str, str]] = [{"role": "system", "content": system}] if system else []
-    prompt_message = {"role": "user", "content": prompt}
-    counter.prefetch([*head, *history, prompt_message])
-    fixed = sum(counter.message(m) for m in head) + counter.message(prompt_message)
-    fixed += REPLY_PRIMING
-    available = window - reserve - fixed
-    if available < 0:
-        return FitResult(
-            messages_to_send=[*head, prompt_message],
-            dropped=len(history),
-            total_tokens=fixed,
-            prompt_too_big=True,
-            required_tokens=fixed + reserve,
-            window=window,
-            reserve=reserve,
-        )
-    counts: list[int] = []
-    used = 0
-    start = len(history)
-    for index in range(len(history) - 1, -1, -1):
-        n = counter.message(history[index])
-        if used + n > available:
-            break
-        used += n
-        counts.append(n)
-        start = index
-    counts.reverse()
-    if start > 0:
-        # History was cut: don't open with an answer whose question is gone.
-        skip = 0
-        while start + skip < len(history) and history[start + skip].get("role") != "user":
-            used -= counts[skip]
-            skip += 1
-        start += skip
-    return FitResult(
-        messages_to_send=[*head, *history[start:], prompt_message],
-        dropped=start,
-        total_tokens=fixed + used,
-        prompt_too_big=False,
-        required_tokens=fixed + reserve,
-        window=window,
-        reserve=reserve,
-    )
-
-
-@dataclass(frozen=True)
-class Budget:
-    """Where the context window goes, for the status bar (``used`` = the request's prompt
-    tokens when nothing is trimmed)."""
-
-    prompt: int
-    """Tokens of the prompt text being typed."""
-    overhead: int
-    """Framing of the prompt message plus the reply priming."""
-    history: int
-    """All earlier messages, framing included (before any trimming)."""
-    system: int
-    """The system prompt, framing included (0 without one)."""
-    reserve: int
-    """Tokens kept free for the reply."""
-    window: int
-    """The model's context window."""
-    exact: bool
-    """False when the counts are estimates (show ``~``)."""
-
-    @property
-    def used(self) -> int:
-        """Prompt tokens of the request if it were sent untrimmed."""
-        return self.prompt + self.overhead + self.history + self.system
-
-    @property
-    def remaining(self) -> int:
-        """Tokens left before history must be trimmed (negative: it will be)."""
-        return self.window - self.reserve - self.used
-
-
-def compute_budget(
-    system: str | None,
-    history: Sequence[Mapping[str, str]],
-    prompt: str,
-    reserve: int,
-    window: int,
-    counter: TokenCounter,
-) -> Budget:
-    """The live budget: history comes from the cache, only the prompt text is encoded.
-
-    Args:
-        system: The system prompt (``None`` or empty for none).
-        history: Earlier messages, oldest first, in API form.
-        prompt: The text being typed.
-        reserve: Tokens to keep free for the reply.
-        window: The model's context window.
-        counter: The model's counter.
-
-    Returns:
-        The budget breakdown.
-    """
-    system_message = [{"role": "system", "content": system}] if system else []
-    counter.prefetch([*system_message, *history])
-    prompt_tokens, user = counter.texts([prompt, "user"])
-    return Budget(
-        prompt=prompt_tokens,
-        overhead=TOKENS_PER_MESSAGE + user + REPLY_PRIMING,
-        history=sum(counter.message(message) for message in history),
-        system=sum(counter.message(message) for message in system_message),
-        reserve=reserve,
-        window=window,
-        exact=counter.exact,
-    )

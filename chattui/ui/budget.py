@@ -8,7 +8,7 @@ from rich.text import Text
 
 from chattui.core.catalog import ModelInfo, estimate_cost
 from chattui.core.models import Conversation, Role
-from chattui.core.tokens import Budget
+from chattui.core.window import Budget
 from chattui.i18n import _
 
 __all__ = ["budget_text", "conversation_cost", "format_cost", "usage_text"]

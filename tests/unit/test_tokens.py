@@ -18,13 +18,12 @@ from chattui.core.tokens import (
     EncodingError,
     TokenCounter,
     Tokenizer,
-    compute_budget,
     count_messages,
     counter_for_model,
-    fit_to_window,
     get_encoding,
     load_ranks,
 )
+from chattui.core.window import Budget, compute_budget, fit_to_window
 from chattui.tokens_cli import run
 
 SAMPLES = {
@@ -440,7 +439,7 @@ def test_the_budget_is_taken_on_one_thread_and_counted_on_another() -> None:
         conversation.add(Message(Role.ASSISTANT, f"answer {n} " * 80))
     taken = planner.budget_input(conversation, settings)
     assert len(taken.history) == 40 and not taken.is_counted()
-    results: list[tokens.Budget] = []
+    results: list[Budget] = []
     worker = threading.Thread(target=lambda: results.append(planner.count_budget(taken, "hi")))
     worker.start()
     worker.join()

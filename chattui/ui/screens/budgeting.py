@@ -16,7 +16,7 @@ from textual.worker import get_current_worker
 
 from chattui.core.planner import BudgetInput
 from chattui.core.services import Services
-from chattui.core.tokens import Budget
+from chattui.core.window import Budget
 from chattui.ui.budget import budget_text
 from chattui.ui.screens.conversations import ConversationScreen
 from chattui.ui.widgets.status import StatusBar

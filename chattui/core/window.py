@@ -1,0 +1,172 @@
+"""Fitting a request into the model's context window, and the live budget of the status line.
+
+Both count with a :class:`~chattui.core.tokens.TokenCounter` (its per-message cache makes
+repeated fits and keystrokes cheap: only what changed is encoded).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from chattui.core.tokens import REPLY_PRIMING, TOKENS_PER_MESSAGE, TokenCounter
+
+__all__ = ["Budget", "FitResult", "compute_budget", "fit_to_window"]
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The request that fits the window, or why none does."""
+
+    messages_to_send: list[Mapping[str, str]]
+    """System prompt (if any), the history that fits, and the new prompt, in order."""
+    dropped: int
+    """Oldest history messages left out."""
+    total_tokens: int
+    """Prompt tokens of ``messages_to_send`` (chat formula)."""
+    prompt_too_big: bool
+    """System prompt + new prompt + reserve alone exceed the window."""
+    required_tokens: int
+    """Tokens needed with no history at all: system + prompt + priming + reserve."""
+    window: int
+    """The context window it was fitted to."""
+    reserve: int
+    """Tokens kept free for the reply."""
+
+
+def fit_to_window(
+    system: str | None,
+    history: Sequence[Mapping[str, str]],
+    prompt: str,
+    reserve: int,
+    window: int,
+    counter: TokenCounter,
+) -> FitResult:
+    """Choose the history to send so that prompt + reply fit the model's context window.
+
+    The system prompt and the new prompt are always kept; the oldest history goes first. After
+    a cut, leading replies whose question was cut are dropped too, so the kept history starts
+    at a user message.
+
+    Args:
+        system: The system prompt (``None`` or empty for none).
+        history: Earlier messages, oldest first, in API form.
+        prompt: The new user message.
+        reserve: Tokens to keep free for the reply (e.g. the max tokens sent).
+        window: The model's context window.
+        counter: The model's counter (its cache makes repeated fits cheap).
+
+    Returns:
+        The messages to send and the numbers behind the decision. With ``prompt_too_big``,
+        ``messages_to_send`` holds system and prompt only and ``required_tokens`` exceeds
+        ``window`` (for the error message).
+    """
+    head: list[Mapping[str, str]] = [{"role": "system", "content": system}] if system else []
+    prompt_message = {"role": "user", "content": prompt}
+    counter.prefetch([*head, *history, prompt_message])
+    fixed = sum(counter.message(m) for m in head) + counter.message(prompt_message)
+    fixed += REPLY_PRIMING
+    available = window - reserve - fixed
+    if available < 0:
+        return FitResult(
+            messages_to_send=[*head, prompt_message],
+            dropped=len(history),
+            total_tokens=fixed,
+            prompt_too_big=True,
+            required_tokens=fixed + reserve,
+            window=window,
+            reserve=reserve,
+        )
+    counts: list[int] = []
+    used = 0
+    start = len(history)
+    for index in range(len(history) - 1, -1, -1):
+        n = counter.message(history[index])
+        if used + n > available:
+            break
+        used += n
+        counts.append(n)
+        start = index
+    counts.reverse()
+    if start > 0:
+        # History was cut: don't open with an answer whose question is gone.
+        skip = 0
+        while start + skip < len(history) and history[start + skip].get("role") != "user":
+            used -= counts[skip]
+            skip += 1
+        start += skip
+    return FitResult(
+        messages_to_send=[*head, *history[start:], prompt_message],
+        dropped=start,
+        total_tokens=fixed + used,
+        prompt_too_big=False,
+        required_tokens=fixed + reserve,
+        window=window,
+        reserve=reserve,
+    )
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Where the context window goes, for the status bar (``used`` = the request's prompt
+    tokens when nothing is trimmed)."""
+
+    prompt: int
+    """Tokens of the prompt text being typed."""
+    overhead: int
+    """Framing of the prompt message plus the reply priming."""
+    history: int
+    """All earlier messages, framing included (before any trimming)."""
+    system: int
+    """The system prompt, framing included (0 without one)."""
+    reserve: int
+    """Tokens kept free for the reply."""
+    window: int
+    """The model's context window."""
+    exact: bool
+    """False when the counts are estimates (show ``~``)."""
+
+    @property
+    def used(self) -> int:
+        """Prompt tokens of the request if it were sent untrimmed."""
+        return self.prompt + self.overhead + self.history + self.system
+
+    @property
+    def remaining(self) -> int:
+        """Tokens left before history must be trimmed (negative: it will be)."""
+        return self.window - self.reserve - self.used
+
+
+def compute_budget(
+    system: str | None,
+    history: Sequence[Mapping[str, str]],
+    prompt: str,
+    reserve: int,
+    window: int,
+    counter: TokenCounter,
+) -> Budget:
+    """The live budget: history comes from the cache, only the prompt text is encoded.
+
+    Args:
+        system: The system prompt (``None`` or empty for none).
+        history: Earlier messages, oldest first, in API form.
+        prompt: The text being typed.
+        reserve: Tokens to keep free for the reply.
+        window: The model's context window.
+        counter: The model's counter.
+
+    Returns:
+        The budget breakdown.
+    """
+    system_message = [{"role": "system", "content": system}] if system else []
+    counter.prefetch([*system_message, *history])
+    prompt_tokens, user = counter.texts([prompt, "user"])
+    return Budget(
+        prompt=prompt_tokens,
+        overhead=TOKENS_PER_MESSAGE + user + REPLY_PRIMING,
+        history=sum(counter.message(message) for message in history),
+        system=sum(counter.message(message) for message in system_message),
+        reserve=reserve,
+        window=window,
+        exact=counter.exact,
+    )
