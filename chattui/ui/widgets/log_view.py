@@ -10,8 +10,7 @@ nothing on screen moves.
 If the view is at the bottom when content grows, it stays there; once the user scrolls up (wheel,
 keys, scrollbar) it does not move, until a scroll ends at the bottom again. A width or theme
 change re-renders from the cached blocks. Lines are kept as painted between frames while what
-they depend on holds (following a stream scrolls the whole view every frame, but only its last
-lines change).
+they depend on holds (:mod:`chattui.ui.render.painted`).
 """
 
 from __future__ import annotations
@@ -48,6 +47,7 @@ from chattui.ui.render.layout import EntryLayout
 
 if TYPE_CHECKING:
     from chattui.ui.render.markdown import BlockRenderer
+from chattui.ui.render.painted import PaintedLines
 from chattui.ui.render.palette import Palette, build_palette
 from chattui.ui.theming import code_theme_of
 
@@ -84,11 +84,7 @@ class LogView(ScrollView):
         self._line_style: Style | None = None
         self._line_width = 0
         self._line_context: RenderContext | None = None
-        self._painted: dict[int, tuple[Strip, Entry, int, Strip]] = {}
-        """Line of the pane -> (stored strip, its entry, line in the entry, strip as painted),
-        reused while :attr:`_painted_for` holds: a frame of a stream scrolls the whole view
-        but changes only its last lines."""
-        self._painted_for: tuple[object, ...] = ()
+        self._painted = PaintedLines()
         self.cursor: CursorTarget | None = None
         """What the message cursor is on (None: hidden)."""
         self._follow = True
@@ -368,7 +364,7 @@ class LogView(ScrollView):
         self._line_width = self.scrollable_content_region.width
         # Not before there is something to show: it loads the Markdown renderer (first frame).
         self._line_context = self._get_context() if self._layout.entries else None
-        painted_for = (
+        depends_on = (
             style,
             self._line_width,
             self.app.theme,
@@ -377,12 +373,11 @@ class LogView(ScrollView):
             self._highlight,
             self._current_match,
         )
-        if painted_for != self._painted_for or len(self._painted) > 4 * max(crop.height, 64):
-            self._painted_for = painted_for
-            self._painted = {}
+        self._painted.begin(depends_on, crop.height)
         try:
             return super().render_lines(crop)
         finally:
+            self._painted.end()
             self._line_style = None
             self._line_context = None
 
@@ -391,7 +386,6 @@ class LogView(ScrollView):
         if style is None:  # called outside render_lines: nothing prepared, nothing reused
             style = self.rich_style
             width, context = self.scrollable_content_region.width, self._get_context()
-            self._painted_for = ()
         else:
             width, context = self._line_width, self._line_context
         if not self._layout.entries:
@@ -409,17 +403,16 @@ class LogView(ScrollView):
         index = self._layout.index_at(line)
         entry = self._layout.entries[index]
         local = line - self._layout.offsets[index]
-        painted = self._painted.get(line)
-        if painted and painted[0] is strip and painted[1] is entry and painted[2] == local:
-            return painted[3]
-        source = strip
+        painted = self._painted.get(line, strip, entry, local)
+        if painted is not None:
+            return painted
+        stored = strip
         if self._highlight is not None:
             strip = self._highlighted(strip, line)
         if strip.cell_length != width:
             strip = strip.crop_extend(0, width, None)
         strip = self._decorate(strip, entry, local).apply_style(style)
-        self._painted[line] = (source, entry, local, strip)
-        return strip
+        return self._painted.put(line, stored, entry, local, strip)
 
     def _decorate(self, strip: Strip, entry: Entry, local: int) -> Strip:
         """The cursor highlight, the mouse selection, and the offsets selection needs (line
