@@ -102,7 +102,8 @@ class BudgetScreen(ConversationScreen):
 
     @work(thread=True, exclusive=True, group="budget", exit_on_error=False)
     def count_budget(self, taken: BudgetInput, text: str, generation: int) -> None:
-        """Count in a thread (tiktoken releases the GIL); a newer update cancels this one."""
+        """Count in a thread (the helper process counts; in-process tiktoken releases the GIL);
+        a newer update cancels this one."""
         try:
             budget = self.services.planner.count_budget(taken, text)
         except Exception:
