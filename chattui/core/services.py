@@ -20,11 +20,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from chattui.core.config import Settings, load_settings, save_settings
-from chattui.core.events import ChatError, ErrorKind
 from chattui.core.logs import start_logging
 from chattui.core.models import Conversation
 from chattui.core.paths import Paths, PathsError
-from chattui.core.planner import RequestPlanner
 from chattui.core.problems import Problem, ProblemError, as_problem
 from chattui.core.profiles import Endpoint, resolve_endpoint
 from chattui.core.search import INDEX_NAME, SearchIndex
@@ -36,12 +34,13 @@ from chattui.core.secrets import (
     ResolvedKey,
     save_credentials,
 )
-from chattui.core.session import ChatSession
 from chattui.core.storage import ConversationStore, StorageError
-from chattui.core.tokenhost import CountTexts, TokenHost, count_in_process
 
 if TYPE_CHECKING:
     from chattui.core.client import ChatClient
+    from chattui.core.planner import RequestPlanner
+    from chattui.core.session import ChatSession, LiveReply
+    from chattui.core.tokenhost import CountTexts
 
 __all__ = ["Services", "resolve_language"]
 
@@ -65,9 +64,7 @@ class Services:
     paths: Paths
     settings: Settings
     store: ConversationStore
-    session: ChatSession
     key: ResolvedKey
-    planner: RequestPlanner
     overrides: Mapping[str, object] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
     """Problems found while loading (bad config, corrupt files), shown once by the UI."""
@@ -83,6 +80,10 @@ class Services:
     """The full-text index, told of every save; :meth:`SearchIndex.start` starts it."""
     commands: KeyCommands = field(default_factory=KeyCommands, repr=False)
     """The outputs of the key commands (run once; by a worker when deferring)."""
+    token_helper: bool = False
+    """Count tokens in a helper process (see :mod:`chattui.core.tokenhost`)."""
+    _planner: RequestPlanner | None = field(default=None, repr=False)
+    _session: ChatSession | None = field(default=None, repr=False)
 
     @classmethod
     def load(
@@ -91,14 +92,18 @@ class Services:
         environ: Mapping[str, str] | None = None,
         *,
         defer_key_commands: bool = False,
-        counts: CountTexts = count_in_process,
+        token_helper: bool = False,
     ) -> Services:
         """Read settings and the key, and prepare the conversation store.
 
         With ``defer_key_commands`` no ``api_key_command`` runs here or later on the calling
         thread: keys that need one are pending until :meth:`run_key_commands` (in a worker).
-        ``counts`` is where tokens are counted: this process (one-shot commands) or a
-        :class:`~chattui.core.tokenhost.TokenHost` (the full-screen app).
+        With ``token_helper`` tokens are counted in a helper process (the full-screen app:
+        see :mod:`chattui.core.tokenhost`), else in this one (one-shot commands).
+
+        The planner and the session are built when first used (their modules are not needed
+        for the app's first frame), except the planner of settings with ``[models]`` entries
+        or a ``context_window``: their problems are found here, with the others.
         """
         env = os.environ if environ is None else environ
         commands = KeyCommands(defer=defer_key_commands)
@@ -132,13 +137,12 @@ class Services:
         except (PathsError, StorageError) as error:
             reason = error.problem if isinstance(error, ProblemError) else str(error)
             fatal = Problem("files.no_saving", {"error": reason})
-        planner = RequestPlanner(loaded.settings, counts)
-        if planner.warning:
-            warnings.append(planner.warning)
-        session = ChatSession(store, None, build_request=planner.build)
-        services = cls(
-            paths, loaded.settings, store, session, key, planner, overrides or {}, warnings
-        )
+        services = cls(paths, loaded.settings, store, key, overrides or {}, warnings)
+        services.token_helper = token_helper
+        if settings.models or settings.context_window is not None:
+            warning = services.planner.warning
+            if warning:
+                warnings.append(warning)
         services.fatal = fatal
         services.search = SearchIndex(paths.cache_dir / INDEX_NAME, paths.conversations_dir)
         store.listeners.append(services.search)
@@ -147,6 +151,35 @@ class Services:
         if not key.pending:
             services._endpoints[endpoint.profile] = endpoint
         return services
+
+    @property
+    def planner(self) -> RequestPlanner:
+        """Builds requests and budgets (made on first use)."""
+        if self._planner is None:
+            from chattui.core.planner import RequestPlanner
+            from chattui.core.tokenhost import TokenHost, count_in_process
+
+            counts: CountTexts = TokenHost() if self.token_helper else count_in_process
+            self._planner = RequestPlanner(self.settings, counts)
+        return self._planner
+
+    @property
+    def session(self) -> ChatSession:
+        """Runs turns and saves conversations (made on first use)."""
+        if self._session is None:
+            from chattui.core.session import ChatSession
+
+            self._session = ChatSession(self.store, None, build_request=self.planner.build)
+        return self._session
+
+    def live_reply(self, conversation_id: str) -> LiveReply | None:
+        """The turn running in the conversation, if any (the session is not made for this:
+        before it is, no turn ran)."""
+        return None if self._session is None else self._session.live_reply(conversation_id)
+
+    def streaming(self, conversation_id: str) -> bool:
+        """Whether a turn is running in the conversation."""
+        return self.live_reply(conversation_id) is not None
 
     @property
     def has_key(self) -> bool:
@@ -293,14 +326,23 @@ class Services:
         if problem is not None:
             self.warnings.append(problem)
 
+    def close(self, timeout: float = 10.0) -> bool:
+        """Stop the running turns and wait for the queued saves (see ``ChatSession.close``);
+        False if ``timeout`` passed first."""
+        return self._session is None or self._session.close(timeout)
+
     def warm_up(self) -> None:
-        """Load the model's tokenizer and import the HTTP client (slow: run in a thread).
+        """Load the model's tokenizer and import the HTTP client (slow: run in a thread,
+        once :attr:`session` was first used on the UI thread: the planner and the session are
+        built by the first thread that uses them).
 
         With a :class:`TokenHost` the helper loads the tokenizer on another core while this
         thread imports ``openai``. In this process the tokenizer comes first: loading it
         briefly holds two copies of its tables (~30 MB more than it keeps), and the process is
         smallest before ``openai`` is imported.
         """
+
+        from chattui.core.tokenhost import TokenHost
 
         def count() -> None:
             with contextlib.suppress(Exception):  # a broken tokenizer is reported when used
@@ -331,6 +373,8 @@ class Services:
         Raises:
             ChatError: no key, or the request failed (with a human message).
         """
+        from chattui.core.events import ChatError, ErrorKind
+
         client = self.make_client(profile)
         if client is None:
             raise ChatError(ErrorKind.NO_KEY)

@@ -108,11 +108,16 @@ class ChatApp(App[None]):
         self.update_classes(classes, update=False)
         self._refresh_truecolor_filter(self.ansi_theme)
 
+    def get_default_screen(self) -> Screen[None]:
+        """The main screen is the first and bottom screen: one screen composed, styled and
+        mounted before the first frame instead of Textual's empty default and then this."""
+        return MainScreen(self.services)
+
     def on_mount(self) -> None:
         for problem in self._theme_problems + self._key_problems:
             self.notify(problem_text(problem), severity="warning", markup=False, timeout=10)
-        main = MainScreen(self.services)
-        self.push_screen(main)
+        main = self.main_screen
+        assert main is not None
         if self._start is not None:
             self.call_after_refresh(main.start_at, self._start)
         for warning in self.services.warnings:
@@ -134,15 +139,21 @@ class ChatApp(App[None]):
         main = self.main_screen
         if main is not None:
             main.first_frame()
-        if self._warm_up_enabled:
-            self.call_after_refresh(self.warm_up)
+        self.call_after_refresh(self._start_session)
         if self.services.search is not None:
             self.call_after_refresh(self.services.search.start)
+
+    def _start_session(self) -> None:
+        """Build the session and the planner (~20 ms of imports the first frame did not
+        need), then warm up in a thread."""
+        _ = self.services.session
+        if self._warm_up_enabled:
+            self.warm_up()
 
     def on_unmount(self) -> None:
         # After the screens closed (their pending deletes queued): a reply still streaming is
         # saved as stopped, and every queued save reaches the disk before the app ends.
-        if not self.services.session.close(timeout=SAVE_WAIT):
+        if not self.services.close(timeout=SAVE_WAIT):
             self.log.error("saves still queued at exit")
         if self.services.search is not None:
             self.services.search.close(timeout=2.0)

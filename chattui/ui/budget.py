@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from chattui.core.catalog import ModelInfo, estimate_cost
 from chattui.core.models import Conversation, Role
-from chattui.core.window import Budget
 from chattui.i18n import _
+
+if TYPE_CHECKING:  # imported with the planner, after the first frame
+    from chattui.core.catalog import ModelInfo
+    from chattui.core.window import Budget
 
 __all__ = ["budget_text", "conversation_cost", "format_cost", "usage_text"]
 
@@ -70,6 +73,8 @@ def conversation_cost(
     conversation: Conversation, lookup: Callable[[str], ModelInfo]
 ) -> float | None:
     """The estimated cost of every reply with usage (None if no price is known)."""
+    from chattui.core.catalog import estimate_cost
+
     total = 0.0
     known = False
     for message in conversation.messages:

@@ -84,12 +84,11 @@ def launch(
         prompt: Send this at once in the conversation shown.
     """
     from chattui.core.services import Services, resolve_language
-    from chattui.core.tokenhost import TokenHost
     from chattui.i18n import _, set_language
 
     # Key commands run in a worker; tokens are counted in a helper process, so that
     # tiktoken's tables (~45 MB) stay out of the app's memory.
-    services = Services.load(overrides, defer_key_commands=True, counts=TokenHost())
+    services = Services.load(overrides, defer_key_commands=True, token_helper=True)
     services.start_log()
     # The language must be set before the UI modules are imported: their bindings'
     # descriptions are translated when the classes are created.

@@ -46,7 +46,7 @@ def pick_profile(screen: MainScreen) -> None:
             timeout=10,
         )
         return
-    if services.session.streaming(screen.conversation.id):
+    if services.streaming(screen.conversation.id):
         screen.notify(_("A reply is still streaming: press Esc to stop it first."))
         return
     current = services.profile_of(screen.conversation) or TOP_LEVEL

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
+
+import pytest
 
 from tests.fakeserver import FakeOpenAI
 from tests.security.helpers import REPO_ROOT, PtyApp, home_dir, visible
@@ -58,3 +61,16 @@ def test_fast_unbracketed_newlines_stay_in_place(fake_server: FakeOpenAI) -> Non
         assert app.wait_exit(10) == 0
         shown = visible(bytes(app.output))
     assert "onetwothree" not in shown and "twothree" not in shown
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.02, 0.05, 0.1])
+def test_quitting_right_after_the_first_frame_exits_cleanly(
+    fake_server: FakeOpenAI, delay: float
+) -> None:
+    """Parts of the screen are made just after the first frame (the sidebar's filter box, the
+    footer, the session): a quit that comes first must not trip over them."""
+    with PtyApp(pty_env(fake_server), size=(80, 24)) as app:
+        assert app.wait_for_text("Type a message", 15)
+        time.sleep(delay)  # the moment of the key, not a wait for work
+        app.write(b"\x11")  # Ctrl+Q
+        assert app.wait_exit(10) == 0, visible(bytes(app.output))[-2000:]

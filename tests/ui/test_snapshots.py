@@ -37,6 +37,7 @@ def snapshot_app(fake_server: FakeOpenAI) -> ChatApp:
 
 def sending(text: str) -> Callable[[Pilot[None]], Awaitable[None]]:
     async def run_before(pilot: Pilot[None]) -> None:
+        await pilot.pause()  # the snapshot's pilot starts before the first screen is composed
         await send(pilot, text)
 
     return run_before

@@ -67,11 +67,21 @@ def test_the_app_does_not_import_what_its_first_frame_does_not_need() -> None:
         "logging.handlers",
         "sqlite3",
         "tomli_w",
+        "chattui.core.catalog",
+        "chattui.core.chatparams",
+        "chattui.core.events",
+        "chattui.core.planner",
         "chattui.core.roles",
+        "chattui.core.saver",
         "chattui.core.search_index",
         "chattui.core.search_text",
+        "chattui.core.session",
         "chattui.core.titles",
+        "chattui.core.tokenhost",
+        "chattui.core.tokens",
         "chattui.core.transcript",
+        "chattui.core.turns",
+        "chattui.core.window",
         "chattui.ui.profiles",
         "chattui.ui.screens.details",
         "chattui.ui.screens.dialogs",
@@ -95,20 +105,26 @@ def test_the_app_does_not_import_what_its_first_frame_does_not_need() -> None:
 def test_the_first_frame_of_a_new_conversation_does_not_load_the_markdown_renderer(
     tmp_path: object,
 ) -> None:
-    """Nothing to render yet: the Markdown parser (~50 ms of imports) waits for a message."""
+    """Nothing to render yet: the Markdown parser (~50 ms of imports) waits for a message,
+    and the session and the planner (~20 ms) are made after the first frame."""
     code = (
         "import asyncio, sys\n"
         "from chattui.core.services import Services\n"
         "from chattui.ui.app import ChatApp\n"
         "env = {'CHATTUI_HOME': sys.argv[1], 'OPENAI_API_KEY': 'sk-test',\n"
         "       'OPENAI_BASE_URL': 'http://127.0.0.1:9/v1'}\n"
-        "app = ChatApp(Services.load({}, env), warm_up=False)\n"
+        "lazy = ('markdown_it', 'chattui.ui.render.markdown', 'openai',\n"
+        "        'chattui.core.session', 'chattui.core.planner')\n"
+        "class Probe(ChatApp):\n"
+        "    def _start_session(self) -> None:  # right after the first frame\n"
+        "        print(','.join(m for m in lazy if m in sys.modules), end='|')\n"
+        "        super()._start_session()\n"
+        "app = Probe(Services.load({}, env), warm_up=False)\n"
         "async def main() -> None:\n"
         "    async with app.run_test(size=(120, 36)) as pilot:\n"
         "        await pilot.pause()\n"
         "        assert app.main_screen is not None and app.screen is app.main_screen\n"
-        "        lazy = ('markdown_it', 'chattui.ui.render.markdown', 'openai')\n"
-        "        print(','.join(m for m in lazy if m in sys.modules))\n"
+        "        print('chattui.core.session' in sys.modules)\n"
         "asyncio.run(main())\n"
     )
     result = subprocess.run(
@@ -118,4 +134,4 @@ def test_the_first_frame_of_a_new_conversation_does_not_load_the_markdown_render
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == ""
+    assert result.stdout.strip() == "|True"  # nothing before the first frame; then the session

@@ -122,8 +122,9 @@ def test_the_app_process_never_loads_tiktoken(tmp_path: Path) -> None:
         from chattui.core.tokenhost import TokenHost, count_in_process
 
         services = Services.load({"model": "gpt-4o"}, {"CHATTUI_HOME": sys.argv[1]},
-                                 counts=TokenHost())
+                                 token_helper=True)
         services.warm_up()
+        assert isinstance(services.planner.counts, TokenHost)
         conversation = Conversation(system_prompt="Be brief.")
         conversation.add(Message(Role.USER, "你好，世界"))
         conversation.add(Message(Role.ASSISTANT, "hello world " * 100))

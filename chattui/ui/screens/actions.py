@@ -8,17 +8,20 @@ actions start (:meth:`start_reply`) and draws the branch on screen (:meth:`redra
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterator
+from typing import TYPE_CHECKING
 
 from textual.app import SystemCommand
 from textual.content import Content
 from textual.widgets import Static
 
 from chattui.core.models import Conversation, Message, MessageStatus, Role
-from chattui.core.turns import SessionEvent
 from chattui.i18n import _
 from chattui.ui.messages import CopyRequested
 from chattui.ui.screens.conversations import ConversationScreen, summary_of
 from chattui.ui.widgets.chat_log import ChatLog
+
+if TYPE_CHECKING:
+    from chattui.core.turns import SessionEvent
 
 __all__ = ["MessageActionsScreen", "alternatives_of"]
 

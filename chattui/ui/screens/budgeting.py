@@ -8,18 +8,22 @@ warm-up has made the tokenizer ready.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on, work
 from textual.message import Message as UIMessage
 from textual.timer import Timer
 from textual.widgets import TextArea
 from textual.worker import get_current_worker
 
-from chattui.core.planner import BudgetInput
 from chattui.core.services import Services
-from chattui.core.window import Budget
 from chattui.ui.budget import budget_text
 from chattui.ui.screens.conversations import ConversationScreen
 from chattui.ui.widgets.status import StatusBar
+
+if TYPE_CHECKING:  # imported with the planner, after the first frame
+    from chattui.core.planner import BudgetInput
+    from chattui.core.window import Budget
 
 __all__ = ["BudgetScreen"]
 

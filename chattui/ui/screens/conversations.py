@@ -122,7 +122,7 @@ class ConversationScreen(Screen[None]):
         return self.query_one("#prompt", PromptInput)
 
     def _streaming(self, conversation_id: str) -> bool:
-        return self.services.session.streaming(conversation_id)
+        return self.services.streaming(conversation_id)
 
     def _report_failure(self, problem: Problem) -> None:
         """A background save or delete failed (told on the loop, maybe after the screen

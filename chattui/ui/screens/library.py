@@ -16,19 +16,18 @@ from textual import events, on
 from textual.app import SystemCommand
 from textual.binding import Binding
 
-from chattui.core.chatparams import apply_details, conversation_model, details_of
 from chattui.core.config import Settings
-from chattui.core.events import ChatError, ChatRequest
 from chattui.core.models import Conversation, Message, TitleSource
 from chattui.core.services import Services
-from chattui.core.turns import StreamingClient
 from chattui.i18n import _
 from chattui.ui.screens.conversations import ConversationScreen
 from chattui.ui.widgets.side_panel import SidePanel
 from chattui.ui.widgets.sidebar import ConversationList
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the session's modules are imported after the first frame
     from chattui.core.chatparams import ConversationDetails
+    from chattui.core.events import ChatRequest
+    from chattui.core.turns import StreamingClient
 
 __all__ = ["LibraryScreen", "library_commands"]
 
@@ -111,7 +110,8 @@ class LibraryScreen(ConversationScreen):
     def action_focus_filter(self) -> None:
         """Show the sidebar if hidden and put the cursor in its filter box."""
         self.side_panel.remove_class("-hidden")
-        self.side_panel.filter_box.focus()
+        box = self.side_panel.filter_box
+        self.call_after_refresh(box.focus)  # once it is mounted, if it was just made
 
     # -- details -----------------------------------------------------------------------------
 
@@ -124,6 +124,7 @@ class LibraryScreen(ConversationScreen):
             if self.services.can_send(conversation)
             else None
         )
+        from chattui.core.chatparams import apply_details, details_of
         from chattui.ui.screens.details import DetailsScreen
 
         dialog = DetailsScreen(
@@ -159,6 +160,7 @@ class LibraryScreen(ConversationScreen):
 
     def after_reply(self, conversation: Conversation, reply: Message | None) -> None:
         """A reply ended: after the first one, ask the model for a title in the background."""
+        from chattui.core.chatparams import conversation_model
         from chattui.core.titles import title_request, wants_title
 
         client = self.services.client_for(conversation)
@@ -188,6 +190,7 @@ class LibraryScreen(ConversationScreen):
     ) -> None:
         """Ask for the title (on the conversation's own endpoint); keep the first prompt if that
         fails or a rename came first."""
+        from chattui.core.events import ChatError
         from chattui.core.titles import generate_title
 
         try:

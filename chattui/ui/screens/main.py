@@ -12,30 +12,22 @@ from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.geometry import Size
 from textual.message import Message as UIMessage
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from chattui.core.catalog import estimate_cost
 from chattui.core.config import mask_proxy
-from chattui.core.events import TextDelta
 from chattui.core.models import Conversation, Message, MessageStatus
 from chattui.core.problems import Problem
 from chattui.core.services import Services
-from chattui.core.turns import (
-    ContextTrimmed,
-    RepliesDropped,
-    ReplyFinished,
-    ReplyStarted,
-    SaveFailed,
-    SessionEvent,
-)
 from chattui.i18n import _
 from chattui.ui.budget import conversation_cost, usage_text
 from chattui.ui.launch import StartAt
@@ -52,6 +44,9 @@ from chattui.ui.widgets.find_bar import FindBar
 from chattui.ui.widgets.prompt import PromptInput
 from chattui.ui.widgets.side_panel import SidePanel
 from chattui.ui.widgets.status import StatusBar
+
+if TYPE_CHECKING:  # the session's modules are imported after the first frame
+    from chattui.core.turns import SessionEvent
 
 __all__ = ["MainScreen"]
 
@@ -169,11 +164,19 @@ class MainScreen(FindMixin, BudgetScreen, PromptScreen, LibraryScreen):
                 )
                 yield StatusBar(id="status")
 
+    def _screen_resized(self, size: Size) -> None:
+        # The terminal's size, sent once as the app starts, usually arrives after this screen
+        # was laid out at that very size: laying it out and drawing it again would cost the
+        # first frame a second full render (~8 ms).
+        if size != self._compositor.size:
+            super()._screen_resized(size)
+
     def on_mount(self) -> None:
         self._log = self.query_one("#log", ChatLog)
         # The footer (one widget per key) is not needed to start typing: it comes right
         # after the first frame, which it would otherwise delay by a fifth of a second.
         self._after_first_frame(self._mount_footer)
+        self._after_first_frame(self.side_panel.build_filter)
         self.log_view.set_error_hint(_("Ctrl+R retry · F2 settings"))
         self.log_view.set_usage_label(self._usage_label)
         if self.size.width < 80:
@@ -221,6 +224,8 @@ class MainScreen(FindMixin, BudgetScreen, PromptScreen, LibraryScreen):
         """``↑12 ↓188 tokens · $0.0001`` for a reply's header."""
         if message.usage is None:
             return ""
+        from chattui.core.catalog import estimate_cost
+
         usage = message.usage
         info = self.services.planner.model_info(message.model or self.settings.model)
         cost = estimate_cost(info, usage.prompt_tokens, usage.completion_tokens)
@@ -245,7 +250,7 @@ class MainScreen(FindMixin, BudgetScreen, PromptScreen, LibraryScreen):
     def show_conversation(self, conversation: Conversation) -> None:
         self.switch_draft(self.conversation, conversation)
         self.conversation = conversation
-        live = self.services.session.live_reply(conversation.id)
+        live = self.services.live_reply(conversation.id)
         reply = live.sync() if live is not None else None  # its text so far, from the session
         live_ids = [reply.id] if reply is not None else []
         branch = conversation.branch()
@@ -371,6 +376,15 @@ class MainScreen(FindMixin, BudgetScreen, PromptScreen, LibraryScreen):
         mode: str,
     ) -> None:
         """Map session events to the chat log and the status line (the worker's body)."""
+        from chattui.core.events import TextDelta
+        from chattui.core.turns import (
+            ContextTrimmed,
+            RepliesDropped,
+            ReplyFinished,
+            ReplyStarted,
+            SaveFailed,
+        )
+
         reply: Message | None = None
         started = time.monotonic()
         try:
@@ -489,6 +503,8 @@ class MainScreen(FindMixin, BudgetScreen, PromptScreen, LibraryScreen):
         else:
             self.status.set_state(_("ready"))
         if reply.usage is not None:
+            from chattui.core.catalog import estimate_cost
+
             usage = reply.usage
             planner = self.services.planner
             info = planner.model_info(reply.model or self.settings.model)

@@ -2,6 +2,10 @@
 
 Typing in the box filters the list by title as you type; Down or Enter moves into the list,
 Esc clears the filter. In the list, ``/`` jumps back to the box.
+
+The box is a Textual ``Input``: styling one costs the app's first frame ~10 ms, so the panel
+starts with a line that looks the same (:meth:`SidePanel.build_filter` puts the box there once
+the frame is drawn, or at once when it is needed).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from chattui.i18n import _
 from chattui.ui.widgets.safe_text import SafeInput
@@ -62,15 +66,32 @@ class SidePanel(Vertical):
     SidePanel #sidebar { height: 1fr; border: none; background: $surface; }
     SidePanel #sidebar-filter { margin: 0 1 0 0; background: $boost; }
     SidePanel #sidebar-filter:focus { background: $primary 20%; }
+    SidePanel #sidebar-filter-stub {
+        height: 1; margin: 0 1 0 0; background: $boost; color: $text-disabled;
+    }
+    SidePanel:ansi #sidebar-filter-stub { color: ansi_default; text-style: dim; }
     """
 
     def compose(self) -> ComposeResult:
-        yield FilterInput(placeholder=_("Filter (/)"), id="sidebar-filter", compact=True)
+        yield Static(_("Filter (/)"), id="sidebar-filter-stub", markup=False)
         yield ConversationList(id="sidebar")
+
+    def build_filter(self) -> None:
+        """Put the filter box in place of the line standing for it (once; not while the app
+        closes)."""
+        if self.is_attached:
+            _ = self.filter_box
 
     @property
     def filter_box(self) -> FilterInput:
-        return self.query_one(FilterInput)
+        """The filter box, made now if it was not yet."""
+        for box in self.query(FilterInput):
+            return box
+        box = FilterInput(placeholder=_("Filter (/)"), id="sidebar-filter", compact=True)
+        stub = self.query_one("#sidebar-filter-stub")
+        self.mount(box, before=stub)
+        stub.remove()
+        return box
 
     @on(Input.Changed, "#sidebar-filter")
     def _filter(self, event: Input.Changed) -> None:
