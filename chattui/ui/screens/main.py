@@ -147,6 +147,7 @@ class MainScreen(FindMixin, BudgetScreen, PromptScreen, LibraryScreen):
         super().__init__(services)
         self._reply_tokens = 0
         self._status_drawn = 0.0
+        self._resumed = False
         self._start_prompt = ""
         """The command line's prompt, waiting for the key command to give the key."""
         self._first_frame_work: list[Callable[[], object]] | None = []
@@ -163,6 +164,14 @@ class MainScreen(FindMixin, BudgetScreen, PromptScreen, LibraryScreen):
                     id="prompt", placeholder=_("Type a message. Enter sends, Ctrl+J new line.")
                 )
                 yield StatusBar(id="status")
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        if not self._resumed:
+            # The first resume comes right after every widget was styled as it was mounted:
+            # styling them all again would cost the first frame ~10 ms. Later ones (a dialog
+            # closed, maybe after a theme change) restyle as usual.
+            self._resumed = True
+            event.refresh_styles = False
 
     def _screen_resized(self, size: Size) -> None:
         # The terminal's size, sent once as the app starts, usually arrives after this screen
