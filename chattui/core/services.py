@@ -137,8 +137,9 @@ class Services:
         except (PathsError, StorageError) as error:
             reason = error.problem if isinstance(error, ProblemError) else str(error)
             fatal = Problem("files.no_saving", {"error": reason})
-        services = cls(paths, loaded.settings, store, key, overrides or {}, warnings)
-        services.token_helper = token_helper
+        services = cls(
+            paths, loaded.settings, store, key, overrides or {}, warnings, token_helper=token_helper
+        )
         if settings.models or settings.context_window is not None:
             warning = services.planner.warning
             if warning:

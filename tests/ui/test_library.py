@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
@@ -54,6 +55,20 @@ def seed(home: Path, *titles: str) -> list[Conversation]:
 
 def listed(app: ChatApp) -> list[str]:
     return [s.title for s in sidebar(app).shown]
+
+
+async def test_a_big_library_is_listed_in_a_thread_after_the_first_frame(
+    make_app: MakeApp, fake_server: FakeOpenAI, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(home, "Proxy setup", "代理设置", "Shopping list")
+    monkeypatch.setattr(ConversationStore, "BIG_INDEX", 10)  # this index counts as big
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert main_screen(app).services.store.index_is_big()
+        await settle(pilot)  # the listing worker
+        assert listed(app) == ["Shopping list", "代理设置", "Proxy setup"]
+        await send(pilot, "made after the list")
+        assert listed(app)[0] == "made after the list"
 
 
 async def test_filter_pin_archive_and_undo_delete(

@@ -52,6 +52,23 @@ async def test_a_long_list_shows_its_first_page_at_once_and_the_rest_soon() -> N
         assert listing.highlighted == 0
 
 
+async def test_the_first_list_keeps_what_changed_before_it_came() -> None:
+    """A big library is listed in a thread after the first frame: a conversation made or
+    deleted meanwhile keeps its place in (or out of) the list that comes later."""
+    app = ListApp()
+    async with app.run_test(size=(60, 30)):
+        listing = app.query_one(ConversationList)
+        newer = ConversationSummary("c1", "Renamed meanwhile", 3e9, 1e9)
+        listing.upsert(ConversationSummary("new", "Made meanwhile", 3.1e9, 3.1e9))
+        listing.upsert(newer)
+        listing.remove_entry("c2")
+        listing.show(summaries(4), current_id="new")
+        assert [s.id for s in listing.summaries] == ["new", "c1", "c0", "c3"]
+        assert next(s for s in listing.summaries if s.id == "c1") is newer
+        listing.show(summaries(3), current_id=None)  # later lists replace it
+        assert [s.id for s in listing.summaries] == ["c0", "c1", "c2"]
+
+
 async def test_the_current_conversation_is_listed_at_once_wherever_it_is() -> None:
     app = ListApp()
     async with app.run_test(size=(60, 30)) as pilot:

@@ -190,7 +190,12 @@ class MainScreen(FindMixin, BudgetScreen, PromptScreen, LibraryScreen):
         self.log_view.set_usage_label(self._usage_label)
         if self.size.width < 80:
             self.side_panel.add_class("-hidden")
-        self.refresh_sidebar()
+        if self.services.store.index_is_big():
+            # The list comes a moment after the first frame (the index is read in a thread):
+            # the frame, and typing, do not wait for it.
+            self._after_first_frame(self.list_in_background)
+        else:
+            self.refresh_sidebar()
         self.setup_prompt()
         self.show_conversation(self.conversation)
         self.update_endpoint()

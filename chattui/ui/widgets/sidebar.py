@@ -139,6 +139,10 @@ class ConversationList(OptionList):
         """The width titles were cut to: it is a guess until the list is laid out."""
         self._generation = 0
         self._filling = False
+        self._listed = False
+        """Whether :meth:`show` gave the list (the app reads it after its first frame)."""
+        self._removed_early: set[str] = set()
+        """Entries removed before that: the list, read earlier, may still have them."""
         self._shown_memo: (
             tuple[
                 list[ConversationSummary],
@@ -150,7 +154,13 @@ class ConversationList(OptionList):
         """Bumped by every rebuild: a batch of a superseded rebuild is dropped."""
 
     def show(self, summaries: Sequence[ConversationSummary], current_id: str | None) -> None:
-        """Replace the list; highlight ``current_id``."""
+        """Replace the list; highlight ``current_id``. The first list keeps the entries
+        added (newer) and removed before it came."""
+        if not self._listed:
+            self._listed = True
+            early = {summary.id for summary in self._summaries} | self._removed_early
+            summaries = [*self._summaries, *(s for s in summaries if s.id not in early)]
+            self._removed_early.clear()
         self._summaries = list(summaries)
         self.current_id = current_id
         self._rebuild()
@@ -162,6 +172,8 @@ class ConversationList(OptionList):
         self._rebuild()
 
     def remove_entry(self, conversation_id: str) -> None:
+        if not self._listed:
+            self._removed_early.add(conversation_id)
         self._summaries = [s for s in self._summaries if s.id != conversation_id]
         self._hidden.discard(conversation_id)
         self._rebuild()
