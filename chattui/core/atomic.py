@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from pathlib import Path
 
 __all__ = ["TEMP_MARKER", "atomic_write", "clean_temp_files"]
@@ -29,7 +28,7 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
     Raises:
         OSError: the write failed (disk full, I/O error...); ``path`` is unchanged.
     """
-    temp = path.with_name(f".{path.name}{TEMP_MARKER}{os.getpid()}-{secrets.token_hex(4)}")
+    temp = path.with_name(f".{path.name}{TEMP_MARKER}{os.getpid()}-{os.urandom(4).hex()}")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
     try:
         with os.fdopen(fd, "wb") as handle:

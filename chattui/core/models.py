@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-import secrets
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -63,7 +63,7 @@ class TitleSource(str, Enum):
 
 def new_id() -> str:
     """A short, sortable, unique id (time prefix + random suffix)."""
-    return f"{time.time_ns() // 1_000_000:x}{secrets.token_hex(4)}"
+    return f"{time.time_ns() // 1_000_000:x}{os.urandom(4).hex()}"
 
 
 @dataclass
