@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from chattui.core.config import Settings, load_settings, save_settings
-from chattui.core.logs import start_logging
 from chattui.core.models import Conversation
 from chattui.core.paths import Paths, PathsError
 from chattui.core.problems import Problem, ProblemError, as_problem
@@ -322,7 +321,12 @@ class Services:
         return found
 
     def start_log(self) -> None:
-        """Start the debug log if ``log_level`` (or ``--debug``) asks for one."""
+        """Start the debug log if ``log_level`` (or ``--debug``) asks for one (once, at
+        start-up)."""
+        if not self.settings.log_level:
+            return  # the log module (its patterns compile on import) is not even loaded
+        from chattui.core.logs import start_logging
+
         problem = start_logging(self.paths.log_file, self.settings.log_level, self.secrets)
         if problem is not None:
             self.warnings.append(problem)

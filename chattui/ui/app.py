@@ -18,7 +18,6 @@ from chattui.core.models import Conversation
 from chattui.core.problems import Problem
 from chattui.core.services import Services
 from chattui.i18n import _
-from chattui.ui.keys import check_keymap
 from chattui.ui.launch import StartAt
 from chattui.ui.messages import CopyRequested, SettingsRequested
 from chattui.ui.problems import error_text, problem_text
@@ -90,10 +89,15 @@ class ChatApp(App[None]):
             self._set_first_theme(theme)
         else:
             self._theme_problems.append(Problem("theme.unknown", {"name": repr(theme)}))
-        self.keymap, self._key_problems = check_keymap(
-            services.settings.keys, services.paths.config_file
-        )
+        self.keymap: dict[str, str] = {}
         """The user's rebound keys (binding id -> keys), as applied."""
+        self._key_problems: list[Problem] = []
+        if services.settings.keys:  # checking walks every binding: only for a [keys] table
+            from chattui.ui.keys import check_keymap
+
+            self.keymap, self._key_problems = check_keymap(
+                services.settings.keys, services.paths.config_file
+            )
         self.set_keymap(self.keymap)
 
     def _set_first_theme(self, name: str) -> None:
