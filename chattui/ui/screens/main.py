@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.geometry import Size
 from textual.message import Message as UIMessage
 from textual.widgets import Static
@@ -137,16 +137,17 @@ class MainScreen(FindMixin, ReplyScreen):
         """Work waiting for the first frame (None once it is painted)."""
 
     def compose(self) -> ComposeResult:
-        with Horizontal(id="body"):
-            yield SidePanel(id="side")
-            with Vertical(id="chat"):
-                yield ChatLog(id="log")
-                yield FindBar(id="find")
-                yield Static(id="prompt-note")
-                yield PromptInput(
-                    id="prompt", placeholder=_("Type a message. Enter sends, Ctrl+J new line.")
-                )
-                yield StatusBar(id="status")
+        # The screen lays the two columns out side by side itself (main.tcss): no container
+        # for them to compose, style and paint before the first frame.
+        yield SidePanel(id="side")
+        with Vertical(id="chat"):
+            yield ChatLog(id="log")
+            yield FindBar(id="find")
+            yield Static(id="prompt-note")
+            yield PromptInput(
+                id="prompt", placeholder=_("Type a message. Enter sends, Ctrl+J new line.")
+            )
+            yield StatusBar(id="status")
 
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         if not self._resumed:
