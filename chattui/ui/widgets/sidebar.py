@@ -248,6 +248,8 @@ class ConversationList(OptionList):
     BATCH_PAUSE: ClassVar[float] = 0.02
 
     def _rebuild(self) -> None:
+        # An empty list is not drawn (painting its blank lines costs the first frame ~5 ms).
+        self.display = bool(self._summaries)
         now = time.time()
         self._built_width = self._title_width()
         highlighted = self.highlighted_option.id if self.highlighted_option else self.current_id
