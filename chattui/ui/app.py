@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import Iterable
-from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -21,7 +20,6 @@ from chattui.i18n import _
 from chattui.ui.launch import StartAt
 from chattui.ui.messages import CopyRequested, SettingsRequested
 from chattui.ui.problems import error_text, problem_text
-from chattui.ui.screens.library import library_commands
 from chattui.ui.screens.main import MainScreen
 from chattui.ui.theming import register_themes
 
@@ -32,12 +30,6 @@ __all__ = ["ChatApp"]
 
 SAVE_WAIT = 10.0
 """Longest wait at exit for the saves still queued (a slow disk, another instance's lock)."""
-
-
-def _pick_profile(main: MainScreen) -> None:
-    from chattui.ui.profiles import pick_profile
-
-    pick_profile(main)
 
 
 class ChatApp(App[None]):
@@ -302,78 +294,9 @@ class ChatApp(App[None]):
         self.push_screen(CommandPalette([ThemeProvider], placeholder=_("Search for themes…")))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        main = self.main_screen
-        if main is not None:
-            yield SystemCommand(
-                _("New conversation"), _("Start a new chat"), main.action_new_conversation
-            )
-            yield SystemCommand(
-                _("New conversation with a role…"),
-                _("Pick a system prompt from the role library; add or edit your own"),
-                self.action_roles,
-            )
-            yield SystemCommand(
-                _("Export…"),
-                _("This conversation or all of them, as Markdown, JSON or HTML"),
-                self.action_export,
-            )
-            yield SystemCommand(
-                _("Import…"),
-                _("Conversations from a chattui JSON export or a ChatGPT data export"),
-                self.action_import,
-            )
-            yield SystemCommand(_("Stop"), _("Stop the reply that is streaming"), main.action_stop)
-            yield SystemCommand(
-                _("Retry"), _("Ask again after an error or a stop"), main.action_retry
-            )
-            yield SystemCommand(
-                _("Continue"),
-                _("Continue a stopped or cut-short reply where it ended"),
-                main.action_continue_reply,
-            )
-            yield SystemCommand(
-                _("Rename conversation"),
-                _("Rename the conversation on screen"),
-                main.rename_conversation,
-            )
-            yield SystemCommand(
-                _("Delete conversation"),
-                _("Delete the conversation on screen"),
-                main.delete_conversation,
-            )
-            yield from main.message_commands()
-            yield SystemCommand(
-                _("Endpoint profile"),
-                _("Choose the endpoint this conversation talks to"),
-                partial(_pick_profile, main),
-            )
-            yield SystemCommand(
-                _("System prompt"),
-                _("Show the whole system prompt, or only its first words"),
-                main.action_toggle_system,
-            )
-            yield SystemCommand(
-                _("Search conversations"),
-                _("Search the text of every conversation (Ctrl+F)"),
-                self.action_search,
-            )
-            yield SystemCommand(
-                _("Find in conversation"),
-                _("Find text in the conversation on screen (F4)"),
-                main.action_find,
-            )
-            yield SystemCommand(
-                _("Toggle sidebar"),
-                _("Show or hide the conversation list"),
-                main.action_toggle_sidebar,
-            )
-            yield from library_commands(main)
-        yield SystemCommand(
-            _("Settings"), _("API key, endpoint, proxy, model..."), self.action_settings
-        )
-        yield SystemCommand(_("Help"), _("Every key"), self.action_help)
-        yield SystemCommand(_("Theme"), _("Change the theme"), self.action_change_theme)
-        yield SystemCommand(_("Quit"), _("Quit chattui"), self.action_quit)
+        from chattui.ui.commands import app_commands  # imported when the palette opens
+
+        return app_commands(self)
 
     def copy_to_clipboard(self, text: str) -> None:
         """Every copy (the selection with Ctrl+C, text fields) goes both ways, with a notice."""

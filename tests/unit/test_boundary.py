@@ -83,6 +83,7 @@ def test_the_app_does_not_import_what_its_first_frame_does_not_need() -> None:
         "chattui.core.transcript",
         "chattui.core.turns",
         "chattui.core.window",
+        "chattui.ui.commands",
         "chattui.ui.keys",
         "chattui.ui.profiles",
         "chattui.ui.screens.details",
