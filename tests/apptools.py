@@ -9,7 +9,7 @@ from textual.pilot import Pilot
 
 from chattui.core.services import Services
 from chattui.ui.app import ChatApp
-from chattui.ui.screens.main import MainScreen
+from chattui.ui.main.screen import MainScreen
 from chattui.ui.widgets.chat_log import ChatLog
 from chattui.ui.widgets.prompt import PromptInput
 from chattui.ui.widgets.sidebar import ConversationList

@@ -1,4 +1,5 @@
-"""The branch on screen as Markdown (copy the conversation; the same shape as an export)."""
+"""Messages as Markdown: the branch on screen (copy the conversation; the same shape as an
+export) and a quote of one message."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import time
 
 from chattui.core.models import Conversation, MessageStatus, Role
 
-__all__ = ["conversation_markdown"]
+__all__ = ["conversation_markdown", "quoted"]
 
 
 def conversation_markdown(conversation: Conversation) -> str:
@@ -30,3 +31,8 @@ def conversation_markdown(conversation: Conversation) -> str:
         elif message.status is MessageStatus.ERROR and message.error:
             parts += [f"_(error: {message.error})_", ""]
     return "\n".join(parts).rstrip() + "\n"
+
+
+def quoted(text: str) -> str:
+    """``text`` as a Markdown quote (quoting a message or a code block into the prompt)."""
+    return "\n".join(f"> {line}" if line else ">" for line in text.rstrip("\n").split("\n"))

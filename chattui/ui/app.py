@@ -7,9 +7,8 @@ import gc
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, SystemCommand
-from textual.binding import Binding
 from textual.screen import Screen
 
 from chattui.core.config import Settings
@@ -17,10 +16,11 @@ from chattui.core.models import Conversation
 from chattui.core.problems import Problem
 from chattui.core.services import Services
 from chattui.i18n import _
-from chattui.ui.launch import StartAt
+from chattui.ui.actions import Scope, bindings
+from chattui.ui.main.screen import MainScreen
+from chattui.ui.main.start import StartAt
 from chattui.ui.messages import CopyRequested, SettingsRequested
 from chattui.ui.problems import error_text, problem_text
-from chattui.ui.screens.main import MainScreen
 from chattui.ui.theming import register_themes
 
 if TYPE_CHECKING:
@@ -39,29 +39,7 @@ class ChatApp(App[None]):
     CSS_PATH = [MainScreen.CSS_PATH]
     """The main screen's CSS, read with the app's: pushing a screen with CSS not read yet
     parses the whole stylesheet again and restyles every widget (~10 ms at start-up)."""
-    BINDINGS = [
-        Binding("ctrl+q", "quit", _("Quit"), priority=True, id="quit", tooltip=_("Quit")),
-        Binding("f1", "help", _("Help"), id="help", tooltip=_("This help")),
-        Binding("f2", "settings", _("Settings"), id="settings", tooltip=_("Settings")),
-        Binding(
-            "ctrl+p",
-            "command_palette",
-            _("palette"),  # Textual's own word for it (the footer's right end)
-            show=False,
-            priority=True,
-            id="command_palette",
-            tooltip=_("Command palette"),
-        ),
-        Binding(
-            "ctrl+f",
-            "search",
-            _("Search"),
-            priority=True,
-            show=False,
-            id="search",
-            tooltip=_("Search all conversations"),
-        ),
-    ]
+    BINDINGS = bindings(Scope.APP)
 
     def __init__(
         self, services: Services, warm_up: bool = True, start: StartAt | None = None
@@ -85,7 +63,7 @@ class ChatApp(App[None]):
         """The user's rebound keys (binding id -> keys), as applied."""
         self._key_problems: list[Problem] = []
         if services.settings.keys:  # checking walks every binding: only for a [keys] table
-            from chattui.ui.keys import check_keymap
+            from chattui.ui.actions.keymap import check_keymap
 
             self.keymap, self._key_problems = check_keymap(
                 services.settings.keys, services.paths.config_file
@@ -174,7 +152,7 @@ class ChatApp(App[None]):
         self.services.connect()
         main = self.main_screen
         if main is not None:
-            main.enable_budget()
+            main.budget.enable()
         self.warmed_up.set()
 
     def _welcomed(self, open_settings: bool | None) -> None:
@@ -244,9 +222,7 @@ class ChatApp(App[None]):
             self.theme = settings.theme
         main = self.main_screen
         if main is not None:
-            main.settings_changed(before)
-            main.update_endpoint()
-            main.update_budget()
+            main.settings_saved(before)
         self.notify(_("Settings saved."))
 
     def action_roles(self) -> None:
@@ -294,9 +270,22 @@ class ChatApp(App[None]):
         self.push_screen(CommandPalette([ThemeProvider], placeholder=_("Search for themes…")))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        from chattui.ui.commands import app_commands  # imported when the palette opens
+        """The app's rows of the table of actions (the main screen adds its own)."""
+        from functools import partial
 
-        return app_commands(self)
+        from chattui.ui.actions.keymap import palette_entries  # when the palette opens
+
+        for title, help_text, action in palette_entries(frozenset({Scope.APP}), self.keymap):
+            yield SystemCommand(title, help_text, partial(self.run_action, action))
+
+    async def on_event(self, event: events.Event) -> None:
+        """Typed text goes to the prompt (see :meth:`MainScreen.route_key`): decided here, as
+        each key arrives, before Textual sends it on to the focused widget."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            screen = self.screen
+            if isinstance(screen, MainScreen):
+                screen.route_key(event)
+        await super().on_event(event)
 
     def copy_to_clipboard(self, text: str) -> None:
         """Every copy (the selection with Ctrl+C, text fields) goes both ways, with a notice."""

@@ -5,15 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-from chattui.core.models import Conversation
 
 if TYPE_CHECKING:
     from chattui.core.storage import ConversationStore
 
-__all__ = ["StartAt", "find_conversation", "launch"]
+__all__ = ["find_conversation", "launch"]
 
 
 def _attach_terminal() -> str | None:
@@ -33,19 +30,6 @@ def _attach_terminal() -> str | None:
     os.dup2(terminal, 0)  # the driver reads keys from file descriptor 0
     os.close(terminal)
     return None
-
-
-@dataclass(frozen=True)
-class StartAt:
-    """What the app shows first (``chattui --continue``, ``--new PROMPT``, ``open ID``)."""
-
-    conversation: Conversation | None = None
-    """Open this conversation; None starts a new one (unless ``conversation_id`` is set)."""
-    prompt: str = ""
-    """Send this at once (kept in the prompt if it cannot be sent yet, e.g. no key)."""
-    conversation_id: str = ""
-    """Open the saved conversation with this id: the app reads it in a thread once it is up
-    (a big file does not hold up the first frame); a damaged one is reported there."""
 
 
 def find_conversation(store: ConversationStore, wanted: str) -> tuple[str, str]:
@@ -115,6 +99,7 @@ def launch(
         print(f"chattui: {problem}", file=sys.stderr)
         return 2
     from chattui.ui.app import ChatApp
+    from chattui.ui.main.start import StartAt
 
     app = ChatApp(services, start=StartAt(prompt=prompt, conversation_id=found))
     app.run()

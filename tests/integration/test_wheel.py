@@ -74,7 +74,7 @@ def test_the_wheel_ships_themes_and_catalogs_and_installs_a_working_command(
         "from chattui.core.themes import bundled_themes_dir, load_themes\n"
         "from chattui.core.catalog import Catalog\n"
         "from chattui.locales.zh import CATALOG\n"
-        "from chattui.ui.screens.main import MainScreen\n"
+        "from chattui.ui.main.screen import MainScreen\n"
         "assert MainScreen.CSS_PATH.is_file(), MainScreen.CSS_PATH\n"
         "specs, failures = load_themes([bundled_themes_dir()])\n"
         "assert not failures, failures\n"

@@ -28,7 +28,7 @@ from chattui.core.config import mask_proxy
 from chattui.core.events import ChatError, ChatRequest
 from chattui.core.secrets import ApiKey, KeySource, mask, resolve_key
 from chattui.ui.app import ChatApp
-from chattui.ui.screens.main import MainScreen
+from chattui.ui.main.screen import MainScreen
 from chattui.ui.screens.settings import SettingsScreen
 from tests.fakeserver import FakeOpenAI, Reply
 from tests.proxies import HttpProxy

@@ -13,9 +13,9 @@ from textual.message import Message
 from textual.widgets import Input
 
 from chattui.ui.app import ChatApp
+from chattui.ui.main.screen import MainScreen
 from chattui.ui.screens.dialogs import ProblemScreen, TextInputScreen
 from chattui.ui.screens.help import HelpScreen
-from chattui.ui.screens.main import MainScreen
 from chattui.ui.screens.settings import SettingsScreen
 from chattui.ui.screens.welcome import WelcomeScreen
 from chattui.ui.widgets.prompt import PromptInput
@@ -313,7 +313,7 @@ async def test_switching_conversations_mid_stream_keeps_replies_apart(
         ]
 
         # Back to A: its complete reply is there.
-        screen.open_conversation(conversation_a.id)
+        screen.conversations.open(conversation_a.id)
         await pilot.pause()
         assert alpha in " ".join(chat_log(app).rendered_text().split())
 
@@ -345,10 +345,10 @@ async def test_new_rename_and_delete(
         bar = sidebar(app)
         assert [s.title for s in bar.summaries] == ["second chat", "first chat"]
 
-        # Rename "first chat" with r.
+        # Rename "first chat" with Alt+R.
         bar.focus()
         bar.highlighted = 1
-        await pilot.press("r")
+        await pilot.press("alt+r")
         await pilot.pause()
         assert isinstance(app.screen, TextInputScreen)
         field = app.screen.query_one("#value", Input)
@@ -365,29 +365,30 @@ async def test_new_rename_and_delete(
         # u brings it back.
         bar.focus()
         bar.highlighted = [s.title for s in bar.summaries].index("Renamed 改名")
-        await pilot.press("delete")
+        await pilot.press("alt+d")
         await pilot.pause()
         assert isinstance(app.screen, MainScreen)
         assert [s.title for s in bar.summaries] == ["second chat"]
         assert len(saved_conversations(home)) == 2
-        await pilot.press("u")
+        await pilot.press("alt+u")
         await pilot.pause()
         assert sorted(s.title for s in bar.summaries) == ["Renamed 改名", "second chat"]
 
         bar.highlighted = [s.title for s in bar.shown].index("Renamed 改名")
-        await pilot.press("delete")
+        await pilot.press("alt+d")
         await pilot.pause()
-        main_screen(app).delete_pending()  # what the undo notice's timer does when it expires
+        # what the undo notice's timer does when it expires:
+        main_screen(app).conversations.delete_pending()
         await settle(pilot)
         assert [c["title"] for c in saved_conversations(home)] == ["second chat"]
         assert [s.title for s in bar.summaries] == ["second chat"]
 
         # Deleting the conversation on screen leaves an empty new one.
         bar.highlighted = 0
-        await pilot.press("delete")
+        await pilot.press("alt+d")
         await pilot.pause()
         assert chat_log(app).rendered_text().strip() == ""
-        main_screen(app).delete_pending()
+        main_screen(app).conversations.delete_pending()
         await settle(pilot)
         assert saved_conversations(home) == []
         assert bar.summaries == []
@@ -406,7 +407,7 @@ async def test_rename_and_delete_while_the_reply_streams(
         bar.focus()
         bar.highlighted = 0
 
-        await press_now(pilot, "r")
+        await press_now(pilot, "alt+r")
         await wait_for(
             pilot,
             lambda: isinstance(app.screen, TextInputScreen) and app.screen.query("#value"),
@@ -419,9 +420,9 @@ async def test_rename_and_delete_while_the_reply_streams(
         assert only_conversation(home)["title"] == "renamed live"  # ...keep the new title
 
         bar.focus()
-        await press_now(pilot, "delete")
+        await press_now(pilot, "alt+d")
         await wait_for(pilot, lambda: bar.summaries == [])
-        main_screen(app).delete_pending()  # the undo expired
+        main_screen(app).conversations.delete_pending()  # the undo expired
         await settle(pilot)
         # The reply was stopped and its last save did not bring the file back.
         assert saved_conversations(home) == []
@@ -522,7 +523,7 @@ async def test_no_welcome_with_a_key_help_and_palette(make_app: MakeApp) -> None
             "Retry the last failed or stopped reply",
             "Ctrl+N",
             "Rename it",
-            "Delete it (u undoes it",
+            "Delete it (Alt+U undoes it",
             "F2",
             "Command palette",
         ):
@@ -554,7 +555,7 @@ async def test_narrow_terminal_80x24(
         assert "ready" in status_text(app)
         await pilot.press("ctrl+b")  # the sidebar can be hidden and shown again
         await pilot.pause()
-        assert main_screen(app).side_panel.has_class("-hidden")
+        assert main_screen(app).panes.side.has_class("-hidden")
         await pilot.press("ctrl+b")
         await pilot.pause()
     assert only_conversation(home)["messages"][-1]["content"] == DEMO_MARKDOWN

@@ -117,7 +117,7 @@ async def test_a_large_paste_is_counted_in_a_thread_after_a_pause(
         await wait_for(
             pilot,
             lambda: (
-                screen._budget_timer is None
+                screen.budget.timer is None
                 and not any(w.group == "budget" and not w.is_finished for w in app.workers)
             ),
         )
@@ -136,5 +136,5 @@ async def test_a_short_prompt_is_counted_at_once(fake_server: FakeOpenAI) -> Non
         box = app.screen.query_one(PromptInput)
         box.insert("one two three")
         await pilot.pause()  # no worker, no timer: shown with the keystroke
-        assert main_screen(app)._budget_timer is None
+        assert main_screen(app).budget.timer is None
         assert "prompt 3 " in budget_of(app)

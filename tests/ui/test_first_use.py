@@ -124,7 +124,7 @@ async def test_the_sidebar_highlights_the_conversation_just_started(
         highlighted = sidebar(app).highlighted_option
         assert highlighted is not None and highlighted.id == conversation.id
         sidebar(app).focus()
-        await pilot.press("delete")  # acts on the highlighted entry: the new conversation
+        await pilot.press("alt+d")  # acts on the highlighted entry: the new conversation
         await wait_for(pilot, lambda: len(sidebar(app).summaries) == 1)
         assert [summary.title for summary in sidebar(app).summaries] == ["older"]
 
@@ -136,9 +136,9 @@ async def test_the_system_prompt_expands_from_the_keyboard_and_the_palette(
     async with app.run_test(size=(80, 24)) as pilot:
         log = chat_log(app)
         assert "\n  Answer in French." not in log.rendered_text()
-        await pilot.press("ctrl+l", "s")
+        await pilot.press("ctrl+l", "alt+p")
         assert "\n  Answer in French." in log.rendered_text()
-        await pilot.press("s")
+        await pilot.press("alt+p")
         assert "\n  Answer in French." not in log.rendered_text()
         commands = [c.title for c in app.get_system_commands(app.screen)]
         assert "System prompt" in commands
@@ -162,18 +162,18 @@ def status_line(app: ChatApp) -> str:
 async def test_the_status_line_fits_the_width_and_follows_resizes(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        main_screen(app).enable_budget()
+        main_screen(app).budget.enable()
         await send(pilot, "hello")
         await pilot.pause()
         line = status_line(app)
         assert line.split("▕")[-1].strip().startswith("ready · gpt-4o-mini")
         assert line.rstrip().endswith("of 128,000 left") and "prompt" not in line
         assert "·  " not in line and " · " * 2 not in line  # nothing dropped leaves a "·"
-        main_screen(app).status.set_state("waiting for the reply…", "busy")  # a longer state
+        main_screen(app).panes.status.set_state("waiting for the reply…", "busy")  # a longer state
         await pilot.pause()
         line = status_line(app).split("▕")[-1]
         assert line.strip() == "waiting for the reply… · gpt-4o-mini"  # the budget gives way
-        main_screen(app).status.set_state("ready")
+        main_screen(app).panes.status.set_state("ready")
         await pilot.resize_terminal(160, 48)
         await pilot.pause()
         line = status_line(app)

@@ -24,9 +24,9 @@ from chattui.core import secrets
 from chattui.core.secrets import ApiKey, KeySource
 from chattui.core.services import Services
 from chattui.ui.app import ChatApp
-from chattui.ui.launch import StartAt
-from chattui.ui.profiles import profile_choices, use_profile
-from chattui.ui.screens.main import MainScreen
+from chattui.ui.main.profiles import profile_choices
+from chattui.ui.main.screen import MainScreen
+from chattui.ui.main.start import StartAt
 from chattui.ui.screens.settings import SettingsScreen
 from tests.apptools import app_environ, main_screen, prompt, status_text
 from tests.fakeserver import FakeOpenAI, Reply
@@ -256,7 +256,7 @@ async def test_switching_to_a_profile_runs_its_key_command_in_a_thread(
         assert any(
             label.startswith("work") and "key from api_key_command" in label for label in labels
         )
-        use_profile(main_screen(app), "work")
+        main_screen(app).use_profile("work")
         assert "running api_key_command…" in status_text(app)
         await pilot.press(*"hi")
         assert prompt(app).text == "hi" and key_workers_running(app)

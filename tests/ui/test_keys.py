@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.binding import Binding
+from textual.dom import DOMNode
+
+from chattui.ui.actions import UNBOUND, Scope, action_table, key_list
 from chattui.ui.app import ChatApp
-from chattui.ui.keys import bound_keys
 from chattui.ui.screens.help import HelpScreen
 from tests.fakeserver import FakeOpenAI, Reply
 from tests.ui.conftest import (
@@ -18,6 +21,7 @@ from tests.ui.conftest import (
     screen_text,
     settle,
     type_prompt,
+    wait_for,
 )
 from tests.ui.test_settings import config_file
 
@@ -46,22 +50,57 @@ def write_keys(home: Path) -> Path:
     return path
 
 
-def test_every_binding_has_an_id_and_a_help_text() -> None:
+def _chattui_classes() -> list[type[DOMNode]]:
+    def walk(root: type[DOMNode]) -> list[type[DOMNode]]:
+        found = []
+        for cls in root.__subclasses__():
+            found += [cls, *walk(cls)]
+        return found
+
+    return [cls for cls in walk(DOMNode) if cls.__module__.startswith("chattui.")]
+
+
+def test_every_binding_comes_from_the_table_of_actions() -> None:
     import chattui.ui.app  # noqa: F401 - imports every screen and widget
+    from chattui.ui.screens import (  # noqa: F401 - and the dialogs imported lazily
+        details,
+        dialogs,
+        help,
+        message_menu,
+        picker,
+        roles,
+        search,
+        settings,
+        transfer,
+        welcome,
+    )
 
-    bound = bound_keys()
-    assert {"send", "new_conversation", "quit", "settings", "cancel"} <= {b.id for b in bound}
-    for item in bound:
-        assert item.description, item.id
-    from textual.binding import Binding
-    from textual.dom import DOMNode
+    rows = {row.id: row for row in action_table()}
+    assert len(rows) == len(action_table()), "an id is used twice"
+    declared = 0
+    for cls in _chattui_classes():
+        for binding in cls.__dict__.get("BINDINGS", []):
+            assert isinstance(binding, Binding) and binding.id in rows, (cls, binding)
+            row = rows[binding.id]
+            assert binding.key == (row.keys or UNBOUND + row.id)
+            assert binding.action == row.action and binding.tooltip == row.help
+            declared += 1
+    assert declared >= len(rows) - 1  # every row is bound somewhere (copy_code_N included)
+    for row in rows.values():
+        assert row.title and row.help, row.id
 
-    from chattui.ui.keys import _classes
 
-    for cls in _classes(DOMNode):
-        if cls.__module__.startswith("chattui."):
-            for binding in cls.__dict__.get("BINDINGS", []):
-                assert isinstance(binding, Binding) and binding.id, (cls, binding)
+def test_a_typist_cannot_press_a_paid_or_destructive_key() -> None:
+    """Actions that cost money or change data take a modifier; in the panes that do not
+    take text, no action sits on a key that types a character."""
+    for row in action_table():
+        for key in key_list(row.keys):
+            *modifiers, base = key.split("+")
+            types_text = len(base) == 1 or base == "space"
+            if row.guarded:
+                assert {"ctrl", "alt", "meta", "super"} & set(modifiers), row.id
+            if row.scope in (Scope.LOG, Scope.SIDEBAR, Scope.CHAT, Scope.APP):
+                assert modifiers or not types_text, (row.id, key)
 
 
 async def test_rebound_keys_work_and_problems_name_the_line(
@@ -92,19 +131,19 @@ async def test_rebound_keys_work_and_problems_name_the_line(
 
         # The conflicting line was ignored: Ctrl+R still retries, Ctrl+L still focuses.
         await pilot.press("ctrl+l")
-        assert main_screen(app).log_view.has_focus
+        assert main_screen(app).panes.log.has_focus
 
-        assert "^t" in screen_text(app)  # the footer shows the new key
         await pilot.press("ctrl+t")
         assert main_screen(app).conversation.messages == []
+        await wait_for(pilot, lambda: "^t New" in screen_text(app))  # the footer's new key
 
-        shown = not main_screen(app).side_panel.has_class("-hidden")
+        shown = not main_screen(app).panes.side.has_class("-hidden")
         await pilot.press("ctrl+b")  # the old key does nothing now
-        assert (not main_screen(app).side_panel.has_class("-hidden")) == shown
+        assert (not main_screen(app).panes.side.has_class("-hidden")) == shown
         await pilot.press("f9")
-        assert (not main_screen(app).side_panel.has_class("-hidden")) != shown
+        assert (not main_screen(app).panes.side.has_class("-hidden")) != shown
         await pilot.press("alt+s")
-        assert (not main_screen(app).side_panel.has_class("-hidden")) == shown
+        assert (not main_screen(app).panes.side.has_class("-hidden")) == shown
 
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
@@ -123,8 +162,8 @@ def test_readme_lists_every_binding_id() -> None:
     readme = (Path(__file__).parents[2] / "README.md").read_text("utf-8")
     section = readme.split("## Rebinding keys\n", 1)[1].split("\n## ", 1)[0]
     missing = [
-        b.id
-        for b in bound_keys()
-        if f"`{b.id}`" not in section and not b.id.startswith("copy_code_")
+        row.id
+        for row in action_table()
+        if f"`{row.id}`" not in section and not row.id.startswith("copy_code_")
     ]
     assert missing == []

@@ -13,9 +13,9 @@ from chattui.core.models import Conversation, Message, Role
 from chattui.core.services import Services
 from chattui.core.storage import ConversationStore
 from chattui.ui.app import ChatApp
+from chattui.ui.main.screen import MainScreen
 from chattui.ui.screens.details import DetailsScreen
 from chattui.ui.screens.dialogs import TextInputScreen
-from chattui.ui.screens.main import MainScreen
 from chattui.ui.screens.settings import SettingsScreen
 from chattui.ui.widgets.safe_text import SafeTextArea
 from tests.apptools import app_environ
@@ -94,44 +94,44 @@ async def test_filter_pin_archive_and_undo_delete(
         await pilot.press("escape")
         assert listed(app) == ["Shopping list", "代理设置", "Proxy setup"]
 
-        # p pins the highlighted entry: listed first, and saved so.
+        # Alt+P pins the highlighted entry: listed first, and saved so.
         await pilot.press("escape")  # empty filter: Esc goes to the list
         bar = sidebar(app)
         assert bar.has_focus
         bar.highlighted = 2
-        await pilot.press("p")
+        await pilot.press("alt+p")
         await pilot.pause()
         assert listed(app) == ["Proxy setup", "Shopping list", "代理设置"]
         assert "pinned" in screen_text(app)
         assert {c["title"]: c["pinned"] for c in saved_conversations(home)}["Proxy setup"]
 
-        # a archives: hidden until Shift+A lists archived conversations (last).
+        # Alt+A archives: hidden until Alt+Shift+A lists archived conversations (last).
         bar.highlighted = 1
-        await pilot.press("a")
+        await pilot.press("alt+a")
         await pilot.pause()
         assert listed(app) == ["Proxy setup", "代理设置"]
-        await pilot.press("A")
+        await pilot.press("alt+shift+a")
         await pilot.pause()
         assert listed(app) == ["Proxy setup", "代理设置", "Shopping list"]
         bar.highlighted = 2
-        await pilot.press("a")  # unarchive
-        await pilot.press("A")
+        await pilot.press("alt+a")  # unarchive
+        await pilot.press("alt+shift+a")
         await pilot.pause()
         assert listed(app) == ["Proxy setup", "Shopping list", "代理设置"]
         assert not any(c["archived"] for c in saved_conversations(home))
 
         # Delete: gone from the list at once, the file kept until the undo expires.
         bar.highlighted = 1
-        await pilot.press("delete")
+        await pilot.press("alt+d")
         await pilot.pause()
         assert listed(app) == ["Proxy setup", "代理设置"]
-        assert any("Press u in the list to undo" in n.message for n in app._notifications)
+        assert any("Alt+U undoes it" in n.message for n in app._notifications)
         assert len(saved_conversations(home)) == 3
-        await pilot.press("u")
+        await pilot.press("alt+u")
         await pilot.pause()
         assert listed(app) == ["Proxy setup", "Shopping list", "代理设置"]
         bar.highlighted = 1
-        await pilot.press("delete")
+        await pilot.press("alt+d")
         await pilot.pause()
     # Quitting carries out the delete whose undo had not expired yet.
     assert sorted(c["title"] for c in saved_conversations(home)) == ["Proxy setup", "代理设置"]
@@ -146,7 +146,7 @@ async def test_deleting_while_a_reply_streams_then_undo_loses_nothing(
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "long one", wait=False)
         await wait_for(pilot, lambda: "word3 " in chat_log(app).rendered_text())
-        main_screen(app).delete_conversation()
+        main_screen(app).conversations.delete()
         await pilot.pause()
         assert listed(app) == []
         assert chat_log(app).rendered_text().strip() == ""  # a new conversation on screen
@@ -222,7 +222,7 @@ async def test_a_model_saved_in_settings_applies_to_the_open_conversation(
     (conversation,) = seed(home, "old chat")  # saved with model gpt-4o
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        main_screen(app).open_conversation(conversation.id)
+        main_screen(app).conversations.open(conversation.id)
         await pilot.pause()
         assert "gpt-4o" in status_text(app)
         await pilot.press("f2")
@@ -245,7 +245,7 @@ async def test_command_line_model_applies_until_one_is_picked(
     services.connect()
     app = ChatApp(services, warm_up=False)
     async with app.run_test(size=SIZE) as pilot:
-        main_screen(app).open_conversation(conversation.id)
+        main_screen(app).conversations.open(conversation.id)
         await send(pilot, "with the command line's model")
         assert fake_server.chat_requests[-1].json["model"] == "gpt-4.1"
         dialog = await open_details(pilot, app)
@@ -253,7 +253,7 @@ async def test_command_line_model_applies_until_one_is_picked(
         await pilot.press("ctrl+s")
         await settle(pilot)
         main_screen(app).action_new_conversation()
-        main_screen(app).open_conversation(conversation.id)  # read back from the file
+        main_screen(app).conversations.open(conversation.id)  # read back from the file
         await send(pilot, "with the picked model")
         assert fake_server.chat_requests[-1].json["model"] == "gpt-4o"
 
@@ -309,7 +309,7 @@ async def test_a_manual_rename_wins_over_the_title_that_arrives_later(
         bar = sidebar(app)
         bar.focus()
         bar.highlighted = 0
-        await pilot.press("r")
+        await pilot.press("alt+r")
         await wait_for(pilot, lambda: isinstance(app.screen, TextInputScreen))
         app.screen.query_one("#value", Input).value = "My own"
         await pilot.press("enter")

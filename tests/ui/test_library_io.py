@@ -13,8 +13,8 @@ from textual.screen import Screen
 from textual.widgets import Input, Label, OptionList, RadioButton, Select, TextArea
 
 from chattui.ui.app import ChatApp
+from chattui.ui.main.screen import MainScreen
 from chattui.ui.screens.dialogs import ConfirmScreen, TextInputScreen
-from chattui.ui.screens.main import MainScreen
 from chattui.ui.screens.roles import RoleEditorScreen, RolePickerScreen
 from chattui.ui.screens.transfer import ExportScreen
 from tests.fakeserver import FakeOpenAI, Reply
@@ -235,13 +235,13 @@ async def test_import_from_the_app(make_app: MakeApp, home: Path, tmp_path: Path
         )
         titles = {s.title for s in sidebar(app).summaries}
         assert titles >= {"量子纠缠 三句话", "Python requests 代理设置"}
-        main_screen(app).open_conversation("chatgpt-6631f7b3-55aa-8000-b2c1-0d9e8f7a6b5c")
+        main_screen(app).conversations.open("chatgpt-6631f7b3-55aa-8000-b2c1-0d9e8f7a6b5c")
         await pilot.pause()
         text = chat_log(app).rendered_text()
         assert "[Not imported: image, file “sales_2024.csv”]" in text
         assert "Here is the bar chart." in text
         # Branches: only the one that was on screen in ChatGPT is shown.
-        main_screen(app).open_conversation("chatgpt-6631f2a0-1c2b-8000-9a4e-3f1d2c5b7a10")
+        main_screen(app).conversations.open("chatgpt-6631f2a0-1c2b-8000-9a4e-3f1d2c5b7a10")
         await pilot.pause()
         text = chat_log(app).rendered_text()
         assert "socks5h://127.0.0.1:1080" in text and "不客气" not in text

@@ -76,12 +76,12 @@ async def test_cursor_moves_over_messages_and_code_blocks_and_copies_code_block_
         assert log.cursor is not None and log.cursor.code == 1
         await pilot.press("down")
         assert log.cursor.code == 2
-        await pilot.press("c")  # copies the code block under the cursor: code only
+        await pilot.press("ctrl+c")  # copies the code block under the cursor: code only
         await clipboard_gets(pilot, out, "echo two\necho 2b")
         assert "Copied code block 2: 2 lines (xclip + terminal)" in notices(app)
         await pilot.press("up", "up", "up")  # to the user message
         assert log.cursor_message is not None and log.cursor_message.content == "show code"
-        await pilot.press("1")  # code block 1 of the reply (the cursor's reply or the last)
+        await pilot.press("alt+1")  # code block 1 of the reply (the cursor's reply or the last)
         await clipboard_gets(pilot, out, "print('one')")
 
 
@@ -92,7 +92,7 @@ async def test_copy_without_a_tool_uses_the_terminal_only(
     app = make_app(env={"PATH": "/nonexistent"})
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "hello")
-        await pilot.press("alt+up", "c")
+        await pilot.press("alt+up", "ctrl+c")
         await settle(pilot)
         assert "Copied the reply: 1 lines (terminal)" in notices(app)
 
@@ -105,7 +105,7 @@ async def test_copy_conversation_as_markdown(
     app = make_app(env=env)
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "a question")
-        await pilot.press("alt+up", "y")
+        await pilot.press("alt+up", "alt+y")
         await wait_for(pilot, out.exists)
         markdown = out.read_text("utf-8")
         assert "## You\n\na question" in markdown
@@ -120,7 +120,7 @@ async def test_regenerate_flip_alternatives_and_next_turn_context(
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "question")
         log = chat_log(app)
-        await pilot.press("alt+up", "r")
+        await pilot.press("alt+up", "alt+r")
         await settle(pilot)
         text = log.rendered_text()
         assert "Assistant ◀ 2/2 ▶" in text and "answer two" in text
@@ -149,7 +149,7 @@ async def test_edit_and_resend_makes_a_branch_shown_with_the_whole_other_branch(
         log = chat_log(app)
         await pilot.press("alt+up", "up")  # the last user message
         assert log.cursor_message is not None and log.cursor_message.content == "q2"
-        await pilot.press("e")
+        await pilot.press("alt+e")
         box = prompt(app)
         assert box.has_focus and box.text == "q2"
         assert "Editing an earlier message" in str(
@@ -178,11 +178,11 @@ async def test_escape_leaves_edit_mode_and_gives_back_the_prompt(
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "q1")
         await type_prompt(pilot, "half typed")
-        await pilot.press("alt+up", "up", "e")
+        await pilot.press("alt+up", "up", "alt+e")
         assert prompt(app).text == "q1"
         await pilot.press("escape")
         assert prompt(app).text == "half typed"
-        assert main_screen(app).editing is None
+        assert main_screen(app).drafts.editing is None
 
 
 async def test_quote_menu_and_delete_turn(
@@ -195,7 +195,7 @@ async def test_quote_menu_and_delete_turn(
         await send(pilot, "q2")
         log = chat_log(app)
         await pilot.press("alt+up", "up", "up")  # the first reply
-        await pilot.press("q")
+        await pilot.press("alt+q")
         assert prompt(app).text == "> line one\n> line two\n\n"
         assert prompt(app).has_focus
         prompt(app).clear()
@@ -206,7 +206,7 @@ async def test_quote_menu_and_delete_turn(
         assert "regenerate" in labels and "delete_turn" in labels
         await pilot.press("escape")
 
-        await pilot.press("down", "d")  # the second user message: delete that turn
+        await pilot.press("down", "alt+d")  # the second user message: delete that turn
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await settle(pilot)
@@ -243,7 +243,7 @@ async def test_mouse_selection_over_chinese_copies_plain_text(
         assert second == lines[first + 1][:6]
         strip = log.render_line(first - top)
         assert any(s.style is not None and s.style.bgcolor for s in strip if s.text.strip())
-        await pilot.press("c")  # the copy key copies the selection
+        await pilot.press("ctrl+c")  # the copy key copies the selection
         await clipboard_gets(pilot, out, selected)
 
 
@@ -285,7 +285,7 @@ async def test_drafts_survive_switching_and_restart(
         await pilot.press("ctrl+n")
         assert prompt(app).text == ""
         await type_prompt(pilot, "draft for a new one")
-        main_screen(app).open_conversation(conversation_id)
+        main_screen(app).conversations.open(conversation_id)
         await pilot.pause()
         assert prompt(app).text == "draft for the first"
         await settle(pilot)
@@ -294,7 +294,7 @@ async def test_drafts_survive_switching_and_restart(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         assert prompt(app).text == "draft for a new one"
-        main_screen(app).open_conversation(conversation_id)
+        main_screen(app).conversations.open(conversation_id)
         await pilot.pause()
         assert prompt(app).text == "draft for the first"
 

@@ -18,9 +18,9 @@ import pytest
 from chattui.core.models import Conversation, Message, Role
 from chattui.core.storage import ConversationStore
 from chattui.ui.app import ChatApp
-from chattui.ui.launch import StartAt
-from chattui.ui.screens.conversations import LOAD_IN_THREAD_BYTES, ConversationLoaded
-from chattui.ui.screens.main import MainScreen
+from chattui.ui.main.conversations import LOAD_IN_THREAD_BYTES, ConversationLoaded
+from chattui.ui.main.screen import MainScreen
+from chattui.ui.main.start import StartAt
 from chattui.ui.widgets.sidebar import ConversationList
 from tests.apptools import build_app, chat_log, main_screen, prompt
 from tests.fakeserver import FakeOpenAI, Reply
@@ -140,7 +140,7 @@ async def test_typed_and_sent_while_it_is_read_goes_to_the_conversation_chosen(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         screen = main_screen(app)
-        screen.open_conversation(big.id)
+        screen.conversations.open(big.id)
         await wait_for(pilot, lambda: gate.waiting == 1)
         prompt(app).focus()
         await pilot.press(*"go on")
@@ -184,7 +184,7 @@ async def test_a_big_file_damaged_before_it_is_opened_is_reported_as_before(
         await pilot.pause()
         path = conversations_dir(home) / f"{big.id}.json"
         path.write_bytes(path.read_bytes()[: LOAD_IN_THREAD_BYTES + 10])  # cut short
-        main_screen(app).open_conversation(big.id)
+        main_screen(app).conversations.open(big.id)
         await settle(pilot)
         (kept,) = path.parent.glob(f"{path.name}.corrupt-*")
         notes = [str(n.message) for n in app._notifications]

@@ -10,7 +10,7 @@ from pathlib import Path
 from chattui.core.models import Conversation, Message, Role
 from chattui.core.services import Services
 from chattui.ui.app import ChatApp
-from chattui.ui.launch import StartAt
+from chattui.ui.main.start import StartAt
 from chattui.ui.screens.dialogs import ProblemScreen
 from chattui.ui.screens.settings import SettingsScreen
 from tests.fakeserver import FakeOpenAI, Reply

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from textual.widgets import Select
 
-from chattui.ui.profiles import pick_profile
 from chattui.ui.screens.picker import PickerScreen
 from tests.fakeserver import FakeOpenAI, Reply
 from tests.ui.conftest import (
@@ -72,7 +71,7 @@ async def test_conversation_switches_profile_and_keeps_it(
         assert request.headers["x-profile"] == "alpha"
         assert "authorization" not in request.headers
 
-        pick_profile(main_screen(app))
+        main_screen(app).action_pick_profile()
         await pilot.pause()
         assert isinstance(app.screen, PickerScreen)
         await pilot.press("down", "enter")  # (top-level), alpha, [beta]
@@ -89,7 +88,7 @@ async def test_conversation_switches_profile_and_keeps_it(
     # A restart reopens it on its own profile, whatever the default.
     app = make_app(key=None)
     async with app.run_test(size=SIZE) as pilot:
-        main_screen(app).open_conversation(saved["id"])
+        main_screen(app).conversations.open(saved["id"])
         await pilot.pause()
         assert "beta:" in status_text(app)
         await send(pilot, "third")

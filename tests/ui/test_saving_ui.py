@@ -71,7 +71,7 @@ async def test_switching_away_and_back_mid_stream_shows_the_live_text(
         session = app.services.session
         # More text arrives while another conversation is on screen.
         await wait_for(pilot, lambda: "word60 " in (session.live_text(reply.id) or ""))
-        screen.open_conversation(conversation.id)
+        screen.conversations.open(conversation.id)
         await pilot.pause()
         assert screen.conversation is conversation
         shown = chat_log(app).rendered_text()
@@ -92,13 +92,13 @@ async def test_deleting_while_a_reply_streams_keeps_the_file_gone(
         screen = main_screen(app)
         conversation_id = screen.conversation.id
         await wait_for(pilot, lambda: "word5 " in live_text(app))
-        screen.delete_conversation()
+        screen.conversations.delete()
         await pilot.pause()
         assert (conversations_dir(home) / f"{conversation_id}.json").exists()  # undo window
-        screen.delete_now(conversation_id)  # the undo notice expired
+        screen.conversations.delete_now(conversation_id)  # the undo notice expired
         await settle(pilot)
         assert not app.services.session.streaming(conversation_id)
         assert app.services.session.saver.flush(30)
         assert not (conversations_dir(home) / f"{conversation_id}.json").exists()
-        assert all(s.id != conversation_id for s in screen.sidebar.summaries)
+        assert all(s.id != conversation_id for s in screen.panes.sidebar.summaries)
     assert not (conversations_dir(home) / f"{conversation_id}.json").exists()

@@ -115,9 +115,9 @@ async def test_ctrl_f_finds_chinese_and_enter_opens_the_conversation_at_the_hit(
         await settle(pilot)
         main = main_screen(app)
         assert main.conversation.id == target.id
-        bar = main.find_bar
+        bar = main.panes.find_bar
         assert bar.is_open and bar.text == "代理"
-        assert main.find_position == (2, 2)
+        assert main.finder.position == (2, 2)
         log = chat_log(app)
         assert any("代理 again" in line for line in visible_lines(log))
         assert styled_match(log, "代理") == {"current"}
@@ -132,39 +132,39 @@ async def test_find_next_previous_and_close(make_app: MakeApp, home: Path) -> No
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         main = main_screen(app)
-        main.open_conversation(conversation.id)
+        main.conversations.open(conversation.id)
         await settle(pilot)
         log = chat_log(app)
         assert "MARK-C" in "\n".join(visible_lines(log))  # opened at the bottom
         await pilot.press("f4")
-        assert main.find_bar.input.has_focus
+        assert main.panes.find_bar.input.has_focus
         await pilot.press(*"proxy")
         await pilot.pause()
         # From the bottom, the first match at or below the top of the view: the third.
-        assert main.find_position == (3, 3)
+        assert main.finder.position == (3, 3)
         assert "3/3" in screen_text(app)
         await pilot.press("down")  # next: wraps to the first
         await pilot.pause()
-        assert main.find_position == (1, 3)
+        assert main.finder.position == (1, 3)
         assert any("MARK-A" in line for line in visible_lines(log))
         assert styled_match(log, "proxy") == {"current"}
         await pilot.press("enter")  # next
         await pilot.pause()
-        assert main.find_position == (2, 3)
+        assert main.finder.position == (2, 3)
         assert any("MARK-B" in line for line in visible_lines(log))
         assert not any("MARK-A" in line for line in visible_lines(log))
         await pilot.press("up")  # previous
         await pilot.pause()
-        assert main.find_position == (1, 3)
+        assert main.finder.position == (1, 3)
         assert any("MARK-A" in line for line in visible_lines(log))
         await pilot.press("escape")
         await pilot.pause()
-        assert not main.find_bar.is_open
+        assert not main.panes.find_bar.is_open
         assert main.prompt.has_focus
         assert styled_match(log, "proxy") == {"plain"}
         await pilot.press("f4")  # opens again with the same text, found again
         await pilot.pause()
-        assert main.find_bar.text == "proxy" and main.find_position[1] == 3
+        assert main.panes.find_bar.text == "proxy" and main.finder.position[1] == 3
         assert styled_match(log, "proxy") == {"current"}
 
 
@@ -205,7 +205,7 @@ async def test_a_reply_sent_now_is_found(
 
 
 def test_ctrl_f_is_documented_in_help() -> None:
-    from chattui.ui.keys import help_sections
+    from chattui.ui.actions.keymap import help_sections
 
     rows = {what: key for _section, items in help_sections({}) for key, what in items}
     keys = set(rows.values())
@@ -232,7 +232,7 @@ async def test_a_hit_in_another_branch_shows_that_branch(make_app: MakeApp, home
         assert main.conversation.current_leaf == old.id
         log = chat_log(app)
         assert log.has_message(old.id) and not log.has_message(new.id)
-        assert main.find_position == (1, 1)
+        assert main.finder.position == (1, 1)
         assert styled_match(log, "代理") == {"current"}
 
 
@@ -241,7 +241,7 @@ async def test_the_find_bar_is_built_when_first_opened(make_app: MakeApp) -> Non
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         main = main_screen(app)
-        bar = main.find_bar
+        bar = main.panes.find_bar
         assert not bar.query("#find-input") and bar.text == "" and not bar.is_open
         await pilot.press("f4")
         await pilot.pause()

@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, Static
 
 from chattui.core.secrets import KeySource
-from chattui.ui.screens.main import MainScreen
+from chattui.ui.main.screen import MainScreen
 from chattui.ui.screens.settings import SettingsScreen
 from chattui.ui.screens.welcome import WelcomeScreen
 from tests.fakeserver import FakeOpenAI, Reply

@@ -25,7 +25,7 @@ from chattui.core.roles import RolesError, RoleSpec, delete_role, load_roles
 from chattui.core.services import Services
 from chattui.core.themes import load_themes
 from chattui.i18n import _, set_language
-from chattui.ui.keys import check_keymap
+from chattui.ui.actions.keymap import check_keymap
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
@@ -23,6 +22,7 @@ from chattui.core.chatparams import ConversationDetails, parse_param
 from chattui.core.config import ConfigError, Settings
 from chattui.core.events import ChatError
 from chattui.i18n import _
+from chattui.ui.actions import Scope, bindings
 from chattui.ui.problems import problem_text
 from chattui.ui.widgets.safe_text import SafeInput, SafeTextArea
 
@@ -38,10 +38,7 @@ def _text(value: object) -> str:
 class DetailsScreen(ModalScreen[ConversationDetails | None]):
     """Edits one conversation's details; dismisses with them (None when cancelled)."""
 
-    BINDINGS = [
-        Binding("escape", "cancel", _("Cancel"), id="cancel", tooltip=_("Cancel")),
-        Binding("ctrl+s", "save", _("Save"), id="save_details", tooltip=_("Save")),
-    ]
+    BINDINGS = [*bindings(Scope.DIALOG), *bindings(Scope.DETAILS)]
 
     CSS_PATH = Path(__file__).with_suffix(".tcss")
 

@@ -6,12 +6,12 @@ from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
 from chattui.i18n import _
+from chattui.ui.actions import Scope, bindings
 from chattui.ui.widgets.safe_text import SafeInput
 
 __all__ = ["ConfirmScreen", "ProblemScreen", "TextInputScreen"]
@@ -20,10 +20,7 @@ __all__ = ["ConfirmScreen", "ProblemScreen", "TextInputScreen"]
 class ConfirmScreen(ModalScreen[bool]):
     """Asks a yes/no question; dismisses with True for yes."""
 
-    BINDINGS = [
-        Binding("escape,n", "dismiss(False)", _("No"), id="confirm_no", tooltip=_("No")),
-        Binding("y", "dismiss(True)", id="confirm_yes", tooltip=_("Yes")),
-    ]
+    BINDINGS = bindings(Scope.CONFIRM)
     CSS_PATH = Path(__file__).with_suffix(".tcss")
 
     def __init__(self, question: str, yes: str | None = None) -> None:
@@ -45,13 +42,14 @@ class ConfirmScreen(ModalScreen[bool]):
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
 
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
 
 class ProblemScreen(ModalScreen[bool]):
     """Shows an error and offers the action that fixes it; dismisses with True to take it."""
 
-    BINDINGS = [
-        Binding("escape", "dismiss(False)", _("Later"), id="problem_later", tooltip=_("Later"))
-    ]
+    BINDINGS = bindings(Scope.PROBLEM)
     CSS_PATH = Path(__file__).with_suffix(".tcss")
 
     def __init__(self, text: str, action: str) -> None:
@@ -74,11 +72,14 @@ class ProblemScreen(ModalScreen[bool]):
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "act")
 
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
 
 class TextInputScreen(ModalScreen[str | None]):
     """Asks for one line of text; dismisses with it, or None when cancelled."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", _("Cancel"), id="cancel", tooltip=_("Cancel"))]
+    BINDINGS = bindings(Scope.DIALOG)
     CSS_PATH = Path(__file__).with_suffix(".tcss")
 
     def __init__(self, title: str, value: str = "") -> None:
@@ -101,3 +102,6 @@ class TextInputScreen(ModalScreen[str | None]):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss(self.query_one(Input).value if event.button.id == "ok" else None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -8,14 +8,14 @@ from pathlib import Path
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from chattui import __version__
 from chattui.i18n import _
-from chattui.ui.keys import help_sections
+from chattui.ui.actions import Scope, bindings
+from chattui.ui.actions.keymap import help_sections
 
 __all__ = ["HelpScreen"]
 
@@ -23,7 +23,7 @@ __all__ = ["HelpScreen"]
 class HelpScreen(ModalScreen[None]):
     """Lists every key binding; Esc, F1 or q closes it."""
 
-    BINDINGS = [Binding("escape,f1,q", "dismiss", _("Close"), id="close_help", tooltip=_("Close"))]
+    BINDINGS = bindings(Scope.HELP)
 
     CSS_PATH = Path(__file__).with_suffix(".tcss")
 
@@ -41,3 +41,6 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll() as scroll:
             scroll.border_title = _("Keys")
             yield Static(table)
+
+    def action_cancel(self) -> None:
+        self.dismiss()

@@ -7,13 +7,12 @@ from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
-from chattui.i18n import _
+from chattui.ui.actions import Scope, bindings
 
 __all__ = ["MessageMenuScreen"]
 
@@ -21,7 +20,7 @@ __all__ = ["MessageMenuScreen"]
 class MessageMenuScreen(ModalScreen[str | None]):
     """A list of (action, label, key); dismisses with the chosen action, None on Esc."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", show=False, id="cancel", tooltip=_("Cancel"))]
+    BINDINGS = bindings(Scope.DIALOG)
     CSS_PATH = Path(__file__).with_suffix(".tcss")
 
     def __init__(self, title: str, actions: Sequence[tuple[str, str, str]]) -> None:
@@ -48,3 +47,6 @@ class MessageMenuScreen(ModalScreen[str | None]):
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -14,13 +14,13 @@ from pathlib import Path
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from chattui.i18n import _
+from chattui.ui.actions import Scope, bindings
 
 __all__ = ["PickerScreen"]
 
@@ -28,7 +28,7 @@ __all__ = ["PickerScreen"]
 class PickerScreen(ModalScreen[str | None]):
     """Dismisses with the picked value, or None when cancelled."""
 
-    BINDINGS = [Binding("escape", "cancel", _("Cancel"), id="cancel", tooltip=_("Cancel"))]
+    BINDINGS = bindings(Scope.DIALOG)
 
     CSS_PATH = Path(__file__).with_suffix(".tcss")
 

@@ -14,7 +14,6 @@ from pathlib import Path
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static, TextArea
@@ -30,6 +29,7 @@ from chattui.core.roles import (
 )
 from chattui.core.sanitize import sanitize, sanitize_line
 from chattui.i18n import _, get_language
+from chattui.ui.actions import Scope, bindings
 from chattui.ui.problems import problem_text
 from chattui.ui.screens.dialogs import ConfirmScreen
 from chattui.ui.widgets.safe_text import SafeInput, SafeTextArea
@@ -40,12 +40,7 @@ __all__ = ["RoleEditorScreen", "RolePickerScreen"]
 class RolePickerScreen(ModalScreen[RoleSpec | None]):
     """Lists the roles; dismisses with the one to start a conversation with, or None."""
 
-    BINDINGS = [
-        Binding("escape", "dismiss(None)", _("Close"), id="close_roles", tooltip=_("Close")),
-        Binding("n", "new_role", _("New role"), id="new_role", tooltip=_("New role")),
-        Binding("e", "edit_role", _("Edit"), id="edit_role", tooltip=_("Edit")),
-        Binding("delete", "delete_role", _("Delete"), id="delete_role", tooltip=_("Delete")),
-    ]
+    BINDINGS = bindings(Scope.ROLES)
 
     CSS_PATH = Path(__file__).with_suffix(".tcss")
 
@@ -147,6 +142,9 @@ class RolePickerScreen(ModalScreen[RoleSpec | None]):
 
         self.app.push_screen(ConfirmScreen(question, _("Delete")), done)
 
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
 
 class RoleEditorScreen(ModalScreen[RoleSpec | None]):
     """Edits a role (or a new one when given None); dismisses with it, or None if cancelled.
@@ -155,10 +153,7 @@ class RoleEditorScreen(ModalScreen[RoleSpec | None]):
     comes back as the user's own, with the same id, so that it replaces the built-in.
     """
 
-    BINDINGS = [
-        Binding("escape", "dismiss(None)", _("Cancel"), id="cancel", tooltip=_("Cancel")),
-        Binding("ctrl+s", "save", _("Save"), id="save_role", tooltip=_("Save")),
-    ]
+    BINDINGS = [*bindings(Scope.DIALOG), *bindings(Scope.ROLE_EDITOR)]
 
     CSS_PATH = Path(__file__).with_suffix(".tcss")
 
@@ -235,3 +230,6 @@ class RoleEditorScreen(ModalScreen[RoleSpec | None]):
             self.action_save()
         else:
             self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

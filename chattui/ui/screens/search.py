@@ -18,7 +18,6 @@ from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.timer import Timer
@@ -30,6 +29,7 @@ from chattui.core.sanitize import sanitize_line, show_controls
 from chattui.core.search import SearchCancelled, SearchIndex
 from chattui.core.search_index import SearchHit, SearchResult
 from chattui.i18n import _
+from chattui.ui.actions import Scope, bindings
 from chattui.ui.widgets.safe_text import SafeInput
 
 __all__ = ["SearchPick", "SearchScreen"]
@@ -60,11 +60,7 @@ class SearchResults(OptionList):
 class SearchScreen(ModalScreen[SearchPick | None]):
     """One box, a list of conversations found (see the module docstring)."""
 
-    BINDINGS = [
-        Binding("escape", "dismiss(None)", _("Close"), id="close_search", tooltip=_("Close")),
-        Binding("down", "move(1)", show=False, id="search_next", tooltip=_("Next match")),
-        Binding("up", "move(-1)", show=False, id="search_previous", tooltip=_("Previous match")),
-    ]
+    BINDINGS = bindings(Scope.SEARCH)
     CSS_PATH = Path(__file__).with_suffix(".tcss")
 
     def __init__(self, index: SearchIndex, text: str = "") -> None:
@@ -204,6 +200,9 @@ class SearchScreen(ModalScreen[SearchPick | None]):
         if 0 <= index < len(self._hits):
             text = self.query_one("#search-input", SafeInput).value
             self.dismiss(SearchPick(self._hits[index], text))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 def _render_hit(hit: SearchHit, pattern: re.Pattern[str] | None, match: Style, width: int) -> Text:

@@ -19,7 +19,6 @@ from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
@@ -38,6 +37,7 @@ from chattui.core.profiles import Endpoint
 from chattui.core.secrets import ApiKey, KeyError_, KeySource
 from chattui.core.services import Services
 from chattui.i18n import LANGUAGES, _
+from chattui.ui.actions import Scope, bindings
 from chattui.ui.problems import error_text, problem_text
 from chattui.ui.widgets.safe_text import SafeInput, SafeTextArea
 
@@ -95,10 +95,7 @@ def _text(value: object) -> str:
 class SettingsScreen(ModalScreen[bool]):
     """Edits the settings; dismisses with True when saved."""
 
-    BINDINGS = [
-        Binding("escape", "cancel", _("Cancel"), id="cancel", tooltip=_("Cancel")),
-        Binding("ctrl+s", "save", _("Save"), id="save_settings", tooltip=_("Save")),
-    ]
+    BINDINGS = [*bindings(Scope.DIALOG), *bindings(Scope.SETTINGS)]
 
     CSS_PATH = Path(__file__).with_suffix(".tcss")
 

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select
@@ -24,6 +23,7 @@ from chattui.core.models import Conversation
 from chattui.core.storage import ConversationStore, StorageError
 from chattui.i18n import _
 from chattui.transfer import write_export
+from chattui.ui.actions import Scope, bindings
 from chattui.ui.problems import error_text, problem_text
 from chattui.ui.screens.dialogs import TextInputScreen
 from chattui.ui.widgets.safe_text import SafeInput
@@ -49,7 +49,7 @@ class ExportChoice:
 class ExportScreen(ModalScreen[ExportChoice | None]):
     """Asks what to export (this conversation or all), the format and where."""
 
-    BINDINGS = [Binding("escape", "dismiss(None)", _("Cancel"), id="cancel", tooltip=_("Cancel"))]
+    BINDINGS = bindings(Scope.DIALOG)
 
     CSS_PATH = Path(__file__).with_suffix(".tcss")
 
@@ -135,6 +135,9 @@ class ExportScreen(ModalScreen[ExportChoice | None]):
         target = Path(text).expanduser()
         as_directory = self.everything or text.endswith("/") or target.is_dir()
         self.dismiss(ExportChoice(self.everything, self.fmt, target, as_directory))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
 
 
 def _secrets(app: ChatApp) -> list[str]:
@@ -257,4 +260,4 @@ def _imported(app: ChatApp, report: ImportReport) -> None:
         app.notify(import_summary(report), markup=False, timeout=10)
     main = app.main_screen
     if main is not None and report.conversations:
-        main.refresh_sidebar()
+        main.conversations.refresh_list()

@@ -6,12 +6,12 @@ from pathlib import Path
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from chattui.i18n import _
+from chattui.ui.actions import Scope, bindings
 
 __all__ = ["WelcomeScreen"]
 
@@ -19,7 +19,7 @@ __all__ = ["WelcomeScreen"]
 class WelcomeScreen(ModalScreen[bool]):
     """Dismisses with True to open the settings, False to look around first."""
 
-    BINDINGS = [Binding("escape", "dismiss(False)", _("Later"), id="cancel", tooltip=_("Cancel"))]
+    BINDINGS = bindings(Scope.DIALOG)
 
     CSS_PATH = Path(__file__).with_suffix(".tcss")
 
@@ -47,3 +47,6 @@ class WelcomeScreen(ModalScreen[bool]):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "settings")
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)

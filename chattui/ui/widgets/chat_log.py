@@ -14,10 +14,8 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from time import perf_counter
 from typing import TYPE_CHECKING, ClassVar
 
-from textual.binding import Binding, BindingType
-
 from chattui.core.models import Message, MessageStatus, Role
-from chattui.i18n import _
+from chattui.ui.actions import Scope, bindings
 from chattui.ui.render.cursor import (
     CursorTarget,
     cursor_targets,
@@ -51,25 +49,7 @@ class ChatLog(LogView, can_focus=True):
     DEFAULT_CSS = CHAT_LOG_CSS + MATCH_CSS
     COMPONENT_CLASSES: ClassVar[set[str]] = set(COMPONENT_CLASSES | MATCH_CLASSES)
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "cursor(-1)", _("Previous"), show=False, id="cursor_up"),
-        Binding("down,j", "cursor(1)", _("Next"), show=False, id="cursor_down"),
-        Binding("enter", "screen.message_menu", _("Actions"), id="message_menu"),
-        Binding("c", "screen.copy", _("Copy"), id="copy"),
-        Binding("y", "screen.copy_conversation", _("Copy all"), show=False, id="copy_all"),
-        Binding("e", "screen.edit_message", _("Edit"), id="edit_message"),
-        Binding("r", "screen.regenerate", _("Regenerate"), id="regenerate"),
-        Binding("left,h", "screen.alternative(-1)", "◀", id="previous_alternative"),
-        Binding("right,l", "screen.alternative(1)", "▶", id="next_alternative"),
-        Binding("q", "screen.quote", _("Quote"), id="quote"),
-        Binding("d,delete", "screen.delete_turn", _("Delete"), id="delete_turn"),
-        Binding("s", "screen.toggle_system", _("System prompt"), show=False, id="toggle_system"),
-        Binding("tab,i", "screen.focus_prompt", _("Prompt"), show=False, id="focus_prompt"),
-        *(
-            Binding(str(n), f"screen.copy_code({n})", show=False, id=f"copy_code_{n}")
-            for n in range(1, 10)
-        ),
-    ]
+    BINDINGS = bindings(Scope.LOG)
 
     FRAME_INTERVAL: ClassVar[float] = 1 / 8
     """Shortest time between two renders of a streaming reply. Each frame repaints the whole

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.widgets import Input, Label
 
 from chattui.i18n import _
+from chattui.ui.actions import Scope, bindings
 from chattui.ui.widgets.safe_text import SafeInput
 
 __all__ = ["FindBar"]
@@ -31,25 +31,7 @@ class FindBar(Horizontal):
     FindBar > SafeInput:focus { border: none; }
     """
 
-    BINDINGS = [
-        Binding(
-            "enter,down,f4",
-            "move(1)",
-            _("Next"),
-            show=False,
-            id="find_next_match",
-            tooltip=_("Next match"),
-        ),
-        Binding(
-            "up,shift+f4",
-            "move(-1)",
-            _("Previous"),
-            show=False,
-            id="find_previous_match",
-            tooltip=_("Previous match"),
-        ),
-        Binding("escape", "close", _("Close"), show=False, id="close_find", tooltip=_("Close")),
-    ]
+    BINDINGS = bindings(Scope.FIND)
 
     class Changed(Message):
         """The text to find changed."""

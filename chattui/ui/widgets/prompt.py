@@ -9,10 +9,9 @@ once (laggy SSH).
 from __future__ import annotations
 
 from textual import events
-from textual.binding import Binding
 from textual.message import Message
 
-from chattui.i18n import _
+from chattui.ui.actions import Scope, bindings
 from chattui.ui.widgets.safe_text import SafeTextArea
 
 __all__ = ["PromptInput"]
@@ -21,28 +20,7 @@ __all__ = ["PromptInput"]
 class PromptInput(SafeTextArea):
     """Where the user types; posts :class:`PromptInput.Submitted` on Enter."""
 
-    BINDINGS = [
-        # Declared for the keymap, the help and the footer; the keys are handled in _on_key,
-        # before the TextArea's own Enter (a new line). A priority binding would run ahead of
-        # the characters typed just before it, still queued (Enter would send a partial text).
-        Binding("enter", "submit", _("Send"), show=False, id="send", tooltip=_("Send the prompt")),
-        Binding(
-            "ctrl+j,shift+enter",
-            "newline",
-            _("New line"),
-            show=False,
-            id="newline",
-            tooltip=_("New line in the prompt"),
-        ),
-        Binding(
-            "ctrl+e",
-            "screen.external_editor",
-            _("Editor"),
-            show=False,
-            id="editor",
-            tooltip=_("Edit the prompt in $VISUAL / $EDITOR"),
-        ),
-    ]
+    BINDINGS = bindings(Scope.PROMPT)
 
     recall: list[str]
     """Earlier prompts, newest first, that Up and Down recall."""

@@ -1,7 +1,7 @@
 """The left panel: a filter box over the conversation list.
 
 Typing in the box filters the list by title as you type; Down or Enter moves into the list,
-Esc clears the filter. In the list, ``/`` jumps back to the box.
+Esc clears the filter. Alt+F (the main screen's ``focus_filter``) jumps back to the box.
 
 The box is a Textual ``Input``: styling one costs the app's first frame ~10 ms, so the panel
 starts with a line that looks the same (:meth:`SidePanel.build_filter` puts the box there once
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from chattui.i18n import _
+from chattui.ui.actions import Scope, bindings
 from chattui.ui.widgets.safe_text import SafeInput
 from chattui.ui.widgets.sidebar import ConversationList
 
@@ -26,24 +26,7 @@ __all__ = ["FilterInput", "SidePanel"]
 class FilterInput(SafeInput):
     """The filter box: Down and Enter go to the list, Esc clears the filter."""
 
-    BINDINGS = [
-        Binding(
-            "down",
-            "to_list",
-            _("List"),
-            show=False,
-            id="filter_to_list",
-            tooltip=_("From the filter box into the list"),
-        ),
-        Binding(
-            "escape",
-            "clear",
-            _("Clear filter"),
-            show=False,
-            id="clear_filter",
-            tooltip=_("Clear the filter"),
-        ),
-    ]
+    BINDINGS = bindings(Scope.FILTER)
 
     def action_to_list(self) -> None:
         self.screen.query_one(ConversationList).focus()
@@ -72,9 +55,14 @@ class SidePanel(Vertical):
     SidePanel:ansi #sidebar-filter-stub { color: ansi_default; text-style: dim; }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.conversations = ConversationList(id="sidebar")
+        """The conversation list."""
+
     def compose(self) -> ComposeResult:
-        yield Static(_("Filter (/)"), id="sidebar-filter-stub", markup=False)
-        yield ConversationList(id="sidebar")
+        yield Static(_("Filter (Alt+F)"), id="sidebar-filter-stub", markup=False)
+        yield self.conversations
 
     def build_filter(self) -> None:
         """Put the filter box in place of the line standing for it (once; not while the app
@@ -87,7 +75,7 @@ class SidePanel(Vertical):
         """The filter box, made now if it was not yet."""
         for box in self.query(FilterInput):
             return box
-        box = FilterInput(placeholder=_("Filter (/)"), id="sidebar-filter", compact=True)
+        box = FilterInput(placeholder=_("Filter (Alt+F)"), id="sidebar-filter", compact=True)
         stub = self.query_one("#sidebar-filter-stub")
         self.mount(box, before=stub)
         stub.remove()

@@ -9,7 +9,6 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual import on
-from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -18,6 +17,7 @@ from chattui.core.library import order_summaries
 from chattui.core.sanitize import sanitize_line
 from chattui.core.storage import ConversationSummary
 from chattui.i18n import _
+from chattui.ui.actions import Scope, bindings
 
 __all__ = ["ConversationList", "relative_time"]
 
@@ -41,53 +41,7 @@ def relative_time(timestamp: float, now: float | None = None) -> str:
 class ConversationList(OptionList):
     """Conversation titles with their age. Line-based, so thousands of entries stay fast."""
 
-    BINDINGS = [
-        Binding("r", "rename", _("Rename"), id="rename_conversation", tooltip=_("Rename it")),
-        Binding(
-            "delete",
-            "delete",
-            _("Delete"),
-            id="delete_conversation",
-            tooltip=_("Delete it (u undoes it for a few seconds)"),
-        ),
-        Binding(
-            "p",
-            "pin",
-            _("Pin"),
-            id="pin_conversation",
-            tooltip=_("Pin it (listed first) / archive it (hidden); again to undo"),
-        ),
-        Binding(
-            "a",
-            "archive",
-            _("Archive"),
-            id="archive_conversation",
-            tooltip=_("Pin it (listed first) / archive it (hidden); again to undo"),
-        ),
-        Binding(
-            "u",
-            "screen.undo_delete",
-            _("Undo delete"),
-            id="undo_delete",
-            tooltip=_("Undo delete"),
-        ),
-        Binding(
-            "A",
-            "screen.toggle_archived",
-            _("Show archived"),
-            show=False,
-            id="toggle_archived",
-            tooltip=_("Show or hide archived conversations"),
-        ),
-        Binding(
-            "slash",
-            "screen.focus_filter",
-            _("Filter"),
-            show=False,
-            id="focus_filter",
-            tooltip=_("Filter the list by title (type; Down enters the list, Esc clears)"),
-        ),
-    ]
+    BINDINGS = bindings(Scope.SIDEBAR)
 
     class Selected(Message):
         """The user opened a conversation."""

@@ -1,4 +1,5 @@
-"""Managing the saved conversations from the sidebar: open, rename, delete (with undo).
+"""Managing the saved conversations from the sidebar: list, open, rename, delete (with undo),
+and changing one in place.
 
 A deleted conversation disappears from the list at once, but its file is kept until the undo
 notice expires (a reply still streaming in it goes on meanwhile, so undo loses nothing). Then
@@ -11,8 +12,6 @@ made while a reply streams is not overtaken by an older checkpoint).
 A big saved conversation is read and parsed in a thread; it is shown when it is ready, unless
 another choice was made meanwhile: the last choice wins. What is typed meanwhile stays in the
 prompt, and a prompt sent meanwhile goes to the conversation being opened.
-
-The base of :class:`~chattui.ui.screens.main.MainScreen`, which adds the chat itself.
 """
 
 from __future__ import annotations
@@ -21,23 +20,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from textual import on, work
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 
-from chattui.core.config import Settings
 from chattui.core.models import Conversation, TitleSource
 from chattui.core.problems import Problem
 from chattui.core.sanitize import sanitize_line
 from chattui.core.services import Services
 from chattui.core.storage import ConversationSummary, StorageError
 from chattui.i18n import _
+from chattui.ui.main.panes import Panes, Shown
 from chattui.ui.problems import error_text, problem_text
-from chattui.ui.widgets.prompt import PromptInput
-from chattui.ui.widgets.sidebar import ConversationList
 
-__all__ = ["UNDO_SECONDS", "ConversationScreen", "summary_of"]
+__all__ = ["UNDO_SECONDS", "ConversationLoaded", "Conversations", "summary_of"]
 
 UNDO_SECONDS = 8.0
 """How long a delete can be undone; the file is removed after that."""
@@ -95,116 +91,125 @@ class _PendingDelete:
     was_open: bool
 
 
-class ConversationScreen(Screen[None]):
-    """Open, rename and delete conversations; subclasses show them and stream replies."""
+class Conversations:
+    """List, open, rename, delete and change conversations (see the module docstring).
 
-    _opening: _Opening | None = None
-    """The conversation being read in a thread, if any."""
+    ``show`` puts a conversation on screen (the screen's :meth:`show_conversation`).
+    """
 
-    def __init__(self, services: Services) -> None:
-        super().__init__()
-        self.services = services
-        self.conversation = Conversation(system_prompt=services.settings.system_prompt)
+    def __init__(
+        self,
+        screen: Screen[None],
+        services: Services,
+        shown: Shown,
+        panes: Panes,
+        show: Callable[[Conversation], None],
+    ) -> None:
+        self._screen = screen
+        self._services = services
+        self._shown = shown
+        self._panes = panes
+        self._show = show
+        self._opening: _Opening | None = None
+        """The conversation being read in a thread, if any."""
         self._pending_deletes: dict[str, _PendingDelete] = {}
         """Deleted conversations that can still be restored, oldest first."""
 
-    @property
-    def settings(self) -> Settings:
-        """The settings, with the endpoint of the conversation on screen (its profile)."""
-        return self.services.settings_for(self.conversation)
-
-    @property
-    def sidebar(self) -> ConversationList:
-        return self.query_one("#sidebar", ConversationList)
-
-    @property
-    def prompt(self) -> PromptInput:
-        return self.query_one("#prompt", PromptInput)
-
-    def _streaming(self, conversation_id: str) -> bool:
-        return self.services.streaming(conversation_id)
+    # -- saving ----------------------------------------------------------------------------------
 
     def _report_failure(self, problem: Problem) -> None:
         """A background save or delete failed (told on the loop, maybe after the screen
         closed: then there is no one left to tell)."""
-        if self.is_attached:
-            self.notify(problem_text(problem), severity="error", markup=False, timeout=10)
+        if self._screen.is_attached:
+            self._screen.notify(problem_text(problem), severity="error", markup=False, timeout=10)
 
     def save_soon(self, conversation: Conversation) -> None:
         """Save ``conversation`` in the background; a failure is reported when it happens."""
-        self.services.session.save_soon(conversation, self._report_failure)
+        self._services.session.save_soon(conversation, self._report_failure)
+
+    def saved(self, conversation: Conversation) -> None:
+        """``conversation`` changed: save it and update its sidebar entry."""
+        self.save_soon(conversation)
+        self._panes.sidebar.upsert(summary_of(conversation))
 
     def delete_soon(self, conversation_id: str, *, keep_out: bool = True) -> None:
         """Delete a conversation in the background (see ``ChatSession.delete``)."""
-        self.services.session.delete(
+        self._services.session.delete(
             conversation_id, keep_out=keep_out, on_failed=self._report_failure
         )
 
-    def show_conversation(self, conversation: Conversation) -> None:
-        """Put ``conversation`` on screen (the subclass draws it)."""
-        raise NotImplementedError
+    # -- listing ---------------------------------------------------------------------------------
 
-    def refresh_sidebar(self) -> None:
+    def refresh_list(self) -> None:
         """Reload the list of conversations from the store, reporting unreadable files."""
         try:
-            summaries = self.services.store.list_conversations()
+            summaries = self._services.store.list_conversations()
         except StorageError as error:
-            self.notify(error_text(error), severity="error", markup=False)
+            self._screen.notify(error_text(error), severity="error", markup=False)
             summaries = []
         self._show_list(summaries)
 
-    @work(thread=True, group="listing", exit_on_error=False)
     def list_in_background(self) -> None:
-        """:meth:`refresh_sidebar` with the reading in a thread: the app's first listing
+        """:meth:`refresh_list` with the reading in a thread: the app's first listing
         (10,000 conversations take ~0.1 s), once its first frame is drawn."""
+        self._screen.run_worker(
+            self._list_in_thread, thread=True, group="listing", exit_on_error=False
+        )
+
+    def _list_in_thread(self) -> None:
+        app = self._screen.app
         try:
-            summaries = self.services.store.list_conversations()
+            summaries = self._services.store.list_conversations()
         except StorageError as error:
-            self.app.call_from_thread(
-                self.notify, error_text(error), severity="error", markup=False
+            app.call_from_thread(
+                self._screen.notify, error_text(error), severity="error", markup=False
             )
             summaries = []
-        self.app.call_from_thread(self._show_list, summaries)
+        app.call_from_thread(self._show_list, summaries)
 
     def _show_list(self, summaries: list[ConversationSummary]) -> None:
-        for problem in self.services.store.problems:
-            self.notify(problem_text(problem), severity="warning", timeout=10, markup=False)
-        self.services.store.problems.clear()
-        self.sidebar.show(summaries, self.conversation.id)
+        store = self._services.store
+        for problem in store.problems:
+            self._screen.notify(problem_text(problem), severity="warning", timeout=10, markup=False)
+        store.problems.clear()
+        self._panes.sidebar.show(summaries, self._shown.conversation.id)
 
-    @on(ConversationList.Selected)
-    def _open(self, event: ConversationList.Selected) -> None:
-        self.open_conversation(event.conversation_id)
+    # -- opening ---------------------------------------------------------------------------------
 
-    def open_conversation(
-        self, conversation_id: str, then: Callable[[], object] | None = None
-    ) -> None:
+    def open(self, conversation_id: str, then: Callable[[], object] | None = None) -> None:
         """Show a conversation: at once if it is in memory or small, else once a thread has
         read it (``then`` runs after it is shown; not if it could not be read)."""
         self._opening = None  # this choice replaces any still being read
         after = [then] if then is not None else []
-        if conversation_id == self.conversation.id:
-            self.prompt.focus()
-            self._run(after)
+        prompt = self._panes.prompt
+        if conversation_id == self._shown.conversation.id:
+            prompt.focus()
+            _run(after)
             return
-        conversation = self.services.session.live_conversation(conversation_id)
+        conversation = self._services.session.live_conversation(conversation_id)
         if conversation is None:
             if self._is_big(conversation_id):
                 self._opening = _Opening(
-                    conversation_id, self.conversation, after, self.prompt.text
+                    conversation_id, self._shown.conversation, after, prompt.text
                 )
-                self.load_conversation(conversation_id)
+                self._screen.run_worker(
+                    partial(self._load_in_thread, conversation_id),
+                    thread=True,
+                    exclusive=True,
+                    group="open-conversation",
+                    exit_on_error=False,
+                )
                 return
             try:
-                conversation = self.services.store.load(conversation_id)
+                conversation = self._services.store.load(conversation_id)
             except StorageError as error:
-                self.notify(error_text(error), severity="error", markup=False, timeout=10)
-                self.refresh_sidebar()
+                self._screen.notify(error_text(error), severity="error", markup=False, timeout=10)
+                self.refresh_list()
                 return
-            self.services.adopt(conversation)
-        self.show_conversation(conversation)
-        self.prompt.focus()
-        self._run(after)
+            self._services.adopt(conversation)
+        self._show(conversation)
+        prompt.focus()
+        _run(after)
 
     def after_open(self, action: Callable[[], object]) -> bool:
         """If a conversation is being read, run ``action`` once it is shown and say True (a
@@ -216,62 +221,59 @@ class ConversationScreen(Screen[None]):
 
     def _is_big(self, conversation_id: str) -> bool:
         try:
-            size = self.services.store.path_for(conversation_id).stat().st_size
+            size = self._services.store.path_for(conversation_id).stat().st_size
         except OSError:
             return False  # the store says what is wrong
         return size > LOAD_IN_THREAD_BYTES
 
-    @staticmethod
-    def _run(actions: list[Callable[[], object]]) -> None:
-        for action in actions:
-            action()
-
-    @work(thread=True, exclusive=True, group="open-conversation", exit_on_error=False)
-    def load_conversation(self, conversation_id: str) -> None:
+    def _load_in_thread(self, conversation_id: str) -> None:
         """Read and parse a conversation's file off the event loop."""
         try:
-            conversation = self.services.store.load(conversation_id)
+            conversation = self._services.store.load(conversation_id)
         except StorageError as error:
-            self.post_message(ConversationLoaded(conversation_id, None, error_text(error)))
+            loaded = ConversationLoaded(conversation_id, None, error_text(error))
         else:
-            self.post_message(ConversationLoaded(conversation_id, conversation, None))
+            loaded = ConversationLoaded(conversation_id, conversation, None)
+        self._screen.post_message(loaded)
 
-    @on(ConversationLoaded)
-    def _loaded(self, event: ConversationLoaded) -> None:
+    def loaded(self, event: ConversationLoaded) -> None:
+        """A conversation read in a thread is ready: show it, unless another was chosen."""
         opening = self._opening
         if (
             opening is None
             or opening.conversation_id != event.conversation_id
-            or opening.shown is not self.conversation  # another was shown meanwhile
+            or opening.shown is not self._shown.conversation  # another was shown meanwhile
         ):
             return
         self._opening = None
-        conversation = (
-            self.services.session.live_conversation(event.conversation_id) or event.conversation
-        )
+        session = self._services.session
+        conversation = session.live_conversation(event.conversation_id) or event.conversation
         if conversation is None:
-            self.notify(event.error or "", severity="error", markup=False, timeout=10)
-            self.refresh_sidebar()
+            self._screen.notify(event.error or "", severity="error", markup=False, timeout=10)
+            self.refresh_list()
             return
         if conversation is event.conversation:
-            self.services.adopt(conversation)
-        typed = self.prompt.text
+            self._services.adopt(conversation)
+        prompt = self._panes.prompt
+        typed = prompt.text
         if typed != opening.prompt:  # typed while it was read: for the new conversation
-            self.prompt.load_text(opening.prompt)  # the old one's draft, as it was then
-        self.show_conversation(conversation)
+            prompt.load_text(opening.prompt)  # the old one's draft, as it was then
+        self._show(conversation)
         if typed != opening.prompt:
-            self.prompt.load_text(typed)
-            self.prompt.move_cursor(self.prompt.document.end)
-        self.prompt.focus()
-        self._run(opening.then)
+            prompt.load_text(typed)
+            prompt.move_cursor(prompt.document.end)
+        prompt.focus()
+        _run(opening.then)
 
-    @on(ConversationList.RenameRequested)
-    def _rename(self, event: ConversationList.RenameRequested) -> None:
-        self.rename_conversation(event.conversation_id)
+    # -- rename, delete, undo ----------------------------------------------------------------
 
-    def rename_conversation(self, conversation_id: str | None = None) -> None:
-        target_id = conversation_id or self.conversation.id
-        current = next((s for s in self.sidebar.summaries if s.id == target_id), None)
+    def _summary(self, conversation_id: str | None) -> ConversationSummary | None:
+        target_id = conversation_id or self._shown.conversation.id
+        return next((s for s in self._panes.sidebar.summaries if s.id == target_id), None)
+
+    def rename(self, conversation_id: str | None = None) -> None:
+        """Ask for a new title (the conversation on screen if no id is given)."""
+        current = self._summary(conversation_id)
         if current is None:
             return
 
@@ -283,45 +285,41 @@ class ConversationScreen(Screen[None]):
                 conversation.title = sanitize_line(title, 200)
                 conversation.title_source = TitleSource.MANUAL
 
-            self.modify_conversation(target_id, retitle)
+            self.modify(current.id, retitle)
 
         from chattui.ui.screens.dialogs import TextInputScreen
 
-        self.app.push_screen(TextInputScreen(_("Rename conversation"), current.title), done)
+        self._screen.app.push_screen(TextInputScreen(_("Rename conversation"), current.title), done)
 
-    @on(ConversationList.DeleteRequested)
-    def _delete(self, event: ConversationList.DeleteRequested) -> None:
-        self.delete_conversation(event.conversation_id)
-
-    def delete_conversation(self, conversation_id: str | None = None) -> None:
+    def delete(self, conversation_id: str | None = None) -> None:
         """Remove a conversation from the list; its file goes when the undo expires."""
-        target_id = conversation_id or self.conversation.id
-        current = next((s for s in self.sidebar.summaries if s.id == target_id), None)
+        current = self._summary(conversation_id)
         if current is None:
             return
-        was_open = self.conversation.id == target_id
-        self.sidebar.hide(target_id)
+        target_id = current.id
+        was_open = self._shown.conversation.id == target_id
+        self._panes.sidebar.hide(target_id)
         if was_open:
-            self.show_conversation(Conversation(system_prompt=self.settings.system_prompt))
-        timer = self.set_timer(UNDO_SECONDS, partial(self.delete_now, target_id))
+            self._show(Conversation(system_prompt=self._shown.settings.system_prompt))
+        timer = self._screen.set_timer(UNDO_SECONDS, partial(self.delete_now, target_id))
         self._pending_deletes[target_id] = _PendingDelete(current, timer, was_open)
-        self.notify(
-            _("Deleted “{title}”. Press u in the list to undo.", title=current.title),
+        self._screen.notify(
+            _("Deleted “{title}”. Alt+U undoes it.", title=current.title),
             timeout=UNDO_SECONDS,
             markup=False,
         )
 
-    def action_undo_delete(self) -> None:
+    def undo_delete(self) -> None:
         """Restore the conversation deleted last (while its undo has not expired)."""
         if not self._pending_deletes:
-            self.notify(_("Nothing to undo."))
+            self._screen.notify(_("Nothing to undo."))
             return
         target_id, pending = self._pending_deletes.popitem()
         pending.timer.stop()
-        self.sidebar.unhide(target_id)
+        self._panes.sidebar.unhide(target_id)
         if pending.was_open:
-            self.open_conversation(target_id)
-        self.notify(_("Restored “{title}”.", title=pending.summary.title), markup=False)
+            self.open(target_id)
+        self._screen.notify(_("Restored “{title}”.", title=pending.summary.title), markup=False)
 
     def delete_now(self, conversation_id: str) -> None:
         """Remove a deleted conversation (its undo expired); the session stops a reply still
@@ -330,8 +328,8 @@ class ConversationScreen(Screen[None]):
         if pending is None:
             return
         pending.timer.stop()
-        for sidebar in self.query(ConversationList):  # none when the app is closing
-            sidebar.remove_entry(conversation_id)
+        if self._panes.sidebar.is_attached:  # not when the app is closing
+            self._panes.sidebar.remove_entry(conversation_id)
         self.delete_soon(conversation_id)
 
     def delete_pending(self) -> None:
@@ -339,25 +337,31 @@ class ConversationScreen(Screen[None]):
         for conversation_id in list(self._pending_deletes):
             self.delete_now(conversation_id)
 
-    def modify_conversation(
+    # -- changing one ------------------------------------------------------------------------
+
+    def modify(
         self, conversation_id: str, change: Callable[[Conversation], object]
     ) -> Conversation | None:
         """Apply ``change`` to a conversation (the copy in memory when it is on screen or
         streaming, else the file's), save it and update its sidebar entry. ``change`` may
         return False to leave it unchanged. Returns the conversation, or None if nothing
         was saved."""
-        live = self.services.session.live_conversation(conversation_id) or (
-            self.conversation if self.conversation.id == conversation_id else None
+        shown = self._shown.conversation
+        live = self._services.session.live_conversation(conversation_id) or (
+            shown if shown.id == conversation_id else None
         )
         try:
-            conversation = live or self.services.store.load(conversation_id)
+            conversation = live or self._services.store.load(conversation_id)
         except StorageError as error:
-            self.notify(error_text(error), severity="error", markup=False)
+            self._screen.notify(error_text(error), severity="error", markup=False)
             return None
         if change(conversation) is False:
             return None
         if conversation.messages:  # an empty new conversation is saved with its first turn
-            self.save_soon(conversation)
-        if conversation.messages:
-            self.sidebar.upsert(summary_of(conversation))
+            self.saved(conversation)
         return conversation
+
+
+def _run(actions: list[Callable[[], object]]) -> None:
+    for action in actions:
+        action()
