@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 
 from textual.pilot import Pilot
 
@@ -84,3 +85,37 @@ def status_text(app: ChatApp) -> str:
 def screen_text(app: ChatApp) -> str:
     """The plain text of every line on the screen (the top screen, as last composed)."""
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def cursor_lines(app: ChatApp) -> list[str]:
+    """The text drawn in the chat log's cursor style on each line of the screen (as last
+    composed) that has some: the message cursor as the user sees it."""
+    background = chat_log(app).get_component_rich_style("chat-log--cursor").bgcolor
+    lines = (
+        "".join(s.text for s in strip if s.style is not None and s.style.bgcolor == background)
+        for strip in app.screen._compositor.render_strips()
+    )
+    return [line.strip() for line in lines if line]
+
+
+def notices(app: ChatApp) -> list[str]:
+    """The texts of the notifications in effect (shown unless dismissed or expired).
+
+    Textual has no public read of them: the toasts that show them are not mounted under
+    ``run_test`` (``notifications=False``), so this reads the app's own collection, here only.
+    """
+    return [str(notification.message) for notification in app._notifications]
+
+
+async def wait_for(
+    pilot: Pilot[None], predicate: Callable[[], object], timeout: float = 15.0
+) -> None:
+    """Let the app run until `predicate()` holds; fail after `timeout` seconds.
+
+    Polls with `pilot.pause(0.02)`: a bare `pilot.pause()` waits for an idle CPU, which never
+    comes while a reply streams (it then waits a full second each time).
+    """
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        await pilot.pause(0.02)

@@ -46,9 +46,11 @@ from tests.apptools import build_app as build_app
 from tests.apptools import chat_app as chat_app
 from tests.apptools import chat_log as chat_log
 from tests.apptools import main_screen as main_screen
+from tests.apptools import notices as notices
 from tests.apptools import prompt as prompt
 from tests.apptools import screen_text as screen_text
 from tests.apptools import status_text as status_text
+from tests.apptools import wait_for as wait_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SIZE = (120, 36)

@@ -12,7 +12,6 @@ import logging
 import os
 import stat
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,6 +42,7 @@ from tests.security.helpers import (
     home_dir,
     make_app,
     make_canary,
+    notices,
     paste,
     press_now,
     screen_text,
@@ -50,6 +50,7 @@ from tests.security.helpers import (
     settle,
     status_text,
     visible,
+    wait_for,
 )
 
 if sys.version_info >= (3, 11):
@@ -82,7 +83,7 @@ def debug_logs(
 
 
 def notifications(app: ChatApp) -> str:
-    return "\n".join(str(n.message) for n in app._notifications)
+    return "\n".join(notices(app))
 
 
 def assert_clean(texts: dict[str, str], *secrets: str) -> None:
@@ -316,9 +317,8 @@ async def test_a_failing_reply_worker_reports_only_the_error_type(
     async with app.run_test(size=SIZE) as pilot:
         await paste(pilot, "hello")
         await press_now(pilot, "enter")
-        deadline = time.monotonic() + 10  # (wait_for_complete would raise WorkerFailed)
-        while "Unexpected error" not in notifications(app) and time.monotonic() < deadline:
-            await pilot.pause(0.05)
+        # (wait_for_complete would raise WorkerFailed)
+        await wait_for(pilot, lambda: "Unexpected error" in notifications(app), timeout=10)
         assert app.is_running and not app._exit_renderables
         shown = {"notifications": notifications(app), "screen": screen_text(app)}
     assert "Unexpected error: RuntimeError" in shown["notifications"]

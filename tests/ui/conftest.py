@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path, PurePath
 from typing import Any, Protocol
@@ -33,11 +32,14 @@ from tests.apptools import app_environ as app_environ
 from tests.apptools import build_app as build_app
 from tests.apptools import chat_app as chat_app
 from tests.apptools import chat_log as chat_log
+from tests.apptools import cursor_lines as cursor_lines
 from tests.apptools import main_screen as main_screen
+from tests.apptools import notices as notices
 from tests.apptools import prompt as prompt
 from tests.apptools import screen_text as screen_text
 from tests.apptools import sidebar as sidebar
 from tests.apptools import status_text as status_text
+from tests.apptools import wait_for as wait_for
 from tests.fakeserver import FakeOpenAI
 
 # pytest-textual-snapshot 1.0 names its extension with syrupy's old attribute (`_file_extension`);
@@ -118,20 +120,6 @@ async def settle(pilot: Pilot[None]) -> None:
         await pilot.pause()
 
 
-async def wait_for(
-    pilot: Pilot[None], predicate: Callable[[], object], timeout: float = 15.0
-) -> None:
-    """Let the app run until `predicate()` holds; fail after `timeout` seconds.
-
-    Polls with `pilot.pause(0.02)`: a bare `pilot.pause()` waits for an idle CPU, which never
-    comes while a reply streams (it then waits a full second each time).
-    """
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await pilot.pause(0.02)
-
-
 async def type_prompt(pilot: Pilot[None], text: str) -> None:
     """Put `text` in the prompt as a terminal paste does, without sending.
 
@@ -150,7 +138,17 @@ async def press_now(pilot: Pilot[None], key: str) -> None:
     event = events.Key(key, None)
     event.set_sender(pilot.app)
     pilot.app.post_message(event)
-    await pilot.pause(0)
+    await pilot.pause(0)  # one turn of the loop, not a wait: callers wait for what the key does
+
+
+async def press_binding(pilot: Pilot[None], binding_id: str) -> None:
+    """Press the key bound to the binding ``binding_id`` where the focus is (tests name the
+    action: its key may be rebound)."""
+    keys = [
+        key for key, bound in pilot.app.active_bindings.items() if bound.binding.id == binding_id
+    ]
+    assert keys, f"no key is bound to {binding_id!r} here"
+    await pilot.press(keys[0])
 
 
 async def send(pilot: Pilot[None], text: str, *, wait: bool = True) -> None:

@@ -278,8 +278,9 @@ async def test_resizes_during_a_stream_keep_the_end_in_view(
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         log = await start_long_reply(pilot, fake_server)
+        width = log.scrollable_content_region.width
         await pilot.resize_terminal(80, 24)
-        await pilot.pause(0.05)
+        await wait_for(pilot, lambda: log.scrollable_content_region.width < width)
         await pilot.resize_terminal(160, 48)
         await settle(pilot)
         assert "Paragraph 59" in log.rendered_text()

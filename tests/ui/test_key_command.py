@@ -30,7 +30,7 @@ from chattui.ui.main.start import StartAt
 from chattui.ui.screens.settings import SettingsScreen
 from tests.apptools import app_environ, main_screen, prompt, status_text
 from tests.fakeserver import FakeOpenAI, Reply
-from tests.ui.conftest import SIZE, settle, wait_for
+from tests.ui.conftest import SIZE, notices, settle, wait_for
 
 KEY = "sk-from-the-key-command-4242"
 
@@ -86,10 +86,6 @@ def deferring_app(server: FakeOpenAI, start: StartAt | None = None) -> ChatApp:
         environ=app_environ(server.base_url, key=None), defer_key_commands=True
     )
     return ChatApp(services, warm_up=False, start=start)
-
-
-def notices(app: ChatApp) -> list[str]:
-    return [str(notification.message) for notification in app._notifications]
 
 
 def key_workers_running(app: ChatApp) -> bool:

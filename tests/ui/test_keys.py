@@ -10,13 +10,13 @@ from textual.binding import Binding
 from textual.dom import DOMNode
 
 from chattui.ui.actions import UNBOUND, Scope, action_table, key_list
-from chattui.ui.app import ChatApp
 from chattui.ui.screens.help import HelpScreen
 from tests.fakeserver import FakeOpenAI, Reply
 from tests.ui.conftest import (
     SIZE,
     MakeApp,
     main_screen,
+    notices,
     prompt,
     screen_text,
     settle,
@@ -37,10 +37,6 @@ frobnicate = "ctrl+x"
 retry = "ctrl+l"
 stop = "ctrl+nope"
 """
-
-
-def notifications(app: ChatApp) -> list[str]:
-    return [str(n.message) for n in app._notifications]
 
 
 def write_keys(home: Path) -> Path:
@@ -111,7 +107,7 @@ async def test_rebound_keys_work_and_problems_name_the_line(
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        problems = notifications(app)
+        problems = notices(app)
         assert any(f"{path}:8: unknown action 'frobnicate'" in p for p in problems), problems
         assert any("README" in p for p in problems if "frobnicate" in p)
         assert any(

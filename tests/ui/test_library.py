@@ -26,6 +26,7 @@ from tests.ui.conftest import (
     chat_log,
     conversations_dir,
     main_screen,
+    notices,
     only_conversation,
     saved_conversations,
     screen_text,
@@ -125,7 +126,7 @@ async def test_filter_pin_archive_and_undo_delete(
         await pilot.press("alt+d")
         await pilot.pause()
         assert listed(app) == ["Proxy setup", "代理设置"]
-        assert any("Alt+U undoes it" in n.message for n in app._notifications)
+        assert any("Alt+U undoes it" in n for n in notices(app))
         assert len(saved_conversations(home)) == 3
         await pilot.press("alt+u")
         await pilot.pause()

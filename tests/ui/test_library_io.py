@@ -12,7 +12,6 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input, Label, OptionList, RadioButton, Select, TextArea
 
-from chattui.ui.app import ChatApp
 from chattui.ui.main.screen import MainScreen
 from chattui.ui.screens.dialogs import ConfirmScreen, TextInputScreen
 from chattui.ui.screens.roles import RoleEditorScreen, RolePickerScreen
@@ -23,6 +22,7 @@ from tests.ui.conftest import (
     MakeApp,
     chat_log,
     main_screen,
+    notices,
     only_conversation,
     press_now,
     saved_conversations,
@@ -33,10 +33,6 @@ from tests.ui.conftest import (
 )
 
 SAMPLE = Path(__file__).parent.parent / "data" / "chatgpt" / "conversations.json"
-
-
-def notices(app: ChatApp) -> list[str]:
-    return [str(notification.message) for notification in app._notifications]
 
 
 def roles_dir(home: Path) -> Path:

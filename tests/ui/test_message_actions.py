@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from chattui.ui.app import ChatApp
 from chattui.ui.screens.dialogs import ConfirmScreen
 from chattui.ui.screens.message_menu import MessageMenuScreen
 from tests.fakeserver import FakeOpenAI, Reply
@@ -21,6 +20,7 @@ from tests.ui.conftest import (
     MakeApp,
     chat_log,
     main_screen,
+    notices,
     only_conversation,
     press_now,
     prompt,
@@ -34,10 +34,6 @@ CODE_REPLY = (
     "Two blocks:\n\n```python\nprint('one')\n```\n\n"
     "中间的中文段落。\n\n```bash\necho two\necho 2b\n```\n"
 )
-
-
-def notices(app: ChatApp) -> list[str]:
-    return [str(n.message) for n in app._notifications]
 
 
 def fake_tool(tmp_path: Path, name: str = "xclip") -> tuple[dict[str, str], Path]:

@@ -24,7 +24,7 @@ from chattui.ui.main.start import StartAt
 from chattui.ui.widgets.sidebar import ConversationList
 from tests.apptools import build_app, chat_log, main_screen, prompt
 from tests.fakeserver import FakeOpenAI, Reply
-from tests.ui.conftest import SIZE, conversations_dir, settle, wait_for
+from tests.ui.conftest import SIZE, conversations_dir, notices, settle, wait_for
 
 
 def seed_big(home: Path, title: str, turns: int = 120) -> Conversation:
@@ -187,6 +187,6 @@ async def test_a_big_file_damaged_before_it_is_opened_is_reported_as_before(
         main_screen(app).conversations.open(big.id)
         await settle(pilot)
         (kept,) = path.parent.glob(f"{path.name}.corrupt-*")
-        notes = [str(n.message) for n in app._notifications]
+        notes = notices(app)
         assert any(f"{path.name} is damaged" in n and kept.name in n for n in notes), notes
         assert main_screen(app).conversation.id != big.id and not path.exists()

@@ -87,7 +87,7 @@ from chattui.i18n import set_language
 set_language("zh")
 from chattui.core.services import Services
 from chattui.ui.app import ChatApp
-from tests.apptools import app_environ, chat_log, prompt, screen_text
+from tests.apptools import app_environ, chat_log, main_screen, prompt, screen_text, wait_for
 
 async def main():
     services = Services.load(environ=app_environ(sys.argv[1]))
@@ -99,14 +99,14 @@ async def main():
         box.text = "你好"
         await pilot.press("enter")
         await app.workers.wait_for_complete()
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: "打开设置" in screen_text(app))  # the dialog is drawn
         seen["dialog"] = screen_text(app)
         await pilot.press("escape")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: app.screen is main_screen(app))
         seen["log"] = " ".join(chat_log(app).rendered_text().split())
         seen["footer"] = screen_text(app).splitlines()[-1]
         await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: "搜索命令" in screen_text(app))  # the palette is drawn
         seen["palette"] = screen_text(app)
     print(json.dumps(seen, ensure_ascii=False))
 

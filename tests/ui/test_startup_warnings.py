@@ -15,7 +15,7 @@ from chattui.ui.app import ChatApp
 from chattui.ui.screens.roles import RolePickerScreen
 from tests.apptools import app_environ
 from tests.fakeserver import FakeOpenAI
-from tests.ui.conftest import SIZE
+from tests.ui.conftest import SIZE, notices
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -24,10 +24,6 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 def english_afterwards() -> Iterator[None]:
     yield
     set_language("en")
-
-
-def notifications(app: ChatApp) -> list[str]:
-    return [str(notification.message) for notification in app._notifications]
 
 
 def write(path: Path, text: str) -> Path:
@@ -53,7 +49,7 @@ async def test_the_zh_ui_shows_start_up_warnings_in_chinese(
     app = ChatApp(services, warm_up=False)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        shown = notifications(app)
+        shown = notices(app)
         setting = "max_tokens：'300' 是字符串，不是数字。请去掉引号直接写数字：max_tokens = 300"
         assert f"{config}：{setting}" in shown, shown
         assert f"主题 {theme}：'primary' 必须是 \"#1e1e2e\" 这样的颜色，而不是 '#12'" in shown
@@ -65,7 +61,7 @@ async def test_the_zh_ui_shows_start_up_warnings_in_chinese(
         app.action_roles()
         await pilot.pause()
         assert isinstance(app.screen, RolePickerScreen)
-        assert f"角色文件 {role}：'temperature' 必须在 0 到 2 之间" in notifications(app)
+        assert f"角色文件 {role}：'temperature' 必须在 0 到 2 之间" in notices(app)
     assert services.settings.max_tokens is None  # the bad value is not used
 
 
@@ -79,4 +75,4 @@ async def test_the_english_ui_keeps_the_english_words(fake_server: FakeOpenAI, h
         assert (
             f"{config}: max_tokens: '300' is a string, not a number. "
             "Write the number without quotes: max_tokens = 300"
-        ) in notifications(app)
+        ) in notices(app)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from chattui.ui.screens.picker import PickerScreen
-from tests.ui.conftest import SIZE, MakeApp, chat_log
+from tests.ui.conftest import SIZE, MakeApp, chat_log, notices
 from tests.ui.test_settings import config_file
 
 if sys.version_info >= (3, 11):
@@ -78,7 +78,7 @@ async def test_user_themes_load_and_bad_ones_are_reported(make_app: MakeApp, hom
         await pilot.pause()
         assert app.theme == "mine" and not app.current_theme.dark
         assert chat_log(app)._build_palette().code_theme == "solarized-light"
-        messages = [str(n.message) for n in app._notifications]
+        messages = notices(app)
         assert any(str(themes / "broken.toml") in m and "primary" in m for m in messages)
         assert any(str(themes / "badcode.toml") in m and "no-such-style" in m for m in messages)
         assert "broken" not in app.available_themes

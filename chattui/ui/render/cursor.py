@@ -22,9 +22,12 @@ __all__ = [
     "SELECTION_STRIDE",
     "CursorTarget",
     "cursor_targets",
+    "default_target",
     "highlight_span",
     "selected_text",
     "selection_line",
+    "shown_neighbour",
+    "target_at",
     "target_line",
 ]
 
@@ -66,6 +69,43 @@ def target_line(entry: Entry, code: int) -> int:
     if code and isinstance(entry, AssistantEntry) and code <= len(entry.code_spans):
         return entry.code_spans[code - 1][0]
     return 0
+
+
+def target_at(layout: EntryLayout, line: int) -> CursorTarget | None:
+    """The stop at line ``line`` of the pane (a click there): the code block of a reply that
+    holds the line, else its message; None off the messages (a notice, the system prompt)."""
+    if not layout.entries or not 0 <= line < layout.height:
+        return None
+    entry = layout.entries[layout.index_at(line)]
+    if not is_message(entry):
+        return None
+    local = line - layout.offsets[entry.index]
+    if isinstance(entry, AssistantEntry):
+        for number, (start, end) in enumerate(entry.code_spans, start=1):
+            if start <= local < end:
+                return CursorTarget(entry.key, number)
+    return CursorTarget(entry.key)
+
+
+def default_target(layout: EntryLayout, bottom: int) -> CursorTarget | None:
+    """Where the cursor appears when it had no place: on the last message that starts above
+    line ``bottom`` (the end of the view), which is the last message when the view is at the
+    end; on the last message if none does; None without messages."""
+    messages = [entry for entry in layout.entries if is_message(entry)]
+    for entry in reversed(messages):
+        if layout.offsets[entry.index] < bottom:
+            return CursorTarget(entry.key)
+    return CursorTarget(messages[-1].key) if messages else None
+
+
+def shown_neighbour(layout: EntryLayout, keys: list[str], index: int) -> str | None:
+    """The message nearest to ``keys[index]`` (a message gone from the pane) among ``keys``
+    (the messages shown before, in order) that ``layout`` still shows: the one before it
+    first, else the one after; None if none is shown (another conversation)."""
+    for key in [*reversed(keys[:index]), *keys[index + 1 :]]:
+        if layout.get(key) is not None:
+            return key
+    return None
 
 
 def _left_padding(entry: Entry, line: int) -> int:

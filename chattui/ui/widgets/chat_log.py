@@ -14,11 +14,17 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from time import perf_counter
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
+
 from chattui.core.models import Message, MessageStatus, Role
 from chattui.ui.actions import Scope, bindings
 from chattui.ui.render.cursor import (
     CursorTarget,
     cursor_targets,
+    default_target,
+    is_message,
+    shown_neighbour,
+    target_at,
     target_line,
 )
 from chattui.ui.render.entries import (
@@ -43,6 +49,14 @@ _SYSTEM_KEY = "system-prompt"
 _QUEUED_KEY = "queued-"
 
 
+def same_turn(message: Message, lost: Message) -> bool:
+    """True if ``message`` takes the place of ``lost`` on the pane: the same message shown
+    again, or another answer to the same message (a regenerated reply, an edited prompt)."""
+    return message.id == lost.id or (
+        message.parent_id == lost.parent_id and message.role is lost.role
+    )
+
+
 class ChatLog(LogView, can_focus=True):
     """The messages of one conversation, rendered for speed (see the module docstring)."""
 
@@ -65,6 +79,10 @@ class ChatLog(LogView, can_focus=True):
         self._frames = FrameThrottle(self.flush, interval=self.FRAME_INTERVAL, post=self.call_later)
         self._notices = 0
         self._alternatives: Mapping[str, tuple[int, int]] = {}
+        self._lost: tuple[Message, CursorTarget] | None = None
+        """The message the cursor was on when it left the pane (a reply regenerated or removed)
+        and the neighbour the cursor went to: while the cursor stays there, a message of the
+        same turn shown later takes it back (the new reply of a regenerated turn)."""
 
     # ---------------------------------------------------------------- public API
 
@@ -82,9 +100,13 @@ class ChatLog(LogView, can_focus=True):
         ``live_ids``: replies still streaming in this session (they receive :meth:`append_text`
         and are not marked "incomplete"). ``alternatives``: message id -> (position, count)
         among its alternatives, shown in its header. ``keep_cursor``: keep the message cursor
-        (and the view around it) if its message is still shown.
+        (and the view around it) on its message if that is still shown, else on the message of
+        the same turn (a regenerated reply) or the nearest one shown; with the focus, the
+        cursor is always kept that way (or shown on the last message), never hidden.
         """
-        cursor = self.cursor if keep_cursor else None
+        shown = [entry.key for entry in self._layout if is_message(entry)]
+        cursor, under = self.cursor, self.cursor_message
+        keep = keep_cursor or self.has_focus
         top = int(self.scroll_y)
         self._drop_all()
         self._alternatives = dict(alternatives or {})
@@ -94,14 +116,44 @@ class ChatLog(LogView, can_focus=True):
         for message in messages:
             self._append(self._entry(message, live=message.id in live))
         self._layout.update()
-        if cursor is not None and self._layout.get(cursor.key) is not None:
-            self.cursor = cursor
+        if keep and cursor is not None and self._keep_cursor(cursor, under, shown):
             self._set_view(top)
             self._refresh_all(follow=False)
             self.scroll_to_cursor()
         else:
             self._set_cursor(None)
             self._refresh_all(follow=True)
+            if self.has_focus:
+                self._show_cursor()
+
+    def _keep_cursor(self, cursor: CursorTarget, message: Message | None, shown: list[str]) -> bool:
+        """Put the cursor back after the entries were replaced: on its message, else on the
+        same turn's or the nearest message (``shown``: the messages before); False if none of
+        them is shown (another conversation)."""
+        if self._layout.get(cursor.key) is not None:
+            lost = self._lost
+            self._set_cursor(cursor, lost[0] if lost is not None and lost[1] == cursor else None)
+            return True
+        if message is None:
+            return False
+        index = shown.index(cursor.key) if cursor.key in shown else len(shown)
+        neighbour = shown_neighbour(self._layout, shown, index)
+        if neighbour is None and message.parent_id is None:
+            return False  # a first message elsewhere is no turn of this one
+        turn = self._turn_of(message)
+        if turn is not None:
+            self._set_cursor(CursorTarget(turn))
+        elif neighbour is not None:
+            self._set_cursor(CursorTarget(neighbour), message)
+        return turn is not None or neighbour is not None
+
+    def _turn_of(self, lost: Message) -> str | None:
+        """The last message shown that takes the place of ``lost`` (see :func:`same_turn`)."""
+        for entry in reversed(self._layout.entries):
+            message = getattr(entry, "message", None)
+            if is_message(entry) and isinstance(message, Message) and same_turn(message, lost):
+                return entry.key
+        return None
 
     def _entry(self, message: Message, *, live: bool = False) -> Entry:
         entry = entry_for(message, live=live)
@@ -115,6 +167,11 @@ class ChatLog(LogView, can_focus=True):
         if alternative is not None:
             self._alternatives = {**self._alternatives, message.id: alternative}
         self._add(self._entry(message, live=live))
+        lost = self._lost
+        if lost is not None and self.cursor == lost[1] and same_turn(message, lost[0]):
+            self._set_cursor(CursorTarget(message.id))  # back on the turn it left
+        elif self.cursor is None and self.has_focus:
+            self._show_cursor()
 
     def append_text(self, message_id: str, delta: str) -> None:
         """Append streamed text to a reply; it is rendered on the next frame, not now."""
@@ -138,15 +195,21 @@ class ChatLog(LogView, can_focus=True):
             self._replace(entry, self._entry(message))
 
     def remove_message(self, message_id: str) -> None:
-        """Remove a message from the pane."""
+        """Remove a message from the pane; the cursor on it goes to the nearest message (and
+        back to the turn if a message of it is added, see :meth:`add_message`)."""
         entry = self._layout.get(message_id)
         if entry is None:
             return
+        lost = self.cursor_message if self.cursor and self.cursor.key == message_id else None
+        shown = [e.key for e in self._layout if is_message(e)]
         self._dirty.pop(message_id, None)
         follow = self.is_following
         above = self._layout.is_above(entry, self.scroll_target_y)
         self._layout.remove(entry)
         self._relayout(follow, -entry.height if above else 0)
+        if lost is not None:
+            neighbour = shown_neighbour(self._layout, shown, shown.index(message_id))
+            self._set_cursor(CursorTarget(neighbour) if neighbour else None, lost)
 
     def add_notice(self, text: str) -> None:
         """Append a line of information, e.g. "3 earlier messages not sent"."""
@@ -199,6 +262,7 @@ class ChatLog(LogView, can_focus=True):
     def clear(self) -> None:
         """Remove everything."""
         self._drop_all()
+        self._set_cursor(None)
         self._relayout(True)
 
     def flush(self) -> None:
@@ -280,10 +344,22 @@ class ChatLog(LogView, can_focus=True):
         if target is not None:
             self.scroll_to_cursor()
 
-    def _set_cursor(self, target: CursorTarget | None) -> None:
+    def _set_cursor(self, target: CursorTarget | None, lost: Message | None = None) -> None:
+        """Put the cursor on ``target``; ``lost``: the message it had to leave (see
+        ``_lost``), None when the cursor was put there on purpose."""
+        self._lost = (lost, target) if lost is not None and target is not None else None
         if target != self.cursor:
             self.cursor = target
             self.refresh()
+
+    def _show_cursor(self, scroll: bool = False) -> None:
+        """Show the cursor where keys act when it has no place (see :func:`default_target`);
+        ``scroll`` to it only when asked (the focus given): content arriving must not pull
+        a view that follows the stream away from the end."""
+        bottom = int(self.scroll_y) + self.scrollable_content_region.height
+        self._set_cursor(default_target(self._layout, bottom))
+        if scroll:
+            self.scroll_to_cursor()
 
     def scroll_to_cursor(self) -> None:
         """Scroll so that the cursor's line (and a little after it) is in view."""
@@ -305,6 +381,23 @@ class ChatLog(LogView, can_focus=True):
 
     def action_cursor(self, step: int) -> None:
         self.move_cursor(step)
+
+    def on_focus(self, event: events.Focus) -> None:
+        """Keys act on the message under the cursor: with the focus, the cursor shows (on the
+        last message in view if it had no place), so what they act on is highlighted."""
+        if self.cursor_message is None:
+            self._show_cursor(scroll=True)
+
+    def on_click(self, event: events.Click) -> None:
+        """A click puts the cursor on the message (or code block) clicked and focuses the
+        pane; the click that ends a drag (a text selection) leaves the cursor alone."""
+        offset = event.get_content_offset(self)
+        if event.chain != 1 or offset is None or self.text_selection is not None:
+            return
+        target = target_at(self._layout, int(self.scroll_y) + offset.y)
+        if target is not None:
+            self._set_cursor(target)
+            self.focus()
 
     # ---------------------------------------------------------------- search matches
 
