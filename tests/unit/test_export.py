@@ -13,8 +13,8 @@ from chattui.core.export import (
     export_file_name,
     redacted_copy,
 )
+from chattui.core.export_html import conversations_html
 from chattui.core.models import Conversation, Message, MessageStatus, Role
-from chattui.export_html import conversations_html
 
 CODE = "Here:\n\n```python\ndef add(a, b):\n    return a + b\n```\n"
 

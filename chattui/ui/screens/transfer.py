@@ -18,12 +18,11 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select
 
-from chattui.core.export import ExportFormat, export_file_name, redacted_copy
+from chattui.core.export import ExportFormat, export_file_name, redacted_copy, write_export
 from chattui.core.importer import ImportReport, import_files
 from chattui.core.models import Conversation
 from chattui.core.storage import ConversationStore, StorageError
 from chattui.i18n import _
-from chattui.transfer import write_export
 from chattui.ui.problems import error_text, problem_text
 from chattui.ui.screens.dialogs import TextInputScreen
 from chattui.ui.widgets.safe_text import SafeInput

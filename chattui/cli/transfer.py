@@ -1,4 +1,4 @@
-"""Export and import jobs: ``chattui export`` and ``chattui import``, and the writing the UI shares.
+"""Export and import jobs: ``chattui export`` and ``chattui import``.
 
 Export writes to stdout unless ``-o`` names a file (one document) or a directory (one file per
 conversation). Import reads our JSON or a ChatGPT export and prints what it added. Neither
@@ -14,28 +14,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from chattui.core.atomic import atomic_write
-from chattui.core.export import (
-    ExportFormat,
-    conversations_json,
-    conversations_markdown,
-    export_file_name,
-    format_time,
-    redacted_copy,
-)
-from chattui.core.models import Conversation
+from chattui.core.export import ExportFormat, format_time, redacted_copy, render, write_export
 from chattui.core.paths import Paths
 from chattui.core.secrets import resolve_key
 from chattui.core.storage import ConversationStore, StorageError
 
-__all__ = [
-    "export_command",
-    "guess_format",
-    "import_command",
-    "known_secrets",
-    "render",
-    "write_export",
-]
+__all__ = ["export_command", "guess_format", "import_command", "known_secrets"]
 
 
 def known_secrets(paths: Paths, environ: Mapping[str, str]) -> list[str]:
@@ -46,17 +30,6 @@ def known_secrets(paths: Paths, environ: Mapping[str, str]) -> list[str]:
     if stored.key is not None:
         found.append(stored.key.reveal())
     return [secret for secret in found if secret]
-
-
-def render(conversations: Sequence[Conversation], fmt: ExportFormat) -> str:
-    """``conversations`` as one document in ``fmt``."""
-    if fmt is ExportFormat.JSON:
-        return conversations_json(conversations)
-    if fmt is ExportFormat.HTML:
-        from chattui.export_html import conversations_html
-
-        return conversations_html(conversations)
-    return conversations_markdown(conversations)
 
 
 def guess_format(output: str | None, given: str | None) -> ExportFormat:
@@ -85,28 +58,6 @@ def _resolve_ids(store: ConversationStore, wanted: Sequence[str], everything: bo
             raise LookupError(f"{what} with id {item!r} (see 'chattui export --list')")
         ids.append(matches[0])
     return ids
-
-
-def write_export(
-    conversations: Sequence[Conversation], fmt: ExportFormat, target: Path, as_directory: bool
-) -> Path:
-    """Write ``conversations`` to the file ``target`` (one document) or, ``as_directory``,
-    one file each into the directory ``target``; missing directories are created. Returns
-    ``target``.
-
-    Raises:
-        OSError: a directory or a file could not be written.
-    """
-    if as_directory:
-        target.mkdir(parents=True, exist_ok=True)
-        for conversation in conversations:
-            text = render([conversation], fmt)
-            path = target / export_file_name(conversation, fmt)
-            atomic_write(path, text.encode("utf-8"), mode=0o600)
-    else:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, render(conversations, fmt).encode("utf-8"), mode=0o600)
-    return target
 
 
 def export_command(
