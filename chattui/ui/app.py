@@ -19,7 +19,7 @@ from chattui.core.services import Services
 from chattui.i18n import _
 from chattui.ui.launch import StartAt
 from chattui.ui.messages import CopyRequested, SettingsRequested
-from chattui.ui.problems import error_text, problem_text
+from chattui.ui.render.problems import error_text, problem_text
 from chattui.ui.screens.main import MainScreen
 from chattui.ui.theming import register_themes
 

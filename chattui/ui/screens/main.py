@@ -26,7 +26,7 @@ from chattui.core.services import Services
 from chattui.i18n import _
 from chattui.ui.budget import usage_text
 from chattui.ui.launch import StartAt
-from chattui.ui.problems import problem_text
+from chattui.ui.render.problems import problem_text
 from chattui.ui.screens.actions import alternatives_of
 from chattui.ui.screens.finding import FindMixin
 from chattui.ui.screens.replying import ReplyScreen

@@ -24,7 +24,7 @@ from chattui.core.services import Services
 from chattui.i18n import _
 from chattui.ui.budget import conversation_cost, usage_text
 from chattui.ui.messages import SettingsRequested
-from chattui.ui.problems import offers_settings, problem_text
+from chattui.ui.render.problems import offers_settings, problem_text
 from chattui.ui.screens.actions import alternatives_of
 from chattui.ui.screens.budgeting import BudgetScreen
 from chattui.ui.screens.conversations import summary_of

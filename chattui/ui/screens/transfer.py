@@ -23,7 +23,7 @@ from chattui.core.importer import ImportReport, import_files
 from chattui.core.models import Conversation
 from chattui.core.storage import ConversationStore, StorageError
 from chattui.i18n import _
-from chattui.ui.problems import error_text, problem_text
+from chattui.ui.render.problems import error_text, problem_text
 from chattui.ui.screens.dialogs import TextInputScreen
 from chattui.ui.widgets.safe_text import SafeInput
 
