@@ -28,7 +28,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from chattui.core.export import ExportFormat, render
+from chattui.core.export import ExportFormat
+from chattui.core.export_files import render
 from chattui.core.importer import import_conversations, read_import_file
 from chattui.core.storage import ConversationStore
 

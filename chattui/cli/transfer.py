@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from chattui.core.export import ExportFormat, format_time, redacted_copy, render, write_export
+from chattui.core.export import ExportFormat, format_time, redacted_copy
+from chattui.core.export_files import render, write_export
 from chattui.core.paths import Paths
 from chattui.core.secrets import resolve_key
 from chattui.core.storage import ConversationStore, StorageError

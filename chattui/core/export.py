@@ -1,4 +1,7 @@
-"""Conversations out of chattui: Markdown, our own JSON, and HTML (:mod:`.export_html`).
+"""Conversations out of chattui: Markdown and our own JSON.
+
+HTML is in :mod:`chattui.core.export_html`; :mod:`chattui.core.export_files` writes any of the
+three to a file or a directory.
 
 Markdown shows the branch on screen (:meth:`Conversation.branch`)
 with the roles as headings and the text as it was written, code fences included. JSON is the
@@ -15,10 +18,8 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from enum import Enum
-from pathlib import Path
 from typing import Any
 
-from chattui.core.atomic import atomic_write
 from chattui.core.models import Conversation, Message, MessageStatus, Role
 
 __all__ = [
@@ -30,8 +31,6 @@ __all__ = [
     "format_time",
     "redact",
     "redacted_copy",
-    "render",
-    "write_export",
 ]
 
 REDACTED = "[REDACTED API KEY]"
@@ -132,36 +131,3 @@ def export_file_name(conversation: Conversation, fmt: ExportFormat) -> str:
     """A file name for one conversation: ``<title-words>-<id>.<ext>``, safe on every OS."""
     slug = _UNSAFE_NAME.sub("-", conversation.title).strip("-_")[:40].strip("-_").lower()
     return f"{slug}-{conversation.id}.{fmt.value}" if slug else f"{conversation.id}.{fmt.value}"
-
-
-def render(conversations: Sequence[Conversation], fmt: ExportFormat) -> str:
-    """``conversations`` as one document in ``fmt``."""
-    if fmt is ExportFormat.JSON:
-        return conversations_json(conversations)
-    if fmt is ExportFormat.HTML:
-        from chattui.core.export_html import conversations_html
-
-        return conversations_html(conversations)
-    return conversations_markdown(conversations)
-
-
-def write_export(
-    conversations: Sequence[Conversation], fmt: ExportFormat, target: Path, as_directory: bool
-) -> Path:
-    """Write ``conversations`` to the file ``target`` (one document) or, ``as_directory``,
-    one file each into the directory ``target``; missing directories are created. Returns
-    ``target``.
-
-    Raises:
-        OSError: a directory or a file could not be written.
-    """
-    if as_directory:
-        target.mkdir(parents=True, exist_ok=True)
-        for conversation in conversations:
-            text = render([conversation], fmt)
-            path = target / export_file_name(conversation, fmt)
-            atomic_write(path, text.encode("utf-8"), mode=0o600)
-    else:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, render(conversations, fmt).encode("utf-8"), mode=0o600)
-    return target

@@ -7,30 +7,84 @@ thread); the sidebar is refreshed from the files afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol, TypeVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.notifications import SeverityLevel
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select
 
-from chattui.core.export import ExportFormat, export_file_name, redacted_copy, write_export
+from chattui.core.export import ExportFormat, export_file_name, redacted_copy
+from chattui.core.export_files import write_export
 from chattui.core.importer import ImportReport, import_files
 from chattui.core.models import Conversation
+from chattui.core.services import Services
 from chattui.core.storage import ConversationStore, StorageError
 from chattui.i18n import _
 from chattui.ui.render.problems import error_text, problem_text
 from chattui.ui.screens.dialogs import TextInputScreen
 from chattui.ui.widgets.safe_text import SafeInput
 
-if TYPE_CHECKING:
-    from chattui.ui.app import ChatApp
+__all__ = [
+    "ExportChoice",
+    "ExportScreen",
+    "TransferHost",
+    "import_summary",
+    "start_export",
+    "start_import",
+]
 
-__all__ = ["ExportChoice", "ExportScreen", "import_summary", "start_export", "start_import"]
+_Result = TypeVar("_Result")
+
+
+class _ConversationsShown(Protocol):
+    def refresh_sidebar(self) -> None: ...
+
+
+class TransferHost(Protocol):
+    """What export and import need of the app (the ``ChatApp``, which is not imported here: the
+    app imports this module): its services, the main screen's list, and Textual's dialog,
+    worker, thread and notification calls."""
+
+    @property
+    def services(self) -> Services: ...
+
+    @property
+    def main_screen(self) -> _ConversationsShown | None: ...
+
+    def push_screen(
+        self, screen: Screen[_Result], callback: Callable[[_Result | None], None]
+    ) -> object: ...
+
+    def run_worker(
+        self,
+        work: Callable[[], None],
+        *,
+        group: str = ...,
+        exit_on_error: bool = ...,
+        thread: bool = ...,
+    ) -> object: ...
+
+    def call_from_thread(
+        self, callback: Callable[..., object], *args: Any, **kwargs: Any
+    ) -> object: ...
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = ...,
+        severity: SeverityLevel = ...,
+        timeout: float | None = ...,
+        markup: bool = ...,
+    ) -> None: ...
+
 
 ALL_DIR_NAME = "chattui-export"
 
@@ -136,12 +190,12 @@ class ExportScreen(ModalScreen[ExportChoice | None]):
         self.dismiss(ExportChoice(self.everything, self.fmt, target, as_directory))
 
 
-def _secrets(app: ChatApp) -> list[str]:
+def _secrets(app: TransferHost) -> list[str]:
     key = app.services.key.key
     return [key.reveal()] if key is not None else []
 
 
-def start_export(app: ChatApp, current: Conversation | None) -> None:
+def start_export(app: TransferHost, current: Conversation | None) -> None:
     """Ask what to export, then write it in a thread and say where it went."""
     # A copy taken now: the conversation on screen may change (or stream) meanwhile.
     snapshot = Conversation.from_dict(current.to_dict()) if current is not None else None
@@ -158,7 +212,7 @@ def start_export(app: ChatApp, current: Conversation | None) -> None:
     app.push_screen(ExportScreen(snapshot, Path.cwd()), chosen)
 
 
-def _export(app: ChatApp, choice: ExportChoice, current: Conversation | None) -> None:
+def _export(app: TransferHost, choice: ExportChoice, current: Conversation | None) -> None:
     secrets = _secrets(app)
     problems: list[str] = []
     if choice.everything:
@@ -215,7 +269,7 @@ def import_summary(report: ImportReport) -> str:
     return text
 
 
-def start_import(app: ChatApp) -> None:
+def start_import(app: TransferHost) -> None:
     """Ask for a file, import it in a thread, then show the new conversations."""
 
     def chosen(path: str | None) -> None:
@@ -232,7 +286,7 @@ def start_import(app: ChatApp) -> None:
     app.push_screen(TextInputScreen(title, ""), chosen)
 
 
-def _import(app: ChatApp, path: Path) -> None:
+def _import(app: TransferHost, path: Path) -> None:
     store = ConversationStore(app.services.paths.conversations_dir)
     try:
         store.prepare()
@@ -243,7 +297,7 @@ def _import(app: ChatApp, path: Path) -> None:
     app.call_from_thread(_imported, app, report)
 
 
-def _imported(app: ChatApp, report: ImportReport) -> None:
+def _imported(app: TransferHost, report: ImportReport) -> None:
     for error in report.errors:
         app.notify(
             problem_text(error),
