@@ -156,13 +156,6 @@ class EndpointProfiles:
         endpoint = self.endpoint(profile)
         if not endpoint.ready:
             return None
-        from chattui.core.client import ChatClient
+        from chattui.core.client import endpoint_client
 
-        return ChatClient(
-            endpoint.key.key,
-            endpoint.base_url,
-            endpoint.proxy,
-            endpoint.timeout,
-            headers=endpoint.headers,
-            key_header=endpoint.key_header,
-        )
+        return endpoint_client(endpoint, endpoint.key.key)

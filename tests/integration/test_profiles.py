@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from chattui.core.client import endpoint_client
 from chattui.core.events import ChatRequest, TextDelta
 from chattui.core.models import Conversation
 from chattui.core.secrets import ApiKey, save_credentials
@@ -138,3 +139,33 @@ api_key_env = "SECOND_KEY"
     assert await ask(services, "via-socks") == "socks"
     assert http_proxy.targets == [f"127.0.0.1:{fake_server.port}"]
     assert socks5_proxy.targets == [f"127.0.0.1:{second_server.port}"]
+
+
+async def test_the_client_factory_sends_the_key_it_is_given_with_the_endpoints_headers(
+    tmp_path: Path, fake_server: FakeOpenAI
+) -> None:
+    """The settings screen's Test connection passes the form's key, not saved yet: the one
+    factory still gives it the endpoint's key header and extra headers."""
+    services = services_with(
+        tmp_path,
+        f"""\
+[profiles.gateway]
+base_url = "{fake_server.base_url}"
+needs_key = true
+key_header = "api-key"
+headers = {{ "X-Title" = "chattui" }}
+""",
+    )
+    endpoint = services.endpoint("gateway")
+    assert endpoint.key.key is None  # nothing saved: only the form has a key
+    client = endpoint_client(endpoint, ApiKey("sk-typed-in-the-form-3333"))
+    fake_server.queue(Reply(text="ok"))
+    try:
+        events = [e async for e in client.stream(REQUEST)]
+    finally:
+        await client.aclose()
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "ok"
+    headers = fake_server.latest_request.headers
+    assert headers["api-key"] == "sk-typed-in-the-form-3333"
+    assert "authorization" not in headers
+    assert headers["x-title"] == "chattui"

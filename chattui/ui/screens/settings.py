@@ -404,16 +404,9 @@ class SettingsScreen(ModalScreen[bool]):
     @work(exclusive=True, group="test-connection", exit_on_error=False)
     async def test_connection(self, endpoint: Endpoint, key: ApiKey | None) -> None:
         """List the endpoint's models (the form's endpoint or profile) and say what happened."""
-        from chattui.core.client import ChatClient
+        from chattui.core.client import endpoint_client
 
-        client = ChatClient(
-            key,
-            endpoint.base_url,
-            endpoint.proxy,
-            endpoint.timeout,
-            headers=endpoint.headers,
-            key_header=endpoint.key_header,
-        )
+        client = endpoint_client(endpoint, key)
         try:
             models = await client.list_models()
         except ChatError as error:
