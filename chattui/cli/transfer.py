@@ -14,23 +14,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from chattui.core.config import load_settings
 from chattui.core.export import ExportFormat, format_time, redacted_copy
 from chattui.core.export_files import render, write_export
 from chattui.core.paths import Paths
-from chattui.core.secrets import resolve_key
+from chattui.core.secrets import export_secrets
 from chattui.core.storage import ConversationStore, StorageError
 
-__all__ = ["export_command", "guess_format", "import_command", "known_secrets"]
-
-
-def known_secrets(paths: Paths, environ: Mapping[str, str]) -> list[str]:
-    """The API keys an export must never contain: the environment's and the stored one
-    (``api_key_command`` is not run for this)."""
-    found = [environ.get("OPENAI_API_KEY", "").strip()]
-    stored = resolve_key(paths.credentials_file, "", {})
-    if stored.key is not None:
-        found.append(stored.key.reveal())
-    return [secret for secret in found if secret]
+__all__ = ["export_command", "guess_format", "import_command"]
 
 
 def guess_format(output: str | None, given: str | None) -> ExportFormat:
@@ -91,7 +82,9 @@ def export_command(
             return 2
         fmt = guess_format(output, fmt_name)
         chosen = _resolve_ids(store, ids, everything)
-        secrets = known_secrets(paths, env)
+        # api_key_command is not run for this (it may ask for a password).
+        settings = load_settings(paths.config_file, env).settings
+        secrets = export_secrets(settings, paths.credentials_file, env)
         conversations = [redacted_copy(store.load(cid), secrets) for cid in chosen]
     except (LookupError, StorageError) as error:
         err.write(f"chattui export: {error}\n")

@@ -190,11 +190,6 @@ class ExportScreen(ModalScreen[ExportChoice | None]):
         self.dismiss(ExportChoice(self.everything, self.fmt, target, as_directory))
 
 
-def _secrets(app: TransferHost) -> list[str]:
-    key = app.services.key.key
-    return [key.reveal()] if key is not None else []
-
-
 def start_export(app: TransferHost, current: Conversation | None) -> None:
     """Ask what to export, then write it in a thread and say where it went."""
     # A copy taken now: the conversation on screen may change (or stream) meanwhile.
@@ -213,7 +208,7 @@ def start_export(app: TransferHost, current: Conversation | None) -> None:
 
 
 def _export(app: TransferHost, choice: ExportChoice, current: Conversation | None) -> None:
-    secrets = _secrets(app)
+    secrets = app.services.export_secrets()
     problems: list[str] = []
     if choice.everything:
         store = ConversationStore(app.services.paths.conversations_dir)
