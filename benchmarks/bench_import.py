@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from chattui.core.export import ExportFormat
+from chattui.core.export_files import render
 from chattui.core.importer import import_conversations, read_import_file
 from chattui.core.storage import ConversationStore
-from chattui.transfer import render
 
 TEXTS = [
     "如何在 Python 里给 requests 设置代理？请给出完整示例。",

@@ -35,6 +35,7 @@ __all__ = [
     "estimate_cost",
     "is_reasoning_model",
     "max_tokens_param",
+    "model_choices",
     "normalize_model_id",
     "other_max_tokens_param",
 ]
@@ -198,12 +199,64 @@ def other_max_tokens_param(name: MaxTokensParam) -> MaxTokensParam:
     return "max_tokens" if name == "max_completion_tokens" else "max_completion_tokens"
 
 
-def _is_openai_endpoint(base_url: str) -> bool:
+def _host(base_url: str) -> str:
     url = base_url.strip()
-    if not url:
+    return (urlsplit(url if "://" in url else f"https://{url}").hostname or "").lower()
+
+
+def _is_openai_endpoint(base_url: str) -> bool:
+    if not base_url.strip():
         return True
-    host = urlsplit(url if "://" in url else f"https://{url}").hostname or ""
+    host = _host(base_url)
     return host == "api.openai.com" or host.endswith(".openai.azure.com")
+
+
+_PROVIDERS: Final = (
+    # (provider, its model ids' prefix, words in its API host), in the order a list shows
+    # them after the endpoint's own provider. OpenAI's models are the ones no other claims.
+    ("openai", "", ("openai",)),
+    ("deepseek", "deepseek", ("deepseek",)),
+    ("qwen", "qwen", ("dashscope", "aliyun", "qwen")),
+)
+
+
+def _provider_of_model(model: str) -> int:
+    for index, (_, prefix, _) in enumerate(_PROVIDERS):
+        if prefix and model.startswith(prefix):
+            return index
+    return 0
+
+
+def _provider_of_endpoint(base_url: str) -> int:
+    host = _host(base_url)
+    for index, (_, _, words) in enumerate(_PROVIDERS):
+        if any(word in host for word in words):
+            return index
+    return 0
+
+
+def model_choices(catalog: Catalog, base_url: str = "") -> list[str]:
+    """The model ids to offer in a picker, from the catalog.
+
+    Dated snapshots are left out (``gpt-4o-2024-05-13``: the undated id stands for them), and
+    so are glob patterns. The ids are grouped by provider, the endpoint's own first (OpenAI's
+    when the endpoint is not a known provider's), then in a fixed order; sorted within a group.
+
+    Args:
+        catalog: The bundled catalog, or one with the user's ``[models]`` added.
+        base_url: The endpoint the models are for.
+
+    Returns:
+        The ids, e.g. DeepSeek's first for ``https://api.deepseek.com/v1``.
+    """
+    first = _provider_of_endpoint(base_url)
+    ids = [model for model in catalog.model_ids() if not _SNAPSHOT.search(model)]
+
+    def order(model: str) -> tuple[bool, int, str]:
+        provider = _provider_of_model(model)
+        return provider != first, provider, model
+
+    return sorted(ids, key=order)
 
 
 class Catalog:

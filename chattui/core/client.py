@@ -1,5 +1,7 @@
-"""The OpenAI-compatible HTTP client: the only module that imports ``openai``.
+"""The OpenAI-compatible HTTP client: the only module that imports ``openai`` (and ``httpx2``).
 
+Every client is made by :func:`endpoint_client` (the session's, the one-shot ``ask``'s, the
+settings screen's connection test), so each gets the same key, URL, proxy and timeout handling.
 It streams a chat completion as typed events and turns every failure into a
 :class:`~chattui.core.events.ChatError` with a human message. No raw exception escapes.
 """
@@ -27,11 +29,12 @@ from chattui.core.events import (
     StreamEvent,
     TextDelta,
 )
+from chattui.core.profiles import Endpoint
 from chattui.core.sanitize import sanitize_line
 from chattui.core.secrets import ApiKey
 from chattui.core.sse import StreamState, chunk_events, sse_data
 
-__all__ = ["ChatClient"]
+__all__ = ["ChatClient", "endpoint_client"]
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +172,24 @@ class ChatClient:
 
     def _map_error(self, error: BaseException, streaming: bool = False) -> ChatError:
         return map_error(error, self.base_url, self.proxy, self._key, streaming)
+
+
+def endpoint_client(endpoint: Endpoint, key: ApiKey | None) -> ChatClient:
+    """A client for ``endpoint``: its base URL, proxy, timeout, extra headers and key header.
+
+    Args:
+        endpoint: Where the requests go (a profile's or the top-level settings').
+        key: The key to send, given explicitly (the endpoint's own, or one typed into the
+            settings form and not saved yet); None sends no key (a local server).
+    """
+    return ChatClient(
+        key,
+        endpoint.base_url,
+        endpoint.proxy,
+        endpoint.timeout,
+        headers=endpoint.headers,
+        key_header=endpoint.key_header,
+    )
 
 
 async def _drop_authorization(request: httpx2.Request) -> None:

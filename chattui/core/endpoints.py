@@ -17,7 +17,7 @@ from chattui.core.models import Conversation
 from chattui.core.paths import Paths
 from chattui.core.problems import Problem
 from chattui.core.profiles import Endpoint, resolve_endpoint
-from chattui.core.secrets import KeyCommands, KeyPending, KeySource, ResolvedKey
+from chattui.core.secrets import KeyCommands, KeyPending, KeySource, ResolvedKey, export_secrets
 
 if TYPE_CHECKING:
     from chattui.core.client import ChatClient
@@ -150,19 +150,19 @@ class EndpointProfiles:
             self._clients[name] = client
         return self._clients[name]
 
+    def export_secrets(self) -> list[str]:
+        """The keys an export must never contain (:func:`~chattui.core.secrets.export_secrets`),
+        with the keys resolved so far, key commands' outputs included."""
+        env = os.environ if self.environ is None else self.environ
+        held = [self.key.key, *(endpoint.key.key for endpoint in self._endpoints.values())]
+        return export_secrets(self.settings, self.paths.credentials_file, env, held)
+
     def make_client(self, profile: str | None = None) -> ChatClient | None:
         """A client for an endpoint (default: the default one); imports ``openai``: call off
         the UI thread's critical path, or after the first frame."""
         endpoint = self.endpoint(profile)
         if not endpoint.ready:
             return None
-        from chattui.core.client import ChatClient
+        from chattui.core.client import endpoint_client
 
-        return ChatClient(
-            endpoint.key.key,
-            endpoint.base_url,
-            endpoint.proxy,
-            endpoint.timeout,
-            headers=endpoint.headers,
-            key_header=endpoint.key_header,
-        )
+        return endpoint_client(endpoint, endpoint.key.key)

@@ -1,11 +1,15 @@
-"""Conversations out of chattui: Markdown and our own JSON (HTML is in ``chattui.export_html``).
+"""Conversations out of chattui: Markdown and our own JSON.
+
+HTML is in :mod:`chattui.core.export_html`; :mod:`chattui.core.export_files` writes any of the
+three to a file or a directory.
 
 Markdown shows the branch on screen (:meth:`Conversation.branch`)
 with the roles as headings and the text as it was written, code fences included. JSON is the
 very dict the conversation file holds, so importing it back gives the same conversation.
 
 Nothing here knows the settings, so an export cannot carry the API key; :func:`redact` also
-removes a key the user may have pasted into a message.
+removes a key the user may have pasted into a message: the ones
+:func:`chattui.core.secrets.export_secrets` lists, and anything shaped like a key.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from enum import Enum
 from typing import Any
 
 from chattui.core.models import Conversation, Message, MessageStatus, Role
+from chattui.core.secrets import hide_key_shapes
 
 __all__ = [
     "REDACTED",
@@ -44,20 +49,20 @@ class ExportFormat(str, Enum):
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret in ``secrets`` replaced by :data:`REDACTED`."""
+    """``text`` with every secret in ``secrets`` (of 8 characters or more) and anything shaped
+    like an API key replaced by :data:`REDACTED`."""
     for secret in secrets:
         if secret and len(secret) >= 8 and secret in text:
             text = text.replace(secret, REDACTED)
-    return text
+    return hide_key_shapes(text, REDACTED)
 
 
 def redacted_copy(conversation: Conversation, secrets: Sequence[str]) -> Conversation:
-    """``conversation`` itself when no secret occurs in it, else a copy with them redacted."""
-    data = conversation.to_dict()
-    raw = json.dumps(data, ensure_ascii=False)
-    if not any(secret and len(secret) >= 8 and secret in raw for secret in secrets):
-        return conversation
-    return Conversation.from_dict(json.loads(redact(raw, secrets)))
+    """``conversation`` itself when nothing needs redacting, else a copy with the secrets (see
+    :func:`redact`) redacted."""
+    raw = json.dumps(conversation.to_dict(), ensure_ascii=False)
+    clean = redact(raw, secrets)
+    return conversation if clean == raw else Conversation.from_dict(json.loads(clean))
 
 
 def format_time(timestamp: float) -> str:

@@ -30,6 +30,7 @@ from chattui.core.secrets import (
     resolve_key,
     run_key_command,
 )
+from chattui.core.settings import ConfigError, Settings, validate_value
 
 __all__ = [
     "PROFILE_KEYS",
@@ -121,9 +122,7 @@ def _check_bool(value: object) -> bool:
 
 def _validators() -> dict[str, Callable[[Any], Any]]:
     # The top-level setting checks are reused, so a profile's URL or proxy is held to the same
-    # rules (imported here: config imports this module).
-    from chattui.core.config import validate_value
-
+    # rules.
     def setting(key: str) -> Callable[[Any], Any]:
         return lambda value: validate_value(key, value)
 
@@ -160,8 +159,6 @@ def _parse_one(name: str, table: Mapping[str, Any]) -> tuple[dict[str, Any], Pro
     Raises:
         InvalidValue: a key is unknown or bad, or base_url is missing (``config.profiles.*``).
     """
-    from chattui.core.config import ConfigError
-
     checks = _validators()
     values: dict[str, Any] = {}
     for key, value in table.items():
@@ -282,7 +279,7 @@ def _profile_key(
 
 
 def resolve_endpoint(
-    settings: Any,
+    settings: Settings,
     name: str,
     credentials_file: Path,
     environ: Mapping[str, str],
@@ -290,8 +287,7 @@ def resolve_endpoint(
 ) -> Endpoint:
     """The endpoint of profile ``name`` (``""`` or an unknown name: the top-level settings).
 
-    ``settings`` is a :class:`chattui.core.config.Settings` (typed loosely: config imports
-    this module). ``run_command`` gives a key command's output (see
+    ``run_command`` gives a key command's output (see
     :class:`~chattui.core.secrets.KeyCommands`).
     """
     table = settings.profiles.get(name) if name else None

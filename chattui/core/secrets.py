@@ -13,17 +13,22 @@ that has not run gives a *pending* key, and the UI runs :meth:`KeyCommands.run` 
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chattui.core.atomic import atomic_write
 from chattui.core.problems import Problem, ProblemError, Value
+
+if TYPE_CHECKING:
+    from chattui.core.settings import Settings
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -38,6 +43,8 @@ __all__ = [
     "KeySource",
     "ResolvedKey",
     "clean_key",
+    "export_secrets",
+    "hide_key_shapes",
     "make_resolved",
     "mask",
     "read_credentials",
@@ -332,3 +339,63 @@ def save_credentials(path: Path, key: ApiKey, profile: str = "") -> None:
     import tomli_w  # only to write: not imported at start-up
 
     atomic_write(path, tomli_w.dumps(data).encode("utf-8"), mode=0o600)
+
+
+_KEY_SHAPES = (
+    # A token after "Bearer", and an "sk-" key: long, with a digit, so that prose ("the Bearer
+    # scheme", "sk-learn") is left alone. No backslash or quote: the text may be JSON.
+    re.compile(r"(?i)(\bbearer\s+)(?=[^\s'\",}\\]*\d)[^\s'\",}\\]{16,}"),
+    re.compile(r"()\bsk-(?=[A-Za-z0-9_\-]*\d)[A-Za-z0-9_\-]{16,}"),
+)
+
+
+def hide_key_shapes(text: str, replacement: str) -> str:
+    """``text`` with anything shaped like an API key (``sk-...``, a ``Bearer`` token) replaced
+    by ``replacement`` (``Bearer`` itself is kept)."""
+    for pattern in _KEY_SHAPES:
+        text = pattern.sub(lambda match: match.group(1) + replacement, text)
+    return text
+
+
+def _stored_keys(credentials_file: Path) -> list[str]:
+    """Every key in the credentials file: the top-level one and each profile's."""
+    try:
+        data = _read_table(credentials_file) or {}
+    except KeyError_:
+        return []
+    tables = [data]
+    profiles = data.get("profiles")
+    if isinstance(profiles, dict):
+        tables += [table for table in profiles.values() if isinstance(table, dict)]
+    return [key for table in tables if isinstance(key := table.get("api_key"), str)]
+
+
+def export_secrets(
+    settings: Settings,
+    credentials_file: Path,
+    environ: Mapping[str, str],
+    held: Iterable[ApiKey | None] = (),
+) -> list[str]:
+    """The keys an export must never contain, whoever exports (``chattui export``, the app).
+
+    Args:
+        settings: The settings: each profile's ``api_key_env`` is looked up in ``environ``.
+        credentials_file: Its top-level key and every profile's key are included.
+        environ: ``OPENAI_API_KEY`` and the profiles' key variables are read here.
+        held: Keys the caller already has (e.g. the outputs of ``api_key_command``, which is
+            never run for this).
+
+    Returns:
+        The secrets, stripped, without duplicates or empty ones. Pass them to
+        :func:`chattui.core.export.redacted_copy`, which also hides anything shaped like a key
+        (:func:`hide_key_shapes`).
+    """
+    names = ["OPENAI_API_KEY"]
+    for table in settings.profiles.values():
+        name = table.get("api_key_env")
+        if isinstance(name, str) and name.strip():
+            names.append(name.strip())
+    found = [environ.get(name, "") for name in names]
+    found += _stored_keys(credentials_file)
+    found += [key.reveal() for key in held if key is not None]
+    return list(dict.fromkeys(secret.strip() for secret in found if secret.strip()))

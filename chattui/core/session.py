@@ -51,7 +51,6 @@ from chattui.core.turns import (
     StreamingClient,
     can_continue,
     retry_drops,
-    simple_request,
 )
 
 __all__ = ["ChatSession", "LiveReply"]
@@ -92,7 +91,9 @@ class ChatSession:
         store: Where conversations are saved.
         client: The client to stream from; replace it (``session.client = ...``) when the
             settings change.
-        build_request: Builds the request (the token-aware builder trims to the window).
+        build_request: Builds the request: the production one,
+            :meth:`chattui.core.planner.RequestPlanner.build`, which trims to the window (tests
+            pass it too, so they exercise the request users send).
         checkpoint_interval: Longest time, in seconds, that streamed text may stay unsaved.
     """
 
@@ -100,7 +101,7 @@ class ChatSession:
         self,
         store: ConversationStore,
         client: StreamingClient | None,
-        build_request: RequestBuilder = simple_request,
+        build_request: RequestBuilder,
         checkpoint_interval: float = 1.0,
     ) -> None:
         self.store = store

@@ -30,7 +30,6 @@ __all__ = [
     "build_messages",
     "can_continue",
     "retry_drops",
-    "simple_request",
 ]
 
 CONTINUE_PROMPT = "Continue exactly where your last message stopped. Do not repeat anything."
@@ -133,21 +132,4 @@ def can_continue(message: Message) -> bool:
         message.role is Role.ASSISTANT
         and bool(message.content)
         and (message.status is not MessageStatus.COMPLETE or message.error is not None)
-    )
-
-
-def simple_request(conversation: Conversation, settings: Settings) -> tuple[ChatRequest, int]:
-    """A request carrying the whole history, with no trimming."""
-    messages = build_messages(conversation)
-    if messages and messages[-1]["role"] == "assistant":
-        messages.append({"role": "user", "content": CONTINUE_PROMPT})
-    return (
-        ChatRequest(
-            model=conversation.model or settings.model,
-            messages=messages,
-            max_tokens=settings.max_tokens,
-            temperature=settings.temperature,
-            reasoning_effort=settings.reasoning_effort,
-        ),
-        0,
     )

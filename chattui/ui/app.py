@@ -20,7 +20,7 @@ from chattui.ui.actions import Scope, bindings
 from chattui.ui.main.screen import MainScreen
 from chattui.ui.main.start import StartAt
 from chattui.ui.messages import CopyRequested, SettingsRequested
-from chattui.ui.problems import error_text, problem_text
+from chattui.ui.render.problems import error_text, problem_text
 from chattui.ui.theming import register_themes
 
 if TYPE_CHECKING:
@@ -252,7 +252,13 @@ class ChatApp(App[None]):
     def action_import(self) -> None:
         from chattui.ui.screens.transfer import start_import
 
-        start_import(self)
+        start_import(self, self._imported)
+
+    def _imported(self) -> None:
+        """Conversations were imported: list them."""
+        main = self.main_screen
+        if main is not None:
+            main.conversations.refresh_list()
 
     def action_command_palette(self) -> None:
         """The command palette, its prompt in the user's language."""

@@ -1,7 +1,8 @@
 """Themes in the app: theme files registered as Textual themes, and the live-preview picker.
 
 A theme file's ``code_theme`` (a Pygments style, or Rich's ``ansi_dark`` / ``ansi_light`` for the
-terminal's own colours) travels in the Textual theme's variables as :data:`CODE_THEME_VARIABLE`,
+terminal's own colours) travels in the Textual theme's variables as
+:data:`~chattui.ui.render.palette.CODE_THEME_VARIABLE`,
 where the chat log's palette reads it.
 """
 
@@ -17,11 +18,9 @@ from textual.theme import Theme
 from chattui.core.problems import Problem
 from chattui.core.themes import ThemeSpec, bundled_themes_dir, load_themes
 from chattui.i18n import _
+from chattui.ui.render.palette import CODE_THEME_VARIABLE
 
-__all__ = ["CODE_THEME_VARIABLE", "code_theme_of", "pick_theme", "register_themes"]
-
-CODE_THEME_VARIABLE = "chattui-code-theme"
-"""The Textual theme variable holding the theme's code highlighting style."""
+__all__ = ["pick_theme", "register_themes"]
 
 _RICH_ANSI_THEMES = ("ansi_dark", "ansi_light")
 
@@ -92,11 +91,6 @@ def register_themes(app: App[Any], user_dir: Path) -> list[Problem]:
             continue
         app.register_theme(theme)
     return failures
-
-
-def code_theme_of(theme: Theme) -> str:
-    """The theme's code highlighting style ("" when it names none)."""
-    return theme.variables.get(CODE_THEME_VARIABLE, "")
 
 
 def pick_theme(app: App[Any], save: Callable[[str], None]) -> None:

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from chattui.ask import AskOptions, run
-from chattui.cli import _parser
+from chattui.cli.ask import AskOptions, run
+from chattui.cli.parser import build_parsers
 from chattui.i18n import set_language
 from tests.fakeserver import FakeOpenAI, Reply
 from tests.proxies import HttpProxy
@@ -69,7 +69,7 @@ def english_afterwards() -> Iterator[None]:
 
 def ask_here(*args: str, env: dict[str, str], stdin: str = "") -> Outcome:
     """``chattui ask ARGS`` in this process (the real parser, options and output)."""
-    parsed = _parser()[0].parse_args(["ask", *args])
+    parsed = build_parsers()[0].parse_args(["ask", *args])
     options = AskOptions(
         prompt=" ".join(parsed.prompt), model=parsed.ask_model, system=parsed.system,
         max_tokens=parsed.max_tokens, temperature=parsed.temperature,
@@ -266,7 +266,7 @@ def test_no_textual_import_on_the_ask_path(fake_server: FakeOpenAI) -> None:
     )
     assert result.returncode == 0 and result.stdout == "hi\n", result.stderr[-2000:]
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
-    assert "chattui.ask" in imported and "openai" in imported  # the list is complete
+    assert "chattui.cli.ask" in imported and "openai" in imported  # the list is complete
     assert not {name for name in imported if name.split(".")[0] == "textual"}
 
 

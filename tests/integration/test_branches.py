@@ -16,6 +16,7 @@ from chattui.core.secrets import ApiKey
 from chattui.core.session import ChatSession
 from chattui.core.storage import ConversationStore
 from chattui.core.turns import SessionEvent
+from tests.builders import production_builder
 from tests.fakeserver import FakeOpenAI, Reply
 
 SETTINGS = Settings(model="gpt-4o-mini")
@@ -26,7 +27,7 @@ async def session(fake_server: FakeOpenAI, tmp_path: Path) -> AsyncIterator[Chat
     store = ConversationStore(tmp_path / "conversations")
     store.prepare()
     client = ChatClient(ApiKey("sk-branch-test-0000"), fake_server.base_url, timeout=5)
-    yield ChatSession(store, client)
+    yield ChatSession(store, client, production_builder())
     await client.aclose()
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from chattui.core.client import ChatClient, endpoint_client
 from chattui.core.events import ChatRequest, TextDelta
 from chattui.core.models import Conversation
 from chattui.core.secrets import ApiKey, save_credentials
@@ -34,10 +35,19 @@ def services_with(home: Path, config: str, env: dict[str, str] | None = None) ->
     return services
 
 
-async def ask(services: Services, profile: str, text: str = "hi") -> str:
-    conversation = Conversation(params={"profile": profile})
-    client = services.client_for(conversation)
-    assert client is not None
+def gateway_config(base_url: str) -> str:
+    """A profile that sends its key in ``api-key`` and two extra headers."""
+    return f"""\
+[profiles.gateway]
+base_url = "{base_url}"
+needs_key = true
+key_header = "api-key"
+headers = {{ "HTTP-Referer" = "https://example.com/app", "X-Title" = "chattui" }}
+"""
+
+
+async def reply_text(client: ChatClient) -> str:
+    """The text of the reply to :data:`REQUEST`; the client is closed afterwards."""
     try:
         events = [e async for e in client.stream(REQUEST)]
     finally:
@@ -45,19 +55,17 @@ async def ask(services: Services, profile: str, text: str = "hi") -> str:
     return "".join(e.text for e in events if isinstance(e, TextDelta))
 
 
+async def ask(services: Services, profile: str, text: str = "hi") -> str:
+    conversation = Conversation(params={"profile": profile})
+    client = services.client_for(conversation)
+    assert client is not None
+    return await reply_text(client)
+
+
 async def test_extra_headers_and_key_header_are_really_sent(
     tmp_path: Path, fake_server: FakeOpenAI
 ) -> None:
-    services = services_with(
-        tmp_path,
-        f"""\
-[profiles.gateway]
-base_url = "{fake_server.base_url}"
-needs_key = true
-key_header = "api-key"
-headers = {{ "HTTP-Referer" = "https://example.com/app", "X-Title" = "chattui" }}
-""",
-    )
+    services = services_with(tmp_path, gateway_config(fake_server.base_url))
     save_credentials(services.paths.credentials_file, ApiKey("sk-gateway-key-1111"), "gateway")
     services.update(services.settings)  # re-reads the keys
     fake_server.queue(Reply(text="ok"))
@@ -138,3 +146,20 @@ api_key_env = "SECOND_KEY"
     assert await ask(services, "via-socks") == "socks"
     assert http_proxy.targets == [f"127.0.0.1:{fake_server.port}"]
     assert socks5_proxy.targets == [f"127.0.0.1:{second_server.port}"]
+
+
+async def test_the_client_factory_sends_the_key_it_is_given_with_the_endpoints_headers(
+    tmp_path: Path, fake_server: FakeOpenAI
+) -> None:
+    """The settings screen's Test connection passes the form's key, not saved yet: the one
+    factory still gives it the endpoint's key header and extra headers."""
+    services = services_with(tmp_path, gateway_config(fake_server.base_url))
+    endpoint = services.endpoint("gateway")
+    assert endpoint.key.key is None  # nothing saved: only the form has a key
+    client = endpoint_client(endpoint, ApiKey("sk-typed-in-the-form-3333"))
+    fake_server.queue(Reply(text="ok"))
+    assert await reply_text(client) == "ok"
+    headers = fake_server.latest_request.headers
+    assert headers["api-key"] == "sk-typed-in-the-form-3333"
+    assert "authorization" not in headers
+    assert headers["x-title"] == "chattui"

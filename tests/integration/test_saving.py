@@ -24,6 +24,7 @@ from chattui.core.secrets import ApiKey
 from chattui.core.session import ChatSession
 from chattui.core.storage import LOCK_NAME, ConversationStore, LockedError
 from chattui.core.turns import ReplyFinished, SaveFailed, SessionEvent
+from tests.builders import production_builder
 from tests.fakeserver import FakeOpenAI, Reply
 
 KEY = ApiKey("sk-saving-test-000011112222")
@@ -171,7 +172,7 @@ async def test_a_lock_held_by_another_process_gives_a_clear_error_and_loses_noth
     fake_server: FakeOpenAI, store: ConversationStore, client: ChatClient
 ) -> None:
     store.lock_wait = 0.3
-    session = ChatSession(store, client, checkpoint_interval=0.0)
+    session = ChatSession(store, client, production_builder(), checkpoint_interval=0.0)
     conversation = Conversation()
     fake_server.queue(Reply(text=LONG, chunk_size=20))
     holder = LockHolder(store.directory)
@@ -238,7 +239,7 @@ async def test_checkpoints_are_written_off_the_loop_which_keeps_ticking(
         atomic_write(path, data, mode)
 
     monkeypatch.setattr("chattui.core.storage.atomic_write", recording_write)
-    session = ChatSession(store, client, checkpoint_interval=0.0)
+    session = ChatSession(store, client, production_builder(), checkpoint_interval=0.0)
     conversation = Conversation()
     fake_server.queue(Reply(text=LONG, chunk_size=10, delay=0.002))
 
@@ -270,7 +271,7 @@ async def test_checkpoints_are_written_off_the_loop_which_keeps_ticking(
 async def test_deleting_during_a_stream_stops_it_and_the_last_save_does_not_revive_it(
     fake_server: FakeOpenAI, store: ConversationStore, client: ChatClient
 ) -> None:
-    session = ChatSession(store, client, checkpoint_interval=0.0)
+    session = ChatSession(store, client, production_builder(), checkpoint_interval=0.0)
     conversation = Conversation()
     fake_server.queue(Reply(text=LONG, chunk_size=5, delay=0.01))
     received = asyncio.Event()
@@ -299,7 +300,7 @@ async def test_deleting_during_a_stream_stops_it_and_the_last_save_does_not_revi
 async def test_the_session_owns_the_live_text_and_which_conversations_stream(
     fake_server: FakeOpenAI, store: ConversationStore, client: ChatClient
 ) -> None:
-    session = ChatSession(store, client, checkpoint_interval=60.0)
+    session = ChatSession(store, client, production_builder(), checkpoint_interval=60.0)
     conversation = Conversation()
     fake_server.queue(Reply(text=LONG, chunk_size=5, delay=0.001))
     events = session.send(conversation, "hi", Settings())
@@ -323,7 +324,7 @@ async def test_retry_reports_the_replies_it_drops(
 ) -> None:
     from chattui.core.turns import RepliesDropped
 
-    session = ChatSession(store, client)
+    session = ChatSession(store, client, production_builder())
     conversation = Conversation()
     fake_server.queue(Reply(text="partial", status=500))
     async for _event in session.send(conversation, "q", Settings()):

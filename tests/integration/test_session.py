@@ -21,6 +21,7 @@ from chattui.core.secrets import ApiKey
 from chattui.core.session import ChatSession
 from chattui.core.storage import ConversationStore
 from chattui.core.turns import ReplyFinished, ReplyStarted, SessionEvent
+from tests.builders import production_builder
 from tests.fakeserver import FakeOpenAI, Reply
 from tests.proxies import HttpProxy, Socks5Proxy
 
@@ -60,7 +61,7 @@ async def test_complete_turn(
 ) -> None:
     proxy = {"direct": "", "http": http_proxy.url, "socks5": socks5_proxy.url}[via]
     client = ChatClient(KEY, fake_server.base_url, proxy=proxy, timeout=5)
-    session = ChatSession(store, client)
+    session = ChatSession(store, client, production_builder())
     settings = Settings(model="gpt-4o-mini", max_tokens=100)
     conversation = Conversation(system_prompt="You are terse.")
     fake_server.queue(Reply(text="First answer, 第一个回答。"))
@@ -92,7 +93,7 @@ async def test_complete_turn(
 async def test_user_turn_saved_before_request(
     fake_server: FakeOpenAI, store: ConversationStore, client: ChatClient
 ) -> None:
-    session = ChatSession(store, client)
+    session = ChatSession(store, client, production_builder())
     conversation = Conversation()
     fake_server.queue(Reply(text="x"))
     events = session.send(conversation, "remember me", Settings())
@@ -107,7 +108,7 @@ async def test_user_turn_saved_before_request(
 async def test_error_keeps_partial_and_retry_works(
     fake_server: FakeOpenAI, store: ConversationStore, client: ChatClient
 ) -> None:
-    session = ChatSession(store, client)
+    session = ChatSession(store, client, production_builder())
     conversation = Conversation()
     fake_server.queue(Reply(text="partial text that is cut", chunk_size=2, fault="cut"))
     events = await drain(session.send(conversation, "hi", Settings()))
@@ -131,7 +132,7 @@ async def test_error_keeps_partial_and_retry_works(
 async def test_cancel_marks_stopped_and_saves(
     fake_server: FakeOpenAI, store: ConversationStore, client: ChatClient
 ) -> None:
-    session = ChatSession(store, client)
+    session = ChatSession(store, client, production_builder())
     conversation = Conversation()
     fake_server.queue(Reply(text="word " * 200, chunk_size=5, delay=0.01))
     received = asyncio.Event()
@@ -156,7 +157,7 @@ async def test_checkpoints_partial_reply(
 ) -> None:
     """Checkpoints are written in the background, in order: what reaches the disk only grows,
     and the reply ends complete. (Checkpoints queued while one is written coalesce.)"""
-    session = ChatSession(store, client, checkpoint_interval=0.0)
+    session = ChatSession(store, client, production_builder(), checkpoint_interval=0.0)
     conversation = Conversation()
     fake_server.queue(Reply(text="abcdefghij", chunk_size=1, delay=0.01))
     written: list[str] = []
@@ -179,7 +180,7 @@ async def test_checkpoints_partial_reply(
 
 
 async def test_no_client_gives_clear_error(store: ConversationStore) -> None:
-    session = ChatSession(store, None)
+    session = ChatSession(store, None, production_builder())
     conversation = Conversation()
     events = await drain(session.send(conversation, "hi", Settings()))
     final = events[-1]
@@ -217,7 +218,7 @@ async def test_continue_appends_to_the_stopped_reply(
 async def test_continue_without_unfinished_reply_does_nothing(
     fake_server: FakeOpenAI, store: ConversationStore, client: ChatClient
 ) -> None:
-    session = ChatSession(store, client)
+    session = ChatSession(store, client, production_builder())
     conversation = Conversation()
     fake_server.queue(Reply(text="done"))
     await drain(session.send(conversation, "hi", Settings()))

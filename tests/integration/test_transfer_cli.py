@@ -181,3 +181,36 @@ def test_cli_commands_do_not_load_textual(saved: list[Conversation]) -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_export_redacts_every_profiles_keys_and_key_shapes(store: ConversationStore) -> None:
+    """Issue 17: the same secrets as the app's export: each profile's key variable and stored
+    key, the top-level stored key, OPENAI_API_KEY, and anything shaped like a key."""
+    home = Path(os.environ["CHATTUI_HOME"])
+    config = home / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text(
+        '[profiles.work]\nbase_url = "https://work.example/v1"\napi_key_env = "WORK_KEY"\n'
+    )
+    (config / "credentials.toml").write_text(
+        f'api_key = "{STORED_KEY}"\n[profiles.work]\napi_key = "work-stored-0123456789"\n'
+    )
+    secrets = {
+        "env": KEY,
+        "profile env": "work-env-key-9876543210",
+        "stored": STORED_KEY,
+        "profile stored": "work-stored-0123456789",
+        "shaped": "sk-or-v1-shaped0123456789abcdef",
+        "bearer": "b3arer-token-0123456789",
+    }
+    conversation = Conversation(id="keys0003cccc", title="All the keys")
+    text = " | ".join(secrets.values()).replace("b3arer", "Bearer b3arer")
+    conversation.add(Message(Role.USER, text))
+    store.save(conversation)
+    env = {"OPENAI_API_KEY": KEY, "WORK_KEY": secrets["profile env"]}
+    for fmt in ("md", "json", "html"):
+        result = run("export", "keys0003", "--format", fmt, env=env)
+        assert result.returncode == 0, result.stderr
+        leaked = [kind for kind, secret in secrets.items() if secret in result.stdout]
+        assert leaked == [], fmt
+        assert result.stdout.count("[REDACTED API KEY]") == len(secrets)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from chattui.core.config import Settings
 from chattui.core.models import Conversation, Message, Role
 from chattui.core.storage import ConversationStore
+from tests.builders import production_builder
 
 if TYPE_CHECKING:  # imported where used: the fork server's children never load Textual
     import ssl
@@ -249,7 +250,9 @@ def stream_child(
     async def main() -> None:
         store = ConversationStore(Path(directory))
         conversation = store.load(conversation_id)
-        session = ChatSession(store, _client(base_url), checkpoint_interval=CHECKPOINT_INTERVAL)
+        session = ChatSession(
+            store, _client(base_url), production_builder(), checkpoint_interval=CHECKPOINT_INTERVAL
+        )
         received = 0
         report(conn, BEGIN)
         async for event in session.send(conversation, text, Settings()):
@@ -390,7 +393,9 @@ def turns_child(
     async def main() -> None:
         store = ConversationStore(Path(directory))
         conversation = store.load(conversation_id)
-        session = ChatSession(store, _client(base_url), checkpoint_interval=CHECKPOINT_INTERVAL)
+        session = ChatSession(
+            store, _client(base_url), production_builder(), checkpoint_interval=CHECKPOINT_INTERVAL
+        )
         report(conn, BEGIN)
         for index, text in enumerate(texts):
             async for event in session.send(conversation, text, Settings()):

@@ -27,6 +27,7 @@ from chattui.core.session import ChatSession
 from chattui.core.storage import ConversationStore, StorageError
 from chattui.core.turns import ReplyFinished, SaveFailed, SessionEvent
 from chattui.ui.widgets.chat_log import ChatLog
+from tests.builders import production_builder
 from tests.fakeserver import FakeOpenAI, Reply
 from tests.reliability import helpers
 from tests.reliability.helpers import Notes, app_environ, make_app, send_message, temp_files
@@ -101,7 +102,7 @@ async def test_full_disk_fails_cleanly_and_recovers(
 
     fake_server.queue(Reply(text=REPLY_TEXT, chunk_size=16))
     client = ChatClient(ApiKey(helpers.TEST_KEY), fake_server.base_url)
-    session = ChatSession(store, client)
+    session = ChatSession(store, client, production_builder())
     try:
         events = await collect(session.send(conversation, "and a second one", Settings()))
     finally:

@@ -12,10 +12,13 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input, Label, OptionList, RadioButton, Select, TextArea
 
+from chattui.core.models import Conversation, Message, Role
+from chattui.core.storage import ConversationStore
 from chattui.ui.main.screen import MainScreen
 from chattui.ui.screens.dialogs import ConfirmScreen, TextInputScreen
 from chattui.ui.screens.roles import RoleEditorScreen, RolePickerScreen
 from chattui.ui.screens.transfer import ExportScreen
+from tests.apptools import TEST_KEY
 from tests.fakeserver import FakeOpenAI, Reply
 from tests.ui.conftest import (
     SIZE,
@@ -241,3 +244,43 @@ async def test_import_from_the_app(make_app: MakeApp, home: Path, tmp_path: Path
         await pilot.pause()
         text = chat_log(app).rendered_text()
         assert "socks5h://127.0.0.1:1080" in text and "不客气" not in text
+
+
+async def test_the_apps_export_redacts_every_kind_of_key(
+    make_app: MakeApp, home: Path, tmp_path: Path
+) -> None:
+    """Issue 17: the app's export leaves out the same secrets as ``chattui export``."""
+    config = home / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text(
+        '[profiles.work]\nbase_url = "https://work.example/v1"\napi_key_env = "WORK_KEY"\n'
+    )
+    (config / "credentials.toml").write_text(
+        'api_key = "stored-top-0123456789"\n[profiles.work]\napi_key = "work-stored-0123456789"\n'
+    )
+    secrets = [
+        TEST_KEY,  # OPENAI_API_KEY, the key in use
+        "work-env-key-9876543210",
+        "stored-top-0123456789",
+        "work-stored-0123456789",
+        "sk-or-v1-shaped0123456789abcdef",
+        "b3arer-token-0123456789",
+    ]
+    store = ConversationStore(home / "data" / "conversations")
+    store.prepare()
+    conversation = Conversation(id="keys0001aaaa", title="Keys")
+    conversation.add(Message(Role.USER, " | ".join(secrets).replace("b3arer", "Bearer b3arer")))
+    store.save(conversation)
+    app = make_app(connect=False, env={"WORK_KEY": "work-env-key-9876543210"})
+    async with app.run_test(size=SIZE) as pilot:
+        app.action_export()
+        await on_screen(pilot, ExportScreen)
+        app.screen.query_one("#format", Select).value = "json"
+        await pilot.pause()
+        app.screen.query_one("#path", Input).value = str(tmp_path / "all") + "/"
+        await pilot.click("#export")
+        await settle(pilot)
+    [exported] = (tmp_path / "all").iterdir()
+    text = exported.read_text("utf-8")
+    assert [secret for secret in secrets if secret in text] == []
+    assert json.loads(text)["messages"][0]["content"].count("[REDACTED API KEY]") == len(secrets)

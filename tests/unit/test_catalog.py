@@ -12,6 +12,7 @@ from chattui.core.catalog import (
     estimate_cost,
     is_reasoning_model,
     max_tokens_param,
+    model_choices,
     normalize_model_id,
     other_max_tokens_param,
 )
@@ -278,3 +279,20 @@ def test_catalog_reasoning_flag_agrees(catalog: Catalog) -> None:
     for model in catalog.model_ids():
         if model.startswith(("o", "gpt")) and not model.startswith("gpt-oss"):
             assert catalog.lookup(model).reasoning == is_reasoning_model(model), model
+
+
+def test_model_choices_come_from_the_catalog_endpoints_provider_first(catalog: Catalog) -> None:
+    """Issue 17: the settings screen's model list is the catalog's, not a list of its own."""
+    choices = model_choices(catalog)
+    assert set(choices) <= set(catalog.model_ids())
+    for model in ("gpt-4o-mini", "gpt-4o", "gpt-5", "o4-mini", "deepseek-chat", "qwen-plus"):
+        assert model in choices, model
+    assert "gpt-4o-2024-05-13" not in choices and "gpt-3.5-turbo-0125" not in choices
+    assert choices[0].startswith(("gpt", "chatgpt", "o"))  # OpenAI's first by default
+    deepseek = model_choices(catalog, "https://api.deepseek.com/v1")
+    assert deepseek[:2] == ["deepseek-chat", "deepseek-reasoner"]
+    assert sorted(deepseek) == sorted(choices)
+    qwen = model_choices(catalog, "https://dashscope.aliyuncs.com/compatible-mode/v1")
+    assert qwen[:3] == ["qwen-max", "qwen-plus", "qwen-turbo"]
+    mine = Catalog.from_overrides({"my-local-model": {"context_window": 4096}})
+    assert "my-local-model" in model_choices(mine, "http://127.0.0.1:11434/v1")

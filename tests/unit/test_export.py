@@ -13,8 +13,8 @@ from chattui.core.export import (
     export_file_name,
     redacted_copy,
 )
+from chattui.core.export_html import conversations_html
 from chattui.core.models import Conversation, Message, MessageStatus, Role
-from chattui.export_html import conversations_html
 
 CODE = "Here:\n\n```python\ndef add(a, b):\n    return a + b\n```\n"
 
@@ -103,3 +103,20 @@ def test_file_names_are_safe() -> None:
     conversation = Conversation(id="abc123", title="../Tea: 茶/咖啡? *yes*")
     assert export_file_name(conversation, ExportFormat.HTML) == "tea-茶-咖啡-yes-abc123.html"
     assert export_file_name(Conversation(id="x1"), ExportFormat.JSON) == "x1.json"
+
+
+def test_anything_shaped_like_a_key_is_never_exported_and_json_stays_valid() -> None:
+    conversation = Conversation(title="Headers")
+    conversation.add(
+        Message(
+            Role.USER,
+            'curl -H "Authorization: Bearer tok3n-0123456789abcdef" '
+            '-d key=sk-ant-api03-Zz9Yy8Xx7Ww6Vv5 (a "quoted" \\ word)',
+        )
+    )
+    clean = redacted_copy(conversation, [])
+    text = conversations_json([clean])
+    assert "tok3n-0123456789abcdef" not in text and "sk-ant-api03" not in text
+    assert json.loads(text)["messages"][0]["content"] == (
+        f'curl -H "Authorization: Bearer {REDACTED}" -d key={REDACTED} (a "quoted" \\ word)'
+    )

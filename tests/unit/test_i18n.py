@@ -8,9 +8,9 @@ import string
 from pathlib import Path
 
 import chattui
-from chattui.core.config import _FIXES
 from chattui.core.events import ChatError, ErrorKind
 from chattui.core.problems import PREFIXES, SUFFIXES, TEMPLATES, Problem
+from chattui.core.settings import _FIXES
 from chattui.i18n import _, get_language, set_language
 from chattui.locales.zh import CATALOG
 from chattui.ui.screens.settings import _FIELDS

@@ -8,7 +8,7 @@ import pytest
 from rich.cells import cell_len
 
 from benchmarks import sample_reply as sample
-from chattui.ui.render.blocks import BlockStream, is_web_link, parse_blocks
+from chattui.core.markdown_blocks import BlockStream, is_web_link, parse_blocks
 from chattui.ui.render.markdown import BlockRenderer, FenceProgress
 from chattui.ui.render.palette import Palette
 

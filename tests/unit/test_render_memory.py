@@ -8,8 +8,8 @@ from rich.style import Style
 from textual.strip import Strip
 
 from benchmarks.sample_reply import sample_reply
+from chattui.core.markdown_blocks import BlockStream, parse_blocks
 from chattui.core.models import Message, MessageStatus, Role
-from chattui.ui.render.blocks import BlockStream, parse_blocks
 from chattui.ui.render.entries import AssistantEntry, RenderContext
 from chattui.ui.render.markdown import BlockRenderer
 from chattui.ui.render.palette import Palette

@@ -15,10 +15,13 @@ from chattui.core.secrets import (
     KeyCommands,
     KeyError_,
     KeySource,
+    export_secrets,
+    hide_key_shapes,
     mask,
     resolve_key,
     save_credentials,
 )
+from chattui.core.settings import Settings
 
 CANARY = "sk-canary-0123456789abcdefXYZW"
 
@@ -130,3 +133,49 @@ def test_key_problems_are_data_worded_in_the_users_language(tmp_path: Path) -> N
         assert caught.value.problem.text(_).startswith("API 密钥中含有空格；")
     finally:
         set_language("en")
+
+
+def test_export_secrets_lists_every_kind_of_key(tmp_path: Path) -> None:
+    """Issue 17: one list for every export: the environment's key, each profile's key variable,
+    every key in the credentials file (top level and each profile's) and keys already held."""
+    credentials = tmp_path / "credentials.toml"
+    save_credentials(credentials, ApiKey("sk-file-top-0000111122223333"))
+    save_credentials(credentials, ApiKey("sk-file-work-4444555566667777"), "work")
+    save_credentials(credentials, ApiKey("gone-profile-key-8888"), "removed")  # still a secret
+    settings = Settings(
+        profiles={
+            "work": {"base_url": "https://work.example/v1", "api_key_env": "WORK_KEY"},
+            "local": {"base_url": "http://127.0.0.1:11434/v1"},
+        }
+    )
+    environ = {
+        "OPENAI_API_KEY": " sk-env-openai-1212121212121212 ",
+        "WORK_KEY": "work-env-key-3434343434",
+        "UNRELATED": "not-a-secret-5656565656",
+    }
+    held = [ApiKey("from-a-key-command-7878787878"), None]
+    secrets = export_secrets(settings, credentials, environ, held)
+    assert sorted(secrets) == sorted(
+        [
+            "sk-env-openai-1212121212121212",
+            "work-env-key-3434343434",
+            "sk-file-top-0000111122223333",
+            "sk-file-work-4444555566667777",
+            "gone-profile-key-8888",
+            "from-a-key-command-7878787878",
+        ]
+    )
+    assert export_secrets(Settings(), tmp_path / "missing.toml", {}) == []
+    (tmp_path / "bad.toml").write_text("not toml [")
+    assert export_secrets(Settings(), tmp_path / "bad.toml", {"OPENAI_API_KEY": "k" * 9}) == [
+        "k" * 9
+    ]
+
+
+def test_key_shapes_are_hidden_but_prose_is_not() -> None:
+    hidden = hide_key_shapes(
+        "Authorization: Bearer eyJhbGciOi.J9abc123def456 and sk-proj-ABCDEFGH12345678xyz.", "[X]"
+    )
+    assert hidden == "Authorization: Bearer [X] and [X]."
+    prose = "the Bearer authentication scheme, sk-learn and sk-image-classification"
+    assert hide_key_shapes(prose, "[X]") == prose

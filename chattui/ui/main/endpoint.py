@@ -15,7 +15,7 @@ from chattui.core.services import Services
 from chattui.i18n import _
 from chattui.ui.main.budget import BudgetMeter
 from chattui.ui.main.panes import Panes, Shown
-from chattui.ui.problems import problem_text
+from chattui.ui.render.problems import problem_text
 
 __all__ = ["Endpoint", "KeyCommandsRan"]
 

@@ -26,7 +26,7 @@ from chattui.ui.main.drafts import PromptDrafts
 from chattui.ui.main.library import Library
 from chattui.ui.main.panes import Panes, Shown
 from chattui.ui.messages import SettingsRequested
-from chattui.ui.problems import offers_settings, problem_text
+from chattui.ui.render.problems import offers_settings, problem_text
 
 if TYPE_CHECKING:  # the session's modules are imported after the first frame
     from chattui.core.turns import SessionEvent

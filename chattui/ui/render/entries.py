@@ -17,11 +17,11 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
+from chattui.core.markdown_blocks import CODE_KINDS, Block, BlockStream
 from chattui.core.models import Message, MessageStatus, Role
 from chattui.core.sanitize import sanitize, sanitize_line
 from chattui.i18n import _
-from chattui.ui.problems import error_hint, message_problem_text
-from chattui.ui.render.blocks import CODE_KINDS, Block, BlockStream
+from chattui.ui.render.problems import error_hint, message_problem_text
 
 if TYPE_CHECKING:  # Rich's Markdown and Syntax (Pygments) load on first use, after the first frame
     from chattui.ui.render.markdown import BlockRenderer, FenceProgress

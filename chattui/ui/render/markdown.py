@@ -1,13 +1,15 @@
 """Render Markdown blocks to Textual strips with Rich, once per (text, width) and theme.
 
 Rich's own Markdown renderer is linear in the size of its input (Textual's Markdown widget is
-not), so each block from :mod:`chattui.ui.render.blocks` is handed to a ``rich.markdown.Markdown``
-that reuses the block's tokens (no second parse) and is rendered at the pane width into lines of
-segments. Lines of finished blocks are cached by the block text and width; a renderer belongs to
-one palette (theme), so a theme change gets a new renderer and a fresh cache.
+not), so each block from :mod:`chattui.core.markdown_blocks` is handed to a
+``rich.markdown.Markdown`` that reuses the block's tokens (no second parse) and is rendered at
+the pane width into lines of segments. Lines of finished blocks are cached by the block text
+and width; a renderer belongs to one palette (theme), so a theme change gets a new renderer and
+a fresh cache.
 
 Rich's Markdown never interprets Rich markup, and the console here has markup, emoji codes and
-highlighting off; links that survive :func:`~chattui.ui.render.blocks.parse_blocks` are http(s).
+highlighting off; links that survive :func:`~chattui.core.markdown_blocks.parse_blocks` are
+http(s).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from rich.theme import Theme
 from textual.cache import LRUCache
 from textual.strip import Strip
 
-from chattui.ui.render.blocks import Block
+from chattui.core.markdown_blocks import Block
 from chattui.ui.render.palette import Palette
 from chattui.ui.render.strips import LeanStrip
 

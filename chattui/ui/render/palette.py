@@ -11,21 +11,35 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rich.style import Style
+
+if TYPE_CHECKING:
+    from textual.theme import Theme
 
 __all__ = [
     "CODE_THEME_DARK",
     "CODE_THEME_LIGHT",
+    "CODE_THEME_VARIABLE",
     "COMPONENT_CLASSES",
     "Palette",
     "build_palette",
+    "code_theme_of",
 ]
 
 CODE_THEME_DARK = "monokai"
 """Pygments theme of code blocks under a dark Textual theme."""
 CODE_THEME_LIGHT = "friendly"
 """Pygments theme of code blocks under a light Textual theme."""
+CODE_THEME_VARIABLE = "chattui-code-theme"
+"""The Textual theme variable holding the theme's code highlighting style."""
+
+
+def code_theme_of(theme: Theme) -> str:
+    """The theme's code highlighting style ("" when it names none)."""
+    return theme.variables.get(CODE_THEME_VARIABLE, "")
+
 
 COMPONENT_CLASSES: frozenset[str] = frozenset(
     {

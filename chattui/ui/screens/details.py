@@ -23,7 +23,7 @@ from chattui.core.config import ConfigError, Settings
 from chattui.core.events import ChatError
 from chattui.i18n import _
 from chattui.ui.actions import Scope, bindings
-from chattui.ui.problems import problem_text
+from chattui.ui.render.problems import problem_text
 from chattui.ui.widgets.safe_text import SafeInput, SafeTextArea
 
 __all__ = ["DetailsScreen"]

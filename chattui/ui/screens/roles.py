@@ -30,7 +30,7 @@ from chattui.core.roles import (
 from chattui.core.sanitize import sanitize, sanitize_line
 from chattui.i18n import _, get_language
 from chattui.ui.actions import Scope, bindings
-from chattui.ui.problems import problem_text
+from chattui.ui.render.problems import problem_text
 from chattui.ui.screens.dialogs import ConfirmScreen
 from chattui.ui.widgets.safe_text import SafeInput, SafeTextArea
 

@@ -25,6 +25,7 @@ from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
+from chattui.core.catalog import Catalog, CatalogError, model_choices
 from chattui.core.config import (
     REASONING_EFFORTS,
     ConfigError,
@@ -38,29 +39,10 @@ from chattui.core.secrets import ApiKey, KeyError_, KeySource
 from chattui.core.services import Services
 from chattui.i18n import LANGUAGES, _
 from chattui.ui.actions import Scope, bindings
-from chattui.ui.problems import error_text, problem_text
+from chattui.ui.render.problems import error_text, problem_text
 from chattui.ui.widgets.safe_text import SafeInput, SafeTextArea
 
-__all__ = ["BUILTIN_MODELS", "SettingsScreen"]
-
-BUILTIN_MODELS = (
-    "gpt-4o-mini",
-    "gpt-4o",
-    "gpt-4.1",
-    "gpt-4.1-mini",
-    "gpt-4.1-nano",
-    "gpt-5",
-    "gpt-5-mini",
-    "gpt-5-nano",
-    "o3",
-    "o3-mini",
-    "o4-mini",
-    "gpt-3.5-turbo",
-    "deepseek-chat",
-    "deepseek-reasoner",
-    "qwen-plus",
-    "qwen-max",
-)
+__all__ = ["SettingsScreen"]
 
 # (setting key, label, placeholder) for the one-line inputs, in the order shown.
 _FIELDS: tuple[tuple[str, str, str], ...] = (
@@ -92,6 +74,16 @@ def _text(value: object) -> str:
     return "" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def _catalog_models(services: Services) -> list[str]:
+    """The models the catalog (with the user's ``[models]``) knows, the endpoint's first."""
+    settings = services.settings
+    try:
+        catalog = Catalog.from_overrides(settings.models, settings.context_window)
+    except CatalogError:  # reported where the catalog is used for requests
+        catalog = Catalog.bundled()
+    return model_choices(catalog, services.endpoint().base_url)
+
+
 class SettingsScreen(ModalScreen[bool]):
     """Edits the settings; dismisses with True when saved."""
 
@@ -102,7 +94,7 @@ class SettingsScreen(ModalScreen[bool]):
     def __init__(self, services: Services) -> None:
         super().__init__()
         self.services = services
-        self._models: list[str] = list(BUILTIN_MODELS)
+        self._models = _catalog_models(services)
         self._command_running = ""
         """The key command running for Save or Test ("" when none)."""
         self._failed_command = ""
@@ -401,16 +393,9 @@ class SettingsScreen(ModalScreen[bool]):
     @work(exclusive=True, group="test-connection", exit_on_error=False)
     async def test_connection(self, endpoint: Endpoint, key: ApiKey | None) -> None:
         """List the endpoint's models (the form's endpoint or profile) and say what happened."""
-        from chattui.core.client import ChatClient
+        from chattui.core.client import endpoint_client
 
-        client = ChatClient(
-            key,
-            endpoint.base_url,
-            endpoint.proxy,
-            endpoint.timeout,
-            headers=endpoint.headers,
-            key_header=endpoint.key_header,
-        )
+        client = endpoint_client(endpoint, key)
         try:
             models = await client.list_models()
         except ChatError as error:
@@ -418,7 +403,7 @@ class SettingsScreen(ModalScreen[bool]):
             return
         finally:
             await client.aclose()
-        self._models = models or list(BUILTIN_MODELS)
+        self._models = models or _catalog_models(self.services)
         picker = self.query_one("#model-pick", Select)
         picker.set_options([(name, name) for name in self._models])
         self.query_one("#model", Input).suggester = SuggestFromList(self._models)

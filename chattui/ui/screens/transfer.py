@@ -7,31 +7,77 @@ thread); the sidebar is refreshed from the files afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol, TypeVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.notifications import SeverityLevel
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select
 
 from chattui.core.export import ExportFormat, export_file_name, redacted_copy
+from chattui.core.export_files import write_export
 from chattui.core.importer import ImportReport, import_files
 from chattui.core.models import Conversation
+from chattui.core.services import Services
 from chattui.core.storage import ConversationStore, StorageError
 from chattui.i18n import _
-from chattui.transfer import write_export
 from chattui.ui.actions import Scope, bindings
-from chattui.ui.problems import error_text, problem_text
+from chattui.ui.render.problems import error_text, problem_text
 from chattui.ui.screens.dialogs import TextInputScreen
 from chattui.ui.widgets.safe_text import SafeInput
 
-if TYPE_CHECKING:
-    from chattui.ui.app import ChatApp
+__all__ = [
+    "ExportChoice",
+    "ExportScreen",
+    "TransferHost",
+    "import_summary",
+    "start_export",
+    "start_import",
+]
 
-__all__ = ["ExportChoice", "ExportScreen", "import_summary", "start_export", "start_import"]
+_Result = TypeVar("_Result")
+
+
+class TransferHost(Protocol):
+    """What export and import need of the app (the ``ChatApp``, which is not imported here: the
+    app imports this module): its services, the main screen's list, and Textual's dialog,
+    worker, thread and notification calls."""
+
+    @property
+    def services(self) -> Services: ...
+
+    def push_screen(
+        self, screen: Screen[_Result], callback: Callable[[_Result | None], None]
+    ) -> object: ...
+
+    def run_worker(
+        self,
+        work: Callable[[], None],
+        *,
+        group: str = ...,
+        exit_on_error: bool = ...,
+        thread: bool = ...,
+    ) -> object: ...
+
+    def call_from_thread(
+        self, callback: Callable[..., object], *args: Any, **kwargs: Any
+    ) -> object: ...
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = ...,
+        severity: SeverityLevel = ...,
+        timeout: float | None = ...,
+        markup: bool = ...,
+    ) -> None: ...
+
 
 ALL_DIR_NAME = "chattui-export"
 
@@ -140,12 +186,7 @@ class ExportScreen(ModalScreen[ExportChoice | None]):
         self.dismiss(None)
 
 
-def _secrets(app: ChatApp) -> list[str]:
-    key = app.services.key.key
-    return [key.reveal()] if key is not None else []
-
-
-def start_export(app: ChatApp, current: Conversation | None) -> None:
+def start_export(app: TransferHost, current: Conversation | None) -> None:
     """Ask what to export, then write it in a thread and say where it went."""
     # A copy taken now: the conversation on screen may change (or stream) meanwhile.
     snapshot = Conversation.from_dict(current.to_dict()) if current is not None else None
@@ -162,8 +203,8 @@ def start_export(app: ChatApp, current: Conversation | None) -> None:
     app.push_screen(ExportScreen(snapshot, Path.cwd()), chosen)
 
 
-def _export(app: ChatApp, choice: ExportChoice, current: Conversation | None) -> None:
-    secrets = _secrets(app)
+def _export(app: TransferHost, choice: ExportChoice, current: Conversation | None) -> None:
+    secrets = app.services.export_secrets()
     problems: list[str] = []
     if choice.everything:
         store = ConversationStore(app.services.paths.conversations_dir)
@@ -219,8 +260,9 @@ def import_summary(report: ImportReport) -> str:
     return text
 
 
-def start_import(app: ChatApp) -> None:
-    """Ask for a file, import it in a thread, then show the new conversations."""
+def start_import(app: TransferHost, imported: Callable[[], None]) -> None:
+    """Ask for a file, import it in a thread, then tell ``imported`` (to list the new
+    conversations)."""
 
     def chosen(path: str | None) -> None:
         # A file dragged into a terminal arrives quoted when its name has spaces.
@@ -229,14 +271,17 @@ def start_import(app: ChatApp) -> None:
             target = Path(text).expanduser()
             app.notify(_("Importing {file}…", file=target.name), markup=False, timeout=4)
             app.run_worker(
-                lambda: _import(app, target), thread=True, group="import", exit_on_error=False
+                lambda: _import(app, target, imported),
+                thread=True,
+                group="import",
+                exit_on_error=False,
             )
 
     title = _("Import: a chattui JSON export, or ChatGPT's conversations.json or .zip")
     app.push_screen(TextInputScreen(title, ""), chosen)
 
 
-def _import(app: ChatApp, path: Path) -> None:
+def _import(app: TransferHost, path: Path, imported: Callable[[], None]) -> None:
     store = ConversationStore(app.services.paths.conversations_dir)
     try:
         store.prepare()
@@ -244,10 +289,10 @@ def _import(app: ChatApp, path: Path) -> None:
         app.call_from_thread(app.notify, error_text(error), severity="error", markup=False)
         return
     report = import_files(store, [path])
-    app.call_from_thread(_imported, app, report)
+    app.call_from_thread(_imported, app, report, imported)
 
 
-def _imported(app: ChatApp, report: ImportReport) -> None:
+def _imported(app: TransferHost, report: ImportReport, imported: Callable[[], None]) -> None:
     for error in report.errors:
         app.notify(
             problem_text(error),
@@ -258,6 +303,5 @@ def _imported(app: ChatApp, report: ImportReport) -> None:
         )
     if not report.errors:
         app.notify(import_summary(report), markup=False, timeout=10)
-    main = app.main_screen
-    if main is not None and report.conversations:
-        main.conversations.refresh_list()
+    if report.conversations:
+        imported()

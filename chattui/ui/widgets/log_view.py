@@ -48,8 +48,7 @@ from chattui.ui.render.layout import EntryLayout
 if TYPE_CHECKING:
     from chattui.ui.render.markdown import BlockRenderer
 from chattui.ui.render.painted import PaintedLines
-from chattui.ui.render.palette import Palette, build_palette
-from chattui.ui.theming import code_theme_of
+from chattui.ui.render.palette import Palette, build_palette, code_theme_of
 
 __all__ = ["LogView"]
 

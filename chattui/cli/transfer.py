@@ -1,4 +1,4 @@
-"""Export and import jobs: ``chattui export`` and ``chattui import``, and the writing the UI shares.
+"""Export and import jobs: ``chattui export`` and ``chattui import``.
 
 Export writes to stdout unless ``-o`` names a file (one document) or a directory (one file per
 conversation). Import reads our JSON or a ChatGPT export and prints what it added. Neither
@@ -14,49 +14,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from chattui.core.atomic import atomic_write
-from chattui.core.export import (
-    ExportFormat,
-    conversations_json,
-    conversations_markdown,
-    export_file_name,
-    format_time,
-    redacted_copy,
-)
-from chattui.core.models import Conversation
+from chattui.core.config import load_settings
+from chattui.core.export import ExportFormat, format_time, redacted_copy
+from chattui.core.export_files import render, write_export
 from chattui.core.paths import Paths
-from chattui.core.secrets import resolve_key
+from chattui.core.secrets import export_secrets
 from chattui.core.storage import ConversationStore, StorageError
 
-__all__ = [
-    "export_command",
-    "guess_format",
-    "import_command",
-    "known_secrets",
-    "render",
-    "write_export",
-]
-
-
-def known_secrets(paths: Paths, environ: Mapping[str, str]) -> list[str]:
-    """The API keys an export must never contain: the environment's and the stored one
-    (``api_key_command`` is not run for this)."""
-    found = [environ.get("OPENAI_API_KEY", "").strip()]
-    stored = resolve_key(paths.credentials_file, "", {})
-    if stored.key is not None:
-        found.append(stored.key.reveal())
-    return [secret for secret in found if secret]
-
-
-def render(conversations: Sequence[Conversation], fmt: ExportFormat) -> str:
-    """``conversations`` as one document in ``fmt``."""
-    if fmt is ExportFormat.JSON:
-        return conversations_json(conversations)
-    if fmt is ExportFormat.HTML:
-        from chattui.export_html import conversations_html
-
-        return conversations_html(conversations)
-    return conversations_markdown(conversations)
+__all__ = ["export_command", "guess_format", "import_command"]
 
 
 def guess_format(output: str | None, given: str | None) -> ExportFormat:
@@ -85,28 +50,6 @@ def _resolve_ids(store: ConversationStore, wanted: Sequence[str], everything: bo
             raise LookupError(f"{what} with id {item!r} (see 'chattui export --list')")
         ids.append(matches[0])
     return ids
-
-
-def write_export(
-    conversations: Sequence[Conversation], fmt: ExportFormat, target: Path, as_directory: bool
-) -> Path:
-    """Write ``conversations`` to the file ``target`` (one document) or, ``as_directory``,
-    one file each into the directory ``target``; missing directories are created. Returns
-    ``target``.
-
-    Raises:
-        OSError: a directory or a file could not be written.
-    """
-    if as_directory:
-        target.mkdir(parents=True, exist_ok=True)
-        for conversation in conversations:
-            text = render([conversation], fmt)
-            path = target / export_file_name(conversation, fmt)
-            atomic_write(path, text.encode("utf-8"), mode=0o600)
-    else:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(target, render(conversations, fmt).encode("utf-8"), mode=0o600)
-    return target
 
 
 def export_command(
@@ -139,7 +82,9 @@ def export_command(
             return 2
         fmt = guess_format(output, fmt_name)
         chosen = _resolve_ids(store, ids, everything)
-        secrets = known_secrets(paths, env)
+        # api_key_command is not run for this (it may ask for a password).
+        settings = load_settings(paths.config_file, env).settings
+        secrets = export_secrets(settings, paths.credentials_file, env)
         conversations = [redacted_copy(store.load(cid), secrets) for cid in chosen]
     except (LookupError, StorageError) as error:
         err.write(f"chattui export: {error}\n")

@@ -20,7 +20,7 @@ from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, TextIO, TypeVar
 
-from chattui.ask_output import MarkdownOutput, PlainOutput, ReplyOutput, SilentOutput
+from chattui.cli.ask_output import MarkdownOutput, PlainOutput, ReplyOutput, SilentOutput
 from chattui.core.config import ConfigError, validate_value
 from chattui.core.events import Finished, TextDelta
 from chattui.core.models import Conversation, Message, MessageStatus

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.live import Live
 
-    from chattui.ui.render.blocks import BlockStream
+    from chattui.core.markdown_blocks import BlockStream
 
 __all__ = ["MarkdownOutput", "PlainOutput", "ReplyOutput", "SilentOutput"]
 
@@ -81,7 +81,7 @@ class MarkdownOutput:
     def __init__(self, out: TextIO) -> None:
         from rich.console import Console
 
-        from chattui.ui.render.blocks import BlockStream
+        from chattui.core.markdown_blocks import BlockStream
 
         self.console: Console = Console(file=out, highlight=False)
         self._blocks: BlockStream = BlockStream()
