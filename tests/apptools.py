@@ -119,3 +119,12 @@ async def wait_for(
     while not predicate():
         assert time.monotonic() < deadline, "condition not reached in time"
         await pilot.pause(0.02)
+
+
+def palette_titles(app: ChatApp) -> list[str]:
+    """The titles the command palette offers on the main screen (its own and the app's)."""
+    from chattui.ui.main.commands import main_commands
+
+    screen = main_screen(app)
+    commands = [*main_commands(screen, app.keymap), *app.get_system_commands(app.screen)]
+    return [command.title for command in commands]

@@ -562,14 +562,14 @@ async def test_narrow_terminal_80x24(
 
 
 async def test_the_footer_shows_the_keys_from_the_start(make_app: MakeApp) -> None:
-    from textual.widgets import Footer
-    from textual.widgets._footer import FooterKey
+    from chattui.ui.widgets.key_footer import KeyFooter
 
     app = make_app()
-    async with app.run_test(size=SIZE) as pilot:
-        await wait_for(pilot, lambda: bool(app.screen.query(Footer)))
-        footer = app.screen.query_one(Footer)
-        await wait_for(pilot, lambda: bool(footer.query(FooterKey)))
+    async with app.run_test(size=(160, 36)) as pilot:
+        await wait_for(pilot, lambda: bool(app.screen.query(KeyFooter)))
+        footer = app.screen.query_one(KeyFooter)
+        await wait_for(pilot, lambda: "Send" in screen_text(app).splitlines()[-1])
         assert app.screen.focused is prompt(app)  # no focus change was needed
-        descriptions = [key.description for key in footer.query(FooterKey)]
+        descriptions = [binding.description for _node, binding, _key in footer.shown()]
         assert "New" in descriptions and "Quit" in descriptions
+        assert descriptions[:4] == ["Stop", "Send", "Help", "Next pane"]

@@ -29,7 +29,7 @@ def test_copy_code_block_writes_osc52_with_the_code_only(
         start = len(app.output)
         app.write(ALT_UP)
         assert app.wait_for_text("Regenerate", 10)  # the chat log's keys in the footer
-        app.write(b"\x1b2")  # Alt+2: code block 2
+        app.write(b"\x1b[B\x1b[B\x03")  # Down, Down: on code block 2; Ctrl+C copies it
         expected = b"\x1b]52;c;" + base64.b64encode(CODE.encode("utf-8"))
         assert app.read_until(lambda: expected in app.output[start:], 10), app.output[-2000:]
         assert app.wait_for_text("Copied code block 2: 2 lines (terminal)", 10)

@@ -17,6 +17,7 @@ from chattui.ui.app import ChatApp
 from chattui.ui.screens.dialogs import ConfirmScreen
 from chattui.ui.screens.settings import SettingsScreen
 from chattui.ui.widgets.chat_log import ChatLog
+from tests.apptools import palette_titles
 from tests.fakeserver import FakeOpenAI, Reply
 from tests.ui.conftest import (
     MakeApp,
@@ -140,7 +141,7 @@ async def test_the_system_prompt_expands_from_the_keyboard_and_the_palette(
         assert "\n  Answer in French." in log.rendered_text()
         await pilot.press("alt+p")
         assert "\n  Answer in French." not in log.rendered_text()
-        commands = [c.title for c in app.get_system_commands(app.screen)]
+        commands = palette_titles(app)
         assert "System prompt" in commands
 
 

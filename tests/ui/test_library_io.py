@@ -18,7 +18,7 @@ from chattui.ui.main.screen import MainScreen
 from chattui.ui.screens.dialogs import ConfirmScreen, TextInputScreen
 from chattui.ui.screens.roles import RoleEditorScreen, RolePickerScreen
 from chattui.ui.screens.transfer import ExportScreen
-from tests.apptools import TEST_KEY
+from tests.apptools import TEST_KEY, palette_titles
 from tests.fakeserver import FakeOpenAI, Reply
 from tests.ui.conftest import (
     SIZE,
@@ -213,7 +213,7 @@ async def test_import_from_the_app(make_app: MakeApp, home: Path, tmp_path: Path
     bad.write_text('[{"title": "t", "conversation_id": "c1", "mapping": {"a": 1}}]')
     app = make_app(connect=False)
     async with app.run_test(size=SIZE) as pilot:
-        commands = [command.title for command in app.get_system_commands(app.screen)]
+        commands = palette_titles(app)
         assert {"New conversation with a role…", "Export…", "Import…"} <= set(commands)
         app.action_import()
         await on_screen(pilot, TextInputScreen)

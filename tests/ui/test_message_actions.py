@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 
 from chattui.ui.screens.dialogs import ConfirmScreen
 from chattui.ui.screens.message_menu import MessageMenuScreen
+from tests.apptools import palette_titles
 from tests.fakeserver import FakeOpenAI, Reply
 from tests.ui.conftest import (
     SIZE,
@@ -77,7 +78,7 @@ async def test_cursor_moves_over_messages_and_code_blocks_and_copies_code_block_
         assert "Copied code block 2: 2 lines (xclip + terminal)" in notices(app)
         await pilot.press("up", "up", "up")  # to the user message
         assert log.cursor_message is not None and log.cursor_message.content == "show code"
-        await pilot.press("alt+1")  # code block 1 of the reply (the cursor's reply or the last)
+        await main_screen(app).run_action("copy_code(1)")  # code block 1 of the cursor's reply
         await clipboard_gets(pilot, out, "print('one')")
 
 
@@ -340,7 +341,7 @@ async def test_palette_entries_act_on_the_message(
     app = make_app(env=env)
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "q")
-        titles = [command.title for command in app.get_system_commands(app.screen)]
+        titles = palette_titles(app)
         for title in (
             "Copy message",
             "Copy code block 1 (sh)",

@@ -11,17 +11,19 @@ from textual.css.stylesheet import Stylesheet
 from textual.screen import Screen
 from textual.theme import BUILTIN_THEMES
 
+import chattui.ui.main
 import chattui.ui.screens
 
 
 def screen_classes() -> list[type[Screen[object]]]:
-    """The Screen subclasses defined in chattui.ui.screens.*."""
+    """The Screen subclasses defined in chattui.ui.screens.* and chattui.ui.main.*."""
     found: list[type[Screen[object]]] = []
-    for module_info in pkgutil.iter_modules(chattui.ui.screens.__path__):
-        module = importlib.import_module(f"chattui.ui.screens.{module_info.name}")
-        for _name, value in inspect.getmembers(module, inspect.isclass):
-            if issubclass(value, Screen) and value.__module__ == module.__name__:
-                found.append(value)
+    for package in (chattui.ui.screens, chattui.ui.main):
+        for module_info in pkgutil.iter_modules(package.__path__):
+            module = importlib.import_module(f"{package.__name__}.{module_info.name}")
+            for _name, value in inspect.getmembers(module, inspect.isclass):
+                if issubclass(value, Screen) and value.__module__ == module.__name__:
+                    found.append(value)
     return found
 
 

@@ -188,11 +188,11 @@ def _fixed_keys() -> list[tuple[str, str, str]]:
 _ORDER = [
     Scope.PROMPT,
     Scope.CHAT,
+    Scope.APP,
     Scope.LOG,
     Scope.SIDEBAR,
     Scope.FILTER,
     Scope.FIND,
-    Scope.APP,
     Scope.SEARCH,
     Scope.SETTINGS,
     Scope.DETAILS,

@@ -150,7 +150,7 @@ def pane_rows() -> list[a]:
         *(
             a(
                 f"copy_code_{n}",
-                f"alt+{n}",
+                "",  # Alt+digit is a symbol on macOS terminals: the cursor and Ctrl+C, or the menu
                 s.LOG,
                 f"screen.copy_code({n})",
                 _("Copy code block {n}", n=n),

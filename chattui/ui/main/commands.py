@@ -6,17 +6,19 @@ Imported when the palette first opens (the screen names it lazily), not before t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from textual.app import SystemCommand
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
 
 from chattui.i18n import _
 from chattui.ui.actions import Scope
 from chattui.ui.actions.keymap import palette_entries
 
-__all__ = ["MainCommands"]
+__all__ = ["MainCommands", "main_commands"]
 
 
 @runtime_checkable
@@ -29,24 +31,25 @@ class CodeBlocks(Protocol):
 _MAIN_SCOPES = frozenset({Scope.CHAT, Scope.PROMPT, Scope.LOG, Scope.SIDEBAR})
 
 
+def main_commands(screen: Screen[Any], keymap: Mapping[str, str]) -> list[SystemCommand]:
+    """The palette's commands for the main screen ``screen`` (the app adds its own)."""
+    commands = [
+        SystemCommand(title, help_text, partial(screen.run_action, action))
+        for title, help_text, action in palette_entries(_MAIN_SCOPES, keymap)
+    ]
+    blocks = screen.code_blocks() if isinstance(screen, CodeBlocks) else []
+    for n, (language, _code) in enumerate(blocks[:9], start=1):
+        title = _("Copy code block {n}", n=n) + (f" ({language})" if language else "")
+        run = partial(screen.run_action, f"copy_code({n})")
+        commands.append(SystemCommand(title, _("The code only, without the fences"), run))
+    return commands
+
+
 class MainCommands(Provider):
-    """The palette's commands for the main screen (the app adds its own)."""
+    """The palette's provider for the main screen (see :func:`main_commands`)."""
 
     def _commands(self) -> list[SystemCommand]:
-        screen = self.screen
-        keymap: dict[str, str] = getattr(self.app, "keymap", {})
-        commands = [
-            SystemCommand(title, help_text, partial(screen.run_action, action))
-            for title, help_text, action in palette_entries(_MAIN_SCOPES, keymap)
-        ]
-        blocks = screen.code_blocks() if isinstance(screen, CodeBlocks) else []
-        for n, (language, _code) in enumerate(blocks[:9], start=1):
-            title = _("Copy code block {n}", n=n) + (f" ({language})" if language else "")
-            help_text = _("The code only, without the fences")
-            commands.append(
-                SystemCommand(title, help_text, partial(screen.run_action, f"copy_code({n})"))
-            )
-        return commands
+        return main_commands(self.screen, getattr(self.app, "keymap", {}))
 
     async def discover(self) -> Hits:
         for command in self._commands():
