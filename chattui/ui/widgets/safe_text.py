@@ -2,6 +2,8 @@
 
 A pasted escape sequence stays in the value exactly as typed (and is sent or saved so), but is
 drawn as visible stand-ins (``␛``), one for one, so nothing reaches the terminal.
+
+Both apply the keys of a burst in the order they arrived (:class:`OrderedKeys`).
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from rich.text import Text
 from textual.widgets import Input, TextArea
 
 from chattui.core.sanitize import show_controls
+from chattui.ui.widgets.ordered_keys import OrderedKeys
 
 __all__ = ["SafeInput", "SafeTextArea"]
 
 
-class SafeTextArea(TextArea):
+class SafeTextArea(OrderedKeys, TextArea):
     """A TextArea that never draws control characters raw."""
 
     def get_line(self, line_index: int) -> Text:
@@ -24,7 +27,7 @@ class SafeTextArea(TextArea):
         return line
 
 
-class SafeInput(Input):
+class SafeInput(OrderedKeys, Input):
     """An Input that never draws control characters raw."""
 
     @property
