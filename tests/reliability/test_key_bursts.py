@@ -110,7 +110,7 @@ def test_a_burst_in_the_rename_dialog_gives_the_title_typed(fake_server: FakeOpe
         else:
             pytest.fail("the conversation list never had focus")
         for title in [f"代理{attempt}" for attempt in range(REPEATS)]:
-            app.write(b"r")
+            app.write(b"\x1br")  # Alt+R: rename
             assert app.wait_for_text("Rename conversation", 10)
             # Ctrl+U clears the old title; six Backspaces take "docker" back.
             app.write(b"\x15docker" + BS * 6 + title.encode() + b"\r")

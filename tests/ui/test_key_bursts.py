@@ -102,7 +102,7 @@ async def test_a_burst_in_the_sidebar_filter_is_applied_in_order(make_app: MakeA
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await focus_filter(pilot)
-        await check_box(pilot, main_screen(app).side_panel.filter_box)
+        await check_box(pilot, main_screen(app).panes.side.filter_box)
 
 
 async def test_a_burst_in_the_find_bar_is_applied_in_order(make_app: MakeApp) -> None:
@@ -110,14 +110,14 @@ async def test_a_burst_in_the_find_bar_is_applied_in_order(make_app: MakeApp) ->
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "hello")
         await pilot.press("f4")
-        await check_box(pilot, main_screen(app).find_bar.input)
+        await check_box(pilot, main_screen(app).panes.find_bar.input)
 
 
 async def test_a_burst_in_the_rename_dialog_is_applied_in_order(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await send(pilot, "hello")
-        main_screen(app).rename_conversation()
+        main_screen(app).conversations.rename()
         await wait_for(
             pilot, lambda: isinstance(app.screen, TextInputScreen) and app.screen.query("#value")
         )
@@ -142,13 +142,13 @@ async def test_alt_letter_bound_in_config_runs_its_action_from_a_text_box(
         box = prompt(app)
         await wait_for(pilot, lambda: box.has_focus)
         await burst(pilot, "\x1bs")
-        await wait_for(pilot, lambda: screen.side_panel.has_class("-hidden"))
+        await wait_for(pilot, lambda: screen.panes.side.has_class("-hidden"))
         await burst(pilot, "\x1bx")  # not bound: typed, as before
         await wait_for(pilot, lambda: box.text == "x")
         await burst(pilot, "\x1bs")
-        await wait_for(pilot, lambda: not screen.side_panel.has_class("-hidden"))
+        await wait_for(pilot, lambda: not screen.panes.side.has_class("-hidden"))
 
         filter_box = await focus_filter(pilot)
         await burst(pilot, "\x1bsab")
         await wait_for(pilot, lambda: filter_box.value == "ab")
-        assert screen.side_panel.has_class("-hidden") and box.text == "x"
+        assert screen.panes.side.has_class("-hidden") and box.text == "x"

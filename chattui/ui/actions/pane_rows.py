@@ -206,8 +206,9 @@ def pane_rows() -> list[a]:
             "to_list",
             _("List"),
             _("From the filter box into the list"),
+            2,
         ),
-        a("clear_filter", "escape", s.FILTER, "clear", _("Clear filter"), _("Clear the filter")),
+        a("clear_filter", "escape", s.FILTER, "clear", _("Clear filter"), _("Clear the filter"), 1),
         # -- the find bar ---------------------------------------------------------------------
         a("find_next_match", "enter,down,f4", s.FIND, "move(1)", _("Next"), _("Next match"), 2),
         a(
