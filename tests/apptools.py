@@ -6,6 +6,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 
+from textual import events
 from textual.pilot import Pilot
 
 from chattui.core.services import Services
@@ -128,3 +129,20 @@ def palette_titles(app: ChatApp) -> list[str]:
     screen = main_screen(app)
     commands = [*main_commands(screen, app.keymap), *app.get_system_commands(app.screen)]
     return [command.title for command in commands]
+
+
+def terminal_keys(data: str) -> list[events.Key]:
+    """The keys a terminal's ``data`` stands for (as the driver reads them in one write),
+    made by the terminal parser the driver uses."""
+    from textual._xterm_parser import XTermParser
+
+    parser = XTermParser()
+    return [key for key in [*parser.feed(data), *parser.feed("")] if isinstance(key, events.Key)]
+
+
+async def burst(pilot: Pilot[None], data: str) -> None:
+    """Post every key of ``data`` to the app at once, as the driver does after one read."""
+    for key in terminal_keys(data):
+        key.set_sender(pilot.app)
+        pilot.app.post_message(key)
+    await pilot.pause()

@@ -46,11 +46,10 @@ def test_the_wheel_ships_themes_and_catalogs_and_installs_a_working_command(
     sources = {path.name for path in (ROOT / "themes").glob("*.toml")}
     assert {Path(name).name for name in themes} == sources
     assert {"chattui/locales/zh.py", "chattui/core/catalog.toml", "chattui/py.typed"} <= names
-    screen_css = {path.name for path in (ROOT / "chattui" / "ui" / "screens").glob("*.tcss")}
-    shipped_css = {
-        Path(name).name for name in names if name.startswith("chattui/ui/screens/")
-    } & screen_css
-    assert "main.tcss" in screen_css and shipped_css == screen_css
+    screen_css = {
+        path.relative_to(ROOT).as_posix() for path in (ROOT / "chattui" / "ui").rglob("*.tcss")
+    }
+    assert "chattui/ui/main/main.tcss" in screen_css and screen_css <= names
 
     venv = tmp_path / "venv"
     uv("venv", "--offline", "--quiet", "--python", sys.executable, str(venv))

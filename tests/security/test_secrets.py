@@ -27,6 +27,7 @@ from chattui.core.config import mask_proxy
 from chattui.core.events import ChatError, ChatRequest
 from chattui.core.secrets import ApiKey, KeySource, mask, resolve_key
 from chattui.ui.app import ChatApp
+from chattui.ui.main.replies import Replies
 from chattui.ui.main.screen import MainScreen
 from chattui.ui.screens.settings import SettingsScreen
 from tests.fakeserver import FakeOpenAI, Reply
@@ -307,12 +308,12 @@ async def test_a_failing_reply_worker_reports_only_the_error_type(
     """The reply workers do not exit the app: the failure becomes a notification."""
     canary = make_canary()
 
-    def on_delta(self: MainScreen, *args: object) -> None:
-        key = self.services.key.key
+    def on_delta(self: Replies, *args: object) -> None:
+        key = self._services.key.key
         secret = key.reveal() if key else ""
         raise RuntimeError(f"failed with {len(secret)} characters at hand")
 
-    monkeypatch.setattr(MainScreen, "_on_delta", on_delta)
+    monkeypatch.setattr(Replies, "_delta", on_delta)
     app = make_app(fake_server.base_url, key=canary, env=BIG_WINDOW)
     async with app.run_test(size=SIZE) as pilot:
         await paste(pilot, "hello")

@@ -11,10 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual import events
-
-# The terminal parser the driver uses: a test burst becomes exactly the keys a terminal gives.
-from textual._xterm_parser import XTermParser
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -22,6 +18,7 @@ from chattui.ui.screens.dialogs import TextInputScreen
 from chattui.ui.widgets.prompt import PromptInput
 from chattui.ui.widgets.safe_text import SafeInput
 from chattui.ui.widgets.side_panel import FilterInput
+from tests.apptools import burst
 from tests.fakeserver import FakeOpenAI
 from tests.ui.conftest import SIZE, MakeApp, chat_app, main_screen, prompt, send, wait_for
 from tests.ui.test_settings import config_file
@@ -30,20 +27,6 @@ BS = "\x7f"
 LEFT, HOME, END, CTRL_W = "\x1b[D", "\x1b[H", "\x1b[F", "\x17"
 BOX_BURST = "docker" + BS * 6 + "代理"
 """Six fast Backspaces over a word, then Chinese: ``do`` was left before the fix."""
-
-
-def terminal_keys(data: str) -> list[events.Key]:
-    """The keys a terminal's ``data`` stands for (as the driver reads them in one write)."""
-    parser = XTermParser()
-    return [key for key in [*parser.feed(data), *parser.feed("")] if isinstance(key, events.Key)]
-
-
-async def burst(pilot: Pilot[None], data: str) -> None:
-    """Post every key of ``data`` to the app at once, as the driver does after one read."""
-    for key in terminal_keys(data):
-        key.set_sender(pilot.app)
-        pilot.app.post_message(key)
-    await pilot.pause()
 
 
 @pytest.mark.parametrize(
