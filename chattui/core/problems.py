@@ -230,6 +230,10 @@ TEMPLATES: dict[str, str] = {
     "config.keys.taken": (
         "{where}: {action}: {key} is already used by {other}; this line is ignored."
     ),
+    "config.keys.types_text": (
+        "{where}: {action}: {key} types text, and typed text never runs an action; use a key"
+        " with Ctrl or Alt (e.g. alt+{key}). This line is ignored."
+    ),
     # -- theme and role files -----------------------------------------------------------------
     "theme.file": "Theme {path}: {error}",
     "theme.not_utf8": "Theme {path}: not UTF-8 text",

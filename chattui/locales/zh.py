@@ -362,6 +362,7 @@ CATALOG: dict[str, str] = {
     "{tool} + terminal": "{tool} + 终端",
     "{where}: {action}: {keys} is not a key name (examples: ctrl+t, f5, escape, alt+up).": "{where}：{action}：{keys} 不是有效的按键名（例如 ctrl+t、f5、escape、alt+up）。",
     "{where}: {action}: {key} is already used by {other}; this line is ignored.": "{where}：{action}：{key} 已被 {other} 占用；此行被忽略。",
+    "{where}: {action}: {key} types text, and typed text never runs an action; use a key with Ctrl or Alt (e.g. alt+{key}). This line is ignored.": "{where}：{action}：{key} 会输入文字，而输入的文字永远不会触发操作；请使用带 Ctrl 或 Alt 的按键（例如 alt+{key}）。此行被忽略。",
     "↑{prompt} ↓{completion} tokens": "↑{prompt} ↓{completion} tokens",
     "http://127.0.0.1:7890 or socks5://127.0.0.1:1080 (empty: none)": (
         "http://127.0.0.1:7890 或 socks5://127.0.0.1:1080（留空：不使用）"

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from chattui.core.models import Conversation, Role
 from chattui.i18n import _
 
 if TYPE_CHECKING:  # imported with the planner, after the first frame
-    from chattui.core.catalog import ModelInfo
     from chattui.core.window import Budget
 
-__all__ = ["budget_text", "conversation_cost", "format_cost", "usage_text"]
+__all__ = ["budget_text", "format_cost", "usage_text"]
 
 WARN_SHARE = 0.1
 """Warn when less than this share of the window is left."""
@@ -67,25 +64,6 @@ def format_cost(cost: float | None) -> str:
     if cost is None:
         return ""
     return f"${cost:.4f}" if cost < 1 else f"${cost:,.2f}"
-
-
-def conversation_cost(
-    conversation: Conversation, lookup: Callable[[str], ModelInfo]
-) -> float | None:
-    """The estimated cost of every reply with usage (None if no price is known)."""
-    from chattui.core.catalog import estimate_cost
-
-    total = 0.0
-    known = False
-    for message in conversation.messages:
-        if message.role is not Role.ASSISTANT or message.usage is None:
-            continue
-        info = lookup(message.model or "")
-        cost = estimate_cost(info, message.usage.prompt_tokens, message.usage.completion_tokens)
-        if cost is not None:
-            total += cost
-            known = True
-    return total if known else None
 
 
 def usage_text(prompt: int, completion: int, cost: float | None, total: float | None) -> str:

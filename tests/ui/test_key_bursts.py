@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from chattui.ui.screens.dialogs import TextInputScreen
+from chattui.ui.screens.search import SearchScreen
 from chattui.ui.widgets.prompt import PromptInput
 from chattui.ui.widgets.safe_text import SafeInput
 from chattui.ui.widgets.side_panel import FilterInput
@@ -135,3 +136,48 @@ async def test_alt_letter_bound_in_config_runs_its_action_from_a_text_box(
         await burst(pilot, "\x1bsab")
         await wait_for(pilot, lambda: filter_box.value == "ab")
         assert screen.panes.side.has_class("-hidden") and box.text == "x"
+
+
+async def test_a_burst_in_the_search_box_is_applied_in_order(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hello")
+        await burst(pilot, "\x06")  # Ctrl+F
+        await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
+        await check_box(pilot, app.screen.query_one("#search-input", SafeInput))
+
+
+async def test_a_burst_in_the_edit_box_is_applied_in_order(
+    make_app: MakeApp, fake_server: FakeOpenAI
+) -> None:
+    """Editing an earlier message (Alt+E on it): the prompt in edit mode takes bursts in
+    order too, and Enter sends the edit as a new branch."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hello")
+        await burst(pilot, "\x1b[1;3A")  # Alt+Up: the message cursor, on the reply
+        await burst(pilot, "\x1b[A\x1be")  # Up to the user message, Alt+E edits it
+        box = prompt(app)
+        await wait_for(pilot, lambda: box.has_focus and box.text == "hello")
+        await burst(pilot, CTRL_W + "teh" + BS * 2 + "he cat" + LEFT * 3 + "big " + "\r")
+        await wait_for(pilot, lambda: len(fake_server.chat_requests) == 2)
+        assert fake_server.chat_requests[-1].last_user_text == "the big cat"
+
+
+@pytest.mark.parametrize("pane", ["chat log", "sidebar"])
+async def test_alt_letter_bound_in_config_runs_from_the_panes_too(
+    make_app: MakeApp, home: Path, pane: str
+) -> None:
+    path = config_file(home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('[keys]\ntoggle_sidebar = ["f9", "alt+s"]\n', "utf-8")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "hello")
+        screen = main_screen(app)
+        widget = screen.panes.log if pane == "chat log" else screen.panes.sidebar
+        widget.focus()
+        await wait_for(pilot, lambda: widget.has_focus)
+        await burst(pilot, "\x1bs")
+        await wait_for(pilot, lambda: screen.panes.side.has_class("-hidden"))
+        assert prompt(app).text == ""

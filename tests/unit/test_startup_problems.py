@@ -426,3 +426,15 @@ def test_sentences_not_yet_data_are_carried_as_they_are() -> None:
     assert as_problem(problem) is problem
     error = InvalidValue(Problem("config.reason.bool"))
     assert str(error) == "must be true or false" and isinstance(error, ValueError)
+
+
+def test_a_key_that_types_text_cannot_run_a_main_screen_action(tmp_path: Path, zh: None) -> None:
+    """Typed text never runs an action: a plain letter for one is refused (a dialog's own
+    keys, like the role picker's, are not typing)."""
+    config = write(tmp_path / "config.toml", '[keys]\nregenerate = "r"\nnew_role = "a"\n')
+    keymap, problems = check_keymap({"regenerate": "r", "new_role": "a"}, config)
+    assert keymap == {"new_role": "a"}
+    assert [problem.code for problem in problems] == ["config.keys.types_text"]
+    assert problems[0].text(_).startswith(f"{config}:2：regenerate：r 会输入文字")
+    keymap, problems = check_keymap({"regenerate": "alt+g, f5"}, config)
+    assert keymap == {"regenerate": "alt+g,f5"} and problems == []

@@ -70,6 +70,18 @@ def _bad_key(key: str) -> bool:
     return not (len(base) == 1 or base in _NAMED_KEYS or key_to_character(base) is not None)
 
 
+def _types_text(scope: Scope, key: str) -> bool:
+    """Whether ``key`` (with no Ctrl or Alt) would type text where ``scope``'s actions run:
+    anywhere on the main screen, where typed characters go to the prompt."""
+    *modifiers, base = key.split("+")
+    if not (scope is Scope.APP or scope.on_main_screen):
+        return False
+    if set(modifiers) - {"shift"}:
+        return False
+    character = base if len(base) == 1 else key_to_character(base)
+    return character is not None and character.isprintable()
+
+
 def _taken_by(
     action: Action, new_keys: set[str], keymap: Mapping[str, str]
 ) -> tuple[str, str] | None:
@@ -128,6 +140,11 @@ def check_keymap(
         if bad:
             found = {"where": where(action), "action": action, "keys": ", ".join(bad)}
             problems.append(Problem("config.keys.bad_key", found))
+            continue
+        typing = [key for key in key_list(text) if _types_text(rows[action].scope, key)]
+        if typing:
+            found = {"where": where(action), "action": action, "key": typing[0]}
+            problems.append(Problem("config.keys.types_text", found))
             continue
         keymap[action] = ",".join(_normal(key) for key in key_list(text))
 

@@ -19,7 +19,7 @@ from chattui.core.branches import alternatives_of
 from chattui.core.models import Conversation, Message, MessageStatus
 from chattui.core.services import Services
 from chattui.i18n import _
-from chattui.ui.budget import conversation_cost, usage_text
+from chattui.ui.budget import usage_text
 from chattui.ui.main.budget import BudgetMeter
 from chattui.ui.main.conversations import summary_of
 from chattui.ui.main.drafts import PromptDrafts
@@ -208,6 +208,7 @@ class Replies:
         if not visible:
             return
         log = self._panes.log
+        had_cursor = log.cursor is not None
         branch = conversation.branch()
         if mode == "branch":  # regenerated or edited: the branch on screen changed
             log.set_conversation(
@@ -218,8 +219,8 @@ class Replies:
         else:
             log.remove_message(reply.id)  # continuing it: shown again, live
         log.add_message(reply, alternatives_of(conversation).get(reply.id))
-        if mode == "branch" and log.has_focus:
-            log.set_cursor(reply.id)  # the cursor stays on the turn it acted on
+        if mode == "branch" and (had_cursor or log.has_focus):
+            log.set_cursor(reply.id)  # the cursor stays on the turn it acted on, visible
         log.scroll_to_latest()
         self._panes.status.set_state(_("waiting for the reply…"), "busy")
         self._budget.update()  # the turn just sent is history now
@@ -287,6 +288,8 @@ class Replies:
         planner = self._services.planner
         info = planner.model_info(reply.model or self._shown.settings.model)
         cost = estimate_cost(info, usage.prompt_tokens, usage.completion_tokens)
+        from chattui.core.costs import conversation_cost
+
         total = conversation_cost(conversation, planner.model_info)
         return usage_text(usage.prompt_tokens, usage.completion_tokens, cost, total)
 
