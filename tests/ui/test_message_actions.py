@@ -159,7 +159,10 @@ async def test_edit_and_resend_makes_a_branch_shown_with_the_whole_other_branch(
         assert [m["content"] for m in request] == ["q1", "a1", "q2 better"]
         text = log.rendered_text()
         assert "You ◀ 2/2 ▶" in text and "a2 edited" in text and "a2\n" not in text
-        await pilot.press("alt+up", "up", "left")  # the edited prompt: previous alternative
+        # The cursor stayed on the turn it acted on (now the new reply): Alt+Up goes to the
+        # edited prompt, Left to its previous alternative.
+        assert log.cursor_message is not None and log.cursor_message.content == "a2 edited"
+        await pilot.press("alt+up", "left")
         await pilot.pause()
         text = log.rendered_text()
         assert "You ◀ 1/2 ▶" in text and "q2" in text and "a2" in text

@@ -254,6 +254,6 @@ def palette_entries(
     for row in palette_actions():
         if row.scope in scopes:
             keys = key_list(keymap.get(row.id, row.keys))
-            help_text = row.help + (f" ({key_label(keys[0])})" if keys else "")
+            help_text = row.help + (f" · {key_label(keys[0])}" if keys else "")
             entries.append((row.long_title or row.title, help_text, row.palette_action))
     return entries
