@@ -589,7 +589,7 @@ async def _app_once(base_url: str, home: Path, timeout: float) -> float:
             await app.workers.wait_for_complete()
         return elapsed
     finally:
-        client = services.session.client
+        client = services.engine.session.client
         aclose = getattr(client, "aclose", None)
         if aclose is not None:
             with contextlib.suppress(Exception):

@@ -156,9 +156,9 @@ def _conversation(services: Services, options: AskOptions, role: RoleSpec | None
     settings = services.settings
     conversation: Conversation | None = None
     if options.continue_last:
-        summaries = services.store.list_conversations()
+        summaries = services.list_conversations()
         if summaries:
-            conversation = services.store.load(summaries[0].id)
+            conversation = services.load_conversation(summaries[0].id)
     if conversation is None:
         conversation = Conversation(system_prompt=settings.system_prompt)
     if role is not None:
@@ -220,9 +220,9 @@ async def _ask(
     """Send ``text`` and stream the reply to ``output``; return it and the finish reason."""
     keep = options.save or options.continue_last
     store = services.store if keep else _Unsaved(services.paths.conversations_dir)
-    services.pin_profile(conversation)
-    client = services.make_client(services.profile_of(conversation))
-    session = ChatSession(store, client, build_request=services.planner.build)
+    services.endpoints.pin_profile(conversation)
+    client = services.endpoints.make_client(services.profile_of(conversation))
+    session = ChatSession(store, client, build_request=services.engine.planner.build)
     reply: Message | None = None
     finish = ""
     output.start()
@@ -325,7 +325,7 @@ def run(
         _say(err, error.problem.text(_))
         return EXIT_FAILED
     finally:
-        services.store.flush_index()
+        services.flush_index()
     if outcome is None:
         _say(err, _("stopped"))
         return EXIT_INTERRUPTED

@@ -1,8 +1,9 @@
 """The endpoint profiles of :class:`~chattui.core.services.Services`: which endpoint (URL,
 proxy, key, model) a conversation talks to, its key, and its client.
 
-A base of ``Services``: the profiles come from its settings, the keys from the environment,
-the credentials file or a key command (see :mod:`chattui.core.profiles`).
+A part of ``Services`` (``services.endpoints``): the profiles come from the current settings,
+the keys from the environment, the credentials file or a key command (see
+:mod:`chattui.core.profiles`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import dataclasses
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
 
 from chattui.core.config import Settings
 from chattui.core.models import Conversation
@@ -26,17 +28,48 @@ __all__ = ["EndpointProfiles"]
 
 
 class EndpointProfiles:
-    """Endpoints by profile, their keys and clients (cached until the settings change)."""
+    """Endpoints by profile, their keys and clients (cached until the settings change).
 
-    if TYPE_CHECKING:  # set by Services
-        paths: Paths
-        settings: Settings
-        key: ResolvedKey
-        overrides: Mapping[str, object]
-        environ: Mapping[str, str] | None
-        commands: KeyCommands
-        _endpoints: dict[str, Endpoint]
-        _clients: dict[str, ChatClient | None]
+    ``Services`` owns one and keeps its :attr:`settings` current (see
+    :meth:`Services.update`).
+    """
+
+    def __init__(
+        self,
+        paths: Paths,
+        settings: Settings,
+        key: ResolvedKey,
+        overrides: Mapping[str, object],
+        environ: Mapping[str, str] | None,
+        commands: KeyCommands,
+    ) -> None:
+        self.paths = paths
+        self.settings = settings
+        """The current settings (the profiles are read from them)."""
+        self.key = key
+        """The default endpoint's key."""
+        self.overrides = overrides
+        """The settings given on the command line (a ``model`` there wins over a profile's)."""
+        self.environ = environ
+        """Where keys are looked up (None: ``os.environ``)."""
+        self.commands = commands
+        """The key commands' outputs (run once; by a worker when deferring)."""
+        self._endpoints: dict[str, Endpoint] = {}
+        self._clients: dict[str, ChatClient | None] = {}
+
+    def reset(self) -> None:
+        """Forget the endpoints resolved so far (the settings changed: read them again)."""
+        self._endpoints = {}
+        self.key = self.endpoint().key
+
+    def keep(self, endpoint: Endpoint) -> None:
+        """Cache ``endpoint``, resolved elsewhere (at start-up), unless its key is pending."""
+        if not endpoint.key.pending:
+            self._endpoints[endpoint.profile] = endpoint
+
+    def forget_clients(self) -> None:
+        """Drop the cached clients (they are made again with the current settings)."""
+        self._clients = {}
 
     @property
     def has_key(self) -> bool:
@@ -45,6 +78,7 @@ class EndpointProfiles:
 
     @property
     def key_source(self) -> KeySource:
+        """Where the default endpoint's key comes from."""
         return self.key.source
 
     @property
@@ -166,3 +200,32 @@ class EndpointProfiles:
         from chattui.core.client import endpoint_client
 
         return endpoint_client(endpoint, endpoint.key.key)
+
+    def secrets(self) -> list[str]:
+        """The key and the proxy password, for the debug log to mask."""
+        found = [self.key.key.reveal()] if self.key.key is not None else []
+        password = urlsplit(self.settings.proxy).password if self.settings.proxy else None
+        if password:
+            found.extend({password, unquote(password)})
+        return found
+
+    async def list_models(self, profile: str | None = None) -> list[str]:
+        """The endpoint's model ids (``/v1/models``), with the current settings and key (of
+        ``profile``; None: the default endpoint).
+
+        Raises:
+            ChatError: no key, or the request failed (with a human message).
+        """
+        from chattui.core.events import ChatError, ErrorKind
+
+        client = self.make_client(profile)
+        if client is None:
+            raise ChatError(ErrorKind.NO_KEY)
+        try:
+            return await client.list_models()
+        finally:
+            await client.aclose()
+
+    def key_pending_for(self, conversation: Conversation | None) -> bool:
+        """Whether the conversation's endpoint waits for its key command."""
+        return self.endpoint(self.profile_of(conversation)).key.pending

@@ -46,7 +46,7 @@ class ChatApp(App[None]):
     ) -> None:
         super().__init__()
         self.services = services
-        services.commands.defer = True  # from now on key commands run in workers only
+        services.defer_key_commands()  # from now on key commands run in workers only
         self._start = start
         self._warm_up_enabled = warm_up
         self.warmed_up = asyncio.Event()
@@ -99,7 +99,7 @@ class ChatApp(App[None]):
         if self.services.fatal is not None:
             fatal = problem_text(self.services.fatal)
             self.notify(fatal, severity="error", timeout=30, markup=False)
-        if not self.services.has_key and not self.services.key.pending:
+        if not self.services.has_key and not self.services.key_pending:
             from chattui.ui.screens.welcome import WelcomeScreen
 
             self.push_screen(WelcomeScreen(), self._welcomed)
@@ -114,13 +114,12 @@ class ChatApp(App[None]):
         if main is not None:
             main.first_frame()
         self.call_after_refresh(self._start_session)
-        if self.services.search is not None:
-            self.call_after_refresh(self.services.search.start)
+        self.call_after_refresh(self.services.start_search)
 
     def _start_session(self) -> None:
         """Build the session and the planner (~20 ms of imports the first frame did not
         need), then warm up in a thread."""
-        _ = self.services.session
+        self.services.start_session()
         if self._warm_up_enabled:
             self.warm_up()
 
@@ -129,8 +128,7 @@ class ChatApp(App[None]):
         # saved as stopped, and every queued save reaches the disk before the app ends.
         if not self.services.close(timeout=SAVE_WAIT):
             self.log.error("saves still queued at exit")
-        if self.services.search is not None:
-            self.services.search.close(timeout=2.0)
+        self.services.close_search(timeout=2.0)
 
     @on(SettingsRequested)
     def _settings_requested(self) -> None:

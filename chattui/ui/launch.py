@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from chattui.core.storage import ConversationStore
+    from chattui.core.services import Services
 
 __all__ = ["find_conversation", "launch"]
 
@@ -32,14 +32,14 @@ def _attach_terminal() -> str | None:
     return None
 
 
-def find_conversation(store: ConversationStore, wanted: str) -> tuple[str, str]:
+def find_conversation(services: Services, wanted: str) -> tuple[str, str]:
     """The id of the conversation whose id is ``wanted`` or starts with it, and "" ; else
     "" and why not (a message). Only the index is read: the file is opened by the app."""
     from chattui.core.storage import StorageError
     from chattui.i18n import _
 
     try:
-        ids = [summary.id for summary in store.list_conversations()]
+        ids = [summary.id for summary in services.list_conversations()]
     except StorageError as error:
         return "", error.problem.text(_)
     matches = [cid for cid in ids if cid == wanted] or [
@@ -83,12 +83,12 @@ def launch(
         return 2
     found = ""
     if conversation_id:
-        found, unknown = find_conversation(services.store, conversation_id)
+        found, unknown = find_conversation(services, conversation_id)
         if unknown:
             print(f"chattui: {unknown}", file=sys.stderr)
             return 2
     elif latest:
-        summaries = services.store.list_conversations()
+        summaries = services.list_conversations()
         if summaries:
             found = summaries[0].id
         else:
@@ -103,7 +103,7 @@ def launch(
 
     app = ChatApp(services, start=StartAt(prompt=prompt, conversation_id=found))
     app.run()
-    services.store.flush_index()
+    services.flush_index()
     # Everything is saved by now (workers were cancelled and saved their replies). Skip the
     # interpreter's teardown of openai, tiktoken and the warm-up thread: it takes seconds.
     sys.stdout.flush()

@@ -365,13 +365,11 @@ def next_start_child(environ: Mapping[str, str], conversation_id: str, conn: Con
         services = Services.load(environ=environ)
         if services.fatal:
             raise RuntimeError(services.fatal)
-        services.store.list_conversations()
+        services.list_conversations()
         services.connect()
-        conversation = services.store.load(conversation_id)
+        conversation = services.load_conversation(conversation_id)
         count = 0
-        async for _event in services.session.send(
-            conversation, "after the crash", services.settings
-        ):
+        async for _event in services.send(conversation, "after the crash"):
             count += 1
         return count
 

@@ -416,7 +416,7 @@ async def test_rename_and_delete_while_the_reply_streams(
         await press_now(pilot, "enter")
         await wait_for(pilot, lambda: [s.title for s in bar.summaries] == ["renamed live"])
         await wait_for(pilot, lambda: "token9 " in assistant_text(app))  # later saves...
-        assert await asyncio.to_thread(app.services.session.saver.flush, 30)
+        assert await asyncio.to_thread(app.services.engine.session.saver.flush, 30)
         assert only_conversation(home)["title"] == "renamed live"  # ...keep the new title
 
         bar.focus()

@@ -65,7 +65,7 @@ async def test_a_big_library_is_listed_in_a_thread_after_the_first_frame(
     monkeypatch.setattr(ConversationStore, "BIG_INDEX", 10)  # this index counts as big
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        assert main_screen(app).services.store.index_is_big()
+        assert main_screen(app).services.index_is_big()
         await settle(pilot)  # the listing worker
         assert listed(app) == ["Shopping list", "代理设置", "Proxy setup"]
         await send(pilot, "made after the list")

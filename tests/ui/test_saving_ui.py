@@ -28,7 +28,7 @@ FULL = " ".join(f"word{i}" for i in range(400))
 def live_text(app: ChatApp) -> str:
     """The text so far of the reply streaming in the conversation on screen (from the
     session), or ""."""
-    session = app.services.session
+    session = app.services.engine.session
     live = session.live_reply(main_screen(app).conversation.id)
     if live is None or live.message is None:
         return ""
@@ -68,7 +68,7 @@ async def test_switching_away_and_back_mid_stream_shows_the_live_text(
         await pilot.pause()
         assert screen.conversation is not conversation
         reply = conversation.messages[-1]
-        session = app.services.session
+        session = app.services.engine.session
         # More text arrives while another conversation is on screen.
         await wait_for(pilot, lambda: "word60 " in (session.live_text(reply.id) or ""))
         screen.conversations.open(conversation.id)
@@ -97,8 +97,8 @@ async def test_deleting_while_a_reply_streams_keeps_the_file_gone(
         assert (conversations_dir(home) / f"{conversation_id}.json").exists()  # undo window
         screen.conversations.delete_now(conversation_id)  # the undo notice expired
         await settle(pilot)
-        assert not app.services.session.streaming(conversation_id)
-        assert app.services.session.saver.flush(30)
+        assert not app.services.engine.session.streaming(conversation_id)
+        assert app.services.engine.session.saver.flush(30)
         assert not (conversations_dir(home) / f"{conversation_id}.json").exists()
         assert all(s.id != conversation_id for s in screen.panes.sidebar.summaries)
     assert not (conversations_dir(home) / f"{conversation_id}.json").exists()

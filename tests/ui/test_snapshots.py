@@ -31,7 +31,7 @@ def snapshot_app(fake_server: FakeOpenAI) -> ChatApp:
     """An app whose settings show SHOWN_BASE_URL and whose client talks to fake_server."""
     services = Services.load(environ=app_environ(SHOWN_BASE_URL))
     assert services.key.key is not None
-    services.session.client = ChatClient(services.key.key, fake_server.base_url, timeout=10)
+    services.engine.session.client = ChatClient(services.key.key, fake_server.base_url, timeout=10)
     return ChatApp(services, warm_up=False)
 
 

@@ -115,7 +115,7 @@ async def test_typing_sentences_never_fires_an_action(
         await send(pilot, "the first question")
         assert main_screen(app).panes.log.has_message(main_screen(app).conversation.branch()[-1].id)
         requests = len(fake_server.chat_requests)
-        assert app.services.session.saver.flush(30)
+        assert app.services.engine.session.saver.flush(30)
         before = fingerprint(home)
         assert before
 
@@ -135,7 +135,7 @@ async def test_typing_sentences_never_fires_an_action(
             prompt(app).clear()
 
         assert len(fake_server.chat_requests) == requests, f"{pane}: a request was made"
-        assert app.services.session.saver.flush(30)
+        assert app.services.engine.session.saver.flush(30)
         assert fingerprint(home) == before, f"{pane}: a file changed"
         assert len(main_screen(app).conversation.messages) == 2
         assert "Assistant ◀" not in chat_log(app).rendered_text()  # nothing regenerated

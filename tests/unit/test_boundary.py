@@ -1,12 +1,16 @@
-"""The core never imports Textual or Rich, and nothing does I/O at import time."""
+"""The core never imports Textual or Rich, nothing does I/O at import time, and the UI uses
+the core through the verbs of ``Services`` listed here."""
 
 from __future__ import annotations
 
+import ast
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import chattui.core
+import chattui.ui
 
 CORE_MODULES = sorted(
     f"chattui.core.{info.name}" for info in pkgutil.iter_modules(chattui.core.__path__)
@@ -138,3 +142,71 @@ def test_the_first_frame_of_a_new_conversation_does_not_load_the_markdown_render
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "|True"  # nothing before the first frame; then the session
+
+
+# What chattui.ui uses of Services: the core's API as the UI sees it. Each entry is an
+# attribute read on a Services object (``services.send``), or, for plain data, a chain of two
+# (``services.paths.data_dir``). A new use must be added here on purpose: add a verb to
+# Services rather than reaching through one of its parts (``services.store.load``).
+UI_USES = {
+    # conversations: the store, and saves and deletes through the session
+    "list_conversations", "load_conversation", "conversation_size", "live_conversation",
+    "is_deleted", "store_problems", "index_is_big", "flush_index", "save_soon",
+    "delete_conversation", "adopt", "model_picked",
+    # turns, budgets and models: the engine (planner and session, made after the first frame)
+    "start_session", "warm_up", "connect", "connect_if_needed", "close", "live_reply",
+    "streaming", "send", "can_retry", "retry", "can_continue", "continue_reply", "regenerate",
+    "budget_input", "count_budget", "model_info", "title_request",
+    # endpoints, keys and key commands
+    "has_key", "api_key", "key_pending", "key_pending_for", "key_source", "missing_profile",
+    "profile_of", "endpoint", "endpoint_for", "settings_for", "can_send", "client_for",
+    "list_models", "export_secrets", "key_command_of", "defer_key_commands", "has_key_from",
+    "run_key_command", "forget_key_command_failures", "run_key_commands", "keys_changed",
+    # settings and start-up
+    "settings", "remember", "update", "start_log", "warnings", "fatal", "environ",
+    # the search index: started and closed here, handed to the search screen
+    "search", "start_search", "close_search",
+    # plain data
+    "paths.config_file", "paths.conversations_dir", "paths.credentials_file", "paths.data_dir",
+    "paths.roles_dir", "paths.themes_dir",
+    "settings.keys", "settings.language", "settings.profiles", "settings.proxy",
+    "settings.system_prompt", "settings.theme",
+}  # fmt: skip
+
+
+def _is_services(node: ast.expr) -> bool:
+    """``services``, ``self.services``, ``self._services``, ``app.services``..."""
+    if isinstance(node, ast.Name):
+        return node.id in ("services", "_services")
+    return isinstance(node, ast.Attribute) and node.attr in ("services", "_services")
+
+
+def ui_uses_of_services() -> dict[str, list[str]]:
+    """Each use of a Services object in chattui.ui (as in :data:`UI_USES`), with where."""
+    uses: dict[str, list[str]] = {}
+    root = Path(chattui.ui.__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        tree = ast.parse(path.read_text("utf-8"))
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Attribute) and _is_services(node.value)):
+                continue
+            parent = parents.get(node)
+            if isinstance(parent, ast.Attribute) and parent.value is node:
+                use = f"{node.attr}.{parent.attr}"  # a chain: services.paths.data_dir
+            else:
+                use = node.attr
+            uses.setdefault(use, []).append(f"{path.relative_to(root)}:{node.lineno}")
+    return uses
+
+
+def test_the_ui_uses_services_only_through_the_listed_verbs_and_data() -> None:
+    uses = ui_uses_of_services()
+    unlisted = {use: where for use, where in uses.items() if use not in UI_USES}
+    assert not unlisted, "add a verb to Services, or list the use in UI_USES"
+    assert set(uses) == UI_USES, f"no longer used: {sorted(UI_USES - set(uses))}"
+
+
+def test_the_ui_reaches_through_no_part_of_services() -> None:
+    chains = {use.split(".")[0] for use in UI_USES if "." in use}
+    assert chains == {"paths", "settings"}  # plain data only

@@ -124,11 +124,11 @@ def test_the_app_process_never_loads_tiktoken(tmp_path: Path) -> None:
         services = Services.load({"model": "gpt-4o"}, {"CHATTUI_HOME": sys.argv[1]},
                                  token_helper=True)
         services.warm_up()
-        assert isinstance(services.planner.counts, TokenHost)
+        assert isinstance(services.engine.planner.counts, TokenHost)
         conversation = Conversation(system_prompt="Be brief.")
         conversation.add(Message(Role.USER, "你好，世界"))
         conversation.add(Message(Role.ASSISTANT, "hello world " * 100))
-        budget = services.planner.budget(conversation, "how are you?", services.settings)
+        budget = services.engine.planner.budget(conversation, "how are you?", services.settings)
         assert "tiktoken" not in sys.modules, "tiktoken was imported"
         print(budget.prompt, budget.history)
         """

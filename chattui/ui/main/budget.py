@@ -76,7 +76,7 @@ class BudgetMeter:
         if len(text) <= SMALL_PROMPT and taken.is_counted():
             self._screen.workers.cancel_group(self._screen, "budget")
             try:
-                budget = self._services.planner.count_budget(taken, text)
+                budget = self._services.count_budget(taken, text)
             except Exception:  # a tokenizer problem must never break typing
                 return
             self._show(budget)
@@ -87,9 +87,7 @@ class BudgetMeter:
 
     def _input(self) -> BudgetInput | None:
         try:
-            return self._services.planner.budget_input(
-                self._shown.conversation, self._shown.settings
-            )
+            return self._services.budget_input(self._shown.conversation)
         except Exception:  # a catalog problem must never break typing
             return None
 
@@ -113,7 +111,7 @@ class BudgetMeter:
         """Count in a thread (the helper process counts; in-process tiktoken releases the GIL);
         a newer update cancels this one."""
         try:
-            budget = self._services.planner.count_budget(taken, text)
+            budget = self._services.count_budget(taken, text)
         except Exception:
             return
         if not get_current_worker().is_cancelled:

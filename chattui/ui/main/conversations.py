@@ -125,7 +125,7 @@ class Conversations:
 
     def save_soon(self, conversation: Conversation) -> None:
         """Save ``conversation`` in the background; a failure is reported when it happens."""
-        self._services.session.save_soon(conversation, self._report_failure)
+        self._services.save_soon(conversation, self._report_failure)
 
     def saved(self, conversation: Conversation) -> None:
         """``conversation`` changed: save it and update its sidebar entry."""
@@ -134,7 +134,7 @@ class Conversations:
 
     def delete_soon(self, conversation_id: str, *, keep_out: bool = True) -> None:
         """Delete a conversation in the background (see ``ChatSession.delete``)."""
-        self._services.session.delete(
+        self._services.delete_conversation(
             conversation_id, keep_out=keep_out, on_failed=self._report_failure
         )
 
@@ -143,7 +143,7 @@ class Conversations:
     def refresh_list(self) -> None:
         """Reload the list of conversations from the store, reporting unreadable files."""
         try:
-            summaries = self._services.store.list_conversations()
+            summaries = self._services.list_conversations()
         except StorageError as error:
             self._screen.notify(error_text(error), severity="error", markup=False)
             summaries = []
@@ -159,7 +159,7 @@ class Conversations:
     def _list_in_thread(self) -> None:
         app = self._screen.app
         try:
-            summaries = self._services.store.list_conversations()
+            summaries = self._services.list_conversations()
         except StorageError as error:
             app.call_from_thread(
                 self._screen.notify, error_text(error), severity="error", markup=False
@@ -168,10 +168,8 @@ class Conversations:
         app.call_from_thread(self._show_list, summaries)
 
     def _show_list(self, summaries: list[ConversationSummary]) -> None:
-        store = self._services.store
-        for problem in store.problems:
+        for problem in self._services.store_problems():
             self._screen.notify(problem_text(problem), severity="warning", timeout=10, markup=False)
-        store.problems.clear()
         self._panes.sidebar.show(summaries, self._shown.conversation.id)
 
     # -- opening ---------------------------------------------------------------------------------
@@ -186,7 +184,7 @@ class Conversations:
             prompt.focus()
             _run(after)
             return
-        conversation = self._services.session.live_conversation(conversation_id)
+        conversation = self._services.live_conversation(conversation_id)
         if conversation is None:
             if self._is_big(conversation_id):
                 self._opening = _Opening(
@@ -201,7 +199,7 @@ class Conversations:
                 )
                 return
             try:
-                conversation = self._services.store.load(conversation_id)
+                conversation = self._services.load_conversation(conversation_id)
             except StorageError as error:
                 self._screen.notify(error_text(error), severity="error", markup=False, timeout=10)
                 self.refresh_list()
@@ -221,7 +219,7 @@ class Conversations:
 
     def _is_big(self, conversation_id: str) -> bool:
         try:
-            size = self._services.store.path_for(conversation_id).stat().st_size
+            size = self._services.conversation_size(conversation_id)
         except OSError:
             return False  # the store says what is wrong
         return size > LOAD_IN_THREAD_BYTES
@@ -229,7 +227,7 @@ class Conversations:
     def _load_in_thread(self, conversation_id: str) -> None:
         """Read and parse a conversation's file off the event loop."""
         try:
-            conversation = self._services.store.load(conversation_id)
+            conversation = self._services.load_conversation(conversation_id)
         except StorageError as error:
             loaded = ConversationLoaded(conversation_id, None, error_text(error))
         else:
@@ -246,8 +244,8 @@ class Conversations:
         ):
             return
         self._opening = None
-        session = self._services.session
-        conversation = session.live_conversation(event.conversation_id) or event.conversation
+        live = self._services.live_conversation(event.conversation_id)
+        conversation = live or event.conversation
         if conversation is None:
             self._screen.notify(event.error or "", severity="error", markup=False, timeout=10)
             self.refresh_list()
@@ -347,11 +345,11 @@ class Conversations:
         return False to leave it unchanged. Returns the conversation, or None if nothing
         was saved."""
         shown = self._shown.conversation
-        live = self._services.session.live_conversation(conversation_id) or (
+        live = self._services.live_conversation(conversation_id) or (
             shown if shown.id == conversation_id else None
         )
         try:
-            conversation = live or self._services.store.load(conversation_id)
+            conversation = live or self._services.load_conversation(conversation_id)
         except StorageError as error:
             self._screen.notify(error_text(error), severity="error", markup=False)
             return None

@@ -61,7 +61,7 @@ class Endpoint:
         via = _(" via {proxy}", proxy=mask_proxy(settings.proxy)) if settings.proxy else ""
         profile = services.profile_of(conversation)
         status.set_endpoint(f"{profile + ': ' if profile else ''}{host}{via}", model)
-        if services.endpoint(profile).key.pending:
+        if services.key_pending_for(conversation):
             status.set_state(_("running api_key_command…"), "busy")
             self.run_key_commands()
         elif not services.can_send(conversation):

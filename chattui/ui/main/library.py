@@ -108,13 +108,13 @@ class Library:
         from chattui.ui.screens.details import DetailsScreen
 
         dialog = DetailsScreen(
-            details_of(conversation), self._shown.settings, services.planner.model_info, lister
+            details_of(conversation), self._shown.settings, services.model_info, lister
         )
 
         def done(details: ConversationDetails | None) -> None:
             if details is None:
                 return
-            services.adopted.add(conversation.id)  # picked now: --model no longer applies
+            services.model_picked(conversation.id)  # --model no longer applies
             changed = self._conversations.modify(
                 conversation.id, lambda target: apply_details(target, details)
             )
@@ -141,8 +141,7 @@ class Library:
 
     def after_reply(self, conversation: Conversation, reply: Message | None) -> None:
         """A reply ended: after the first one, ask the model for a title in the background."""
-        from chattui.core.chatparams import conversation_model
-        from chattui.core.titles import title_request, wants_title
+        from chattui.core.titles import wants_title
 
         services = self._services
         client = services.client_for(conversation)
@@ -155,8 +154,7 @@ class Library:
             or not wants_title(conversation)
         ):
             return
-        model = settings.title_model or conversation_model(conversation, settings)
-        request = title_request(conversation, model, services.planner.catalog, settings.base_url)
+        request = services.title_request(conversation)
         self._titling.add(conversation.id)
         self._screen.run_worker(
             self._write_title(conversation.id, request, client),
@@ -179,7 +177,7 @@ class Library:
             title = ""  # the first prompt stays the title; nothing to report
         finally:
             self._titling.discard(conversation_id)
-        if not title or self._services.store.is_deleted(conversation_id):
+        if not title or self._services.is_deleted(conversation_id):
             return
 
         def retitle(conversation: Conversation) -> bool:

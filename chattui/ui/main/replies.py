@@ -78,17 +78,14 @@ class Replies:
 
     def send(self, conversation: Conversation, text: str, editing: Message | None) -> None:
         """Send ``text`` as the next turn (or as an edit of ``editing``: a new branch)."""
-        services = self._services
-        services.pin_profile(conversation)
-        settings = services.settings_for(conversation)
-        events = services.session.send(conversation, text, settings, instead_of=editing)
+        events = self._services.send(conversation, text, instead_of=editing)
         self.start(conversation, events, "send" if editing is None else "branch")
 
     def ready_to_send(self) -> bool:
         """True if a request can be made now (else the user was told why)."""
         services = self._services
         conversation = self._shown.conversation
-        if services.endpoint(services.profile_of(conversation)).key.pending:
+        if services.key_pending_for(conversation):
             self._screen.notify(
                 _("The API key command is still running: send again when it is done.")
             )
@@ -97,38 +94,37 @@ class Replies:
             self._screen.notify(_("Set an API key first (F2)."), severity="warning")
             self._screen.post_message(SettingsRequested())
             return False
-        if services.session.client is None:
-            services.connect()  # the warm-up has not finished yet: build it now
+        services.connect_if_needed()  # the warm-up may not have built the client yet
         return True
 
     def retry(self) -> None:
         """Ask again for the last user turn (after an error or a stop)."""
         conversation = self._shown.conversation
-        session = self._services.session
+        services = self._services
         if self._shown.streaming() or not conversation.messages:
             return
-        if not session.can_retry(conversation):
+        if not services.can_retry(conversation):
             self._screen.notify(_("The last reply is complete; nothing to retry."))
             return
         if self.ready_to_send():
-            events = session.retry(conversation, self._shown.settings)
+            events = services.retry(conversation)
             self.start(conversation, events, "again")
 
     def continue_reply(self) -> None:
         """Ask the model to go on with a stopped, cut short or incomplete last reply."""
         conversation = self._shown.conversation
-        session = self._services.session
-        if not session.can_continue(conversation):
+        services = self._services
+        if not services.can_continue(conversation):
             self._screen.notify(_("There is no unfinished reply to continue."))
             return
         if self.ready_to_send():
-            events = session.continue_reply(conversation, self._shown.settings)
+            events = services.continue_reply(conversation)
             self.start(conversation, events, "again")
 
     def regenerate(self, reply: Message) -> None:
         """Ask again for ``reply``'s turn: the new reply streams in as an alternative."""
         conversation = self._shown.conversation
-        events = self._services.session.regenerate(conversation, reply, self._shown.settings)
+        events = self._services.regenerate(conversation, reply)
         self.start(conversation, events, "branch")
 
     def stop(self) -> None:
@@ -196,7 +192,7 @@ class Replies:
                             problem_text(event.problem), severity="error", markup=False, timeout=10
                         )
         finally:
-            if not self._services.store.is_deleted(conversation.id):
+            if not self._services.is_deleted(conversation.id):
                 self._finish(conversation, reply)
 
     def _started(self, conversation: Conversation, reply: Message, mode: str) -> None:
@@ -285,12 +281,12 @@ class Replies:
         from chattui.core.catalog import estimate_cost
 
         usage = reply.usage
-        planner = self._services.planner
-        info = planner.model_info(reply.model or self._shown.settings.model)
+        model_info = self._services.model_info
+        info = model_info(reply.model or self._shown.settings.model)
         cost = estimate_cost(info, usage.prompt_tokens, usage.completion_tokens)
         from chattui.core.costs import conversation_cost
 
-        total = conversation_cost(conversation, planner.model_info)
+        total = conversation_cost(conversation, model_info)
         return usage_text(usage.prompt_tokens, usage.completion_tokens, cost, total)
 
     def usage_label(self, message: Message) -> str:
@@ -300,7 +296,7 @@ class Replies:
         from chattui.core.catalog import estimate_cost
 
         usage = message.usage
-        info = self._services.planner.model_info(message.model or self._shown.settings.model)
+        info = self._services.model_info(message.model or self._shown.settings.model)
         cost = estimate_cost(info, usage.prompt_tokens, usage.completion_tokens)
         return usage_text(usage.prompt_tokens, usage.completion_tokens, cost, None)
 

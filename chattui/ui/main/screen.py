@@ -171,7 +171,7 @@ class MainScreen(Screen[None]):
             self.prompt.text = text
             if self.services.has_key:
                 self._submitted(PromptInput.Submitted(self.prompt, text))
-            elif self.services.key.pending:
+            elif self.services.key_pending:
                 self._start_prompt = text  # sent once the key command gave the key
 
     def _key_ready(self) -> None:
@@ -221,7 +221,7 @@ class MainScreen(Screen[None]):
         panes.log.set_usage_label(self.replies.usage_label)
         if self.size.width < 80:
             panes.side.add_class("-hidden")
-        if self.services.store.index_is_big():
+        if self.services.index_is_big():
             # The list comes a moment after the first frame (the index is read in a thread):
             # the frame, and typing, do not wait for it.
             self._after_first_frame(self.conversations.list_in_background)

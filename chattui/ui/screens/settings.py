@@ -201,12 +201,12 @@ class SettingsScreen(ModalScreen[bool]):
         self.query_one(first, Input).focus()
 
     def _key_placeholder(self) -> str:
-        key = self.services.key.key
+        key = self.services.api_key
         return _("saved: {masked} (type to replace)", masked=key.masked) if key else "sk-..."
 
     def _key_source_text(self) -> str:
         source = self.services.key_source
-        if self.services.key.pending:
+        if self.services.key_pending:
             return _("In use: from the API key command (running…).")
         if source is KeySource.ENV:
             return _("In use: from the OPENAI_API_KEY environment variable (it takes precedence).")
@@ -305,7 +305,7 @@ class SettingsScreen(ModalScreen[bool]):
             self._result(_("Some values are invalid: fix the fields marked in red."), ok=False)
             return
         command = self.services.key_command_of(settings)
-        if command and command != self._failed_command and not self.services.commands.kept(command):
+        if command and command != self._failed_command and not self.services.has_key_from(command):
             self.run_key_command(command, self.action_save)  # then saves the form as it is then
             return
         self._save(settings, api_key)
@@ -333,8 +333,8 @@ class SettingsScreen(ModalScreen[bool]):
             self._result(_("Fix the fields marked in red first."), ok=False)
             return
         command = "" if api_key else self.services.key_command_of(settings)
-        if command and not self.services.commands.kept(command):
-            self.services.commands.forget_failures()  # try it again
+        if command and not self.services.has_key_from(command):
+            self.services.forget_key_command_failures()  # try it again
             self.run_key_command(command, self._test)
             return
         self._test_with(settings, api_key)
@@ -364,14 +364,14 @@ class SettingsScreen(ModalScreen[bool]):
     @work(thread=True, exclusive=True, group="settings-key-command", exit_on_error=False)
     def _run_key_command(self, command: str, then: Callable[[], None]) -> None:
         try:
-            self.services.commands.run(command)
+            self.services.run_key_command(command)
         except KeyError_ as error:
             self.post_message(KeyCommandRan(command, error_text(error), then))
         else:
             self.post_message(KeyCommandRan(command, None, then))
 
     @on(KeyCommandRan)
-    def _key_command_ran(self, event: KeyCommandRan) -> None:
+    def _has_key_from(self, event: KeyCommandRan) -> None:
         self._command_running = ""
         if event.error is None:
             self._failed_command = ""
