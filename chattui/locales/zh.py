@@ -352,9 +352,9 @@ CATALOG: dict[str, str] = {
     "{host} sent nothing more for a while; retry later.": "{host} 长时间没有发送后续内容；请稍后重试。",
     "{id!r} matches {count} conversations.": "{id!r} 匹配到 {count} 个对话。",
     "{left} of {window} left": "剩余 {left} / {window}",
-    "{model}  ·  {window} tokens": "{model}  ·  {window} tokens",
-    "{model} is not in the catalog: {window} tokens assumed": "{model} 不在模型目录中：按 {window} tokens 估算",
-    "{model}: context window {window} tokens": "{model}：上下文窗口 {window} tokens",
+    "{model}  ·  {window} tokens": "{model}  ·  {window} 个 token",
+    "{model} is not in the catalog: {window} tokens assumed": "{model} 不在模型目录中：按 {window} 个 token 估算",
+    "{model}: context window {window} tokens": "{model}：上下文窗口 {window} 个 token",
     "{n} chunks": "{n} 个分片",
     "{n} d": "{n} 天",
     "{n} h": "{n} 小时",
@@ -363,7 +363,7 @@ CATALOG: dict[str, str] = {
     "{where}: {action}: {keys} is not a key name (examples: ctrl+t, f5, escape, alt+up).": "{where}：{action}：{keys} 不是有效的按键名（例如 ctrl+t、f5、escape、alt+up）。",
     "{where}: {action}: {key} is already used by {other}; this line is ignored.": "{where}：{action}：{key} 已被 {other} 占用；此行被忽略。",
     "{where}: {action}: {key} types text, and typed text never runs an action; use a key with Ctrl or Alt (e.g. alt+{key}). This line is ignored.": "{where}：{action}：{key} 会输入文字，而输入的文字永远不会触发操作；请使用带 Ctrl 或 Alt 的按键（例如 alt+{key}）。此行被忽略。",
-    "↑{prompt} ↓{completion} tokens": "↑{prompt} ↓{completion} tokens",
+    "↑{prompt} ↓{completion} tokens": "↑{prompt} ↓{completion} 个 token",
     "http://127.0.0.1:7890 or socks5://127.0.0.1:1080 (empty: none)": (
         "http://127.0.0.1:7890 或 socks5://127.0.0.1:1080（留空：不使用）"
     ),
