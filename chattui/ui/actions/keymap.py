@@ -24,7 +24,7 @@ from chattui.core.problems import Problem, Value
 from chattui.i18n import _
 from chattui.ui.actions import Action, Scope, action_table, key_list, palette_actions
 
-__all__ = ["check_keymap", "help_sections", "key_label", "palette_entries"]
+__all__ = ["check_keymap", "first_key", "help_sections", "key_label", "palette_entries"]
 
 MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
 _NAMED_KEYS = frozenset(key.value for key in Keys if "+" not in key.value) | {"space"}
@@ -243,6 +243,14 @@ def help_sections(keymap: Mapping[str, str]) -> list[tuple[str, list[tuple[str, 
             if len(parts) > 2 and all(part[-1:].isdigit() for part in parts):
                 items[index] = (f"{parts[0]} … {parts[-1]}", description)  # Alt+1 … Alt+9
     return list(sections.items())
+
+
+def first_key(action_id: str, keymap: Mapping[str, str]) -> str:
+    """The first key of an action as shown to people (``Alt+U``), with ``[keys]`` applied;
+    "" if it has none."""
+    row = next((row for row in action_table() if row.id == action_id), None)
+    keys = key_list(keymap.get(action_id, row.keys if row is not None else ""))
+    return key_label(keys[0]) if keys else ""
 
 
 def palette_entries(

@@ -77,7 +77,10 @@ class Library:
         elif self._panes.sidebar.show_archived:
             text = _("Archived “{title}”.", title=title)
         else:
-            text = _("Archived “{title}”. Alt+Shift+A lists archived conversations.", title=title)
+            key = self._conversations.key_label("toggle_archived")
+            text = _(
+                "Archived “{title}”. {key} lists archived conversations.", title=title, key=key
+            )
         self._screen.notify(text, markup=False)
 
     def toggle_archived(self) -> None:
