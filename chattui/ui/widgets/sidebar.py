@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
-from rich.text import Text
 from textual import on
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -245,14 +245,16 @@ class ConversationList(OptionList):
         width = self._built_width
         title = sanitize_line(summary.title, TITLE_WIDTH) or _("New conversation")
         current = summary.id == self.current_id
-        line = Text("▌ " if current else "  ", style="bold", no_wrap=True)
-        line.append(title, style="bold" if current else "")
-        line.truncate(width, overflow="ellipsis")
+        line = Content.styled("▌ " if current else "  ", "bold")
+        line = (line + Content.styled(title, "bold" if current else "")).truncate(
+            width, ellipsis=True
+        )
         tags = [_("pinned")] if summary.pinned else []
         tags += [_("archived")] if summary.archived else []
         when = " · ".join([*tags, relative_time(summary.updated, now)])
-        age = Text("  " + when, style="dim", no_wrap=True)
-        return Option(Text("\n").join([line, age]), id=summary.id)
+        # The theme's muted text, not "dim": dimmed, it fell under 3:1 on a tinted current row.
+        age = Content.styled("  " + when, "$text-muted")
+        return Option(Content("\n").join([line, age]), id=summary.id)
 
     def _selected_id(self) -> str | None:
         option = self.highlighted_option
