@@ -25,16 +25,16 @@ TITLE_WIDTH = 60
 
 
 def relative_time(timestamp: float, now: float | None = None) -> str:
-    """ "just now", "5 min", "3 h", "2 d" or a date, for the sidebar."""
+    """ "just now", "5 min ago", "3 h ago", "2 d ago" or a date, for the sidebar."""
     seconds = max((now if now is not None else time.time()) - timestamp, 0)
     if seconds < 60:
         return _("just now")
     if seconds < 3600:
-        return _("{n} min", n=int(seconds // 60))
+        return _("{n} min ago", n=int(seconds // 60))
     if seconds < 86400:
-        return _("{n} h", n=int(seconds // 3600))
+        return _("{n} h ago", n=int(seconds // 3600))
     if seconds < 7 * 86400:
-        return _("{n} d", n=int(seconds // 86400))
+        return _("{n} d ago", n=int(seconds // 86400))
     return time.strftime("%Y-%m-%d", time.localtime(timestamp))
 
 
