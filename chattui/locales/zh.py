@@ -356,9 +356,6 @@ CATALOG: dict[str, str] = {
     "{model} is not in the catalog: {window} tokens assumed": "{model} 不在模型目录中：按 {window} 个 token 估算",
     "{model}: context window {window} tokens": "{model}：上下文窗口 {window} 个 token",
     "{n} chunks": "{n} 个分片",
-    "{n} d": "{n} 天",
-    "{n} h": "{n} 小时",
-    "{n} min": "{n} 分钟",
     "{tool} + terminal": "{tool} + 终端",
     "{where}: {action}: {keys} is not a key name (examples: ctrl+t, f5, escape, alt+up).": "{where}：{action}：{keys} 不是有效的按键名（例如 ctrl+t、f5、escape、alt+up）。",
     "{where}: {action}: {key} is already used by {other}; this line is ignored.": "{where}：{action}：{key} 已被 {other} 占用；此行被忽略。",
@@ -525,4 +522,8 @@ CATALOG: dict[str, str] = {
     "{key} is not an integer": "{key} 不是整数",
     "{key} is not an object": "{key} 不是对象",
     "{key} is not true or false": "{key} 不是 true 或 false",
+    # Issue 18: the sidebar's relative times read "... ago" ("前").
+    "{n} min ago": "{n} 分钟前",
+    "{n} h ago": "{n} 小时前",
+    "{n} d ago": "{n} 天前",
 }
