@@ -38,6 +38,7 @@ from textual.color import Color
 from textual.strip import Strip
 
 from chattui.core.markdown_blocks import Block
+from chattui.ui.render.kinsoku import KinsokuParagraph
 from chattui.ui.render.palette import Palette, readable_color
 from chattui.ui.render.strips import LeanStrip
 
@@ -111,7 +112,12 @@ class _CodeBlock(CodeBlock):
 class _TokenMarkdown(Markdown):
     """``rich.markdown.Markdown`` over tokens we already have (see :meth:`BlockRenderer`)."""
 
-    elements = {**Markdown.elements, "fence": _CodeBlock, "code_block": _CodeBlock}
+    elements = {
+        **Markdown.elements,
+        "fence": _CodeBlock,
+        "code_block": _CodeBlock,
+        "paragraph_open": KinsokuParagraph,
+    }
     code_background: str | None = None
     syntax_theme: str | SyntaxTheme = ""
 
