@@ -207,6 +207,49 @@ async def test_save_keeps_the_key_from_the_services_environ(make_app: MakeApp) -
     assert 'model = "gpt-4o"' in saved and "base_url" not in saved
 
 
+COMMENTED = """\
+# chattui settings: notes of mine.
+model = "gpt-4o"  # the usual one
+max_tokens = 800
+
+# A profile to try later (the README's example):
+# [profiles.deepseek]
+# base_url = "https://api.deepseek.com/v1"
+
+[profiles.local]
+base_url = "http://127.0.0.1:11434/v1"  # ollama
+model = "llama3"
+
+[keys]
+# Mine:
+new_conversation = "ctrl+t"  # like a browser
+"""
+
+
+async def test_save_keeps_the_comments_and_layout_of_config_toml(
+    make_app: MakeApp, home: Path
+) -> None:
+    config_file(home).parent.mkdir(parents=True)
+    config_file(home).write_text(COMMENTED, "utf-8")
+    app = make_app(connect=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(pilot)
+        await fill(pilot, screen, "model", "gpt-4.1")
+        await fill(pilot, screen, "max_tokens", "")
+        await fill(pilot, screen, "temperature", "0.5")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+    # Only the changed values differ: the model in place (its comment kept), max_tokens gone,
+    # the temperature added among the top-level values.
+    expected = COMMENTED.replace('"gpt-4o"  #', '"gpt-4.1"  #').replace(
+        "max_tokens = 800\n", "temperature = 0.5\n"
+    )
+    assert config_file(home).read_text("utf-8") == expected
+    assert stat.S_IMODE(config_file(home).stat().st_mode) == 0o600
+    assert [p.name for p in config_file(home).parent.iterdir()] == ["config.toml"]
+
+
 async def test_escape_cancels_without_writing(make_app: MakeApp, home: Path) -> None:
     app = make_app(connect=False)
     async with app.run_test(size=SIZE) as pilot:

@@ -71,6 +71,7 @@ def test_the_app_does_not_import_what_its_first_frame_does_not_need() -> None:
         "logging.handlers",
         "sqlite3",
         "tomli_w",
+        "tomlkit",
         "chattui.core.catalog",
         "chattui.core.chatparams",
         "chattui.core.events",
