@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Input, Static
+from textual.widgets import Checkbox, Input, Static, TextArea
 
 from chattui.core.secrets import KeySource
 from chattui.ui.main.screen import MainScreen
@@ -248,6 +248,24 @@ async def test_save_keeps_the_comments_and_layout_of_config_toml(
     assert config_file(home).read_text("utf-8") == expected
     assert stat.S_IMODE(config_file(home).stat().st_mode) == 0o600
     assert [p.name for p in config_file(home).parent.iterdir()] == ["config.toml"]
+
+
+async def test_a_new_default_system_prompt_applies_to_the_empty_conversation(
+    make_app: MakeApp, fake_server: FakeOpenAI
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(pilot)
+        screen.query_one("#system_prompt", TextArea).text = "Answer in haiku."
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert "Answer in haiku." in screen_text(app)  # shown at the top of the log
+        await pilot.press("ctrl+n")  # the empty conversation stays: it has the new prompt
+        fake_server.queue(Reply(text="Five, seven, five."))
+        await send(pilot, "hello")
+        messages = fake_server.chat_requests[-1].json["messages"]
+        assert messages[0] == {"role": "system", "content": "Answer in haiku."}
 
 
 async def test_escape_cancels_without_writing(make_app: MakeApp, home: Path) -> None:
