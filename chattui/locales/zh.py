@@ -520,4 +520,6 @@ CATALOG: dict[str, str] = {
     ),
     "In use: the key of profile {profile}, from {origin}.": "当前密钥：配置 {profile} 的密钥，来自{origin}。",
     "{sources} A key typed above is saved for it, in a file only you can read.": "{sources}上面输入的密钥会保存给该配置，存放在仅你可读的文件中。",
+    "Connected: 1 model available.": "连接成功：可用模型 1 个。",
+    "Connected, but the server lists no models.": "连接成功，但服务器没有列出任何模型。",
 }

@@ -17,6 +17,7 @@ from chattui.ui.main.screen import MainScreen
 from chattui.ui.screens.settings import SettingsScreen
 from chattui.ui.screens.welcome import WelcomeScreen
 from tests.fakeserver import FakeOpenAI, Reply
+from tests.fakeserver.models import DEFAULT_MODELS
 from tests.proxies import HttpProxy
 from tests.ui.conftest import SIZE, MakeApp, screen_text, send, settle, status_text
 
@@ -323,9 +324,15 @@ async def test_test_connection_direct_dead_port_and_through_the_proxy(
         await settle(pilot)
         assert result_text(screen) == "Connected: 4 models available."
         assert screen.query_one("#test-result").has_class("-ok")
-        models = [r for r in fake_server.requests if r.path == "/v1/models"]
-        assert len(models) == 1 and models[0].headers["authorization"].startswith("Bearer sk-")
+        listed = [r for r in fake_server.requests if r.path == "/v1/models"]
+        assert len(listed) == 1 and listed[0].headers["authorization"].startswith("Bearer sk-")
         assert http_proxy.connections == []
+        for models, words in ((["only-one"], "1 model available."), ([], "lists no models.")):
+            fake_server.models = models
+            await pilot.click("#test")
+            await settle(pilot)
+            assert result_text(screen).endswith(words), result_text(screen)
+        fake_server.models = list(DEFAULT_MODELS)
 
         # A port nobody listens on: the failure, with the address.
         port = free_port()
@@ -346,5 +353,5 @@ async def test_test_connection_direct_dead_port_and_through_the_proxy(
     relayed = http_proxy.relayed
     assert relayed, http_proxy.connections
     assert relayed[0].target == f"127.0.0.1:{fake_server.port}"
-    assert len([r for r in fake_server.requests if r.path == "/v1/models"]) == 2
+    assert len([r for r in fake_server.requests if r.path == "/v1/models"]) == 4
     assert not config_file(home).exists()

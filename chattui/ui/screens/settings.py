@@ -422,7 +422,13 @@ class SettingsScreen(ModalScreen[bool]):
         picker = self.query_one("#model-pick", Select)
         picker.set_options([(name, name) for name in self._models])
         self.query_one("#model", Input).suggester = SuggestFromList(self._models)
-        self._result(_("Connected: {count} models available.", count=len(models)), ok=True)
+        if len(models) == 1:
+            words = _("Connected: 1 model available.")
+        elif models:
+            words = _("Connected: {count} models available.", count=len(models))
+        else:
+            words = _("Connected, but the server lists no models.")
+        self._result(words, ok=True)
 
     def _result(self, text: str, ok: bool | None) -> None:
         result = self.query_one("#test-result", Static)
