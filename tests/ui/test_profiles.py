@@ -160,3 +160,20 @@ async def test_settings_names_the_source_of_a_profiles_key(
         assert hint == (
             "In use: the key of profile deep, from the environment variable DEEPSEEK_API_KEY."
         )
+
+
+async def test_the_status_line_keeps_the_profile_at_80_columns(
+    make_app: MakeApp, fake_server: FakeOpenAI, second_server: FakeOpenAI, home: Path
+) -> None:
+    write_profiles(home, fake_server, second_server)
+    app = make_app(key=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await send(pilot, "hello")
+        await settle(pilot)
+        shown = str(main_screen(app).query_one("#status-left", Static).content)
+        # The host does not fit beside the budget: the profile's name stays, last.
+        assert shown.startswith("ready · model-alpha") and shown.endswith(" · alpha"), shown
+        await pilot.resize_terminal(160, 24)
+        await settle(pilot)
+        shown = str(main_screen(app).query_one("#status-left", Static).content)
+        assert shown.endswith(f" · alpha: 127.0.0.1:{fake_server.port}"), shown
