@@ -214,10 +214,13 @@ def _edit(text: str, settings: Settings, old: Settings) -> str:
             document.pop(key, None)
         elif isinstance(value, Mapping):
             _merge(document, key, value, before)
-        elif key in document:
-            document[key] = value
         else:
-            _add_value(document, key, value)
+            if isinstance(value, str) and "\n" in value:  # a system prompt: readable lines
+                value = tomlkit.string(value, multiline=True)
+            if key in document:
+                document[key] = value
+            else:
+                _add_value(document, key, value)
     return document.as_string()
 
 

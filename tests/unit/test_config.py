@@ -161,6 +161,14 @@ def test_save_removes_cleared_values_and_empty_tables(tmp_path: Path) -> None:
     assert load_settings(path, environ={}).settings == Settings()
 
 
+def test_a_system_prompt_of_several_lines_is_written_as_lines(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", "# mine\n")
+    prompt = 'Be brief.\nQuote code with """ and \\ as is.\n'
+    save_settings(Settings(system_prompt=prompt), path)
+    assert path.read_text("utf-8").startswith('# mine\nsystem_prompt = """Be brief.\nQuote')
+    assert load_settings(path, environ={}).settings.system_prompt == prompt
+
+
 def test_validate_value_message() -> None:
     with pytest.raises(ConfigError) as info:
         validate_value("proxy", "socks4://h:1", "config.toml")
