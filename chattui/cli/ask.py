@@ -178,7 +178,13 @@ def _conversation(services: Services, options: AskOptions, role: RoleSpec | None
     return conversation
 
 
-def _key_hint(kind: ErrorKind) -> str:
+def _key_hint(kind: ErrorKind, profile_help: Problem | None = None) -> str:
+    """What to do about a missing or rejected key: a profile's own sources, if it has some."""
+    if kind in (ErrorKind.AUTH, ErrorKind.NO_KEY) and profile_help is not None:
+        return " " + _(
+            "{sources} Or save a key for it in chattui's settings (run chattui, press F2).",
+            sources=profile_help.text(_),
+        )
     if kind in (ErrorKind.AUTH, ErrorKind.NO_KEY):
         return " " + _(
             "Set OPENAI_API_KEY, or save a key in chattui's settings (run chattui, press F2)."
@@ -310,7 +316,8 @@ def run(
         _say(err, error.problem.text(_))
         return EXIT_FAILED
     if not services.can_send(conversation):
-        _say(err, Problem("no_key").text(_) + _key_hint(ErrorKind.NO_KEY))
+        profile_help = services.key_help(services.profile_of(conversation))
+        _say(err, Problem("no_key").text(_) + _key_hint(ErrorKind.NO_KEY, profile_help))
         return EXIT_AUTH
     if options.json_output:
         output: ReplyOutput = SilentOutput()
@@ -340,7 +347,7 @@ def run(
     if reply.status is MessageStatus.ERROR:
         kind = problem.kind if problem is not None else ErrorKind.BAD_RESPONSE
         words = problem.text(_) if problem is not None else (reply.error or _("Error"))
-        _say(err, words + _key_hint(kind))
+        _say(err, words + _key_hint(kind, services.key_help(services.profile_of(conversation))))
         return EXIT_CODES.get(kind, EXIT_FAILED)
     if problem is not None:
         _say(err, _("note: {text}", text=problem.text(_)))

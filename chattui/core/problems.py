@@ -122,6 +122,11 @@ TEMPLATES: dict[str, str] = {
     "no_key.source": "{error} (source: {source})",
     "no_key.profile": "profile {profile}: {error}",
     "no_key.env_unset": "profile {profile}: {env} is not set.",
+    "no_key.profile_sources": "Profile {profile} takes its key from {sources}.",
+    "no_key.either": "{first}, else {second}",
+    "no_key.from_env": "the environment variable {env}",
+    "no_key.from_command": "its api_key_command",
+    "no_key.from_file": "its [profiles.{profile}] entry in {file}",
     "not_found": (
         "Not found (404): the model does not exist or the key has no access to it, or the "
         "base URL is wrong."

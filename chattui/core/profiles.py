@@ -37,6 +37,8 @@ __all__ = [
     "Endpoint",
     "Profile",
     "is_local_url",
+    "key_help",
+    "key_origin",
     "parse_profiles",
     "resolve_endpoint",
 ]
@@ -312,3 +314,43 @@ def resolve_endpoint(
         key_header=profile.key_header,
         needs_key=profile.needs_key,
     )
+
+
+def _origin(profile: Profile, source: KeySource, credentials_file: Path) -> Problem:
+    if source is KeySource.ENV:
+        return Problem("no_key.from_env", {"env": profile.api_key_env})
+    if source is KeySource.COMMAND:
+        return Problem("no_key.from_command")
+    return Problem("no_key.from_file", {"profile": profile.name, "file": str(credentials_file)})
+
+
+def _profile(settings: Settings, name: str) -> Profile | None:
+    table = settings.profiles.get(name) if name else None
+    return None if table is None else profile_from(name, table)
+
+
+def key_origin(
+    settings: Settings, name: str, source: KeySource, credentials_file: Path
+) -> Problem | None:
+    """Where the key of profile ``name`` came from (``source``), in the user's terms: its
+    environment variable by name, its command, or its entry in the credentials file. None
+    for the top-level endpoint (``""`` or an unknown name) or no key."""
+    profile = _profile(settings, name)
+    if profile is None or source is KeySource.NONE:
+        return None
+    return _origin(profile, source, credentials_file)
+
+
+def key_help(settings: Settings, name: str, credentials_file: Path) -> Problem | None:
+    """For profile ``name`` without its key: where the key is looked for, in order (never
+    ``OPENAI_API_KEY``, which is the top-level endpoint's). None for the top-level endpoint,
+    or a profile that needs no key."""
+    profile = _profile(settings, name)
+    if profile is None or not profile.needs_key:
+        return None
+    second = KeySource.COMMAND if profile.api_key_command else KeySource.FILE
+    sources = _origin(profile, second, credentials_file)
+    if profile.api_key_env:
+        first = _origin(profile, KeySource.ENV, credentials_file)
+        sources = Problem("no_key.either", {"first": first, "second": sources})
+    return Problem("no_key.profile_sources", {"profile": name, "sources": sources})

@@ -526,4 +526,20 @@ CATALOG: dict[str, str] = {
     "{n} min ago": "{n} 分钟前",
     "{n} h ago": "{n} 小时前",
     "{n} d ago": "{n} 天前",
+    # -- issue 18: settings, profiles' keys, status line, [keys]
+    "Profile {profile} takes its key from {sources}.": "配置 {profile} 的密钥来自{sources}。",
+    "{first}, else {second}": "{first}，其次是{second}",
+    "the environment variable {env}": "环境变量 {env}",
+    "its api_key_command": "它的 api_key_command",
+    "its [profiles.{profile}] entry in {file}": "{file} 中它的 [profiles.{profile}] 条目",
+    "{sources} Or save a key for it in chattui's settings (run chattui, press F2).": "{sources}也可以在 chattui 的设置中为它保存密钥（运行 chattui 后按 F2）。",
+    "chattui talks to the OpenAI API or any OpenAI-compatible server (DeepSeek, Qwen, Ollama, vLLM, LM Studio...).\n\n{sources} Or open the settings and enter a key for it: it is stored in a file only you can read.\n\nF1 shows every key at any time.": (
+        "chattui 可连接 OpenAI API 及任何兼容 OpenAI 的服务（DeepSeek、通义千问、Ollama、vLLM、"
+        "LM Studio……）。\n\n{sources}也可以打开设置为它输入密钥：密钥保存在仅你可读的文件中。\n\n"
+        "随时按 F1 查看全部快捷键。"
+    ),
+    "In use: the key of profile {profile}, from {origin}.": "当前密钥：配置 {profile} 的密钥，来自{origin}。",
+    "{sources} A key typed above is saved for it, in a file only you can read.": "{sources}上面输入的密钥会保存给该配置，存放在仅你可读的文件中。",
+    "Connected: 1 model available.": "连接成功：可用模型 1 个。",
+    "Connected, but the server lists no models.": "连接成功，但服务器没有列出任何模型。",
 }

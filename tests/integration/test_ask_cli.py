@@ -370,3 +370,23 @@ def test_the_global_profile_option_is_checked_for_the_app_and_ask(
     assert result.returncode == 0, result.stderr
     assert result.stdout == "local answer\n"
     assert fake_server.last_request.json["model"] == "llama3"  # type: ignore[union-attr]
+
+
+def test_a_profile_without_its_key_names_its_sources_not_openai_api_key(
+    fake_server: FakeOpenAI,
+) -> None:
+    (config_dir() / "config.toml").write_text(
+        f'[profiles.deep]\nbase_url = "{fake_server.base_url}"\nneeds_key = true\n'
+        'api_key_env = "DEEPSEEK_API_KEY"\n',
+        "utf-8",
+    )
+    env = environ(fake_server.base_url)  # OPENAI_API_KEY is set: it is not the profile's
+    result = ask_here("--profile", "deep", "hi", env=env)
+    assert result.returncode == EXIT_AUTH
+    assert "OPENAI_API_KEY" not in result.stderr
+    credentials = config_dir() / "credentials.toml"
+    assert (
+        "Profile deep takes its key from the environment variable DEEPSEEK_API_KEY, else its "
+        f"[profiles.deep] entry in {credentials}." in result.stderr
+    ), result.stderr
+    assert fake_server.requests == []

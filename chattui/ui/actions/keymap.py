@@ -83,13 +83,14 @@ def _types_text(scope: Scope, key: str) -> bool:
 
 
 def _taken_by(
-    action: Action, new_keys: set[str], keymap: Mapping[str, str]
+    action: Action, new_keys: set[str], keymap: Mapping[str, str], later: set[str]
 ) -> tuple[str, str] | None:
     """(key, the other binding's name) if one of ``new_keys`` is used where ``action``
     applies, else None. Textual's own bindings count too (a TextArea's F6), unless the table
-    gives that key something else in the same scope."""
+    gives that key something else in the same scope. The entries of ``later`` (written after
+    this one) are left out: a clash with one of them is theirs to report."""
     scopes = _together(action.scope)
-    rows = [row for row in action_table() if row.id != action.id]
+    rows = [row for row in action_table() if row.id != action.id and row.id not in later]
     for row in rows:
         if row.scope in scopes or (row.priority and row.scope is Scope.APP):
             keys = key_list(keymap.get(row.id, row.keys))
@@ -114,7 +115,7 @@ def check_keymap(
 
     Unknown ids and invalid key names are left out. An entry whose key is already used by
     another binding active at the same time is left out too (the default stays), and both
-    bindings are named.
+    bindings are named; when two entries give the same key, the later one is left out.
     """
     rows = {row.id: row for row in action_table()}
     problems: list[Problem] = []
@@ -148,9 +149,10 @@ def check_keymap(
             continue
         keymap[action] = ",".join(_normal(key) for key in key_list(text))
 
-    for action in list(keymap):
+    order = list(keymap)  # as written in the file
+    for index, action in enumerate(order):
         new_keys = {_normal(key) for key in key_list(keymap[action])}
-        clash = _taken_by(rows[action], new_keys, keymap)
+        clash = _taken_by(rows[action], new_keys, keymap, set(order[index + 1 :]))
         if clash is not None:
             key, other = clash
             found = {"where": where(action), "action": action, "key": key, "other": other}
