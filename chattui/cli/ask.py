@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Final, TextIO, TypeVar
 
 from chattui.cli.ask_output import MarkdownOutput, PlainOutput, ReplyOutput, SilentOutput
+from chattui.cli.pipes import EXIT_PIPE_CLOSED, output_closed
 from chattui.core.config import ConfigError, validate_value
 from chattui.core.events import Finished, TextDelta
 from chattui.core.models import Conversation, Message, MessageStatus
@@ -42,6 +43,8 @@ EXIT_AUTH: Final = 3
 EXIT_NETWORK: Final = 4
 EXIT_SERVER: Final = 5
 EXIT_INTERRUPTED: Final = 130
+EXIT_OUTPUT_CLOSED: Final = EXIT_PIPE_CLOSED
+"""Standard output was closed by its reader (``| head``): 141, as for a tool killed by SIGPIPE."""
 
 EXIT_CODES: Final[Mapping[ErrorKind, int]] = {
     ErrorKind.AUTH: EXIT_AUTH,
@@ -96,6 +99,10 @@ class _Unsaved(ConversationStore):
 
 class _UsageError(Exception):
     pass
+
+
+class _OutputClosed(Exception):
+    """Standard output's reader went away (``chattui ask ... | head``)."""
 
 
 def _overrides(options: AskOptions, base: Mapping[str, object]) -> dict[str, object]:
@@ -227,18 +234,25 @@ async def _ask(
     finish = ""
     output.start()
     try:
-        settings = services.settings_for(conversation)
-        async for event in session.send(conversation, text, settings):
-            if isinstance(event, TextDelta):
-                output.write(event.text)
-            elif isinstance(event, Finished):
-                finish = event.reason
-            elif isinstance(event, SaveFailed):
-                _say(err, _("Could not save: {error}", error=event.problem.text(_)))
-            elif isinstance(event, ReplyFinished):
-                reply = event.message
+        try:
+            settings = services.settings_for(conversation)
+            # Closed at once when the loop stops early (the output closed): the session then
+            # marks the reply stopped and saves what came, as for Ctrl+C.
+            async with contextlib.aclosing(session.send(conversation, text, settings)) as events:
+                async for event in events:
+                    if isinstance(event, TextDelta):
+                        output.write(event.text)
+                    elif isinstance(event, Finished):
+                        finish = event.reason
+                    elif isinstance(event, SaveFailed):
+                        _say(err, _("Could not save: {error}", error=event.problem.text(_)))
+                    elif isinstance(event, ReplyFinished):
+                        reply = event.message
+        finally:
+            output.finish()
+    except BrokenPipeError:
+        raise _OutputClosed from None
     finally:
-        output.finish()
         if client is not None:
             await client.aclose()
     return reply, finish, conversation
@@ -324,6 +338,8 @@ def run(
     except StorageError as error:
         _say(err, error.problem.text(_))
         return EXIT_FAILED
+    except _OutputClosed:  # quietly, as Unix tools do (the reply is saved as stopped)
+        return output_closed(out)
     finally:
         services.flush_index()
     if outcome is None:
@@ -334,8 +350,11 @@ def run(
         return EXIT_FAILED
     if options.json_output:
         saved = conversation if (options.save or options.continue_last) else None
-        print(json.dumps(_result(reply, saved, finish), ensure_ascii=False), file=out)
-        out.flush()
+        try:
+            print(json.dumps(_result(reply, saved, finish), ensure_ascii=False), file=out)
+            out.flush()
+        except BrokenPipeError:
+            return output_closed(out)
     problem = reply.problem
     if reply.status is MessageStatus.ERROR:
         kind = problem.kind if problem is not None else ErrorKind.BAD_RESPONSE

@@ -107,7 +107,7 @@ def _ask_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "instruction, e.g. git diff | chattui ask 'review this'.",
         epilog="Exit status: 0 ok, 1 other failure, 2 usage, 3 auth (key missing or "
         "rejected), 4 network (connect, proxy, timeout), 5 server (4xx/5xx, bad reply), "
-        "130 interrupted.",
+        "130 interrupted, 141 output closed (| head: the reply is kept as stopped).",
     )
     ask.add_argument("prompt", nargs="*", metavar="PROMPT", help="the question or instruction")
     ask.add_argument("--model", dest="ask_model", metavar="MODEL", help="model to use")
