@@ -6,14 +6,16 @@ Built only when there are arguments to parse (plain ``chattui`` skips argparse e
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 
 from chattui import __version__
 
 __all__ = ["build_parsers"]
 
 
-def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    """The top-level parser and the ``tokens`` subcommand's (which reports its own errors)."""
+def build_parsers() -> tuple[argparse.ArgumentParser, Mapping[str, argparse.ArgumentParser]]:
+    """The top-level parser, and each command's by name (a command's errors are reported by
+    its own parser, with its usage line: ``chattui ask --frobnicate`` shows ``ask``'s)."""
     parser = argparse.ArgumentParser(
         prog="chattui",
         description="A fast, keyboard-driven terminal chat client for the OpenAI API and "
@@ -65,7 +67,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "--chat", action="store_true", help="count as one user message with the chat overhead"
     )
     _transfer_parsers(sub)
-    return parser, tokens
+    return parser, sub.choices
 
 
 def _transfer_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
