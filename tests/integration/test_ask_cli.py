@@ -305,6 +305,8 @@ def test_no_textual_import_on_the_ask_path(fake_server: FakeOpenAI) -> None:
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
     assert "chattui.cli.ask" in imported and "openai" in imported  # the list is complete
     assert not {name for name in imported if name.split(".")[0] == "textual"}
+    # A prompt far below the window (its bytes bound its tokens) is sent without counting.
+    assert "tiktoken" not in imported
 
 
 def test_open_with_an_unknown_id_says_so_without_starting_the_app() -> None:
