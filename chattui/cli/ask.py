@@ -22,6 +22,7 @@ from typing import Any, Final, TextIO, TypeVar
 
 from chattui.cli.ask_output import MarkdownOutput, PlainOutput, ReplyOutput, SilentOutput
 from chattui.cli.pipes import EXIT_PIPE_CLOSED, output_closed
+from chattui.cli.warned import not_yet_shown
 from chattui.core.config import ConfigError, validate_value
 from chattui.core.events import Finished, TextDelta
 from chattui.core.models import Conversation, Message, MessageStatus
@@ -185,6 +186,16 @@ def _conversation(services: Services, options: AskOptions, role: RoleSpec | None
     return conversation
 
 
+def _note_dropped_temperature(services: Services, conversation: Conversation, err: TextIO) -> None:
+    """Say that ``--temperature`` is not sent when the model is a reasoning model (the
+    planner leaves it out: such models refuse it)."""
+    model = conversation.model or services.settings_for(conversation).model
+    if services.engine.planner.model_info(model).reasoning:
+        why = _("{model} is a reasoning model, which takes no temperature: --temperature is "
+                "not sent.", model=model)  # fmt: skip
+        _say(err, _("note: {text}", text=why))
+
+
 def _key_hint(kind: ErrorKind) -> str:
     if kind in (ErrorKind.AUTH, ErrorKind.NO_KEY):
         return " " + _(
@@ -313,7 +324,8 @@ def run(
     except _UsageError as error:
         _say(err, str(error))
         return EXIT_USAGE
-    for warning in services.warnings:
+    paths = services.paths
+    for warning in not_yet_shown(services.warnings, paths.config_file, paths.cache_dir):
         _say(err, _("warning: {text}", text=warning.text(_)))
     if (options.save or options.continue_last) and services.fatal is not None:
         _say(err, services.fatal.text(_))
@@ -326,6 +338,8 @@ def run(
     if not services.can_send(conversation):
         _say(err, Problem("no_key").text(_) + _key_hint(ErrorKind.NO_KEY))
         return EXIT_AUTH
+    if options.temperature is not None:
+        _note_dropped_temperature(services, conversation, err)
     if options.json_output:
         output: ReplyOutput = SilentOutput()
     elif out.isatty():

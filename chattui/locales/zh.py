@@ -506,4 +506,6 @@ CATALOG: dict[str, str] = {
     "Roles": "角色",
     "Select text; Ctrl+C copies it": "选择文字；Ctrl+C 复制",
     "Typing": "打字",
+    # chattui ask and the command line (issue 18)
+    "{model} is a reasoning model, which takes no temperature: --temperature is not sent.": "{model} 是推理模型，不接受 temperature：--temperature 不会发送。",
 }
