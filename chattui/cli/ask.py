@@ -23,9 +23,10 @@ from typing import Any, Final, TextIO, TypeVar
 from chattui.cli.ask_output import MarkdownOutput, PlainOutput, ReplyOutput, SilentOutput
 from chattui.cli.pipes import EXIT_PIPE_CLOSED, output_closed
 from chattui.cli.warned import not_yet_shown
-from chattui.core.config import ConfigError, validate_value
+from chattui.core.config import ConfigError, load_settings, validate_value
 from chattui.core.events import Finished, TextDelta
 from chattui.core.models import Conversation, Message, MessageStatus
+from chattui.core.paths import Paths
 from chattui.core.problems import ErrorKind, Problem
 from chattui.core.roles import RoleSpec, builtin_roles, load_roles
 from chattui.core.services import Services, resolve_language
@@ -125,6 +126,17 @@ def _overrides(options: AskOptions, base: Mapping[str, object]) -> dict[str, obj
         except ConfigError as error:
             raise _UsageError(error.problem.text(_)) from None
     return checked
+
+
+def _language(overrides: Mapping[str, object], environ: Mapping[str, str] | None) -> str:
+    """The language to word usage errors in, before the flags are checked: --lang, else
+    ``language`` from CHATTUI_LANGUAGE or config.toml (read once more, a millisecond), else
+    the locale's."""
+    given = str(overrides.get("language", "auto"))
+    if given == "auto":
+        paths = Paths.discover(environ)
+        given = load_settings(paths.config_file, environ).settings.language
+    return resolve_language(given, environ)
 
 
 def _input_text(prompt: str, stdin: TextIO | None) -> str:
@@ -306,7 +318,7 @@ def run(
     stdin = sys.stdin if stdin is None else stdin
     out = sys.stdout if stdout is None else stdout
     err = sys.stderr if stderr is None else stderr
-    set_language(resolve_language(str((overrides or {}).get("language", "auto")), environ))
+    set_language(_language(overrides or {}, environ))
     try:
         checked = _overrides(options, overrides or {})
         text = _input_text(options.prompt, stdin)

@@ -96,3 +96,18 @@ def test_temperature_for_a_reasoning_model_is_left_out_with_a_note(
     assert plain.stderr == ""
     request = fake_server.last_request
     assert request is not None and request.json["temperature"] == 0.2
+
+
+def test_usage_errors_follow_the_language_of_the_environment_or_the_config(
+    fake_server: FakeOpenAI,
+) -> None:
+    env = en_environ(fake_server.base_url)
+    by_env = ask("--max-tokens", "lots", "hi", env={**env, "CHATTUI_LANGUAGE": "zh"})
+    assert by_env.returncode == EXIT_USAGE
+    assert by_env.stderr.startswith("chattui ask: 命令行：max_tokens：'lots' 必须是整数。")
+    config = Path(os.environ["CHATTUI_HOME"]) / "config" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text('language = "zh"\n', "utf-8")
+    by_config = ask("--temperature", "9", "hi", env=env)
+    assert by_config.returncode == EXIT_USAGE
+    assert by_config.stderr.startswith("chattui ask: 命令行：temperature：'9' 必须在 0 到 2 之间")
