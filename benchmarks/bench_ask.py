@@ -9,8 +9,10 @@ is an untimed warm-up. Two ways to start, each timed:
 - ``no-pyc``: no bytecode cache at all (``PYTHONDONTWRITEBYTECODE`` and an empty
   ``PYTHONPYCACHEPREFIX`` per run): every module compiled from source, as on a first run.
 
-Prints medians and the ratio chattui / SDK per way (target: <= 1.15). ``--also DIR`` adds
-chattui from another source tree (``PYTHONPATH=DIR``), e.g. an older commit unpacked with
+Prints medians of the wall-clock time and of the CPU time (user + system, which a busy
+machine disturbs far less; a grandchild process's is not counted), and the ratios
+chattui / SDK per way (target: <= 1.15). ``--also DIR`` adds chattui from another source
+tree (``PYTHONPATH=DIR``), e.g. an older commit unpacked with
 ``git archive REV chattui | tar -x -C DIR``, for before/after figures in the same run.
 
 Run: ``UV_PYTHON_DOWNLOADS=never uv run python benchmarks/bench_ask.py [--runs 9]``
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -67,13 +70,18 @@ def _environ(
     return env
 
 
-def _time(command: list[str], env: dict[str, str]) -> float:
+def _time(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall-clock seconds from spawn to exit, and the CPU seconds (user + system) the
+    process used: the CPU time hardly moves with the machine's load."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, input="hi\n", capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0 or done.stdout.strip() != REPLY:
         raise SystemExit(f"{command} failed ({done.returncode}): {done.stdout}{done.stderr}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def main() -> None:
@@ -85,6 +93,7 @@ def main() -> None:
     server.start()
     names = ["sdk", "chattui"] + (["chattui-also"] if args.also else [])
     times: dict[tuple[str, str], list[float]] = {(n, m): [] for n in names for m in MODES}
+    cpu: dict[tuple[str, str], list[float]] = {(n, m): [] for n in names for m in MODES}
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
         script = scratch / "sdk_ask.py"
@@ -101,18 +110,22 @@ def main() -> None:
             random.shuffle(jobs)
             for name, mode in jobs:
                 env = _environ(base, name, mode, args.also or "", scratch)
-                elapsed = _time(_command(name, script), env)
+                elapsed, used = _time(_command(name, script), env)
                 if round_:  # the first round warms caches (disk, bytecode) up
                     times[name, mode].append(elapsed)
+                    cpu[name, mode].append(used)
     server.stop()
     print(f"echo hi | ... against a loopback fake server, medians of {args.runs} runs (ms)")
     for mode in MODES:
-        sdk = statistics.median(times["sdk", mode])
-        print(f"\n{mode}:")
+        print(f"\n{mode}:{'wall':>22}{'CPU':>25}")
         for name in names:
-            median = statistics.median(times[name, mode])
-            spread = f"{min(times[name, mode]) * 1000:.0f}-{max(times[name, mode]) * 1000:.0f}"
-            print(f"  {name:<13} {median * 1000:7.0f}  ({spread})  x{median / sdk:.2f} of sdk")
+            print(f"  {name:<13}", end="")
+            for table in (times, cpu):
+                median = statistics.median(table[name, mode])
+                ratio = median / statistics.median(table["sdk", mode])
+                spread = f"{min(table[name, mode]) * 1000:.0f}-{max(table[name, mode]) * 1000:.0f}"
+                print(f"{median * 1000:7.0f} ({spread:>9}) x{ratio:.2f}", end="")
+            print()
 
 
 if __name__ == "__main__":
