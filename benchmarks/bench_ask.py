@@ -75,7 +75,10 @@ def _time(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     process used: the CPU time hardly moves with the machine's load."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(command, input="hi\n", capture_output=True, text=True, env=env)
+    # Not run from the repository: ``-m`` would put it first on sys.path, before PYTHONPATH.
+    done = subprocess.run(
+        command, input="hi\n", capture_output=True, text=True, env=env, cwd=tempfile.gettempdir()
+    )
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0 or done.stdout.strip() != REPLY:
