@@ -155,19 +155,20 @@ PROFILE_KEYS = (
 """The keys a ``[profiles.NAME]`` table may hold."""
 
 
-def _parse_one(name: str, table: Mapping[str, Any]) -> tuple[dict[str, Any], Profile]:
-    """The checked values and the profile of ``[profiles.NAME]``.
-
-    Raises:
-        InvalidValue: a key is unknown or bad, or base_url is missing (``config.profiles.*``).
-    """
+def _check_profile(name: str, table: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """The good values of ``[profiles.NAME]``, and a problem for every key that is unknown or
+    bad and for a missing base_url (``config.profiles.*``): all of them, so that one edit can
+    fix the profile."""
     checks = _validators()
     values: dict[str, Any] = {}
+    problems: list[Problem] = []
+    refused: set[str] = set()
     for key, value in table.items():
         if key not in checks:
             known = ", ".join(PROFILE_KEYS)
             unknown = {"name": name, "key": key, "known": known}
-            raise InvalidValue(Problem("config.profiles.unknown_key", unknown))
+            problems.append(Problem("config.profiles.unknown_key", unknown))
+            continue
         try:
             values[key] = checks[key](value)
         except ConfigError as error:
@@ -176,10 +177,24 @@ def _parse_one(name: str, table: Mapping[str, Any]) -> tuple[dict[str, Any], Pro
             detail = Problem("config.value.plain", {"value": repr(value), "reason": error.problem})
         else:
             continue
-        problem = Problem("config.profiles.invalid", {"name": name, "key": key, "detail": detail})
-        raise InvalidValue(problem)
-    if not values.get("base_url"):
-        raise InvalidValue(Problem("config.profiles.no_base_url", {"name": name}))
+        refused.add(key)
+        details: dict[str, Value] = {"name": name, "key": key, "detail": detail}
+        problems.append(Problem("config.profiles.invalid", details))
+    if not values.get("base_url") and "base_url" not in refused:
+        problems.append(Problem("config.profiles.no_base_url", {"name": name}))
+    return values, problems
+
+
+def _parse_one(name: str, table: Mapping[str, Any]) -> tuple[dict[str, Any], Profile]:
+    """The checked values and the profile of ``[profiles.NAME]``.
+
+    Raises:
+        InvalidValue: a key is unknown or bad, or base_url is missing (the first problem;
+            :func:`parse_profiles` reports them all).
+    """
+    values, problems = _check_profile(name, table)
+    if problems:
+        raise InvalidValue(problems[0])
     needs_key = values.get("needs_key", not is_local_url(values["base_url"]))
     profile = Profile(
         name=name,
@@ -199,7 +214,7 @@ def _parse_one(name: str, table: Mapping[str, Any]) -> tuple[dict[str, Any], Pro
 def parse_profiles(
     raw: object, source: str = ""
 ) -> tuple[dict[str, dict[str, Any]], list[Problem]]:
-    """Check the ``profiles`` table: (the good profiles' tables, one problem per bad profile).
+    """Check the ``profiles`` table: (the good profiles' tables, every problem of the bad ones).
 
     A bad profile is left out with a problem naming the file (``source``), the profile and
     the key; the others still load.
@@ -216,10 +231,11 @@ def parse_profiles(
         if not isinstance(table, Mapping):
             problems.append(Problem("config.profiles.not_table", {"name": name, **where}))
             continue
-        try:
-            good[name] = _parse_one(name, table)[0]
-        except InvalidValue as error:
-            problems.append(error.problem.with_values(**where))
+        values, bad = _check_profile(name, table)
+        if bad:
+            problems.extend(problem.with_values(**where) for problem in bad)
+        else:
+            good[name] = values
     return good, problems
 
 

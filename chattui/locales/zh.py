@@ -542,4 +542,6 @@ CATALOG: dict[str, str] = {
     "{sources} A key typed above is saved for it, in a file only you can read.": "{sources}上面输入的密钥会保存给该配置，存放在仅你可读的文件中。",
     "Connected: 1 model available.": "连接成功：可用模型 1 个。",
     "Connected, but the server lists no models.": "连接成功，但服务器没有列出任何模型。",
+    # chattui ask and the command line (issue 18)
+    "{model} is a reasoning model, which takes no temperature: --temperature is not sent.": "{model} 是推理模型，不接受 temperature：--temperature 不会发送。",
 }
