@@ -37,13 +37,16 @@ def _checked_overrides(
     """The command-line settings, validated: a bad one exits here (status 2) with the fix,
     instead of opening the app with a warning."""
     from chattui.core.config import ConfigError, validate_value
+    from chattui.i18n import _
 
     overrides = _overrides(args)
     for key, value in overrides.items():
         try:
             overrides[key] = validate_value(key, value)
         except ConfigError as error:
-            parser.error(f"argument --{key.replace('_', '-')}: {error.detail}")
+            name = f"--{key.replace('_', '-')}"
+            words = {"argument_name": name, "message": error.detail.text(_)}
+            parser.error(_("argument %(argument_name)s: %(message)s") % words)
     return overrides
 
 
@@ -80,15 +83,18 @@ def _main(argv: Sequence[str] | None) -> int:
         from chattui.ui.launch import launch
 
         return launch({})
+    from chattui.cli.language import set_cli_language
     from chattui.cli.parser import build_parsers
+    from chattui.i18n import _
 
+    set_cli_language(sys.argv[1:] if argv is None else argv)
     parser, commands = build_parsers()
     args, unknown = parser.parse_known_args(argv)
     if args.paths or args.command not in (None, "open"):
         gc.enable()  # not the app: no first frame to hurry
     if unknown:  # reported by the parser they were given to, with its usage line
         commands.get(args.command or "", parser).error(
-            f"unrecognized arguments: {' '.join(unknown)}"
+            _("unrecognized arguments: %s") % " ".join(unknown)
         )
     if args.paths:
         from chattui.core.paths import Paths

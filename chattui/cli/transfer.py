@@ -21,6 +21,7 @@ from chattui.core.export_files import render_parts, write_export
 from chattui.core.paths import Paths
 from chattui.core.secrets import export_secrets
 from chattui.core.storage import ConversationStore, StorageError
+from chattui.i18n import _
 
 __all__ = ["export_command", "guess_format", "import_command"]
 
@@ -46,9 +47,19 @@ def _resolve_ids(store: ConversationStore, wanted: Sequence[str], everything: bo
             ids.append(item)
             continue
         matches = [cid for cid in known if cid.startswith(item)]
-        if len(matches) != 1:
-            what = "no conversation" if not matches else f"{len(matches)} conversations"
-            raise LookupError(f"{what} with id {item!r} (see 'chattui export --list')")
+        if not matches:
+            raise LookupError(
+                _("no conversation has the id {id} (see 'chattui export --list')", id=repr(item))
+            )
+        if len(matches) > 1:
+            raise LookupError(
+                _(
+                    "{count} conversations have an id starting with {id} "
+                    "(see 'chattui export --list')",
+                    count=len(matches),
+                    id=repr(item),
+                )
+            )
         ids.append(matches[0])
     return ids
 
@@ -76,7 +87,7 @@ def export_command(
         return output_closed(out)
     finally:
         for problem in store.problems:
-            err.write(f"chattui export: {problem}\n")
+            err.write(f"chattui export: {problem.text(_)}\n")
 
 
 def _export(
@@ -93,12 +104,16 @@ def _export(
 ) -> int:
     if list_only:
         for summary in store.list_conversations():
-            title = summary.title or "(untitled)"
+            title = summary.title or _("(untitled)")
             out.write(f"{summary.id}  {format_time(summary.updated)}  {title}\n")
         out.flush()
         return 0
     if not ids and not everything:
-        err.write("chattui export: name conversations by id, or use --all (--list shows them)\n")
+        err.write(
+            "chattui export: "
+            + _("name conversations by id, or use --all (--list shows them)")
+            + "\n"
+        )
         return 2
     fmt = guess_format(output, fmt_name)
     try:
@@ -107,7 +122,7 @@ def _export(
         settings = load_settings(paths.config_file, env).settings
         secrets = export_secrets(settings, paths.credentials_file, env)
         if not chosen:
-            err.write("chattui export: there are no conversations to export\n")
+            err.write("chattui export: " + _("there are no conversations to export") + "\n")
             return 1
         # Loaded, redacted and rendered one at a time, as the output takes them.
         conversations = (redacted_copy(store.load(cid), secrets) for cid in chosen)
@@ -118,17 +133,24 @@ def _export(
             return 0
         everyone = list(conversations)
     except (LookupError, StorageError) as error:
-        err.write(f"chattui export: {error}\n")
+        why = error.problem.text(_) if isinstance(error, StorageError) else str(error)
+        err.write(f"chattui export: {why}\n")
         return 1
     target = Path(output).expanduser()
     as_directory = target.is_dir() or output.endswith(("/", os.sep))
     try:
         write_export(everyone, fmt, target, as_directory)
     except OSError as error:
-        err.write(f"chattui export: cannot write {output}: {error.strerror or error}\n")
+        why = _("cannot write {path}: {error}", path=output, error=error.strerror or error)
+        err.write(f"chattui export: {why}\n")
         return 1
     count = len(everyone)
-    err.write(f"Exported {count} conversation{'s' if count > 1 else ''} to {target}\n")
+    if count == 1:
+        err.write(_("Exported 1 conversation to {target}", target=target) + "\n")
+    else:
+        err.write(
+            _("Exported {count} conversations to {target}", count=count, target=target) + "\n"
+        )
     return 0
 
 
@@ -150,7 +172,7 @@ def import_command(
     try:
         store.prepare()
     except StorageError as error:
-        err.write(f"chattui import: {error}\n")
+        err.write(f"chattui import: {error.problem.text(_)}\n")
         return 1
     report = import_files(store, [Path(name).expanduser() for name in files])
     for line in report.files:
@@ -158,5 +180,5 @@ def import_command(
     if len(files) > 1:
         out.write(f"Total: {report.summary()}\n")
     for problem in report.errors:
-        err.write(f"chattui import: {problem.text()}\n")
+        err.write(f"chattui import: {problem.text(_)}\n")
     return 1 if report.errors else 0

@@ -17,7 +17,6 @@ UI thread; an endpoint whose key needs one has a *pending* key until the UI runs
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
@@ -31,6 +30,7 @@ from chattui.core.problems import Problem
 from chattui.core.profiles import Endpoint
 from chattui.core.search import INDEX_NAME, SearchIndex
 from chattui.core.secrets import ApiKey, KeyCommands, KeySource, ResolvedKey, save_credentials
+from chattui.core.settings import resolve_language
 from chattui.core.startup import read_startup
 from chattui.core.storage import ConversationStore, ConversationSummary
 
@@ -43,18 +43,6 @@ if TYPE_CHECKING:
     from chattui.core.window import Budget
 
 __all__ = ["Services", "resolve_language"]
-
-
-def resolve_language(setting: str, environ: Mapping[str, str] | None = None) -> str:
-    """``en`` or ``zh``: the setting, or for ``auto`` the locale's language."""
-    if setting in ("en", "zh"):
-        return setting
-    env = os.environ if environ is None else environ
-    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE", "LANG"):
-        value = env.get(name, "")
-        if value:
-            return "zh" if value.lower().startswith("zh") else "en"
-    return "en"
 
 
 class Services:

@@ -7,6 +7,7 @@ import this module; neither imports the other's checks, so there is no import ci
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ __all__ = [
     "REASONING_EFFORTS",
     "ConfigError",
     "Settings",
+    "resolve_language",
     "source_values",
     "validate_value",
 ]
@@ -266,3 +268,15 @@ def validate_value(key: str, value: object, source: str = "") -> Any:
             Problem("config.invalid", {"key": key, **values, **source_values(source)}),
             Problem("config.value", values),
         ) from None
+
+
+def resolve_language(setting: str, environ: Mapping[str, str] | None = None) -> str:
+    """``en`` or ``zh``: the setting, or for ``auto`` the locale's language."""
+    if setting in ("en", "zh"):
+        return setting
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE", "LANG"):
+        value = env.get(name, "")
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"

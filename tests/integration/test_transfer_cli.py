@@ -109,9 +109,10 @@ def test_export_errors(saved: list[Conversation], tmp_path: Path) -> None:
     nothing = run("export")
     assert nothing.returncode == 2 and "--all" in nothing.stderr
     ambiguous = run("export", "deco")
-    assert ambiguous.returncode == 1 and "2 conversations with id 'deco'" in ambiguous.stderr
+    assert ambiguous.returncode == 1
+    assert "2 conversations have an id starting with 'deco'" in ambiguous.stderr
     unknown = run("export", "zzz-no-such")
-    assert unknown.returncode == 1 and "no conversation with id 'zzz-no-such'" in unknown.stderr
+    assert unknown.returncode == 1 and "no conversation has the id 'zzz-no-such'" in unknown.stderr
     bad_format = run("export", "--all", "--format", "pdf")
     assert bad_format.returncode == 2 and "invalid choice" in bad_format.stderr
     blocked = tmp_path / "file"
@@ -261,3 +262,18 @@ def test_export_redacts_every_profiles_keys_and_key_shapes(store: ConversationSt
         leaked = [kind for kind, secret in secrets.items() if secret in result.stdout]
         assert leaked == [], fmt
         assert result.stdout.count("[REDACTED API KEY]") == len(secrets)
+
+
+def test_the_command_line_speaks_chinese(saved: list[Conversation]) -> None:
+    """CHATTUI_LANGUAGE=zh (or language in config.toml, or --lang zh): argparse's usage and
+    errors, bad option values and export errors are worded in Chinese."""
+    env = {"CHATTUI_LANGUAGE": "zh"}
+    usage = run("ask", "--frobnicate", env=env)
+    assert usage.returncode == 2
+    assert "用法：chattui ask" in usage.stderr and "无法识别的参数：--frobnicate" in usage.stderr
+    proxy = run("--proxy", "ftp://x", env=env)
+    assert proxy.returncode == 2 and "参数 --proxy：" in proxy.stderr and "协议" in proxy.stderr
+    unknown = run("export", "zzz-no-such", env=env)
+    assert unknown.returncode == 1 and "没有 id 为 'zzz-no-such' 的对话" in unknown.stderr
+    helped = run("--lang", "zh", "--help")
+    assert "用法：" in helped.stdout and "选项" in helped.stdout
