@@ -275,3 +275,20 @@ def test_import_problems_are_data_worded_in_the_users_language(tmp_path: Path) -
         )
     finally:
         set_language("en")
+
+
+def test_chatgpt_default_model_slug_names_replies_without_their_own() -> None:
+    """Replies with no ``model_slug`` take the conversation's ``default_model_slug``, so the
+    log and a Markdown export name the model."""
+    from chattui.core.chatgpt import chatgpt_conversation
+    from chattui.core.export import conversation_markdown
+
+    item = next(c for c in sample() if f"chatgpt-{c['conversation_id']}" == QUANTUM_ID)
+    for node in item["mapping"].values():
+        if node.get("message"):
+            node["message"].get("metadata", {}).pop("model_slug", None)
+    item["default_model_slug"] = "o3-mini"
+    conversation, _ = chatgpt_conversation(item)
+    user, answer = conversation.messages
+    assert (user.model, answer.model) == (None, "o3-mini")
+    assert "- Model: o3-mini" in conversation_markdown(conversation)
