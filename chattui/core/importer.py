@@ -68,17 +68,23 @@ class ImportReport:
 
     def summary(self) -> str:
         """``Imported 3 conversations (41 messages); 2 already there.``"""
-        count = self.conversations
-        plural = "" if count == 1 else "s"
-        text = f"Imported {count} conversation{plural} ({self.messages} messages)"
+        conversations = _counted(self.conversations, "conversation")
+        text = f"Imported {conversations} ({_counted(self.messages, 'message')})"
         extras = []
         if self.duplicates:
             extras.append(f"{self.duplicates} already there, skipped")
         if self.empty:
             extras.append(f"{self.empty} empty, skipped")
         if self.skipped_parts:
-            extras.append(f"{self.skipped_parts} images, files or tool outputs left out")
+            parts = self.skipped_parts
+            what = "image, file or tool output" if parts == 1 else "images, files or tool outputs"
+            extras.append(f"{parts} {what} left out")
         return text + ("; " + "; ".join(extras) if extras else "") + "."
+
+
+def _counted(count: int, noun: str) -> str:
+    """``1 message``, ``2 messages`` (the command line speaks English)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _load_json(path: Path) -> Any:

@@ -58,7 +58,6 @@ CATALOG: dict[str, str] = {
     "(top-level settings)": "（顶层设置）",
     "(empty reply)": "（空回复）",
     "(the title matches)": "（标题匹配）",
-    "1 conversation": "1 个对话",
     "(yours)": "（你的）",
     "A reply in “{title}” failed.": "“{title}”中的回复失败了。",
     "A reply is still streaming: press Esc to stop it first.": "回复仍在生成中：请先按 Esc 停止。",
@@ -134,7 +133,6 @@ CATALOG: dict[str, str] = {
     "Help": "帮助",
     "HTML (one page, highlighted code)": "HTML（单个网页，代码高亮）",
     "Import: a chattui JSON export, or ChatGPT's conversations.json or .zip": "导入：chattui 的 JSON 导出文件，或 ChatGPT 的 conversations.json 或 .zip",
-    "Imported {conversations} conversations ({messages} messages).": "已导入 {conversations} 个对话（{messages} 条消息）。",
     "Import…": "导入……",
     "In use: from the API key command.": "当前密钥：来自获取密钥的命令。",
     "In use: from the OPENAI_API_KEY environment variable (it takes precedence).": (
@@ -506,4 +504,7 @@ CATALOG: dict[str, str] = {
     "Roles": "角色",
     "Select text; Ctrl+C copies it": "选择文字；Ctrl+C 复制",
     "Typing": "打字",
+    # Issue 18, edges (counts, find bar, selection, import progress)
+    "Imported {conversations} ({messages}).": "已导入 {conversations}（{messages}）。",
+    "{count} messages": "{count} 条消息",
 }

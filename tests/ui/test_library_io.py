@@ -229,7 +229,7 @@ async def test_import_from_the_app(make_app: MakeApp, home: Path, tmp_path: Path
         await pilot.press("enter")
         await settle(pilot)
         assert any(
-            text.startswith("Imported 3 conversations (15 messages). 1 empty ones skipped.")
+            text.startswith("Imported 3 conversations (15 messages). 1 empty one skipped.")
             for text in notices(app)
         )
         titles = {s.title for s in sidebar(app).summaries}

@@ -91,7 +91,7 @@ async def test_copy_without_a_tool_uses_the_terminal_only(
         await send(pilot, "hello")
         await pilot.press("alt+up", "ctrl+c")
         await settle(pilot)
-        assert "Copied the reply: 1 lines (terminal)" in notices(app)
+        assert "Copied the reply: 1 line (terminal)" in notices(app)
 
 
 async def test_copy_conversation_as_markdown(

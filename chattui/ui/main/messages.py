@@ -9,7 +9,7 @@ from textual.screen import Screen
 from chattui.core.branches import alternatives_of
 from chattui.core.models import Message, MessageStatus, Role
 from chattui.core.services import Services
-from chattui.i18n import _
+from chattui.i18n import _, ngettext
 from chattui.ui.actions import find_action
 from chattui.ui.actions.keymap import key_label
 from chattui.ui.main.budget import BudgetMeter
@@ -252,11 +252,14 @@ class MessageActions:
                 self._panes.sidebar.remove_entry(conversation.id)
             self.redraw()
             self._budget.update()
-            self._screen.notify(_("Deleted {count} messages.", count=count))
+            self._screen.notify(
+                ngettext("Deleted {count} message.", "Deleted {count} messages.", count)
+            )
 
-        question = _(
+        question = ngettext(
+            "Delete this turn: {count} message, with every reply and branch below it?",
             "Delete this turn: {count} messages, with every reply and branch below it?",
-            count=count,
+            count,
         )
         from chattui.ui.screens.dialogs import ConfirmScreen
 

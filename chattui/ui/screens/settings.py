@@ -37,7 +37,7 @@ from chattui.core.events import ChatError
 from chattui.core.profiles import Endpoint
 from chattui.core.secrets import ApiKey, KeyError_, KeySource
 from chattui.core.services import Services
-from chattui.i18n import LANGUAGES, _
+from chattui.i18n import LANGUAGES, _, ngettext
 from chattui.ui.actions import Scope, bindings
 from chattui.ui.render.problems import error_text, problem_text
 from chattui.ui.widgets.safe_text import SafeInput, SafeTextArea
@@ -407,7 +407,12 @@ class SettingsScreen(ModalScreen[bool]):
         picker = self.query_one("#model-pick", Select)
         picker.set_options([(name, name) for name in self._models])
         self.query_one("#model", Input).suggester = SuggestFromList(self._models)
-        self._result(_("Connected: {count} models available.", count=len(models)), ok=True)
+        available = ngettext(
+            "Connected: {count} model available.",
+            "Connected: {count} models available.",
+            len(models),
+        )
+        self._result(available, ok=True)
 
     def _result(self, text: str, ok: bool | None) -> None:
         result = self.query_one("#test-result", Static)

@@ -25,7 +25,7 @@ from chattui.core.importer import ImportReport, import_files
 from chattui.core.models import Conversation
 from chattui.core.services import Services
 from chattui.core.storage import ConversationStore, StorageError
-from chattui.i18n import _
+from chattui.i18n import _, ngettext
 from chattui.ui.actions import Scope, bindings
 from chattui.ui.render.problems import error_text, problem_text
 from chattui.ui.screens.dialogs import TextInputScreen
@@ -244,18 +244,25 @@ def _export(app: TransferHost, choice: ExportChoice, current: Conversation | Non
 def import_summary(report: ImportReport) -> str:
     """What an import did, in the UI's language."""
     text = _(
-        "Imported {conversations} conversations ({messages} messages).",
-        conversations=report.conversations,
-        messages=report.messages,
+        "Imported {conversations} ({messages}).",
+        conversations=ngettext(
+            "{count} conversation", "{count} conversations", report.conversations
+        ),
+        messages=ngettext("{count} message", "{count} messages", report.messages),
     )
     if report.duplicates:
-        text += " " + _("{count} were already there.", count=report.duplicates)
+        text += " " + ngettext(
+            "{count} was already there.", "{count} were already there.", report.duplicates
+        )
     if report.empty:
-        text += " " + _("{count} empty ones skipped.", count=report.empty)
+        text += " " + ngettext(
+            "{count} empty one skipped.", "{count} empty ones skipped.", report.empty
+        )
     if report.skipped_parts:
-        text += " " + _(
+        text += " " + ngettext(
+            "{count} image, file or tool output left out (noted in the message).",
             "{count} images, files or tool outputs left out (noted in the messages).",
-            count=report.skipped_parts,
+            report.skipped_parts,
         )
     return text
 
