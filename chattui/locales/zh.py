@@ -507,4 +507,5 @@ CATALOG: dict[str, str] = {
     # Issue 18, edges (counts, find bar, selection, import progress)
     "Imported {conversations} ({messages}).": "已导入 {conversations}（{messages}）。",
     "{count} messages": "{count} 条消息",
+    "Importing {file}: {done} of {count} conversations…": "正在导入 {file}：{done}/{count} 个对话…",
 }
