@@ -508,4 +508,6 @@ CATALOG: dict[str, str] = {
     "Imported {conversations} ({messages}).": "已导入 {conversations}（{messages}）。",
     "{count} messages": "{count} 条消息",
     "Importing {file}: {done} of {count} conversations…": "正在导入 {file}：{done}/{count} 个对话…",
+    "This reply is still streaming: stop it first (Esc).": "这条回复仍在生成：请先停止它（Esc）。",
+    "Nothing to quote.": "没有可引用的内容。",
 }

@@ -365,3 +365,34 @@ async def test_palette_entries_act_on_the_message(
         await pilot.press("enter")
         await settle(pilot)
         assert "Assistant ◀ 2/2 ▶" in chat_log(app).rendered_text()
+
+
+async def test_regenerate_while_the_reply_streams_says_to_stop_it_first(
+    make_app: MakeApp, fake_server: FakeOpenAI
+) -> None:
+    fake_server.queue(Reply(text="first words and more", fault="hang_after_first"))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "question", wait=False)
+        await wait_for(pilot, lambda: "firs" in chat_log(app).rendered_text())
+        await pilot.press("alt+up", "alt+r")  # the cursor on the streaming reply
+        assert "This reply is still streaming: stop it first (Esc)." in notices(app)
+        assert "There is no reply to regenerate." not in notices(app)
+        assert len(fake_server.chat_requests) == 1
+        await pilot.press("escape")
+        await settle(pilot)
+
+
+async def test_quote_of_an_empty_reply_says_there_is_nothing_to_quote(
+    make_app: MakeApp, fake_server: FakeOpenAI
+) -> None:
+    fake_server.queue(Reply(text=""))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "question")
+        await pilot.press("alt+up")  # the cursor on the (empty) reply
+        reply = chat_log(app).cursor_message
+        assert reply is not None and reply.content == ""
+        await pilot.press("alt+q")
+        assert prompt(app).text == ""
+        assert "Nothing to quote." in notices(app)

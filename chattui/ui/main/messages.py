@@ -181,8 +181,11 @@ class MessageActions:
         """Ask again for the reply under the cursor (else the last one); it stays as an
         alternative."""
         reply = self.target(Role.ASSISTANT)
-        if reply is None or reply.status is MessageStatus.STREAMING:
+        if reply is None:
             self._screen.notify(_("There is no reply to regenerate."))
+            return
+        if reply.status is MessageStatus.STREAMING:
+            self._screen.notify(_("This reply is still streaming: stop it first (Esc)."))
             return
         if not self._busy() and self._replies.ready_to_send():
             self._replies.regenerate(reply)
@@ -222,6 +225,9 @@ class MessageActions:
             if cursor.code <= len(blocks):
                 language, code = blocks[cursor.code - 1]
                 text = f"```{language}\n{code}\n```"
+        if not text.strip():
+            self._screen.notify(_("Nothing to quote."))
+            return
         prompt = self._panes.prompt
         current = prompt.text.rstrip("\n")
         prompt.load_text((current + "\n\n" if current else "") + quoted(text) + "\n\n")
