@@ -209,10 +209,14 @@ class Conversation:
 
     def branch(self) -> list[Message]:
         """The messages of the branch on screen, from the root to :attr:`current_leaf`."""
+        return self.path_to(self._leaf_id())
+
+    def path_to(self, message_id: str | None) -> list[Message]:
+        """The messages from the root down to ``message_id`` (none for None)."""
         by_id = {message.id: message for message in self.messages}
         path: list[Message] = []
         seen: set[str] = set()
-        node = by_id.get(self._leaf_id() or "")
+        node = by_id.get(message_id or "")
         while node is not None and node.id not in seen:  # a cycle in a hand-edited file
             seen.add(node.id)
             path.append(node)

@@ -83,7 +83,7 @@ class MainScreen(Screen[None]):
         self.panes = Panes()
         self.shown = Shown(services)
         args = (self, services, self.shown, self.panes)
-        self.budget = BudgetMeter(*args)
+        self.budget = BudgetMeter(*args, lambda: self.drafts.editing)
         self.drafts = PromptDrafts(*args)
         self.conversations = Conversations(*args, self.show_conversation)
         self.library = Library(*args, self.conversations, self.show_conversation)
