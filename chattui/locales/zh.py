@@ -510,4 +510,5 @@ CATALOG: dict[str, str] = {
     "Importing {file}: {done} of {count} conversations…": "正在导入 {file}：{done}/{count} 个对话…",
     "This reply is still streaming: stop it first (Esc).": "这条回复仍在生成：请先停止它（Esc）。",
     "Nothing to quote.": "没有可引用的内容。",
+    "“{text}” is in the title only.": "“{text}”只出现在标题中。",
 }

@@ -22,6 +22,7 @@ from tests.ui.conftest import (
     chat_log,
     conversations_dir,
     main_screen,
+    notices,
     screen_text,
     send,
     settle,
@@ -249,3 +250,23 @@ async def test_the_find_bar_is_built_when_first_opened(make_app: MakeApp) -> Non
         await pilot.press(*"abc")
         await pilot.pause()
         assert bar.text == "abc" and "no matches" in screen_text(app)
+
+
+async def test_a_hit_in_the_title_only_says_so_instead_of_no_matches(
+    make_app: MakeApp, home: Path
+) -> None:
+    conversation = long_conversation("Kubernetes notes", {}, count=4)
+    save(home, conversation)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await index_ready(pilot)
+        screen = await search_for(pilot, "Kubernetes")
+        assert screen.hits[0].message_id in ("", None)  # the title matched
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SearchScreen))
+        await settle(pilot)
+        main = main_screen(app)
+        assert main.conversation.id == conversation.id
+        assert not main.panes.find_bar.is_open
+        assert "no matches" not in screen_text(app)
+        assert "“Kubernetes” is in the title only." in notices(app)
