@@ -511,4 +511,6 @@ CATALOG: dict[str, str] = {
     "This reply is still streaming: stop it first (Esc).": "这条回复仍在生成：请先停止它（Esc）。",
     "Nothing to quote.": "没有可引用的内容。",
     "“{text}” is in the title only.": "“{text}”只出现在标题中。",
+    "Esc close": "Esc 关闭",
+    "find…": "查找…",
 }
