@@ -237,7 +237,7 @@ class UserEntry(Entry):
             )
         body = Text(sanitize(content), style=palette.user_body, overflow="fold")
         tinted = Padding(body, (0, 1), style=palette.user_body, expand=True)
-        lines = context.renderer.render_renderable(tinted, width)
+        lines = context.renderer.render_renderable(tinted, width, wraps=1)
         footer = _footer(self.message, False, context)
         return [header, *lines, *footer, Strip.blank(width)]
 
