@@ -82,12 +82,12 @@ def _main(argv: Sequence[str] | None) -> int:
         return launch({})
     from chattui.cli.parser import build_parsers
 
-    parser, tokens = build_parsers()
+    parser, commands = build_parsers()
     args, unknown = parser.parse_known_args(argv)
     if args.paths or args.command not in (None, "open"):
         gc.enable()  # not the app: no first frame to hurry
     if unknown:  # reported by the parser they were given to, with its usage line
-        (tokens if args.command == "tokens" else parser).error(
+        commands.get(args.command or "", parser).error(
             f"unrecognized arguments: {' '.join(unknown)}"
         )
     if args.paths:

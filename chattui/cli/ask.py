@@ -21,9 +21,12 @@ from dataclasses import dataclass
 from typing import Any, Final, TextIO, TypeVar
 
 from chattui.cli.ask_output import MarkdownOutput, PlainOutput, ReplyOutput, SilentOutput
-from chattui.core.config import ConfigError, validate_value
+from chattui.cli.pipes import EXIT_PIPE_CLOSED, output_closed
+from chattui.cli.warned import not_yet_shown
+from chattui.core.config import ConfigError, load_settings, validate_value
 from chattui.core.events import Finished, TextDelta
 from chattui.core.models import Conversation, Message, MessageStatus
+from chattui.core.paths import Paths
 from chattui.core.problems import ErrorKind, Problem
 from chattui.core.roles import RoleSpec, builtin_roles, load_roles
 from chattui.core.services import Services, resolve_language
@@ -42,6 +45,8 @@ EXIT_AUTH: Final = 3
 EXIT_NETWORK: Final = 4
 EXIT_SERVER: Final = 5
 EXIT_INTERRUPTED: Final = 130
+EXIT_OUTPUT_CLOSED: Final = EXIT_PIPE_CLOSED
+"""Standard output was closed by its reader (``| head``): 141, as for a tool killed by SIGPIPE."""
 
 EXIT_CODES: Final[Mapping[ErrorKind, int]] = {
     ErrorKind.AUTH: EXIT_AUTH,
@@ -98,6 +103,10 @@ class _UsageError(Exception):
     pass
 
 
+class _OutputClosed(Exception):
+    """Standard output's reader went away (``chattui ask ... | head``)."""
+
+
 def _overrides(options: AskOptions, base: Mapping[str, object]) -> dict[str, object]:
     """The command line's settings, checked: a bad value is a usage error, not a warning."""
     given: dict[str, object] = dict(base)
@@ -117,6 +126,17 @@ def _overrides(options: AskOptions, base: Mapping[str, object]) -> dict[str, obj
         except ConfigError as error:
             raise _UsageError(error.problem.text(_)) from None
     return checked
+
+
+def _language(overrides: Mapping[str, object], environ: Mapping[str, str] | None) -> str:
+    """The language to word usage errors in, before the flags are checked: --lang, else
+    ``language`` from CHATTUI_LANGUAGE or config.toml (read once more, a millisecond), else
+    the locale's."""
+    given = str(overrides.get("language", "auto"))
+    if given == "auto":
+        paths = Paths.discover(environ)
+        given = load_settings(paths.config_file, environ).settings.language
+    return resolve_language(given, environ)
 
 
 def _input_text(prompt: str, stdin: TextIO | None) -> str:
@@ -178,7 +198,23 @@ def _conversation(services: Services, options: AskOptions, role: RoleSpec | None
     return conversation
 
 
-def _key_hint(kind: ErrorKind) -> str:
+def _note_dropped_temperature(services: Services, conversation: Conversation, err: TextIO) -> None:
+    """Say that ``--temperature`` is not sent when the model is a reasoning model (the
+    planner leaves it out: such models refuse it)."""
+    model = conversation.model or services.settings_for(conversation).model
+    if services.engine.planner.model_info(model).reasoning:
+        why = _("{model} is a reasoning model, which takes no temperature: --temperature is "
+                "not sent.", model=model)  # fmt: skip
+        _say(err, _("note: {text}", text=why))
+
+
+def _key_hint(kind: ErrorKind, profile_help: Problem | None = None) -> str:
+    """What to do about a missing or rejected key: a profile's own sources, if it has some."""
+    if kind in (ErrorKind.AUTH, ErrorKind.NO_KEY) and profile_help is not None:
+        return " " + _(
+            "{sources} Or save a key for it in chattui's settings (run chattui, press F2).",
+            sources=profile_help.text(_),
+        )
     if kind in (ErrorKind.AUTH, ErrorKind.NO_KEY):
         return " " + _(
             "Set OPENAI_API_KEY, or save a key in chattui's settings (run chattui, press F2)."
@@ -227,18 +263,25 @@ async def _ask(
     finish = ""
     output.start()
     try:
-        settings = services.settings_for(conversation)
-        async for event in session.send(conversation, text, settings):
-            if isinstance(event, TextDelta):
-                output.write(event.text)
-            elif isinstance(event, Finished):
-                finish = event.reason
-            elif isinstance(event, SaveFailed):
-                _say(err, _("Could not save: {error}", error=event.problem.text(_)))
-            elif isinstance(event, ReplyFinished):
-                reply = event.message
+        try:
+            settings = services.settings_for(conversation)
+            # Closed at once when the loop stops early (the output closed): the session then
+            # marks the reply stopped and saves what came, as for Ctrl+C.
+            async with contextlib.aclosing(session.send(conversation, text, settings)) as events:
+                async for event in events:
+                    if isinstance(event, TextDelta):
+                        output.write(event.text)
+                    elif isinstance(event, Finished):
+                        finish = event.reason
+                    elif isinstance(event, SaveFailed):
+                        _say(err, _("Could not save: {error}", error=event.problem.text(_)))
+                    elif isinstance(event, ReplyFinished):
+                        reply = event.message
+        finally:
+            output.finish()
+    except BrokenPipeError:
+        raise _OutputClosed from None
     finally:
-        output.finish()
         if client is not None:
             await client.aclose()
     return reply, finish, conversation
@@ -281,7 +324,7 @@ def run(
     stdin = sys.stdin if stdin is None else stdin
     out = sys.stdout if stdout is None else stdout
     err = sys.stderr if stderr is None else stderr
-    set_language(resolve_language(str((overrides or {}).get("language", "auto")), environ))
+    set_language(_language(overrides or {}, environ))
     try:
         checked = _overrides(options, overrides or {})
         text = _input_text(options.prompt, stdin)
@@ -299,7 +342,8 @@ def run(
     except _UsageError as error:
         _say(err, str(error))
         return EXIT_USAGE
-    for warning in services.warnings:
+    paths = services.paths
+    for warning in not_yet_shown(services.warnings, paths.config_file, paths.cache_dir):
         _say(err, _("warning: {text}", text=warning.text(_)))
     if (options.save or options.continue_last) and services.fatal is not None:
         _say(err, services.fatal.text(_))
@@ -310,8 +354,11 @@ def run(
         _say(err, error.problem.text(_))
         return EXIT_FAILED
     if not services.can_send(conversation):
-        _say(err, Problem("no_key").text(_) + _key_hint(ErrorKind.NO_KEY))
+        profile_help = services.key_help(services.profile_of(conversation))
+        _say(err, Problem("no_key").text(_) + _key_hint(ErrorKind.NO_KEY, profile_help))
         return EXIT_AUTH
+    if options.temperature is not None:
+        _note_dropped_temperature(services, conversation, err)
     if options.json_output:
         output: ReplyOutput = SilentOutput()
     elif out.isatty():
@@ -324,6 +371,8 @@ def run(
     except StorageError as error:
         _say(err, error.problem.text(_))
         return EXIT_FAILED
+    except _OutputClosed:  # quietly, as Unix tools do (the reply is saved as stopped)
+        return output_closed(out)
     finally:
         services.flush_index()
     if outcome is None:
@@ -334,13 +383,16 @@ def run(
         return EXIT_FAILED
     if options.json_output:
         saved = conversation if (options.save or options.continue_last) else None
-        print(json.dumps(_result(reply, saved, finish), ensure_ascii=False), file=out)
-        out.flush()
+        try:
+            print(json.dumps(_result(reply, saved, finish), ensure_ascii=False), file=out)
+            out.flush()
+        except BrokenPipeError:
+            return output_closed(out)
     problem = reply.problem
     if reply.status is MessageStatus.ERROR:
         kind = problem.kind if problem is not None else ErrorKind.BAD_RESPONSE
         words = problem.text(_) if problem is not None else (reply.error or _("Error"))
-        _say(err, words + _key_hint(kind))
+        _say(err, words + _key_hint(kind, services.key_help(services.profile_of(conversation))))
         return EXIT_CODES.get(kind, EXIT_FAILED)
     if problem is not None:
         _say(err, _("note: {text}", text=problem.text(_)))

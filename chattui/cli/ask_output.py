@@ -5,7 +5,10 @@ No Textual here: the one-shot path must start fast. Rich is imported only for a 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 if TYPE_CHECKING:
@@ -24,6 +27,34 @@ _OWN_SPACING = frozenset({"bullet_list_open", "ordered_list_open", "table_open",
 """Blocks that Rich renders with a blank line above them."""
 _GAP_BELOW = frozenset({"table_open", "fence", "code_block"})
 """Blocks that Rich renders with a blank (or padding) line below them."""
+
+
+def _hush_echo(out: TextIO) -> Callable[[], None]:
+    """Stop the terminal on ``out`` from echoing typed keys (``^C`` included); return what
+    turns the echo back on.
+
+    An echo moves the cursor under Rich's live area: Ctrl+C's ``^C`` after a full-width line
+    wraps to a new line, Rich's redraw then moves up one line too few, and the first line of
+    the reply is left on screen twice. Keys typed meanwhile still reach the shell afterwards.
+    """
+    try:
+        import termios
+    except ImportError:  # pragma: no cover - Windows
+        return lambda: None
+    try:
+        fd = out.fileno()
+        saved = termios.tcgetattr(fd)
+        quiet = list(saved)
+        quiet[3] &= ~(termios.ECHO | getattr(termios, "ECHOCTL", 0))
+        termios.tcsetattr(fd, termios.TCSANOW, quiet)
+    except (OSError, ValueError, io.UnsupportedOperation, termios.error):
+        return lambda: None
+
+    def restore() -> None:
+        with contextlib.suppress(OSError, termios.error):
+            termios.tcsetattr(fd, termios.TCSANOW, saved)
+
+    return restore
 
 
 class ReplyOutput(Protocol):
@@ -83,6 +114,7 @@ class MarkdownOutput:
 
         from chattui.core.markdown_blocks import BlockStream
 
+        self._out = out
         self.console: Console = Console(file=out, highlight=False)
         self._blocks: BlockStream = BlockStream()
         self._printed = 0
@@ -90,6 +122,7 @@ class MarkdownOutput:
         self._gap_below = False
         self._live: Live | None = None
         self._drawn = 0.0
+        self._restore_echo: Callable[[], None] = lambda: None
 
     def start(self) -> None:
         from rich.live import Live
@@ -99,6 +132,7 @@ class MarkdownOutput:
             Text(""), console=self.console, transient=True, auto_refresh=False,
             vertical_overflow="crop",
         )  # fmt: skip
+        self._restore_echo = _hush_echo(self._out)
         self._live.start()
 
     def write(self, text: str) -> None:
@@ -117,10 +151,13 @@ class MarkdownOutput:
 
     def finish(self) -> None:
         self._blocks.close()
-        if self._live is not None:
-            self._live.stop()
-            self._live = None
-        self._print_frozen()
+        try:
+            if self._live is not None:
+                self._live.stop()
+                self._live = None
+            self._print_frozen()
+        finally:
+            self._restore_echo()
 
     def _print_frozen(self) -> None:
         from rich.markdown import Markdown

@@ -6,14 +6,16 @@ Built only when there are arguments to parse (plain ``chattui`` skips argparse e
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 
 from chattui import __version__
 
 __all__ = ["build_parsers"]
 
 
-def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    """The top-level parser and the ``tokens`` subcommand's (which reports its own errors)."""
+def build_parsers() -> tuple[argparse.ArgumentParser, Mapping[str, argparse.ArgumentParser]]:
+    """The top-level parser, and each command's by name (a command's errors are reported by
+    its own parser, with its usage line: ``chattui ask --frobnicate`` shows ``ask``'s)."""
     parser = argparse.ArgumentParser(
         prog="chattui",
         description="A fast, keyboard-driven terminal chat client for the OpenAI API and "
@@ -65,7 +67,7 @@ def build_parsers() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "--chat", action="store_true", help="count as one user message with the chat overhead"
     )
     _transfer_parsers(sub)
-    return parser, tokens
+    return parser, sub.choices
 
 
 def _transfer_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -107,7 +109,7 @@ def _ask_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "instruction, e.g. git diff | chattui ask 'review this'.",
         epilog="Exit status: 0 ok, 1 other failure, 2 usage, 3 auth (key missing or "
         "rejected), 4 network (connect, proxy, timeout), 5 server (4xx/5xx, bad reply), "
-        "130 interrupted.",
+        "130 interrupted, 141 output closed (| head: the reply is kept as stopped).",
     )
     ask.add_argument("prompt", nargs="*", metavar="PROMPT", help="the question or instruction")
     ask.add_argument("--model", dest="ask_model", metavar="MODEL", help="model to use")

@@ -14,9 +14,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from chattui.cli.pipes import output_closed
 from chattui.core.config import load_settings
 from chattui.core.export import ExportFormat, format_time, redacted_copy
-from chattui.core.export_files import render, write_export
+from chattui.core.export_files import render_parts, write_export
 from chattui.core.paths import Paths
 from chattui.core.secrets import export_secrets
 from chattui.core.storage import ConversationStore, StorageError
@@ -70,44 +71,64 @@ def export_command(
     paths = Paths.discover(env)
     store = ConversationStore(paths.conversations_dir)
     try:
-        if list_only:
-            for summary in store.list_conversations():
-                title = summary.title or "(untitled)"
-                out.write(f"{summary.id}  {format_time(summary.updated)}  {title}\n")
-            return 0
-        if not ids and not everything:
-            err.write(
-                "chattui export: name conversations by id, or use --all (--list shows them)\n"
-            )
-            return 2
-        fmt = guess_format(output, fmt_name)
+        return _export(store, paths, env, ids, everything, fmt_name, output, list_only, out, err)
+    except BrokenPipeError:  # `chattui export --all | head`: the reader has what it wanted
+        return output_closed(out)
+    finally:
+        for problem in store.problems:
+            err.write(f"chattui export: {problem}\n")
+
+
+def _export(
+    store: ConversationStore,
+    paths: Paths,
+    env: Mapping[str, str],
+    ids: Sequence[str],
+    everything: bool,
+    fmt_name: str | None,
+    output: str | None,
+    list_only: bool,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    if list_only:
+        for summary in store.list_conversations():
+            title = summary.title or "(untitled)"
+            out.write(f"{summary.id}  {format_time(summary.updated)}  {title}\n")
+        out.flush()
+        return 0
+    if not ids and not everything:
+        err.write("chattui export: name conversations by id, or use --all (--list shows them)\n")
+        return 2
+    fmt = guess_format(output, fmt_name)
+    try:
         chosen = _resolve_ids(store, ids, everything)
         # api_key_command is not run for this (it may ask for a password).
         settings = load_settings(paths.config_file, env).settings
         secrets = export_secrets(settings, paths.credentials_file, env)
-        conversations = [redacted_copy(store.load(cid), secrets) for cid in chosen]
+        if not chosen:
+            err.write("chattui export: there are no conversations to export\n")
+            return 1
+        # Loaded, redacted and rendered one at a time, as the output takes them.
+        conversations = (redacted_copy(store.load(cid), secrets) for cid in chosen)
+        if output is None:
+            for part in render_parts(conversations, len(chosen), fmt):
+                out.write(part)
+                out.flush()
+            return 0
+        everyone = list(conversations)
     except (LookupError, StorageError) as error:
         err.write(f"chattui export: {error}\n")
         return 1
-    finally:
-        for problem in store.problems:
-            err.write(f"chattui export: {problem}\n")
-    if not conversations:
-        err.write("chattui export: there are no conversations to export\n")
-        return 1
+    target = Path(output).expanduser()
+    as_directory = target.is_dir() or output.endswith(("/", os.sep))
     try:
-        if output is None:
-            out.write(render(conversations, fmt))
-            out.flush()
-            return 0
-        target = Path(output).expanduser()
-        as_directory = target.is_dir() or output.endswith(("/", os.sep))
-        write_export(conversations, fmt, target, as_directory)
-        count = len(conversations)
-        err.write(f"Exported {count} conversation{'s' if count > 1 else ''} to {target}\n")
+        write_export(everyone, fmt, target, as_directory)
     except OSError as error:
         err.write(f"chattui export: cannot write {output}: {error.strerror or error}\n")
         return 1
+    count = len(everyone)
+    err.write(f"Exported {count} conversation{'s' if count > 1 else ''} to {target}\n")
     return 0
 
 

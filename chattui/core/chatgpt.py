@@ -25,6 +25,7 @@ from chattui.core.models import (
     Role,
     TitleSource,
 )
+from chattui.core.problems import Problem
 from chattui.core.sanitize import sanitize_line
 
 __all__ = ["ID_PREFIX", "chatgpt_conversation", "is_chatgpt_conversation"]
@@ -87,13 +88,13 @@ def _number(value: object, what: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise FormatError(f"{what} is not a number")
+        raise FormatError("not_number", key=what)
     return float(value)
 
 
 def _parts(parts: object, content: _Content) -> None:
     if not isinstance(parts, list):
-        raise FormatError("'parts' is not a list")
+        raise FormatError("not_list", key="'parts'")
     texts: list[str] = []
     for part in parts:
         if isinstance(part, str):
@@ -106,7 +107,7 @@ def _parts(parts: object, content: _Content) -> None:
             else:
                 content.skipped.append(_PART_LABELS.get(str(kind), "attachment"))
         elif part is not None:
-            raise FormatError("a message part is neither text nor an object")
+            raise FormatError("part")
     content.text = "\n\n".join(texts)
 
 
@@ -120,7 +121,7 @@ def _content(message: Mapping[str, Any]) -> _Content:
     if body is None:
         return _Content(keep=False)
     if not isinstance(body, Mapping):
-        raise FormatError("'content' is not an object")
+        raise FormatError("not_an_object", key="'content'")
     kind = body.get("content_type")
     if role not in ("user", "assistant") or metadata.get("is_visually_hidden_from_conversation"):
         if role == "tool":
@@ -149,23 +150,31 @@ def _content(message: Mapping[str, Any]) -> _Content:
 
 def _nodes(mapping: object) -> dict[str, _Node]:
     if not isinstance(mapping, Mapping):
-        raise FormatError("'mapping' is not an object")
+        raise FormatError("not_an_object", key="'mapping'")
     nodes: dict[str, _Node] = {}
     for order, (node_id, node) in enumerate(mapping.items()):
         if not isinstance(node, Mapping):
-            raise FormatError(f"node {node_id!r} is not an object")
+            raise FormatError("node_not_object", node=repr(node_id)[:60])
         parent = node.get("parent")
         if parent is not None and not isinstance(parent, str):
-            raise FormatError(f"node {node_id!r}: 'parent' is not a string")
+            raise FormatError(
+                "node",
+                node=repr(node_id)[:60],
+                error=Problem("format.not_string", {"key": "'parent'"}),
+            )
         message = node.get("message")
         if message is not None and not isinstance(message, Mapping):
-            raise FormatError(f"node {node_id!r}: 'message' is not an object")
+            raise FormatError(
+                "node",
+                node=repr(node_id)[:60],
+                error=Problem("format.not_an_object", {"key": "'message'"}),
+            )
         nodes[node_id] = _Node(node_id, parent, order, message)
     for node in nodes.values():
         if node.parent is None:
             continue
         if node.parent not in nodes:
-            raise FormatError(f"node {node.id!r} has parent {node.parent!r}, which is not there")
+            raise FormatError("orphan", node=repr(node.id)[:60], parent=repr(node.parent)[:60])
         nodes[node.parent].children.append(node.id)
     return nodes
 
@@ -188,7 +197,7 @@ def _walk(nodes: dict[str, _Node]) -> list[_Node]:
         order.append(node)
         stack.extend(sorted(node.children, key=order_key, reverse=True))
     if len(order) != len(nodes):
-        raise FormatError("the message tree has a loop (a node is its own ancestor)")
+        raise FormatError("loop")
     return order
 
 
@@ -214,10 +223,10 @@ def chatgpt_conversation(item: Mapping[str, Any]) -> tuple[Conversation, int]:
     """
     source_id = item.get("conversation_id") or item.get("id")
     if not isinstance(source_id, str) or not _SAFE_ID.match(source_id):
-        raise FormatError("'conversation_id' is missing or not a plain id")
+        raise FormatError("bad_id", id="'conversation_id'")
     title = item.get("title") or ""
     if not isinstance(title, str):
-        raise FormatError("'title' is not a string")
+        raise FormatError("not_string", key="'title'")
     created = _number(item.get("create_time"), "'create_time'")
     updated = _number(item.get("update_time"), "'update_time'")
     default_model = item.get("default_model_slug")
@@ -239,7 +248,7 @@ def chatgpt_conversation(item: Mapping[str, Any]) -> tuple[Conversation, int]:
             try:
                 content = _content(node.message)
             except FormatError as error:
-                raise FormatError(f"node {node.id!r}: {error}") from None
+                raise FormatError("node", node=repr(node.id)[:60], error=error.problem) from None
         skipped_parts += len(content.skipped)
         if not content.keep or not (content.text or content.skipped):
             kept_as[node.id] = parent_message

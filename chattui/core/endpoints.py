@@ -18,7 +18,7 @@ from chattui.core.config import Settings
 from chattui.core.models import Conversation
 from chattui.core.paths import Paths
 from chattui.core.problems import Problem
-from chattui.core.profiles import Endpoint, resolve_endpoint
+from chattui.core.profiles import Endpoint, key_help, key_origin, resolve_endpoint
 from chattui.core.secrets import KeyCommands, KeyPending, KeySource, ResolvedKey, export_secrets
 
 if TYPE_CHECKING:
@@ -225,6 +225,21 @@ class EndpointProfiles:
             return await client.list_models()
         finally:
             await client.aclose()
+
+    def key_origin(self, profile: str | None = None) -> Problem | None:
+        """Where the key of ``profile`` (None: the default endpoint) came from, naming the
+        profile's own source; None for the top-level endpoint's key, or no key."""
+        endpoint = self.endpoint(profile)
+        if endpoint.key.key is None:  # e.g. its command failed
+            return None
+        file = self.paths.credentials_file
+        return key_origin(self.settings, endpoint.profile, endpoint.key.source, file)
+
+    def key_help(self, profile: str | None = None) -> Problem | None:
+        """Where the key of ``profile`` (None: the default endpoint) is looked for, for a user
+        without one; None for the top-level endpoint (OPENAI_API_KEY and the rest)."""
+        name = self.default_profile if profile is None else profile
+        return key_help(self.settings, name, self.paths.credentials_file)
 
     def key_pending_for(self, conversation: Conversation | None) -> bool:
         """Whether the conversation's endpoint waits for its key command."""

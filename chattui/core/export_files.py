@@ -6,30 +6,54 @@ the same file mode (0600: conversations are private).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from chattui.core.atomic import atomic_write
-from chattui.core.export import (
-    ExportFormat,
-    conversations_json,
-    conversations_markdown,
-    export_file_name,
-)
+from chattui.core.export import ExportFormat, conversation_markdown, export_file_name
 from chattui.core.models import Conversation
 
-__all__ = ["render", "write_export"]
+__all__ = ["render", "render_parts", "write_export"]
 
 
 def render(conversations: Sequence[Conversation], fmt: ExportFormat) -> str:
     """``conversations`` as one document in ``fmt``."""
-    if fmt is ExportFormat.JSON:
-        return conversations_json(conversations)
-    if fmt is ExportFormat.HTML:
-        from chattui.core.export_html import conversations_html
+    return "".join(render_parts(conversations, len(conversations), fmt))
 
-        return conversations_html(conversations)
-    return conversations_markdown(conversations)
+
+def render_parts(
+    conversations: Iterable[Conversation], count: int, fmt: ExportFormat
+) -> Iterator[str]:
+    """The document of :func:`render` in pieces: each conversation is rendered only when the
+    piece before it has been taken, so a caller can write a long export as it goes (the first
+    line of ``export --all | head`` at once, not after every conversation is rendered).
+
+    ``count`` is how many ``conversations`` yields (the JSON is a list when it is not 1, the
+    HTML page's title names it).
+    """
+    if fmt is ExportFormat.HTML:
+        from chattui.core.export_html import html_parts
+
+        yield from html_parts(conversations, count)
+        return
+    if fmt is ExportFormat.JSON:
+        if count == 1:
+            for conversation in conversations:
+                yield json.dumps(conversation.to_dict(), ensure_ascii=False, indent=1) + "\n"
+            return
+        # json.dumps(list, indent=1) puts each item one space in: strings hold no raw newline.
+        separator = "[\n"
+        for conversation in conversations:
+            text = json.dumps(conversation.to_dict(), ensure_ascii=False, indent=1)
+            yield separator + " " + text.replace("\n", "\n ")
+            separator = ",\n"
+        yield "[]\n" if separator == "[\n" else "\n]\n"
+        return
+    separator = ""
+    for conversation in conversations:
+        yield separator + conversation_markdown(conversation)
+        separator = "\n---\n\n"
 
 
 def write_export(

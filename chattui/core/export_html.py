@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import html
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from markdown_it import MarkdownIt
 from pygments import highlight
@@ -120,17 +120,29 @@ def _conversation_html(markdown: MarkdownIt, conversation: Conversation) -> str:
 
 def conversations_html(conversations: Sequence[Conversation]) -> str:
     """One HTML page holding ``conversations`` (the branch on screen of each)."""
+    return "".join(html_parts(conversations, len(conversations)))
+
+
+def html_parts(conversations: Iterable[Conversation], count: int) -> Iterator[str]:
+    """The page of :func:`conversations_html` in pieces, one per conversation as it is
+    rendered (``count`` of them), so that a long export can be written as it goes."""
     markdown = _renderer()
+    items = iter(conversations)
+    first = next(items, None)
     title = (
-        conversations[0].title or "Untitled conversation"
-        if len(conversations) == 1
-        else f"{len(conversations)} conversations"
+        (first.title if first is not None else "") or "Untitled conversation"
+        if count == 1
+        else f"{count} conversations"
     )
-    body = '\n<hr class="between">\n'.join(_conversation_html(markdown, c) for c in conversations)
-    return (
+    yield (
         '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="generator" content="chattui">\n'
         f"<title>{html.escape(title)}</title>\n"
-        f"<style>{_PAGE_CSS}\n{_code_css()}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+        f"<style>{_PAGE_CSS}\n{_code_css()}</style>\n</head>\n<body>\n"
     )
+    if first is not None:
+        yield _conversation_html(markdown, first)
+    for conversation in items:
+        yield '\n<hr class="between">\n' + _conversation_html(markdown, conversation)
+    yield "\n</body>\n</html>\n"

@@ -122,7 +122,7 @@ def _load_json(path: Path) -> Any:
 def _ours(item: Mapping[str, Any]) -> Conversation:
     conversation = Conversation.from_dict(item)
     if not _SAFE_ID.match(conversation.id):
-        raise FormatError(f"the id {conversation.id!r} is not a plain id")
+        raise FormatError("bad_id", id=repr(conversation.id)[:60])
     return conversation
 
 
@@ -169,9 +169,8 @@ def read_import_file(path: Path) -> ParsedFile:
                 )
         except (FormatError, RecursionError) as error:
             where = _where(data, index, item)
-            raise ImportError_(
-                _problem("import.bad_item", path, where=where, error=str(error))
-            ) from None
+            why = error.problem if isinstance(error, FormatError) else Problem("format.too_deep")
+            raise ImportError_(_problem("import.bad_item", path, where=where, error=why)) from None
         parsed.conversations.append(conversation)
     return parsed
 

@@ -8,9 +8,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
-from chattui.core.problems import Problem
+from chattui.core.problems import Problem, ProblemError, Value
 from chattui.core.sanitize import clean_surrogates
 
 __all__ = [
@@ -28,8 +28,12 @@ __all__ = [
 SCHEMA_VERSION = 1
 
 
-class FormatError(ValueError):
-    """A conversation dict does not have the expected shape."""
+class FormatError(ProblemError, ValueError):
+    """A conversation dict does not have the expected shape (:attr:`problem` says how, as a
+    ``format.*`` problem: worded in the user's language where it is shown)."""
+
+    def __init__(self, code: str, **values: Value) -> None:
+        super().__init__(Problem(f"format.{code}", values))
 
 
 class Role(str, Enum):
@@ -129,12 +133,9 @@ class Message:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Message:
         if not isinstance(data, Mapping):
-            raise FormatError("a message is not an object")
-        try:
-            role = Role(data.get("role"))
-            status = MessageStatus(data.get("status", "complete"))
-        except ValueError as error:
-            raise FormatError(str(error)) from None
+            raise FormatError("message_not_object")
+        role = _choice(data, "role", Role, None)
+        status = _choice(data, "status", MessageStatus, "complete")
         usage = data.get("usage")
         return cls(
             role=role,
@@ -338,21 +339,18 @@ class Conversation:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Conversation:
         if not isinstance(data, Mapping):
-            raise FormatError("the file does not hold a JSON object")
+            raise FormatError("not_object")
         schema = data.get("schema")
         if schema != SCHEMA_VERSION:
-            raise FormatError(f"unsupported schema {schema!r} (expected {SCHEMA_VERSION})")
+            raise FormatError("schema", schema=repr(schema)[:40], expected=SCHEMA_VERSION)
         messages = data.get("messages", [])
         if not isinstance(messages, list):
-            raise FormatError("'messages' is not a list")
+            raise FormatError("not_list", key="'messages'")
         params = data.get("params", {})
         conversation_id = _str(data, "id")
         if not conversation_id:
-            raise FormatError("the conversation has no id")
-        try:
-            title_source = TitleSource(data.get("title_source", ""))
-        except ValueError as error:
-            raise FormatError(str(error)) from None
+            raise FormatError("no_id")
+        title_source = _choice(data, "title_source", TitleSource, "")
         conversation = cls(
             id=conversation_id,
             title=_str(data, "title"),
@@ -405,7 +403,7 @@ def _repair_tree(conversation: Conversation) -> None:
 def _str(data: Mapping[str, Any], key: str) -> str:
     value = data.get(key, "")
     if not isinstance(value, str):
-        raise FormatError(f"{key!r} is not a string")
+        raise FormatError("not_string", key=repr(key))
     return value
 
 
@@ -420,26 +418,38 @@ def _str_map(data: Mapping[str, Any], key: str) -> dict[str, str]:
 def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
     value = data.get(key)
     if value is not None and not isinstance(value, str):
-        raise FormatError(f"{key!r} is not a string")
+        raise FormatError("not_string", key=repr(key))
     return value
 
 
 def _float(data: Mapping[str, Any], key: str) -> float:
     value = data.get(key, 0.0)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise FormatError(f"{key!r} is not a number")
+        raise FormatError("not_number", key=repr(key))
     return float(value)
 
 
 def _bool(data: Mapping[str, Any], key: str) -> bool:
     value = data.get(key, False)
     if not isinstance(value, bool):
-        raise FormatError(f"{key!r} is not true or false")
+        raise FormatError("not_bool", key=repr(key))
     return value
 
 
 def _int(data: Mapping[str, Any], key: str) -> int:
     value = data.get(key) or 0
     if isinstance(value, bool) or not isinstance(value, int):
-        raise FormatError(f"{key!r} is not an integer")
+        raise FormatError("not_integer", key=repr(key))
     return value
+
+
+_E = TypeVar("_E", bound=Enum)
+
+
+def _choice(data: Mapping[str, Any], key: str, kind: type[_E], default: object) -> _E:
+    """``data[key]`` as a member of the enum ``kind`` (``default`` when missing)."""
+    value = data.get(key, default)
+    try:
+        return kind(value)
+    except ValueError:
+        raise FormatError("bad_choice", key=repr(key), value=repr(value)[:40]) from None

@@ -9,7 +9,7 @@ conversation) and :meth:`RequestPlanner.count_budget` (any thread).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from chattui.core.catalog import Catalog, CatalogError, ModelInfo, max_tokens_param
@@ -21,7 +21,7 @@ from chattui.core.problems import Problem
 from chattui.core.tokenhost import CountTexts, count_in_process
 from chattui.core.tokens import EncodingError, TokenCounter, counter_for_model
 from chattui.core.turns import CONTINUE_PROMPT, build_messages
-from chattui.core.window import Budget, compute_budget, fit_to_window
+from chattui.core.window import Budget, compute_budget, fit_to_window, surely_fits
 
 __all__ = ["BudgetInput", "RequestPlanner", "reply_reserve"]
 
@@ -113,6 +113,10 @@ class RequestPlanner:
             prompt = turns[-1]["content"] if turns else ""
             history = turns[:-1]
         reserve = reply_reserve(settings, info)
+        head = [{"role": "system", "content": system}] if system else []
+        whole = [*head, *history, {"role": "user", "content": prompt}]
+        if surely_fits(whole, reserve, info.context_window, info.token_factor):
+            return self._request(model, info, whole, settings), 0  # nothing to count
         try:
             counter = self.counter(model)
             fit = fit_to_window(system, history, prompt, reserve, info.context_window, counter)
@@ -127,15 +131,20 @@ class RequestPlanner:
                 reserve=f"{reserve:,}",
                 window=f"{info.context_window:,}",
             )
-        request = ChatRequest(
+        return self._request(model, info, fit.messages_to_send, settings), fit.dropped
+
+    @staticmethod
+    def _request(
+        model: str, info: ModelInfo, messages: Sequence[Mapping[str, str]], settings: Settings
+    ) -> ChatRequest:
+        return ChatRequest(
             model=model,
-            messages=list(fit.messages_to_send),
+            messages=list(messages),
             max_tokens=settings.max_tokens,
             max_tokens_param=max_tokens_param(model, settings.base_url, info),
             temperature=None if info.reasoning else settings.temperature,
             reasoning_effort=settings.reasoning_effort if info.reasoning else "",
         )
-        return request, fit.dropped
 
     def budget(self, conversation: Conversation, prompt: str, settings: Settings) -> Budget:
         """Where the window goes if ``prompt`` were sent now (cheap once history is cached)."""

@@ -71,6 +71,8 @@ class ErrorKind(str, Enum):
     """A file cannot be imported (nothing from it is)."""
     STORAGE = "storage"
     """A conversation file could not be saved, read, listed or deleted."""
+    FORMAT = "format"
+    """A conversation (a file, an export's item) does not have the expected shape."""
     TEXT = "text"
     """Words that code not yet turned into data built in English: shown as they are."""
 
@@ -120,6 +122,11 @@ TEMPLATES: dict[str, str] = {
     "no_key.source": "{error} (source: {source})",
     "no_key.profile": "profile {profile}: {error}",
     "no_key.env_unset": "profile {profile}: {env} is not set.",
+    "no_key.profile_sources": "Profile {profile} takes its key from {sources}.",
+    "no_key.either": "{first}, else {second}",
+    "no_key.from_env": "the environment variable {env}",
+    "no_key.from_command": "its api_key_command",
+    "no_key.from_file": "its [profiles.{profile}] entry in {file}",
     "not_found": (
         "Not found (404): the model does not exist or the key has no access to it, or the "
         "base URL is wrong."
@@ -297,6 +304,26 @@ TEMPLATES: dict[str, str] = {
     "storage.corrupt": "{name} is damaged ({reason}); it was kept as {kept}.",
     "storage.corrupt_stuck": "{name} is damaged ({reason}) and could not be moved aside.",
     "storage.not_utf8": "not UTF-8",
+    "storage.not_json": "not valid JSON: line {line}, column {column}: {error}",
+    # -- a file or an export item of the wrong shape (FormatError) --------------------------
+    "format.not_object": "the file does not hold a JSON object",
+    "format.schema": "unsupported schema {schema} (expected {expected})",
+    "format.not_list": "{key} is not a list",
+    "format.not_an_object": "{key} is not an object",
+    "format.message_not_object": "a message is not an object",
+    "format.no_id": "the conversation has no id",
+    "format.bad_id": "the id {id} is not a plain id",
+    "format.not_string": "{key} is not a string",
+    "format.not_number": "{key} is not a number",
+    "format.not_bool": "{key} is not true or false",
+    "format.not_integer": "{key} is not an integer",
+    "format.bad_choice": "{key} cannot be {value}",
+    "format.part": "a message part is neither text nor an object",
+    "format.node": "node {node}: {error}",
+    "format.node_not_object": "node {node} is not an object",
+    "format.orphan": "node {node} has parent {parent}, which is not there",
+    "format.loop": "the message tree has a loop (a node is its own ancestor)",
+    "format.too_deep": "the JSON is nested too deeply",
     "storage.delete": "Could not delete the conversation: {error}.",
     "storage.list": "Cannot list {path}: {error}.",
     "files.not_dir": "{path} exists but is not a directory; move it away or set CHATTUI_HOME.",

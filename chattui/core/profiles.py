@@ -37,6 +37,8 @@ __all__ = [
     "Endpoint",
     "Profile",
     "is_local_url",
+    "key_help",
+    "key_origin",
     "parse_profiles",
     "resolve_endpoint",
 ]
@@ -153,19 +155,20 @@ PROFILE_KEYS = (
 """The keys a ``[profiles.NAME]`` table may hold."""
 
 
-def _parse_one(name: str, table: Mapping[str, Any]) -> tuple[dict[str, Any], Profile]:
-    """The checked values and the profile of ``[profiles.NAME]``.
-
-    Raises:
-        InvalidValue: a key is unknown or bad, or base_url is missing (``config.profiles.*``).
-    """
+def _check_profile(name: str, table: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """The good values of ``[profiles.NAME]``, and a problem for every key that is unknown or
+    bad and for a missing base_url (``config.profiles.*``): all of them, so that one edit can
+    fix the profile."""
     checks = _validators()
     values: dict[str, Any] = {}
+    problems: list[Problem] = []
+    refused: set[str] = set()
     for key, value in table.items():
         if key not in checks:
             known = ", ".join(PROFILE_KEYS)
             unknown = {"name": name, "key": key, "known": known}
-            raise InvalidValue(Problem("config.profiles.unknown_key", unknown))
+            problems.append(Problem("config.profiles.unknown_key", unknown))
+            continue
         try:
             values[key] = checks[key](value)
         except ConfigError as error:
@@ -174,10 +177,24 @@ def _parse_one(name: str, table: Mapping[str, Any]) -> tuple[dict[str, Any], Pro
             detail = Problem("config.value.plain", {"value": repr(value), "reason": error.problem})
         else:
             continue
-        problem = Problem("config.profiles.invalid", {"name": name, "key": key, "detail": detail})
-        raise InvalidValue(problem)
-    if not values.get("base_url"):
-        raise InvalidValue(Problem("config.profiles.no_base_url", {"name": name}))
+        refused.add(key)
+        details: dict[str, Value] = {"name": name, "key": key, "detail": detail}
+        problems.append(Problem("config.profiles.invalid", details))
+    if not values.get("base_url") and "base_url" not in refused:
+        problems.append(Problem("config.profiles.no_base_url", {"name": name}))
+    return values, problems
+
+
+def _parse_one(name: str, table: Mapping[str, Any]) -> tuple[dict[str, Any], Profile]:
+    """The checked values and the profile of ``[profiles.NAME]``.
+
+    Raises:
+        InvalidValue: a key is unknown or bad, or base_url is missing (the first problem;
+            :func:`parse_profiles` reports them all).
+    """
+    values, problems = _check_profile(name, table)
+    if problems:
+        raise InvalidValue(problems[0])
     needs_key = values.get("needs_key", not is_local_url(values["base_url"]))
     profile = Profile(
         name=name,
@@ -197,7 +214,7 @@ def _parse_one(name: str, table: Mapping[str, Any]) -> tuple[dict[str, Any], Pro
 def parse_profiles(
     raw: object, source: str = ""
 ) -> tuple[dict[str, dict[str, Any]], list[Problem]]:
-    """Check the ``profiles`` table: (the good profiles' tables, one problem per bad profile).
+    """Check the ``profiles`` table: (the good profiles' tables, every problem of the bad ones).
 
     A bad profile is left out with a problem naming the file (``source``), the profile and
     the key; the others still load.
@@ -214,10 +231,11 @@ def parse_profiles(
         if not isinstance(table, Mapping):
             problems.append(Problem("config.profiles.not_table", {"name": name, **where}))
             continue
-        try:
-            good[name] = _parse_one(name, table)[0]
-        except InvalidValue as error:
-            problems.append(error.problem.with_values(**where))
+        values, bad = _check_profile(name, table)
+        if bad:
+            problems.extend(problem.with_values(**where) for problem in bad)
+        else:
+            good[name] = values
     return good, problems
 
 
@@ -312,3 +330,43 @@ def resolve_endpoint(
         key_header=profile.key_header,
         needs_key=profile.needs_key,
     )
+
+
+def _origin(profile: Profile, source: KeySource, credentials_file: Path) -> Problem:
+    if source is KeySource.ENV:
+        return Problem("no_key.from_env", {"env": profile.api_key_env})
+    if source is KeySource.COMMAND:
+        return Problem("no_key.from_command")
+    return Problem("no_key.from_file", {"profile": profile.name, "file": str(credentials_file)})
+
+
+def _profile(settings: Settings, name: str) -> Profile | None:
+    table = settings.profiles.get(name) if name else None
+    return None if table is None else profile_from(name, table)
+
+
+def key_origin(
+    settings: Settings, name: str, source: KeySource, credentials_file: Path
+) -> Problem | None:
+    """Where the key of profile ``name`` came from (``source``), in the user's terms: its
+    environment variable by name, its command, or its entry in the credentials file. None
+    for the top-level endpoint (``""`` or an unknown name) or no key."""
+    profile = _profile(settings, name)
+    if profile is None or source is KeySource.NONE:
+        return None
+    return _origin(profile, source, credentials_file)
+
+
+def key_help(settings: Settings, name: str, credentials_file: Path) -> Problem | None:
+    """For profile ``name`` without its key: where the key is looked for, in order (never
+    ``OPENAI_API_KEY``, which is the top-level endpoint's). None for the top-level endpoint,
+    or a profile that needs no key."""
+    profile = _profile(settings, name)
+    if profile is None or not profile.needs_key:
+        return None
+    second = KeySource.COMMAND if profile.api_key_command else KeySource.FILE
+    sources = _origin(profile, second, credentials_file)
+    if profile.api_key_env:
+        first = _origin(profile, KeySource.ENV, credentials_file)
+        sources = Problem("no_key.either", {"first": first, "second": sources})
+    return Problem("no_key.profile_sources", {"profile": name, "sources": sources})

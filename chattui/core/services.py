@@ -412,6 +412,14 @@ class Services:
         """The keys an export must never contain."""
         return self.endpoints.export_secrets()
 
+    def key_origin(self, profile: str | None = None) -> Problem | None:
+        """Where a profile's key came from (see :meth:`EndpointProfiles.key_origin`)."""
+        return self.endpoints.key_origin(profile)
+
+    def key_help(self, profile: str | None = None) -> Problem | None:
+        """Where a profile's missing key is looked for (see :meth:`EndpointProfiles.key_help`)."""
+        return self.endpoints.key_help(profile)
+
     def key_command_of(self, settings: Settings) -> str:
         """The command the default endpoint of ``settings`` takes its key from ("" if none)."""
         return self.endpoints.key_command_of(settings)

@@ -226,11 +226,7 @@ class ConversationStore:
         try:
             conversation = Conversation.from_dict(json.loads(raw.decode("utf-8")))
         except (UnicodeDecodeError, json.JSONDecodeError, FormatError, RecursionError) as error:
-            reason: Value = (
-                Problem("storage.not_utf8")
-                if isinstance(error, UnicodeDecodeError)
-                else str(error)[:200]
-            )
+            reason = _corrupt_reason(error)
             raise self._move_aside(path, reason) from None
         if path.stem != conversation.id:
             conversation.id = path.stem
@@ -507,3 +503,15 @@ def _valid_entry(item: object) -> bool:
 def _why(error: OSError) -> str:
     """The system's words for an OS error (``No space left on device``...)."""
     return error.strerror or str(error)
+
+
+def _corrupt_reason(error: Exception) -> Value:
+    """Why a conversation file cannot be read, as a problem worded where it is shown."""
+    if isinstance(error, UnicodeDecodeError):
+        return Problem("storage.not_utf8")
+    if isinstance(error, json.JSONDecodeError):
+        values: dict[str, Value] = {"line": error.lineno, "column": error.colno}
+        return Problem("storage.not_json", {**values, "error": error.msg[:100]})
+    if isinstance(error, FormatError):
+        return error.problem
+    return Problem("format.too_deep")

@@ -6,12 +6,35 @@ repeated fits and keystrokes cheap: only what changed is encoded).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from chattui.core.tokens import REPLY_PRIMING, TOKENS_PER_MESSAGE, TokenCounter
+from chattui.core.tokens import REPLY_PRIMING, TOKENS_PER_MESSAGE, TOKENS_PER_NAME, TokenCounter
 
-__all__ = ["Budget", "FitResult", "compute_budget", "fit_to_window"]
+__all__ = ["Budget", "FitResult", "compute_budget", "fit_to_window", "surely_fits"]
+
+
+def surely_fits(
+    messages: Sequence[Mapping[str, str]], reserve: int, window: int, factor: float = 1.0
+) -> bool:
+    """Whether ``messages`` and ``reserve`` fit ``window`` for certain, without counting a
+    token (no tokenizer loaded: a third of a second saved on ``chattui ask``).
+
+    Every token of a byte-pair encoding stands for at least one byte, so a text's UTF-8 length
+    bounds its token count from above; ``factor`` is the multiplier of an estimated count
+    (models without an exact tokenizer), each text rounded up, and the chat framing is added.
+    False means "count to know", not "too big".
+    """
+    scale = max(factor, 1.0)
+    bound = REPLY_PRIMING + reserve
+    for message in messages:
+        bound += TOKENS_PER_MESSAGE + (TOKENS_PER_NAME if message.get("name") else 0)
+        for text in message.values():
+            bound += math.ceil(len(text.encode("utf-8", "surrogatepass")) * scale)
+        if bound > window:
+            return False
+    return bound <= window
 
 
 @dataclass(frozen=True)

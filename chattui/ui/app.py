@@ -102,7 +102,9 @@ class ChatApp(App[None]):
         if not self.services.has_key and not self.services.key_pending:
             from chattui.ui.screens.welcome import WelcomeScreen
 
-            self.push_screen(WelcomeScreen(), self._welcomed)
+            profile_help = self.services.key_help()
+            words = problem_text(profile_help) if profile_help else ""
+            self.push_screen(WelcomeScreen(words), self._welcomed)
 
     def on_ready(self) -> None:
         """The first frame is being written: now the work it did not need (threads that

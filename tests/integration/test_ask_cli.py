@@ -54,6 +54,17 @@ def ask(
     )
 
 
+def start_ask(*args: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """``chattui ask ARGS`` running, its stdout and stderr pipes to read."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "chattui", "ask", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+
+
 @dataclass
 class Outcome:
     returncode: int
@@ -204,13 +215,7 @@ def test_the_key_and_proxy_password_never_show_nor_reach_the_debug_log(
 
 def test_ctrl_c_stops_with_130_and_save_keeps_the_partial_reply(fake_server: FakeOpenAI) -> None:
     fake_server.queue(Reply(text="word " * 400, chunk_size=5, delay=0.05))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "chattui", "ask", "--save", "talk"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=environ(fake_server.base_url),
-    )
+    process = start_ask("--save", "talk", env=environ(fake_server.base_url))
     assert process.stdout is not None
     first = process.stdout.read(5)  # blocks until the reply is streaming
     process.send_signal(signal.SIGINT)
@@ -223,6 +228,38 @@ def test_ctrl_c_stops_with_130_and_save_keeps_the_partial_reply(fake_server: Fak
     assert reply["status"] == "stopped"
     assert reply["content"].startswith("word ") and len(reply["content"]) < 2000
     assert (first + rest).decode().strip().startswith(reply["content"].strip()[:20])
+
+
+def test_a_closed_pipe_stops_quietly_with_141_and_save_keeps_the_partial_reply(
+    fake_server: FakeOpenAI,
+) -> None:
+    """``chattui ask --save ... | head -c 5``: no traceback, the status of a tool killed by
+    SIGPIPE, and the reply on disk as stopped."""
+    fake_server.queue(Reply(text="word " * 400, chunk_size=5, delay=0.01))
+    process = start_ask("--save", "talk", env=environ(fake_server.base_url))
+    assert process.stdout is not None and process.stderr is not None
+    first = process.stdout.read(5)  # what `head -c 5` reads before it exits
+    process.stdout.close()
+    err = process.stderr.read()
+    process.wait(timeout=30)
+    assert first == b"word "
+    assert process.returncode == 141, err
+    assert err == b""
+    [saved] = conversations()
+    reply = saved["messages"][-1]
+    assert reply["status"] == "stopped"
+    assert reply["content"].startswith("word ") and len(reply["content"]) < 2000
+
+
+def test_a_closed_pipe_after_the_json_reply_is_quiet(fake_server: FakeOpenAI) -> None:
+    fake_server.queue(Reply(text="x" * 200_000, chunk_size=50_000))
+    process = start_ask("--json", "hi", env=environ(fake_server.base_url))
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.read(1) == b"{"
+    process.stdout.close()  # more than a pipe's buffer is still to be written
+    err = process.stderr.read()
+    process.wait(timeout=30)
+    assert (process.returncode, err) == (141, b"")
 
 
 def test_markdown_is_rendered_when_stdout_is_a_terminal(fake_server: FakeOpenAI) -> None:
@@ -268,6 +305,8 @@ def test_no_textual_import_on_the_ask_path(fake_server: FakeOpenAI) -> None:
     imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines()}
     assert "chattui.cli.ask" in imported and "openai" in imported  # the list is complete
     assert not {name for name in imported if name.split(".")[0] == "textual"}
+    # A prompt far below the window (its bytes bound its tokens) is sent without counting.
+    assert "tiktoken" not in imported
 
 
 def test_open_with_an_unknown_id_says_so_without_starting_the_app() -> None:
@@ -370,3 +409,23 @@ def test_the_global_profile_option_is_checked_for_the_app_and_ask(
     assert result.returncode == 0, result.stderr
     assert result.stdout == "local answer\n"
     assert fake_server.last_request.json["model"] == "llama3"  # type: ignore[union-attr]
+
+
+def test_a_profile_without_its_key_names_its_sources_not_openai_api_key(
+    fake_server: FakeOpenAI,
+) -> None:
+    (config_dir() / "config.toml").write_text(
+        f'[profiles.deep]\nbase_url = "{fake_server.base_url}"\nneeds_key = true\n'
+        'api_key_env = "DEEPSEEK_API_KEY"\n',
+        "utf-8",
+    )
+    env = environ(fake_server.base_url)  # OPENAI_API_KEY is set: it is not the profile's
+    result = ask_here("--profile", "deep", "hi", env=env)
+    assert result.returncode == EXIT_AUTH
+    assert "OPENAI_API_KEY" not in result.stderr
+    credentials = config_dir() / "credentials.toml"
+    assert (
+        "Profile deep takes its key from the environment variable DEEPSEEK_API_KEY, else its "
+        f"[profiles.deep] entry in {credentials}." in result.stderr
+    ), result.stderr
+    assert fake_server.requests == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from chattui.cli.transfer import export_command
 from chattui.core.models import Conversation, Message, Role
 from chattui.core.storage import ConversationStore
 
@@ -117,6 +119,51 @@ def test_export_errors(saved: list[Conversation], tmp_path: Path) -> None:
     unwritable = run("export", "--all", "-o", str(blocked / "out.md"))
     assert unwritable.returncode == 1 and "cannot write" in unwritable.stderr
     assert "Traceback" not in unknown.stderr + unwritable.stderr
+
+
+class _FirstWriteDeletes(io.StringIO):
+    """Standard output that deletes a conversation's file when the first text arrives."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def write(self, text: str, /) -> int:
+        self.path.unlink(missing_ok=True)
+        return super().write(text)
+
+
+@pytest.mark.parametrize("fmt", ["md", "json", "html"])
+def test_export_writes_each_conversation_as_it_is_rendered(
+    saved: list[Conversation], fmt: str
+) -> None:
+    """The first conversation is out before the last is read (``export --all | head`` shows
+    its first lines at once): the last file, gone after the first write, is missed."""
+    last = Path(os.environ["CHATTUI_HOME"]) / "data" / "conversations" / f"{saved[1].id}.json"
+    out, err = _FirstWriteDeletes(last), io.StringIO()
+    code = export_command([], True, fmt, None, out=out, err=err)
+    assert code == 1, err.getvalue()
+    assert saved[1].id in err.getvalue()
+    first = {"md": "# Python 装饰器\n", "json": "[\n {\n", "html": "<!DOCTYPE"}[fmt]
+    assert out.getvalue().startswith(first)
+
+
+def test_a_closed_pipe_stops_export_quietly_with_141(store: ConversationStore) -> None:
+    """``chattui export --list | head -1`` and ``export --all | head``: no traceback."""
+    for number in range(300):
+        store.save(Conversation(id=f"many{number:04d}", title=f"{number} " + "title " * 40))
+    for args in (("--list",), ("--all",)):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "chattui", "export", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.readline()
+        process.stdout.close()  # over 64 KiB (a pipe's buffer) are still to be written
+        err = process.stderr.read()
+        process.wait(timeout=60)
+        assert (process.returncode, err) == (141, b""), args
 
 
 def test_import_zip_counts_duplicates_and_round_trip(

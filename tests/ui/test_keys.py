@@ -19,6 +19,7 @@ from tests.ui.conftest import (
     notices,
     prompt,
     screen_text,
+    send,
     settle,
     type_prompt,
     wait_for,
@@ -39,10 +40,10 @@ stop = "ctrl+nope"
 """
 
 
-def write_keys(home: Path) -> Path:
+def write_keys(home: Path, text: str = KEYS) -> Path:
     path = config_file(home)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(KEYS, "utf-8")
+    path.write_text(text, "utf-8")
     return path
 
 
@@ -150,6 +151,27 @@ async def test_rebound_keys_work_and_problems_name_the_line(
         assert "F9 / Alt+S" in line
         line = next(row for row in text.splitlines() if "Send the prompt" in row)
         assert "Ctrl+O" in line
+
+
+async def test_two_lines_giving_one_key_keep_the_first_and_name_the_second(
+    make_app: MakeApp, fake_server: FakeOpenAI, home: Path
+) -> None:
+    path = write_keys(home, '[keys]\nnew_conversation = "f9"\ntoggle_sidebar = "f9"\n')
+    fake_server.default_reply = Reply(text="pong")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        problems = notices(app)
+        words = f"{path}:3: toggle_sidebar: f9 is already used by new_conversation"
+        assert any(words in p for p in problems), problems
+        assert not any("new_conversation:" in p for p in problems), problems
+        await send(pilot, "ping")
+        shown = not main_screen(app).panes.side.has_class("-hidden")
+        await pilot.press("f9")  # the first line's: a new conversation
+        assert main_screen(app).conversation.messages == []
+        assert (not main_screen(app).panes.side.has_class("-hidden")) == shown
+        await pilot.press("ctrl+b")  # the second line was ignored: its default stays
+        assert (not main_screen(app).panes.side.has_class("-hidden")) != shown
 
 
 def test_readme_lists_every_binding_id() -> None:

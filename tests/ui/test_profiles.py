@@ -8,9 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from textual.widgets import Select
+from textual.widgets import Select, Static
 
 from chattui.ui.screens.picker import PickerScreen
+from chattui.ui.screens.settings import SettingsScreen
+from chattui.ui.screens.welcome import WelcomeScreen
 from tests.fakeserver import FakeOpenAI, Reply
 from tests.ui.conftest import (
     SIZE,
@@ -116,3 +118,62 @@ async def test_settings_switch_the_default_profile(
     table = tomllib.loads(config_file(home).read_text("utf-8"))
     assert table["profile"] == "beta"
     assert sorted(table["profiles"]) == ["alpha", "beta"]  # the profiles are kept
+
+
+def write_keyed_profile(home: Path, server: FakeOpenAI, extra: str = "") -> None:
+    config_file(home).parent.mkdir(parents=True, exist_ok=True)
+    config_file(home).write_text(
+        f'profile = "deep"\n\n[profiles.deep]\nbase_url = "{server.base_url}"\n'
+        f'needs_key = true\napi_key_env = "DEEPSEEK_API_KEY"\n{extra}',
+        "utf-8",
+    )
+
+
+async def test_a_profile_without_its_key_names_its_own_key_sources(
+    make_app: MakeApp, fake_server: FakeOpenAI, home: Path
+) -> None:
+    write_keyed_profile(home, fake_server, 'api_key_command = "false"\n')
+    app = make_app()  # OPENAI_API_KEY is set, and is not the profile's key
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, WelcomeScreen)
+        welcome = str(app.screen.query_one(Static).content)
+        assert "OPENAI_API_KEY" not in welcome
+        words = "Profile deep takes its key from the environment variable DEEPSEEK_API_KEY, else"
+        assert words in welcome, welcome
+        await pilot.press("enter")  # open the settings
+        await settle(pilot)
+        assert isinstance(app.screen, SettingsScreen)
+        hint = str(app.screen.query_one("#key-source", Static).content)
+        assert "OPENAI_API_KEY" not in hint
+        assert "DEEPSEEK_API_KEY, else its api_key_command" in hint, hint
+
+
+async def test_settings_names_the_source_of_a_profiles_key(
+    make_app: MakeApp, fake_server: FakeOpenAI, home: Path
+) -> None:
+    write_keyed_profile(home, fake_server)
+    app = make_app(env={"DEEPSEEK_API_KEY": "sk-deepseek-0123456789"})
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(pilot)
+        hint = str(screen.query_one("#key-source", Static).content)
+        assert hint == (
+            "In use: the key of profile deep, from the environment variable DEEPSEEK_API_KEY."
+        )
+
+
+async def test_the_status_line_keeps_the_profile_at_80_columns(
+    make_app: MakeApp, fake_server: FakeOpenAI, second_server: FakeOpenAI, home: Path
+) -> None:
+    write_profiles(home, fake_server, second_server)
+    app = make_app(key=None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await send(pilot, "hello")
+        await settle(pilot)
+        shown = str(main_screen(app).query_one("#status-left", Static).content)
+        # The host does not fit beside the budget: the profile's name stays, last.
+        assert shown.startswith("ready · model-alpha") and shown.endswith(" · alpha"), shown
+        await pilot.resize_terminal(160, 24)
+        await settle(pilot)
+        shown = str(main_screen(app).query_one("#status-left", Static).content)
+        assert shown.endswith(f" · alpha: 127.0.0.1:{fake_server.port}"), shown

@@ -10,13 +10,14 @@ import sys
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Input, Static
+from textual.widgets import Checkbox, Input, Static, TextArea
 
 from chattui.core.secrets import KeySource
 from chattui.ui.main.screen import MainScreen
 from chattui.ui.screens.settings import SettingsScreen
 from chattui.ui.screens.welcome import WelcomeScreen
 from tests.fakeserver import FakeOpenAI, Reply
+from tests.fakeserver.models import DEFAULT_MODELS
 from tests.proxies import HttpProxy
 from tests.ui.conftest import SIZE, MakeApp, screen_text, send, settle, status_text
 
@@ -207,6 +208,67 @@ async def test_save_keeps_the_key_from_the_services_environ(make_app: MakeApp) -
     assert 'model = "gpt-4o"' in saved and "base_url" not in saved
 
 
+COMMENTED = """\
+# chattui settings: notes of mine.
+model = "gpt-4o"  # the usual one
+max_tokens = 800
+
+# A profile to try later (the README's example):
+# [profiles.deepseek]
+# base_url = "https://api.deepseek.com/v1"
+
+[profiles.local]
+base_url = "http://127.0.0.1:11434/v1"  # ollama
+model = "llama3"
+
+[keys]
+# Mine:
+new_conversation = "ctrl+t"  # like a browser
+"""
+
+
+async def test_save_keeps_the_comments_and_layout_of_config_toml(
+    make_app: MakeApp, home: Path
+) -> None:
+    config_file(home).parent.mkdir(parents=True)
+    config_file(home).write_text(COMMENTED, "utf-8")
+    app = make_app(connect=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(pilot)
+        await fill(pilot, screen, "model", "gpt-4.1")
+        await fill(pilot, screen, "max_tokens", "")
+        await fill(pilot, screen, "temperature", "0.5")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+    # Only the changed values differ: the model in place (its comment kept), max_tokens gone,
+    # the temperature added among the top-level values.
+    expected = COMMENTED.replace('"gpt-4o"  #', '"gpt-4.1"  #').replace(
+        "max_tokens = 800\n", "temperature = 0.5\n"
+    )
+    assert config_file(home).read_text("utf-8") == expected
+    assert stat.S_IMODE(config_file(home).stat().st_mode) == 0o600
+    assert [p.name for p in config_file(home).parent.iterdir()] == ["config.toml"]
+
+
+async def test_a_new_default_system_prompt_applies_to_the_empty_conversation(
+    make_app: MakeApp, fake_server: FakeOpenAI
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_settings(pilot)
+        screen.query_one("#system_prompt", TextArea).text = "Answer in haiku."
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, MainScreen)
+        assert "Answer in haiku." in screen_text(app)  # shown at the top of the log
+        await pilot.press("ctrl+n")  # the empty conversation stays: it has the new prompt
+        fake_server.queue(Reply(text="Five, seven, five."))
+        await send(pilot, "hello")
+        messages = fake_server.chat_requests[-1].json["messages"]
+        assert messages[0] == {"role": "system", "content": "Answer in haiku."}
+
+
 async def test_escape_cancels_without_writing(make_app: MakeApp, home: Path) -> None:
     app = make_app(connect=False)
     async with app.run_test(size=SIZE) as pilot:
@@ -262,9 +324,15 @@ async def test_test_connection_direct_dead_port_and_through_the_proxy(
         await settle(pilot)
         assert result_text(screen) == "Connected: 4 models available."
         assert screen.query_one("#test-result").has_class("-ok")
-        models = [r for r in fake_server.requests if r.path == "/v1/models"]
-        assert len(models) == 1 and models[0].headers["authorization"].startswith("Bearer sk-")
+        listed = [r for r in fake_server.requests if r.path == "/v1/models"]
+        assert len(listed) == 1 and listed[0].headers["authorization"].startswith("Bearer sk-")
         assert http_proxy.connections == []
+        for models, words in ((["only-one"], "1 model available."), ([], "lists no models.")):
+            fake_server.models = models
+            await pilot.click("#test")
+            await settle(pilot)
+            assert result_text(screen).endswith(words), result_text(screen)
+        fake_server.models = list(DEFAULT_MODELS)
 
         # A port nobody listens on: the failure, with the address.
         port = free_port()
@@ -285,5 +353,5 @@ async def test_test_connection_direct_dead_port_and_through_the_proxy(
     relayed = http_proxy.relayed
     assert relayed, http_proxy.connections
     assert relayed[0].target == f"127.0.0.1:{fake_server.port}"
-    assert len([r for r in fake_server.requests if r.path == "/v1/models"]) == 2
+    assert len([r for r in fake_server.requests if r.path == "/v1/models"]) == 4
     assert not config_file(home).exists()

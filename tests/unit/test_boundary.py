@@ -71,6 +71,7 @@ def test_the_app_does_not_import_what_its_first_frame_does_not_need() -> None:
         "logging.handlers",
         "sqlite3",
         "tomli_w",
+        "tomlkit",
         "chattui.core.catalog",
         "chattui.core.chatparams",
         "chattui.core.events",
@@ -158,7 +159,8 @@ UI_USES = {
     "streaming", "send", "can_retry", "retry", "can_continue", "continue_reply", "regenerate",
     "budget_input", "count_budget", "model_info", "title_request",
     # endpoints, keys and key commands
-    "has_key", "api_key", "key_pending", "key_pending_for", "key_source", "missing_profile",
+    "has_key", "api_key", "key_pending", "key_pending_for", "key_source", "key_origin",
+    "key_help", "missing_profile",
     "profile_of", "endpoint", "endpoint_for", "settings_for", "can_send", "client_for",
     "list_models", "export_secrets", "key_command_of", "defer_key_commands", "has_key_from",
     "run_key_command", "forget_key_command_failures", "run_key_commands", "keys_changed",

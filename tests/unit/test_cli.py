@@ -42,10 +42,11 @@ def test_paths_under_chattui_home(tmp_path: Path, monkeypatch: object) -> None:
 
 
 def test_a_bad_subcommand_option_shows_the_subcommand_usage() -> None:
-    result = run("tokens", "--bogus")
-    assert result.returncode == 2
-    assert result.stderr.startswith("usage: chattui tokens ")
-    assert "unrecognized arguments: --bogus" in result.stderr
+    for command in ("tokens", "ask", "export"):
+        result = run(command, "--bogus")
+        assert result.returncode == 2
+        assert result.stderr.startswith(f"usage: chattui {command} "), result.stderr
+        assert f"chattui {command}: error: unrecognized arguments: --bogus" in result.stderr
 
 
 def test_a_bad_setting_on_the_command_line_fails_there() -> None:

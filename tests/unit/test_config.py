@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import stat
 from pathlib import Path
 
@@ -98,6 +99,74 @@ def test_save_keeps_unparseable_file_aside(tmp_path: Path) -> None:
     kept = save_settings(Settings(model="x"), path)
     assert kept is not None and kept.read_text() == "not [toml"
     assert load_settings(path, environ={}).settings.model == "x"
+
+
+COMMENTED = """\
+# Notes at the top.
+model = "gpt-4o"  # inline
+colour = "red"  # not a setting: reported, and kept
+temperature = 7  # a bad value: reported, and kept until changed
+keys.quit = "ctrl+w"
+
+# [profiles.example]
+# base_url = "https://example.com/v1"
+
+[profiles.deepseek]
+base_url = "https://api.deepseek.com/v1"  # cheap
+api_key_env = "DEEPSEEK_API_KEY"
+
+[profiles.old]
+base_url = "https://old.example/v1"
+
+[models."my-model"]
+context_window = 32000  # from the docs
+"""
+
+
+def test_save_edits_the_file_in_place(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", COMMENTED)
+    settings = load_settings(path, environ={}).settings
+    profiles = dict(settings.profiles)
+    profiles["deepseek"] = {**profiles["deepseek"], "model": "deepseek-chat"}
+    profiles["qwen"] = {"base_url": "https://qwen.example/v1"}
+    del profiles["old"]
+    changed = dataclasses.replace(
+        settings, profiles=profiles, keys={"quit": "ctrl+w", "help": "f9"}, theme="nord"
+    )
+    assert save_settings(changed, path) is None
+    expected = (
+        COMMENTED.replace('keys.quit = "ctrl+w"\n', 'keys.quit = "ctrl+w"\nkeys.help = "f9"\n')
+        .replace('keys.help = "f9"\n', 'keys.help = "f9"\ntheme = "nord"\n')
+        .replace(
+            'api_key_env = "DEEPSEEK_API_KEY"\n',
+            'api_key_env = "DEEPSEEK_API_KEY"\nmodel = "deepseek-chat"\n',
+        )
+        .replace(
+            '[profiles.old]\nbase_url = "https://old.example/v1"\n',
+            '[profiles.qwen]\nbase_url = "https://qwen.example/v1"\n',
+        )
+    )
+    assert path.read_text("utf-8") == expected
+    assert load_settings(path, environ={}).settings == changed
+
+    # Unchanged settings leave the file as it is, byte for byte.
+    save_settings(changed, path)
+    assert path.read_text("utf-8") == expected
+
+
+def test_save_removes_cleared_values_and_empty_tables(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", 'max_tokens = 5  # short\n\n[keys]\nhelp = "f9"\n')
+    save_settings(Settings(), path)
+    assert path.read_text("utf-8") == "\n"
+    assert load_settings(path, environ={}).settings == Settings()
+
+
+def test_a_system_prompt_of_several_lines_is_written_as_lines(tmp_path: Path) -> None:
+    path = write(tmp_path / "config.toml", "# mine\n")
+    prompt = 'Be brief.\nQuote code with """ and \\ as is.\n'
+    save_settings(Settings(system_prompt=prompt), path)
+    assert path.read_text("utf-8").startswith('# mine\nsystem_prompt = """Be brief.\nQuote')
+    assert load_settings(path, environ={}).settings.system_prompt == prompt
 
 
 def test_validate_value_message() -> None:

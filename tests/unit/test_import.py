@@ -277,6 +277,25 @@ def test_import_problems_are_data_worded_in_the_users_language(tmp_path: Path) -
         set_language("en")
 
 
+def test_why_an_item_is_malformed_is_worded_in_the_users_language(
+    tmp_path: Path, store: ConversationStore
+) -> None:
+    """The detail of a malformed item is a problem too, not English built into a string."""
+    from chattui.i18n import _, set_language
+
+    mutate, _expected = MALFORMED["parts not a list"]
+    path = tmp_path / "conversations.json"
+    path.write_text(json.dumps(broken(mutate), ensure_ascii=False), "utf-8")
+    [error] = import_files(store, [path]).errors
+    set_language("zh")
+    try:
+        text = error.text(_)
+    finally:
+        set_language("en")
+    assert "'parts' 不是列表" in text and "节点" in text
+    assert "is not" not in text and "node" not in text
+
+
 def test_chatgpt_default_model_slug_names_replies_without_their_own() -> None:
     """Replies with no ``model_slug`` take the conversation's ``default_model_slug``, so the
     log and a Markdown export name the model."""

@@ -296,6 +296,12 @@ def test_soft_wraps_are_marked_and_real_breaks_are_not() -> None:
         ("that/does/not/fit/in/forty", ""),
         ("▌ on so that it wraps, in the quote.", " "),
     ]
+    # Kinsoku moved this break one character earlier (no line starts with "，"): the line
+    # above is short of the edge, and still joined without a space.
+    chinese = "一二三四五六七八九十" * 2 + "，后面还有更多的文字在这里。"
+    wrapped = BlockRenderer(Palette()).render_all(parse_blocks(chinese), 40)
+    assert [line.text.rstrip() for line in wrapped] == [chinese[:19], chinese[19:]]
+    assert getattr(wrapped[1], "joint", None) == ""
     assert wrap_joints([" a long line of the user's own text", " that goes on"], 36) == [
         None,
         " ",

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from chattui.core.config import Settings, load_settings, save_settings
-from chattui.core.profiles import is_local_url, resolve_endpoint
+from chattui.core.profiles import is_local_url, key_help, key_origin, resolve_endpoint
 from chattui.core.secrets import ApiKey, KeySource, read_credentials, save_credentials
 
 PROFILES = """\
@@ -139,6 +139,30 @@ def test_credentials_file_keeps_every_profile_key_private(tmp_path: Path) -> Non
     assert read_credentials(credentials, "deepseek") == "sk-deepseek-3333"
     assert read_credentials(credentials, "qwen") == "sk-qwen-2222"
     assert read_credentials(credentials, "missing") is None
+
+
+def test_a_profiles_key_sources_are_named_for_the_user(tmp_path: Path) -> None:
+    settings, _warnings, _path = load(tmp_path)
+    file = tmp_path / "credentials.toml"
+    words = key_help(settings, "deepseek", file)
+    assert words is not None and words.text() == (
+        "Profile deepseek takes its key from the environment variable DEEPSEEK_API_KEY, else "
+        f"its [profiles.deepseek] entry in {file}."
+    )
+    command = {"base_url": "https://x.example/v1", "api_key_command": "pass show x"}
+    with_command = Settings(profiles={"cmd": command})
+    assert (
+        str(key_help(with_command, "cmd", file))
+        == "Profile cmd takes its key from its api_key_command."
+    )
+    assert key_help(settings, "ollama", file) is None  # a local endpoint needs no key
+    assert key_help(settings, "", file) is None  # the top-level endpoint: OPENAI_API_KEY...
+    origin = key_origin(settings, "deepseek", KeySource.FILE, file)
+    assert str(origin) == f"its [profiles.deepseek] entry in {file}"
+    assert str(key_origin(settings, "deepseek", KeySource.ENV, file)) == (
+        "the environment variable DEEPSEEK_API_KEY"
+    )
+    assert key_origin(settings, "", KeySource.ENV, file) is None
 
 
 def test_profiles_survive_saving_the_settings(tmp_path: Path) -> None:

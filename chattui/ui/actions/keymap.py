@@ -24,7 +24,7 @@ from chattui.core.problems import Problem, Value
 from chattui.i18n import _
 from chattui.ui.actions import Action, Scope, action_table, key_list, palette_actions
 
-__all__ = ["check_keymap", "help_sections", "key_label", "palette_entries"]
+__all__ = ["check_keymap", "first_key", "help_sections", "key_label", "palette_entries"]
 
 MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
 _NAMED_KEYS = frozenset(key.value for key in Keys if "+" not in key.value) | {"space"}
@@ -83,13 +83,14 @@ def _types_text(scope: Scope, key: str) -> bool:
 
 
 def _taken_by(
-    action: Action, new_keys: set[str], keymap: Mapping[str, str]
+    action: Action, new_keys: set[str], keymap: Mapping[str, str], later: set[str]
 ) -> tuple[str, str] | None:
     """(key, the other binding's name) if one of ``new_keys`` is used where ``action``
     applies, else None. Textual's own bindings count too (a TextArea's F6), unless the table
-    gives that key something else in the same scope."""
+    gives that key something else in the same scope. The entries of ``later`` (written after
+    this one) are left out: a clash with one of them is theirs to report."""
     scopes = _together(action.scope)
-    rows = [row for row in action_table() if row.id != action.id]
+    rows = [row for row in action_table() if row.id != action.id and row.id not in later]
     for row in rows:
         if row.scope in scopes or (row.priority and row.scope is Scope.APP):
             keys = key_list(keymap.get(row.id, row.keys))
@@ -114,7 +115,7 @@ def check_keymap(
 
     Unknown ids and invalid key names are left out. An entry whose key is already used by
     another binding active at the same time is left out too (the default stays), and both
-    bindings are named.
+    bindings are named; when two entries give the same key, the later one is left out.
     """
     rows = {row.id: row for row in action_table()}
     problems: list[Problem] = []
@@ -148,9 +149,10 @@ def check_keymap(
             continue
         keymap[action] = ",".join(_normal(key) for key in key_list(text))
 
-    for action in list(keymap):
+    order = list(keymap)  # as written in the file
+    for index, action in enumerate(order):
         new_keys = {_normal(key) for key in key_list(keymap[action])}
-        clash = _taken_by(rows[action], new_keys, keymap)
+        clash = _taken_by(rows[action], new_keys, keymap, set(order[index + 1 :]))
         if clash is not None:
             key, other = clash
             found = {"where": where(action), "action": action, "key": key, "other": other}
@@ -243,6 +245,14 @@ def help_sections(keymap: Mapping[str, str]) -> list[tuple[str, list[tuple[str, 
             if len(parts) > 2 and all(part[-1:].isdigit() for part in parts):
                 items[index] = (f"{parts[0]} … {parts[-1]}", description)  # Alt+1 … Alt+9
     return list(sections.items())
+
+
+def first_key(action_id: str, keymap: Mapping[str, str]) -> str:
+    """The first key of an action as shown to people (``Alt+U``), with ``[keys]`` applied;
+    "" if it has none."""
+    row = next((row for row in action_table() if row.id == action_id), None)
+    keys = key_list(keymap.get(action_id, row.keys if row is not None else ""))
+    return key_label(keys[0]) if keys else ""
 
 
 def palette_entries(

@@ -302,7 +302,11 @@ class Conversations:
         timer = self._screen.set_timer(UNDO_SECONDS, partial(self.delete_now, target_id))
         self._pending_deletes[target_id] = _PendingDelete(current, timer, was_open)
         self._screen.notify(
-            _("Deleted “{title}”. Alt+U undoes it.", title=current.title),
+            _(
+                "Deleted “{title}”. {key} undoes it.",
+                title=current.title,
+                key=self.key_label("undo_delete"),
+            ),
             timeout=UNDO_SECONDS,
             markup=False,
         )
@@ -334,6 +338,12 @@ class Conversations:
         """Carry out every delete still waiting for its undo to expire (e.g. when quitting)."""
         for conversation_id in list(self._pending_deletes):
             self.delete_now(conversation_id)
+
+    def key_label(self, action_id: str) -> str:
+        """The key in effect for an action, as a notice names it."""
+        from chattui.ui.actions.keymap import first_key
+
+        return first_key(action_id, getattr(self._screen.app, "keymap", {}))
 
     # -- changing one ------------------------------------------------------------------------
 

@@ -60,7 +60,7 @@ class Endpoint:
         model = conversation.model or settings.model
         via = _(" via {proxy}", proxy=mask_proxy(settings.proxy)) if settings.proxy else ""
         profile = services.profile_of(conversation)
-        status.set_endpoint(f"{profile + ': ' if profile else ''}{host}{via}", model)
+        status.set_endpoint(f"{host}{via}", model, profile)
         if services.key_pending_for(conversation):
             status.set_state(_("running api_key_command…"), "busy")
             self.run_key_commands()

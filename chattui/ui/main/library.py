@@ -77,7 +77,10 @@ class Library:
         elif self._panes.sidebar.show_archived:
             text = _("Archived “{title}”.", title=title)
         else:
-            text = _("Archived “{title}”. Alt+Shift+A lists archived conversations.", title=title)
+            key = self._conversations.key_label("toggle_archived")
+            text = _(
+                "Archived “{title}”. {key} lists archived conversations.", title=title, key=key
+            )
         self._screen.notify(text, markup=False)
 
     def toggle_archived(self) -> None:
@@ -123,19 +126,33 @@ class Library:
 
         self._screen.app.push_screen(dialog, done)
 
-    def settings_changed(self, before: Settings) -> None:
+    def settings_changed(self, before: Settings) -> bool:
         """The settings were saved: a new default model applies to the open conversation too
-        (it was chosen while looking at it), even if the conversation had its own."""
-        model = self._shown.settings.model
+        (it was chosen while looking at it), even if the conversation had its own; an empty
+        conversation (no message yet) takes the new default system prompt, unless it was
+        given its own (a role). Returns whether the system prompt on screen changed."""
+        settings = self._shown.settings
         conversation = self._shown.conversation
+        prompt = settings.system_prompt
+        if (
+            not conversation.messages
+            and prompt != before.system_prompt
+            and conversation.system_prompt == before.system_prompt
+        ):
+            conversation.system_prompt = prompt  # not saved: it is saved with its first turn
+            changed = True
+        else:
+            changed = False
+        model = settings.model
         if model == before.model or conversation.model in (None, model):
-            return
+            return changed
 
         def follow_default(target: Conversation) -> None:
             target.model = None
 
         self._conversations.modify(conversation.id, follow_default)
         self._screen.notify(_("This conversation now uses {model}.", model=model), markup=False)
+        return changed
 
     # -- automatic titles --------------------------------------------------------------------
 

@@ -10,8 +10,7 @@ from chattui.core.branches import alternatives_of
 from chattui.core.models import Message, MessageStatus, Role
 from chattui.core.services import Services
 from chattui.i18n import _, ngettext
-from chattui.ui.actions import find_action
-from chattui.ui.actions.keymap import key_label
+from chattui.ui.actions.keymap import first_key
 from chattui.ui.main.budget import BudgetMeter
 from chattui.ui.main.conversations import Conversations
 from chattui.ui.main.drafts import PromptDrafts
@@ -113,7 +112,9 @@ class MessageActions:
         actions.append(("delete_turn", _("Delete this turn…"), "delete_turn"))
         title = _("You") if message.role is Role.USER else _("Assistant")
         keymap: dict[str, str] = getattr(self._screen.app, "keymap", {})
-        items = [(action, label, _key_hint(key, keymap)) for action, label, key in actions]
+        items = [
+            (action, label, first_key(key, keymap) if key else "") for action, label, key in actions
+        ]
 
         def chosen(action: str | None) -> None:
             if action:
@@ -270,12 +271,3 @@ class MessageActions:
         from chattui.ui.screens.dialogs import ConfirmScreen
 
         self._screen.app.push_screen(ConfirmScreen(question, _("Delete")), done)
-
-
-def _key_hint(action_id: str, keymap: dict[str, str]) -> str:
-    """The first key of an action, as the menu shows it beside the item ("" if none)."""
-    row = find_action(action_id) if action_id else None
-    if row is None:
-        return ""
-    keys = [key for key in keymap.get(row.id, row.keys).split(",") if key]
-    return key_label(keys[0]) if keys else ""

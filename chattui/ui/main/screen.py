@@ -182,7 +182,8 @@ class MainScreen(Screen[None]):
 
     def settings_saved(self, before: Settings) -> None:
         """The settings were saved (the app tells): the open conversation follows them."""
-        self.library.settings_changed(before)
+        if self.library.settings_changed(before):
+            self.redraw()  # the new default system prompt of the empty conversation
         self.endpoint.update()
         self.budget.update()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.cells import get_character_cell_size
+from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Offset
 from textual.selection import Selection
@@ -185,7 +186,8 @@ def offset_at_cell(strip: Strip, x: int) -> Offset | None:
 
 
 def highlight_span(strip: Strip, start: int, end: int, style: Style) -> Strip:
-    """``strip`` with characters ``start`` .. ``end`` (-1: the end) styled with ``style``."""
+    """``strip`` with characters ``start`` .. ``end`` (-1: the end) styled with ``style``
+    (over the segments' own colours, so what it sets is what is painted)."""
     text = strip.text
     end = len(text) if end == -1 else min(end, len(text))
     if start >= end:
@@ -193,4 +195,5 @@ def highlight_span(strip: Strip, start: int, end: int, style: Style) -> Strip:
     cell_start = sum(get_character_cell_size(c) for c in text[:start])
     cell_end = cell_start + sum(get_character_cell_size(c) for c in text[start:end])
     before, middle, after = strip.divide([cell_start, cell_end, strip.cell_length])
-    return Strip.join([before, middle.apply_style(style), after])
+    restyled = Strip(Segment.apply_style(iter(middle), post_style=style), middle.cell_length)
+    return Strip.join([before, restyled, after])

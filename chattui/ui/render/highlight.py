@@ -21,7 +21,7 @@ __all__ = ["MATCH_CLASSES", "MATCH_CSS", "find_occurrence", "highlight_strip", "
 
 MATCH_CLASSES = frozenset({"chat-log--match", "chat-log--match-current"})
 MATCH_CSS = """
-ChatLog > .chat-log--match { background: $warning 35%; }
+ChatLog > .chat-log--match { background: $warning 35%; color: $text; }
 ChatLog > .chat-log--match-current { background: $accent; color: $text; text-style: bold; }
 """
 

@@ -24,13 +24,22 @@ from markdown_it.token import Token
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.markdown import CodeBlock, Markdown
 from rich.segment import Segment
-from rich.syntax import Syntax
+from rich.style import Style
+from rich.syntax import (
+    RICH_SYNTAX_THEMES,
+    PygmentsSyntaxTheme,
+    Syntax,
+    SyntaxTheme,
+    TokenType,
+)
 from rich.theme import Theme
 from textual.cache import LRUCache
+from textual.color import Color
 from textual.strip import Strip
 
 from chattui.core.markdown_blocks import Block
-from chattui.ui.render.palette import Palette
+from chattui.ui.render.kinsoku import KinsokuParagraph
+from chattui.ui.render.palette import Palette, readable_color
 from chattui.ui.render.strips import LeanStrip, WrappedStrip
 from chattui.ui.render.wraps import wrap_joints
 
@@ -45,16 +54,53 @@ FENCE_CHUNK = 40
 """Lines per separately rendered piece of a long code block that is still streaming."""
 
 
+class ReadableSyntaxTheme(PygmentsSyntaxTheme):
+    """A Pygments style whose token colours all reach WCAG AA on the code background.
+
+    Many styles draw comments (some, keywords) below 4.5:1 (``friendly``'s comments are 2.9:1
+    on white, ``nord``'s 2:1 on its panel): such a colour is moved towards white or black just
+    enough (:func:`~chattui.ui.render.palette.readable_color`); the others are untouched.
+    """
+
+    def __init__(self, name: str, background: str | None) -> None:
+        super().__init__(name)
+        self._code_background = Color.parse(background or self._background_color or "#000000")
+
+    def get_style_for_token(self, token_type: TokenType) -> Style:
+        cached = self._style_cache.get(token_type)
+        if cached is not None:  # adjusted when it was cached
+            return cached
+        style = super().get_style_for_token(token_type)
+        if style.color is not None and style.color.triplet is not None:
+            # Against the background it is drawn on (the palette's, not the style's own).
+            color = Color.from_rich_color(style.color)
+            readable = readable_color(color, self._code_background)
+            if readable != color:
+                style = style + Style(color=readable.rich_color)
+        self._style_cache[token_type] = style
+        return style
+
+
+def syntax_theme(palette: Palette) -> str | SyntaxTheme:
+    """The palette's code style as a Rich syntax theme (Rich's ANSI ones as they are: their
+    colours are the terminal's)."""
+    if palette.code_theme in RICH_SYNTAX_THEMES:
+        return palette.code_theme
+    return ReadableSyntaxTheme(palette.code_theme, palette.code_background)
+
+
 class _CodeBlock(CodeBlock):
     """A fenced code block on the palette's code background."""
 
     background: str | None = None
+    syntax: str | SyntaxTheme = ""
 
     @classmethod
     def create(cls, markdown: Markdown, token: Token) -> CodeBlock:
         block = super().create(markdown, token)
         if isinstance(block, _CodeBlock) and isinstance(markdown, _TokenMarkdown):
             block.background = markdown.code_background
+            block.syntax = markdown.syntax_theme or block.theme
         return block
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
@@ -62,7 +108,7 @@ class _CodeBlock(CodeBlock):
         yield Syntax(
             code,
             self.lexer_name,
-            theme=self.theme,
+            theme=self.syntax or self.theme,
             word_wrap=True,
             padding=1,
             background_color=self.background,
@@ -72,8 +118,14 @@ class _CodeBlock(CodeBlock):
 class _TokenMarkdown(Markdown):
     """``rich.markdown.Markdown`` over tokens we already have (see :meth:`BlockRenderer`)."""
 
-    elements = {**Markdown.elements, "fence": _CodeBlock, "code_block": _CodeBlock}
+    elements = {
+        **Markdown.elements,
+        "fence": _CodeBlock,
+        "code_block": _CodeBlock,
+        "paragraph_open": KinsokuParagraph,
+    }
     code_background: str | None = None
+    syntax_theme: str | SyntaxTheme = ""
 
 
 def make_console(palette: Palette, width: int = 80) -> Console:
@@ -131,6 +183,8 @@ class BlockRenderer:
         per block, unlike re-rendering an open block, which repeats every frame."""
         prototype = _TokenMarkdown("", code_theme=palette.code_theme, hyperlinks=True)
         prototype.code_background = palette.code_background
+        self.syntax_theme = syntax_theme(palette)
+        prototype.syntax_theme = self.syntax_theme
         self._prototype = prototype
 
     def render(self, block: Block, width: int, *, final: bool = True) -> list[Strip]:
@@ -200,7 +254,7 @@ class BlockRenderer:
         syntax = Syntax(
             code,
             lexer,
-            theme=self.palette.code_theme,
+            theme=self.syntax_theme,
             word_wrap=True,
             padding=padding,
             background_color=self.palette.code_background,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rich.style import Style
+from textual.color import Color
 
 if TYPE_CHECKING:
     from textual.theme import Theme
@@ -26,6 +27,10 @@ __all__ = [
     "Palette",
     "build_palette",
     "code_theme_of",
+    "contrast_ratio",
+    "painted_style",
+    "readable_color",
+    "readable_on",
 ]
 
 CODE_THEME_DARK = "monokai"
@@ -34,6 +39,57 @@ CODE_THEME_LIGHT = "friendly"
 """Pygments theme of code blocks under a light Textual theme."""
 CODE_THEME_VARIABLE = "chattui-code-theme"
 """The Textual theme variable holding the theme's code highlighting style."""
+
+
+def painted_style(own: Style, painted: Style) -> Style:
+    """A component's own (partial) style with its colours as Textual paints them.
+
+    A partial component style drops what a colour means in context: ``auto`` (``$text``,
+    ``$text-muted``) comes out white whatever the background, and an alpha (``$accent 35%``)
+    is ignored. ``painted`` (the full style) has them resolved over the widget's background;
+    its colours are taken where the component sets one.
+    """
+    return own + Style(
+        color=painted.color if own.color is not None else None,
+        bgcolor=painted.bgcolor if own.bgcolor is not None else None,
+    )
+
+
+def readable_on(background: Color) -> Color:
+    """Text colour for ``background``: white or black, whichever contrasts more (``auto``)."""
+    return background + background.get_contrast_text(1.0)
+
+
+TEXT_CONTRAST = 4.5
+"""WCAG AA contrast for text; code colours are lifted to it (:func:`readable_color`)."""
+
+
+def _linear(channel: int) -> float:
+    value = channel / 255
+    return value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4
+
+
+def contrast_ratio(a: Color, b: Color) -> float:
+    """WCAG 2 contrast ratio of two opaque colours, 1 to 21."""
+
+    def luminance(color: Color) -> float:
+        return 0.2126 * _linear(color.r) + 0.7152 * _linear(color.g) + 0.0722 * _linear(color.b)
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def readable_color(color: Color, background: Color, minimum: float = TEXT_CONTRAST) -> Color:
+    """``color``, moved towards white (on a dark background) or black (on a light one) just
+    enough to reach ``minimum`` contrast; unchanged if it already does."""
+    if contrast_ratio(color, background) >= minimum:
+        return color
+    target = background.get_contrast_text(1.0)
+    for step in range(1, 21):
+        lifted = color.blend(target, step / 20)
+        if contrast_ratio(lifted, background) >= minimum:
+            return lifted
+    return target
 
 
 def code_theme_of(theme: Theme) -> str:
@@ -81,8 +137,8 @@ ChatLog > .chat-log--link { color: $text-primary; text-style: underline; }
 ChatLog > .chat-log--quote { color: $text-muted; }
 ChatLog > .chat-log--bullet { color: $text-accent; }
 ChatLog > .chat-log--rule { color: $text-muted; }
-ChatLog > .chat-log--cursor { background: $accent 35%; text-style: bold; }
-ChatLog:focus > .chat-log--cursor { background: $accent 60%; }
+ChatLog > .chat-log--cursor { background: $accent 30%; color: auto 100%; text-style: bold; }
+ChatLog:focus > .chat-log--cursor { background: $accent 50%; }
 """
 """The ``DEFAULT_CSS`` of ``ChatLog``: the pane itself and its component classes."""
 

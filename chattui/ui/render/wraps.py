@@ -8,7 +8,8 @@ A line that breaks where the text had a newline leaves room for that word (or is
 then it is taken for a wrap). Tables are never joined; code blocks are not marked at all.
 
 What joins the two lines is a space, or nothing where the wrapper cut one long word or a run
-of Chinese text (no space was there).
+of Chinese text (no space was there). Chinese line breaking (``kinsoku.py``) only moves a break
+a few characters earlier, which these rules allow for.
 """
 
 from __future__ import annotations
@@ -59,8 +60,11 @@ def wrap_joints(lines: Sequence[str], right: int) -> list[str | None]:
         if used + 1 + cell_len(word) <= edge:
             continue  # the word would have fitted: the text broke here
         full = used >= edge - (1 if _wide(word[0]) else 0)
-        folded = full and (
-            (_wide(head[-1]) and _wide(word[0])) or " " not in head[_text_start(above) :]
+        # Chinese is written without spaces, and its lines may end a few cells short of the
+        # edge (kinsoku moves a break before closing punctuation): no space between two
+        # wide characters. A full line of one word was a word too long for it: cut, no space.
+        folded = (_wide(head[-1]) and _wide(word[0])) or (
+            full and " " not in head[_text_start(above) :]
         )
         joints[index] = "" if folded else " "
     return joints

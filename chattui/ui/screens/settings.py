@@ -115,7 +115,7 @@ class SettingsScreen(ModalScreen[bool]):
                         compact=True,
                     )
                     yield Checkbox(_("Show"), id="reveal", compact=True)
-                yield Static(self._key_source_text(), classes="hint", markup=False)
+                yield Static(self._key_source_text(), classes="hint", markup=False, id="key-source")
                 yield Static("", classes="error", id="api_key-error", markup=False)
                 yield from self._profile_picker(settings)
                 for key, label, placeholder in _FIELDS:
@@ -208,6 +208,21 @@ class SettingsScreen(ModalScreen[bool]):
         source = self.services.key_source
         if self.services.key_pending:
             return _("In use: from the API key command (running…).")
+        # A profile's key comes from its own sources, never from OPENAI_API_KEY.
+        profile = self.services.endpoint().profile
+        origin = self.services.key_origin()
+        if origin is not None:
+            return _(
+                "In use: the key of profile {profile}, from {origin}.",
+                profile=profile,
+                origin=problem_text(origin),
+            )
+        profile_help = self.services.key_help()
+        if profile_help is not None and self.services.api_key is None:
+            return _(
+                "{sources} A key typed above is saved for it, in a file only you can read.",
+                sources=problem_text(profile_help),
+            )
         if source is KeySource.ENV:
             return _("In use: from the OPENAI_API_KEY environment variable (it takes precedence).")
         if source is KeySource.COMMAND:
@@ -407,12 +422,15 @@ class SettingsScreen(ModalScreen[bool]):
         picker = self.query_one("#model-pick", Select)
         picker.set_options([(name, name) for name in self._models])
         self.query_one("#model", Input).suggester = SuggestFromList(self._models)
-        available = ngettext(
-            "Connected: {count} model available.",
-            "Connected: {count} models available.",
-            len(models),
-        )
-        self._result(available, ok=True)
+        if models:
+            words = ngettext(
+                "Connected: {count} model available.",
+                "Connected: {count} models available.",
+                len(models),
+            )
+        else:
+            words = _("Connected, but the server lists no models.")
+        self._result(words, ok=True)
 
     def _result(self, text: str, ok: bool | None) -> None:
         result = self.query_one("#test-result", Static)

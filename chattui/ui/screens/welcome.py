@@ -23,20 +23,34 @@ class WelcomeScreen(ModalScreen[bool]):
 
     CSS_PATH = Path(__file__).with_suffix(".tcss")
 
+    def __init__(self, profile_help: str = "") -> None:
+        super().__init__()
+        self._profile_help = profile_help
+        """Where the default profile takes its key from ("": the top-level endpoint's)."""
+
+    def _text(self) -> str:
+        if self._profile_help:
+            return _(
+                "chattui talks to the OpenAI API or any OpenAI-compatible server "
+                "(DeepSeek, Qwen, Ollama, vLLM, LM Studio...).\n\n"
+                "{sources} Or open the settings and enter a key for it: it is stored in a file "
+                "only you can read.\n\n"
+                "F1 shows every key at any time.",
+                sources=self._profile_help,
+            )
+        return _(
+            "chattui talks to the OpenAI API or any OpenAI-compatible server "
+            "(DeepSeek, Qwen, Ollama, vLLM, LM Studio...).\n\n"
+            "To start, enter an API key, and if you need them, a base URL and a "
+            "proxy (http or socks5). The key is stored in a file only you can read; "
+            "setting OPENAI_API_KEY in the environment works too.\n\n"
+            "F1 shows every key at any time."
+        )
+
     def compose(self) -> ComposeResult:
         with Vertical() as frame:
             frame.border_title = _("Welcome to chattui")
-            yield Static(
-                _(
-                    "chattui talks to the OpenAI API or any OpenAI-compatible server "
-                    "(DeepSeek, Qwen, Ollama, vLLM, LM Studio...).\n\n"
-                    "To start, enter an API key, and if you need them, a base URL and a "
-                    "proxy (http or socks5). The key is stored in a file only you can read; "
-                    "setting OPENAI_API_KEY in the environment works too.\n\n"
-                    "F1 shows every key at any time."
-                ),
-                markup=False,
-            )
+            yield Static(self._text(), markup=False)
             with Horizontal():
                 yield Button(_("Later"), id="later")
                 yield Button(_("Open settings"), id="settings", variant="primary")

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from textual import work
+from textual.color import Color
 from textual.events import Resize
 from textual.geometry import Offset, Region, Size
 from textual.scroll_view import ScrollView
@@ -49,7 +50,13 @@ from chattui.ui.render.layout import EntryLayout
 if TYPE_CHECKING:
     from chattui.ui.render.markdown import BlockRenderer
 from chattui.ui.render.painted import PaintedLines
-from chattui.ui.render.palette import Palette, build_palette, code_theme_of
+from chattui.ui.render.palette import (
+    Palette,
+    build_palette,
+    code_theme_of,
+    painted_style,
+    readable_on,
+)
 
 __all__ = ["LogView"]
 
@@ -134,9 +141,9 @@ class LogView(ScrollView):
         return highlight_strip(
             strip,
             self._highlight,
-            self.get_component_rich_style("chat-log--match", partial=True),
+            self._component_style("chat-log--match"),
             current,
-            self.get_component_rich_style("chat-log--match-current", partial=True),
+            self._component_style("chat-log--match-current"),
         )
 
     # ---------------------------------------------------------------- entries
@@ -192,12 +199,16 @@ class LogView(ScrollView):
             self._render_ctx = context
         return context
 
-    def _build_palette(self) -> Palette:
-        def style_of(name: str) -> Style:
-            return self.get_component_rich_style(name, partial=True)
+    def _component_style(self, name: str) -> Style:
+        """A component class's own style, its colours as painted over the pane."""
+        own = self.get_component_rich_style(name, partial=True)
+        return painted_style(own, self.get_component_rich_style(name))
 
+    def _build_palette(self) -> Palette:
         theme = self.app.current_theme
-        return build_palette(style_of, dark=theme.dark, code_theme=code_theme_of(theme))
+        return build_palette(
+            self._component_style, dark=theme.dark, code_theme=code_theme_of(theme)
+        )
 
     def _invalidate_all(self, follow: bool | None = None) -> None:
         """Width or palette changed: forget rendered lines, keep the view where it was."""
@@ -431,12 +442,20 @@ class LogView(ScrollView):
             and cursor.key == entry.key
             and local == target_line(entry, cursor.code)
         ):
-            strip = strip.apply_style(self.get_component_rich_style("chat-log--cursor"))
+            # Over the line's own colours: a coloured label on the cursor's tint can be unreadable.
+            cursor_style = self.get_component_rich_style("chat-log--cursor")
+            strip = highlight_span(strip, 0, -1, cursor_style)
         coordinate = selection_line(entry, local)
         selection = self.text_selection
         if selection is not None and (span := selection.get_span(coordinate)) is not None:
             # The background only: the theme's selection foreground is usually "transparent",
             # which as a Rich style is the background colour, hiding the text.
+            # The text gets the colour that reads on it, as on the cursor line.
             selected = self.screen.get_component_rich_style("screen--selection")
-            strip = highlight_span(strip, span[0], span[1], Style(bgcolor=selected.bgcolor))
+            color = None
+            if selected.bgcolor is not None and selected.bgcolor.triplet is not None:
+                color = readable_on(Color.from_rich_color(selected.bgcolor)).rich_color
+            strip = highlight_span(
+                strip, span[0], span[1], Style(color=color, bgcolor=selected.bgcolor)
+            )
         return strip.apply_offsets(0, coordinate)

@@ -49,8 +49,9 @@ class SidePanel(Vertical):
     SidePanel #sidebar { height: 1fr; border: none; background: $surface; }
     SidePanel #sidebar-filter { margin: 0 1 0 0; background: $boost; }
     SidePanel #sidebar-filter:focus { background: $primary 20%; }
+    SidePanel #sidebar-filter > .input--placeholder { color: $text-muted; }
     SidePanel #sidebar-filter-stub {
-        height: 1; margin: 0 1 0 0; background: $boost; color: $text-disabled;
+        height: 1; margin: 0 1 0 0; background: $boost; color: $text-muted;
     }
     SidePanel:ansi #sidebar-filter-stub { color: ansi_default; text-style: dim; }
     """

@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import ClassVar
 
-from rich.text import Text
 from textual import on
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -25,16 +25,16 @@ TITLE_WIDTH = 60
 
 
 def relative_time(timestamp: float, now: float | None = None) -> str:
-    """ "just now", "5 min", "3 h", "2 d" or a date, for the sidebar."""
+    """ "just now", "5 min ago", "3 h ago", "2 d ago" or a date, for the sidebar."""
     seconds = max((now if now is not None else time.time()) - timestamp, 0)
     if seconds < 60:
         return _("just now")
     if seconds < 3600:
-        return _("{n} min", n=int(seconds // 60))
+        return _("{n} min ago", n=int(seconds // 60))
     if seconds < 86400:
-        return _("{n} h", n=int(seconds // 3600))
+        return _("{n} h ago", n=int(seconds // 3600))
     if seconds < 7 * 86400:
-        return _("{n} d", n=int(seconds // 86400))
+        return _("{n} d ago", n=int(seconds // 86400))
     return time.strftime("%Y-%m-%d", time.localtime(timestamp))
 
 
@@ -254,14 +254,16 @@ class ConversationList(OptionList):
         width = self._built_width
         title = sanitize_line(summary.title, TITLE_WIDTH) or _("New conversation")
         current = summary.id == self.current_id
-        line = Text("▌ " if current else "  ", style="bold", no_wrap=True)
-        line.append(title, style="bold" if current else "")
-        line.truncate(width, overflow="ellipsis")
+        line = Content.styled("▌ " if current else "  ", "bold")
+        line = (line + Content.styled(title, "bold" if current else "")).truncate(
+            width, ellipsis=True
+        )
         tags = [_("pinned")] if summary.pinned else []
         tags += [_("archived")] if summary.archived else []
         when = " · ".join([*tags, relative_time(summary.updated, now)])
-        age = Text("  " + when, style="dim", no_wrap=True)
-        return Option(Text("\n").join([line, age]), id=summary.id)
+        # The theme's muted text, not "dim": dimmed, it fell under 3:1 on a tinted current row.
+        age = Content.styled("  " + when, "$text-muted")
+        return Option(Content("\n").join([line, age]), id=summary.id)
 
     def _selected_id(self) -> str | None:
         option = self.highlighted_option

@@ -22,9 +22,10 @@ BUSY_TOKENS_INTERVAL = 0.5
 class StatusBar(Horizontal):
     """One line under the prompt: the state and the model on the left, the budget on the right.
 
-    Laid out again for every width: what matters comes first (state, model, what is left of
-    the context window), then the reply's tokens and the endpoint while they fit; the budget
-    shows its whole sum only when there is room. Parts are plain text (never markup).
+    Laid out again for every width: what matters comes first (state, model, the endpoint
+    profile's name, what is left of the context window), then the reply's tokens and the
+    whole endpoint (``profile: host via proxy``) while they fit; the budget shows its whole
+    sum only when there is room. Parts are plain text (never markup).
     """
 
     DEFAULT_CSS = """
@@ -43,6 +44,7 @@ class StatusBar(Horizontal):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._host = ""
+        self._profile = ""
         self._model = ""
         self._state = ""
         self._tokens = ""
@@ -57,11 +59,17 @@ class StatusBar(Horizontal):
         yield Static("", id="status-left", markup=False)
         yield Static("", id="status-budget", markup=False)
 
-    def set_endpoint(self, host: str, model: str) -> None:
-        """Where requests go (host, and proxy if any) and the model they name."""
+    def set_endpoint(self, host: str, model: str, profile: str = "") -> None:
+        """Where requests go (host, and proxy if any), the model they name, and the endpoint
+        profile (shown first in the endpoint part, and kept when the host does not fit)."""
         self._host = host
         self._model = model
+        self._profile = profile
         self._redraw()
+
+    @property
+    def _endpoint(self) -> str:
+        return f"{self._profile}: {self._host}" if self._profile else self._host
 
     def set_state(self, text: str, kind: str = "") -> None:
         """``kind`` is "", "busy" or "error" (changes the colour)."""
@@ -96,7 +104,7 @@ class StatusBar(Horizontal):
     @property
     def text(self) -> str:
         """Every part of the left side, whatever the width (for tests)."""
-        return SEPARATOR.join(self._parts(self._state, self._model, self._tokens, self._host))
+        return SEPARATOR.join(self._parts(self._state, self._model, self._tokens, self._endpoint))
 
     @staticmethod
     def _parts(*parts: str) -> list[str]:
@@ -113,18 +121,24 @@ class StatusBar(Horizontal):
             self._due = None
         self._drawn_at = monotonic()
         width = self.content_region.width or self.app.size.width - 2
-        essential = SEPARATOR.join(self._parts(self._state, self._model))
+        essential = SEPARATOR.join(self._parts(self._state, self._model, self._profile))
         budget = Text()  # none if not even the shortest fits: state and model come first
         for variant in self._budgets:
             if cell_len(essential) + variant.cell_len + 2 <= width:
                 budget = variant
                 break
         room = width - (budget.cell_len + 2 if budget.cell_len else 0)
-        left = essential
-        for extra in self._parts(self._tokens, self._host):
-            candidate = SEPARATOR.join(self._parts(left, extra))
+        # In order: state, model, tokens, endpoint; the profile's name stays when the rest
+        # of the endpoint does not fit, the tokens only if the profile's name fits after them.
+        left = SEPARATOR.join(self._parts(self._state, self._model))
+        tokens = SEPARATOR.join(self._parts(left, self._tokens, self._profile))
+        if self._tokens and cell_len(tokens) <= room:
+            left = SEPARATOR.join(self._parts(left, self._tokens))
+        for endpoint in self._parts(self._endpoint, self._profile):
+            candidate = SEPARATOR.join(self._parts(left, endpoint))
             if cell_len(candidate) <= room:
                 left = candidate
+                break
         line = Text(left, no_wrap=True, end="")
         line.truncate(max(room, 1), overflow="ellipsis")  # cut here: a Static would wrap it
         before = self._shown
