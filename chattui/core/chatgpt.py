@@ -201,6 +201,13 @@ def _walk(nodes: dict[str, _Node]) -> list[_Node]:
     return order
 
 
+def _model(slug: object) -> str | None:
+    """A model name from the export (untrusted: one short line), or None."""
+    if not isinstance(slug, str):
+        return None
+    return sanitize_line(slug, 100) or None
+
+
 def _status(message: Mapping[str, Any]) -> MessageStatus:
     status = message.get("status")
     if status in ("in_progress", "finished_partial_completion"):
@@ -222,6 +229,8 @@ def chatgpt_conversation(item: Mapping[str, Any]) -> tuple[Conversation, int]:
         raise FormatError("not_string", key="'title'")
     created = _number(item.get("create_time"), "'create_time'")
     updated = _number(item.get("update_time"), "'update_time'")
+    default_model = item.get("default_model_slug")
+    """The conversation's model, for replies whose own ``model_slug`` is missing."""
     nodes = _nodes(item.get("mapping"))
     kept_as: dict[str, str | None] = {}
     """Node id -> id of the message standing for it (itself, or its nearest kept ancestor)."""
@@ -249,6 +258,8 @@ def chatgpt_conversation(item: Mapping[str, Any]) -> tuple[Conversation, int]:
         author_role = message.get("author", {}).get("role")
         metadata = message.get("metadata")
         model = metadata.get("model_slug") if isinstance(metadata, Mapping) else None
+        if not (isinstance(model, str) and model):
+            model = default_model
         text = content.text
         if inherited:
             text = f"{note_text(inherited)}\n\n{text}" if text else note_text(inherited)
@@ -262,7 +273,7 @@ def chatgpt_conversation(item: Mapping[str, Any]) -> tuple[Conversation, int]:
                 id=node.id,
                 parent_id=parent_message,
                 created=stamp if stamp is not None else parent_time,
-                model=model if isinstance(model, str) and author_role == "assistant" else None,
+                model=_model(model) if author_role == "assistant" else None,
                 status=_status(message),
             )
         )

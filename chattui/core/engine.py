@@ -171,10 +171,13 @@ class Engine:
 
     # -- budgets and models ----------------------------------------------------------------------
 
-    def budget_input(self, conversation: Conversation) -> BudgetInput:
-        """The conversation's part of the budget, with its endpoint's settings (cheap)."""
+    def budget_input(
+        self, conversation: Conversation, editing: Message | None = None
+    ) -> BudgetInput:
+        """The conversation's part of the budget, with its endpoint's settings (cheap);
+        ``editing``: the earlier prompt being edited (the history ends before it)."""
         settings = self.endpoints.settings_for(conversation)
-        return self.planner.budget_input(conversation, settings)
+        return self.planner.budget_input(conversation, settings, editing)
 
     def count_budget(self, taken: BudgetInput, prompt: str) -> Budget:
         """Where the window goes if ``prompt`` were sent (slow for big texts: any thread)."""

@@ -97,7 +97,8 @@ def conversation_markdown(conversation: Conversation) -> str:
         lines.append(f"- Model: {', '.join(models)}")
     hidden = len(conversation.messages) - len(branch)
     if hidden:
-        lines.append(f"- Branch: the one on screen ({hidden} messages on other branches)")
+        messages = "message" if hidden == 1 else "messages"
+        lines.append(f"- Branch: the one on screen ({hidden} {messages} on other branches)")
     lines.append("")
     if conversation.system_prompt.strip():
         lines += ["## System", "", conversation.system_prompt.strip(), ""]

@@ -13,7 +13,7 @@ import contextlib
 import json
 import re
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,17 +68,23 @@ class ImportReport:
 
     def summary(self) -> str:
         """``Imported 3 conversations (41 messages); 2 already there.``"""
-        count = self.conversations
-        plural = "" if count == 1 else "s"
-        text = f"Imported {count} conversation{plural} ({self.messages} messages)"
+        conversations = _counted(self.conversations, "conversation")
+        text = f"Imported {conversations} ({_counted(self.messages, 'message')})"
         extras = []
         if self.duplicates:
             extras.append(f"{self.duplicates} already there, skipped")
         if self.empty:
             extras.append(f"{self.empty} empty, skipped")
         if self.skipped_parts:
-            extras.append(f"{self.skipped_parts} images, files or tool outputs left out")
+            parts = self.skipped_parts
+            what = "image, file or tool output" if parts == 1 else "images, files or tool outputs"
+            extras.append(f"{parts} {what} left out")
         return text + ("; " + "; ".join(extras) if extras else "") + "."
+
+
+def _counted(count: int, noun: str) -> str:
+    """``1 message``, ``2 messages`` (the command line speaks English)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _load_json(path: Path) -> Any:
@@ -169,8 +175,19 @@ def read_import_file(path: Path) -> ParsedFile:
     return parsed
 
 
-def import_conversations(store: ConversationStore, parsed: ParsedFile) -> ImportReport:
+Progress = Callable[[int, int], None]
+"""Told ``(done, total)`` conversations of a file: at 0 once the file is read, then after each."""
+
+
+def import_conversations(
+    store: ConversationStore, parsed: ParsedFile, progress: Progress | None = None
+) -> ImportReport:
     """Save the conversations of ``parsed`` that the store does not have yet.
+
+    Args:
+        store: Where they go.
+        parsed: The file, read and checked.
+        progress: Told how far it is (from the calling thread).
 
     Raises:
         StorageError: a write failed; the conversations this call wrote were removed again.
@@ -178,8 +195,11 @@ def import_conversations(store: ConversationStore, parsed: ParsedFile) -> Import
     report = ImportReport()
     written: list[str] = []
     seen: set[str] = set()
+    total = len(parsed.conversations)
     try:
-        for conversation in parsed.conversations:
+        for done, conversation in enumerate(parsed.conversations):
+            if progress is not None:
+                progress(done, total)
             if conversation.id in seen or store.path_for(conversation.id).exists():
                 report.duplicates += 1
                 continue
@@ -199,17 +219,21 @@ def import_conversations(store: ConversationStore, parsed: ParsedFile) -> Import
         raise
     finally:
         store.flush_index()
+    if progress is not None:
+        progress(total, total)
     return report
 
 
-def import_files(store: ConversationStore, paths: Sequence[Path]) -> ImportReport:
+def import_files(
+    store: ConversationStore, paths: Sequence[Path], progress: Progress | None = None
+) -> ImportReport:
     """Import every file in ``paths``; a bad file is reported in ``errors`` and imports
-    nothing, the others are imported all the same."""
+    nothing, the others are imported all the same. ``progress`` is told how far each file is."""
     total = ImportReport()
     for path in paths:
         try:
             parsed = read_import_file(path)
-            report = import_conversations(store, parsed)
+            report = import_conversations(store, parsed, progress)
         except ImportError_ as error:
             total.errors.append(error.problem)
             continue

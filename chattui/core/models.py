@@ -173,6 +173,9 @@ class Conversation:
     """Listed first in the sidebar."""
     archived: bool = False
     """Hidden from the sidebar unless archived conversations are shown."""
+    shown_children: dict[str, str] = field(default_factory=dict)
+    """Parent id ("" for the roots) -> id of its child last shown, so that going back to an
+    alternative shows the branch below it that was last viewed (not the newest one)."""
     known_ids: set[str] = field(default_factory=set, compare=False, repr=False)
     """Ids of every message this process has seen in the conversation (not saved). A message
     on disk whose id is not here was written by another instance, and is merged in."""
@@ -207,10 +210,14 @@ class Conversation:
 
     def branch(self) -> list[Message]:
         """The messages of the branch on screen, from the root to :attr:`current_leaf`."""
+        return self.path_to(self._leaf_id())
+
+    def path_to(self, message_id: str | None) -> list[Message]:
+        """The messages from the root down to ``message_id`` (none for None)."""
         by_id = {message.id: message for message in self.messages}
         path: list[Message] = []
         seen: set[str] = set()
-        node = by_id.get(self._leaf_id() or "")
+        node = by_id.get(message_id or "")
         while node is not None and node.id not in seen:  # a cycle in a hand-edited file
             seen.add(node.id)
             path.append(node)
@@ -237,27 +244,40 @@ class Conversation:
         siblings = self.children(message.parent_id)
         return [m for m in siblings if m.role is message.role] or [message]
 
-    def leaf_under(self, message: Message) -> Message:
-        """The end of the newest branch below ``message`` (``message`` if it has no children)."""
+    def leaf_under(self, message: Message, *, last_shown: bool = False) -> Message:
+        """The end of the newest branch below ``message`` (``message`` if it has no children);
+        with ``last_shown``, of the branch last shown below it (the newest where none was)."""
         children = self.children_map()
         seen = {message.id}
         while True:
             later = [m for m in children.get(message.id, []) if m.id not in seen]
             if not later:
                 return message
-            message = max(later, key=lambda m: m.created)
+            shown = self.shown_children.get(message.id) if last_shown else None
+            newest = max(later, key=lambda m: m.created)
+            message = next((m for m in later if m.id == shown), newest)
             seen.add(message.id)
 
     def switch_alternative(self, message: Message, step: int) -> Message | None:
-        """Show the alternative ``step`` places from ``message`` (and the newest branch below
-        it); return that alternative, or None if there is none that far."""
+        """Show the alternative ``step`` places from ``message`` and, below it, the branch
+        last shown there (else the newest); return that alternative, or None if there is
+        none that far."""
         alternatives = self.alternatives(message)
         index = next(i for i, m in enumerate(alternatives) if m.id == message.id) + step
         if not 0 <= index < len(alternatives):
             return None
+        self._remember_branch()
         chosen = alternatives[index]
-        self.current_leaf = self.leaf_under(chosen).id
+        self.current_leaf = self.leaf_under(chosen, last_shown=True).id
+        self._remember_branch()
         return chosen
+
+    def _remember_branch(self) -> None:
+        """Record which child each message of the branch on screen shows."""
+        parent = ""
+        for message in self.branch():
+            self.shown_children[parent] = message.id
+            parent = message.id
 
     def subtree(self, message: Message) -> list[Message]:
         """``message`` and every message below it, in list order."""
@@ -313,6 +333,7 @@ class Conversation:
             "pinned": self.pinned,
             "archived": self.archived,
             "messages": [message.to_dict() for message in self.messages],
+            **({"shown_children": dict(self.shown_children)} if self.shown_children else {}),
         }
 
     @classmethod
@@ -343,6 +364,7 @@ class Conversation:
             title_source=title_source,
             pinned=_bool(data, "pinned"),
             archived=_bool(data, "archived"),
+            shown_children=_str_map(data, "shown_children"),
         )
         conversation.known_ids = {message.id for message in conversation.messages}
         _repair_tree(conversation)
@@ -383,6 +405,14 @@ def _str(data: Mapping[str, Any], key: str) -> str:
     if not isinstance(value, str):
         raise FormatError("not_string", key=repr(key))
     return value
+
+
+def _str_map(data: Mapping[str, Any], key: str) -> dict[str, str]:
+    """An optional ``{str: str}`` (what is not a string is left out: it only helps)."""
+    value = data.get(key)
+    if not isinstance(value, Mapping):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _opt_str(data: Mapping[str, Any], key: str) -> str | None:

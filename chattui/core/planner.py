@@ -16,7 +16,7 @@ from chattui.core.catalog import Catalog, CatalogError, ModelInfo, max_tokens_pa
 from chattui.core.chatparams import conversation_settings
 from chattui.core.config import Settings
 from chattui.core.events import ChatError, ChatRequest, ErrorKind
-from chattui.core.models import Conversation
+from chattui.core.models import Conversation, Message
 from chattui.core.problems import Problem
 from chattui.core.tokenhost import CountTexts, count_in_process
 from chattui.core.tokens import EncodingError, TokenCounter, counter_for_model
@@ -150,12 +150,15 @@ class RequestPlanner:
         """Where the window goes if ``prompt`` were sent now (cheap once history is cached)."""
         return self.count_budget(self.budget_input(conversation, settings), prompt)
 
-    def budget_input(self, conversation: Conversation, settings: Settings) -> BudgetInput:
-        """The conversation's part of the budget, taken now (cheap: no token is counted)."""
+    def budget_input(
+        self, conversation: Conversation, settings: Settings, editing: Message | None = None
+    ) -> BudgetInput:
+        """The conversation's part of the budget, taken now (cheap: no token is counted);
+        while ``editing`` an earlier prompt, the history is what comes before it."""
         settings = conversation_settings(conversation, settings)
         model = settings.model
         info = self.model_info(model)
-        messages: list[Mapping[str, str]] = list(build_messages(conversation))
+        messages: list[Mapping[str, str]] = list(build_messages(conversation, editing))
         system = messages[0]["content"] if messages and messages[0]["role"] == "system" else ""
         history = messages[1:] if system else messages
         return BudgetInput(

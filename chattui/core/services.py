@@ -314,9 +314,12 @@ class Services:
         """Ask again for ``reply``'s turn: the new reply is an alternative of it."""
         return self.engine.regenerate(conversation, reply)
 
-    def budget_input(self, conversation: Conversation) -> BudgetInput:
-        """The conversation's part of the prompt's budget (cheap: nothing is counted)."""
-        return self.engine.budget_input(conversation)
+    def budget_input(
+        self, conversation: Conversation, editing: Message | None = None
+    ) -> BudgetInput:
+        """The conversation's part of the prompt's budget (cheap: nothing is counted);
+        ``editing``: the earlier prompt being edited (the history ends before it)."""
+        return self.engine.budget_input(conversation, editing)
 
     def count_budget(self, taken: BudgetInput, prompt: str) -> Budget:
         """Where the window goes if ``prompt`` were sent (slow for big texts: any thread)."""

@@ -97,13 +97,17 @@ RequestBuilder = Callable[[Conversation, Settings], tuple[ChatRequest, int]]
 """Builds the request for a conversation; returns it and how many messages were left out."""
 
 
-def build_messages(conversation: Conversation) -> list[dict[str, str]]:
+def build_messages(
+    conversation: Conversation, before: Message | None = None
+) -> list[dict[str, str]]:
     """System prompt + the turns of the branch on screen worth sending (failed and empty
-    replies are left out)."""
+    replies are left out); with ``before`` (a prompt being edited), only the turns before it,
+    as an edit sends them."""
     messages: list[dict[str, str]] = []
     if conversation.system_prompt.strip():
         messages.append({"role": "system", "content": conversation.system_prompt})
-    for message in conversation.branch():
+    branch = conversation.branch() if before is None else conversation.path_to(before.parent_id)
+    for message in branch:
         if message.role is Role.SYSTEM:
             continue
         if message.role is Role.ASSISTANT and (

@@ -58,7 +58,6 @@ CATALOG: dict[str, str] = {
     "(top-level settings)": "（顶层设置）",
     "(empty reply)": "（空回复）",
     "(the title matches)": "（标题匹配）",
-    "1 conversation": "1 个对话",
     "(yours)": "（你的）",
     "A reply in “{title}” failed.": "“{title}”中的回复失败了。",
     "A reply is still streaming: press Esc to stop it first.": "回复仍在生成中：请先按 Esc 停止。",
@@ -134,7 +133,6 @@ CATALOG: dict[str, str] = {
     "Help": "帮助",
     "HTML (one page, highlighted code)": "HTML（单个网页，代码高亮）",
     "Import: a chattui JSON export, or ChatGPT's conversations.json or .zip": "导入：chattui 的 JSON 导出文件，或 ChatGPT 的 conversations.json 或 .zip",
-    "Imported {conversations} conversations ({messages} messages).": "已导入 {conversations} 个对话（{messages} 条消息）。",
     "Import…": "导入……",
     "In use: from the API key command.": "当前密钥：来自获取密钥的命令。",
     "In use: from the OPENAI_API_KEY environment variable (it takes precedence).": (
@@ -540,7 +538,6 @@ CATALOG: dict[str, str] = {
     ),
     "In use: the key of profile {profile}, from {origin}.": "当前密钥：配置 {profile} 的密钥，来自{origin}。",
     "{sources} A key typed above is saved for it, in a file only you can read.": "{sources}上面输入的密钥会保存给该配置，存放在仅你可读的文件中。",
-    "Connected: 1 model available.": "连接成功：可用模型 1 个。",
     "Connected, but the server lists no models.": "连接成功，但服务器没有列出任何模型。",
     # chattui ask and the command line (issue 18)
     "{model} is a reasoning model, which takes no temperature: --temperature is not sent.": "{model} 是推理模型，不接受 temperature：--temperature 不会发送。",
@@ -576,4 +573,13 @@ CATALOG: dict[str, str] = {
     "no conversation has the id {id} (see 'chattui export --list')": "没有 id 为 {id} 的对话（见 'chattui export --list'）",
     "there are no conversations to export": "没有可导出的对话",
     "{count} conversations have an id starting with {id} (see 'chattui export --list')": "有 {count} 个对话的 id 以 {id} 开头（见 'chattui export --list'）",
+    # Issue 18, edges (counts, find bar, selection, import progress)
+    "Imported {conversations} ({messages}).": "已导入 {conversations}（{messages}）。",
+    "{count} messages": "{count} 条消息",
+    "Importing {file}: {done} of {count} conversations…": "正在导入 {file}：{done}/{count} 个对话…",
+    "This reply is still streaming: stop it first (Esc).": "这条回复仍在生成：请先停止它（Esc）。",
+    "Nothing to quote.": "没有可引用的内容。",
+    "“{text}” is in the title only.": "“{text}”只出现在标题中。",
+    "Esc close": "Esc 关闭",
+    "find…": "查找…",
 }

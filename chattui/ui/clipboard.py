@@ -7,7 +7,7 @@ reachable (see :mod:`chattui.core.clipboard`), off the event loop. Neither missi
 
 from __future__ import annotations
 
-from chattui.i18n import _
+from chattui.i18n import _, ngettext
 
 __all__ = ["copied_notice"]
 
@@ -16,4 +16,11 @@ def copied_notice(what: str, text: str, tool: str | None) -> str:
     """``Copied code block 2: 42 lines (xclip + terminal)``."""
     lines = text.count("\n") + 1 if text else 0
     how = _("{tool} + terminal", tool=tool) if tool else _("terminal")
-    return _("Copied {what}: {lines} lines ({how})", what=what, lines=lines, how=how)
+    return ngettext(
+        "Copied {what}: {lines} line ({how})",
+        "Copied {what}: {lines} lines ({how})",
+        lines,
+        what=what,
+        lines=lines,
+        how=how,
+    )

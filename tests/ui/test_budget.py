@@ -16,7 +16,7 @@ from chattui.ui.widgets.chat_log import ChatLog
 from chattui.ui.widgets.prompt import PromptInput
 from tests.apptools import main_screen
 from tests.fakeserver import FakeOpenAI, Reply
-from tests.ui.conftest import type_prompt, wait_for
+from tests.ui.conftest import send, type_prompt, wait_for
 
 
 def make_app(server: FakeOpenAI, **extra: str) -> ChatApp:
@@ -138,3 +138,21 @@ async def test_a_short_prompt_is_counted_at_once(fake_server: FakeOpenAI) -> Non
         await pilot.pause()  # no worker, no timer: shown with the keystroke
         assert main_screen(app).budget.timer is None
         assert "prompt 3 " in budget_of(app)
+
+
+async def test_editing_an_earlier_prompt_counts_only_the_history_before_it(
+    fake_server: FakeOpenAI,
+) -> None:
+    """The request of an edit carries the turns before the edited prompt: so does the budget."""
+    fake_server.queue(Reply(text="first answer " * 20), Reply(text="second answer " * 20))
+    app = make_app(fake_server, CHATTUI_MODEL="gpt-4o")
+    async with app.run_test(size=(160, 30)) as pilot:
+        await app.warmed_up.wait()
+        await send(pilot, "first question")
+        await send(pilot, "second question")
+        await wait_for(pilot, lambda: "history 0 " not in budget_of(app))
+        await pilot.press("alt+up", "up", "up", "up", "alt+e")  # edit the first prompt
+        assert main_screen(app).drafts.editing is not None
+        await wait_for(pilot, lambda: "history 0 " in budget_of(app))
+        await pilot.press("escape")  # out of edit mode: the whole branch again
+        await wait_for(pilot, lambda: "history 0 " not in budget_of(app))

@@ -319,3 +319,50 @@ async def test_a_manual_rename_wins_over_the_title_that_arrives_later(
         assert listed(app) == ["My own"]
     saved = only_conversation(home)
     assert (saved["title"], saved["title_source"]) == ("My own", "manual")
+
+
+async def test_undo_delete_highlights_the_restored_conversation(
+    make_app: MakeApp, fake_server: FakeOpenAI, home: Path
+) -> None:
+    """After Alt+U the highlight is on the conversation brought back, so a second Alt+D
+    deletes that one again, not the top entry; a delete highlights the entry below."""
+    seed(home, "Oldest", "Middle", "Newest")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert listed(app) == ["Newest", "Middle", "Oldest"]
+        bar = sidebar(app)
+        bar.focus()
+        bar.highlighted = 1
+        await pilot.press("alt+d")
+        await pilot.pause()
+        assert listed(app) == ["Newest", "Oldest"]
+        assert bar.highlighted_option is not None and bar.highlighted_option.id is not None
+        assert bar.shown[bar.highlighted or 0].title == "Oldest"  # took the deleted one's place
+        await pilot.press("alt+u")
+        await pilot.pause()
+        assert listed(app) == ["Newest", "Middle", "Oldest"]
+        assert bar.shown[bar.highlighted or 0].title == "Middle"
+        await pilot.press("alt+d")
+        await pilot.pause()
+        assert listed(app) == ["Newest", "Oldest"]
+
+
+@pytest.mark.parametrize("pane", ["prompt", "log", "sidebar"])
+async def test_alt_f_focuses_the_filter_box_from_every_pane(
+    make_app: MakeApp, fake_server: FakeOpenAI, home: Path, pane: str
+) -> None:
+    seed(home, "Proxy setup", "Shopping list")
+    fake_server.queue(Reply(text="an answer"))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "a question")
+        main = main_screen(app)
+        {"prompt": main.panes.prompt, "log": chat_log(app), "sidebar": sidebar(app)}[pane].focus()
+        await pilot.pause()
+        await pilot.press("alt+f")
+        await pilot.pause()
+        box = app.screen.query_one("#sidebar-filter", Input)
+        assert box.has_focus
+        await pilot.press(*"prox")
+        await pilot.pause()
+        assert listed(app) == ["Proxy setup"]

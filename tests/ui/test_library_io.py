@@ -3,6 +3,7 @@ the import prompt, driven with Pilot against the fake server."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from tests.ui.conftest import (
     SIZE,
     MakeApp,
     chat_log,
+    conversations_dir,
     main_screen,
     notices,
     only_conversation,
@@ -229,7 +231,7 @@ async def test_import_from_the_app(make_app: MakeApp, home: Path, tmp_path: Path
         await pilot.press("enter")
         await settle(pilot)
         assert any(
-            text.startswith("Imported 3 conversations (15 messages). 1 empty ones skipped.")
+            text.startswith("Imported 3 conversations (15 messages). 1 empty one skipped.")
             for text in notices(app)
         )
         titles = {s.title for s in sidebar(app).summaries}
@@ -284,3 +286,30 @@ async def test_the_apps_export_redacts_every_kind_of_key(
     text = exported.read_text("utf-8")
     assert [secret for secret in secrets if secret in text] == []
     assert json.loads(text)["messages"][0]["content"].count("[REDACTED API KEY]") == len(secrets)
+
+
+async def test_import_notice_counts_and_stays_until_the_import_ends(
+    make_app: MakeApp, home: Path
+) -> None:
+    """The notice says how far the import is and stays until the summary replaces it, however
+    long the import takes (here it waits for the save lock another instance holds)."""
+    app = make_app(connect=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        lock_path = conversations_dir(home) / ".save.lock"
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with lock_path.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # the import's first save waits for this
+            app.action_import()
+            await on_screen(pilot, TextInputScreen)
+            app.screen.query_one(Input).value = str(SAMPLE)
+            await pilot.press("enter")
+            counting = "Importing conversations.json: 0 of 4 conversations…"
+            await wait_for(pilot, lambda: counting in notices(app))
+            shown = [n for n in app._notifications if n.message == counting]
+            assert shown[0].time_left > 3600  # not gone before the import ends
+            assert "Importing conversations.json…" not in notices(app)  # replaced by the count
+            fcntl.flock(lock, fcntl.LOCK_UN)
+        await settle(pilot)
+        assert not any(text.startswith("Importing") for text in notices(app))
+        assert any(text.startswith("Imported 3 conversations") for text in notices(app))

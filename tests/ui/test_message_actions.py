@@ -91,7 +91,7 @@ async def test_copy_without_a_tool_uses_the_terminal_only(
         await send(pilot, "hello")
         await pilot.press("alt+up", "ctrl+c")
         await settle(pilot)
-        assert "Copied the reply: 1 lines (terminal)" in notices(app)
+        assert "Copied the reply: 1 line (terminal)" in notices(app)
 
 
 async def test_copy_conversation_as_markdown(
@@ -236,11 +236,9 @@ async def test_mouse_selection_over_chinese_copies_plain_text(
         await pilot.mouse_up(log, offset=(11, first - top + 1))
         selected = app.screen.get_selected_text()
         assert selected is not None
-        expected_first = lines[first].strip()
-        assert selected.startswith(expected_first)
-        second = selected.split("\n")[1]
+        # One paragraph the pane wrapped: copied as one line, nothing between the two parts.
         # The pointer on cell 10 is on the 6th wide character, which is included.
-        assert second == lines[first + 1][:6]
+        assert selected == lines[first].strip() + lines[first + 1][:6]
         strip = log.render_line(first - top)
         assert any(s.style is not None and s.style.bgcolor for s in strip if s.text.strip())
         await pilot.press("ctrl+c")  # the copy key copies the selection
@@ -365,3 +363,68 @@ async def test_palette_entries_act_on_the_message(
         await pilot.press("enter")
         await settle(pilot)
         assert "Assistant ◀ 2/2 ▶" in chat_log(app).rendered_text()
+
+
+async def test_regenerate_while_the_reply_streams_says_to_stop_it_first(
+    make_app: MakeApp, fake_server: FakeOpenAI
+) -> None:
+    fake_server.queue(Reply(text="first words and more", fault="hang_after_first"))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "question", wait=False)
+        await wait_for(pilot, lambda: "firs" in chat_log(app).rendered_text())
+        await pilot.press("alt+up", "alt+r")  # the cursor on the streaming reply
+        assert "This reply is still streaming: stop it first (Esc)." in notices(app)
+        assert "There is no reply to regenerate." not in notices(app)
+        assert len(fake_server.chat_requests) == 1
+        await pilot.press("escape")
+        await settle(pilot)
+
+
+async def test_quote_of_an_empty_reply_says_there_is_nothing_to_quote(
+    make_app: MakeApp, fake_server: FakeOpenAI
+) -> None:
+    fake_server.queue(Reply(text=""))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await send(pilot, "question")
+        await pilot.press("alt+up")  # the cursor on the (empty) reply
+        reply = chat_log(app).cursor_message
+        assert reply is not None and reply.content == ""
+        await pilot.press("alt+q")
+        assert prompt(app).text == ""
+        assert "Nothing to quote." in notices(app)
+
+
+async def test_a_selection_joins_what_the_pane_wrapped_and_keeps_real_line_breaks(
+    make_app: MakeApp, fake_server: FakeOpenAI
+) -> None:
+    """A paragraph wrapped at the pane's width is copied as it was written: English words
+    whole, Chinese without added spaces; a list item and a line break in the text stay; a
+    selection ending on the right half of a wide character ends with that character."""
+    english = "Proxies are set with the proxies argument of requests " * 3
+    chinese = "代理服务器需要配置端口和认证方式。" * 5
+    reply = f"{english.strip()}\n\n{chinese}\n\n- item one\n- item two"
+    fake_server.queue(Reply(text=reply))
+    app = make_app()
+    async with app.run_test(size=(60, 30)) as pilot:
+        await send(pilot, "写一段话")
+        log = chat_log(app)
+        lines = log.rendered_text().split("\n")
+        top = int(log.scroll_y)
+        start = next(i for i, line in enumerate(lines) if line.startswith("Proxies"))
+        end = next(i for i, line in enumerate(lines) if "item two" in line)
+        await pilot.mouse_down(log, offset=(1, start - top))
+        await pilot.hover(log, offset=(20, end - top))
+        await pilot.mouse_up(log, offset=(20, end - top))
+        selected = app.screen.get_selected_text()
+        assert selected is not None
+        paragraphs = [english.strip(), "", chinese, "", " • item one", " • item two"]
+        assert selected.split("\n") == paragraphs
+
+        # Ending on the right half of the 3rd wide character of a line: up to it, no more.
+        second = next(i for i, line in enumerate(lines) if line.startswith("代理")) + 1
+        await pilot.mouse_down(log, offset=(1, second - top))
+        await pilot.hover(log, offset=(6, second - top))
+        await pilot.mouse_up(log, offset=(6, second - top))
+        assert app.screen.get_selected_text() == lines[second][:3]

@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from rich.text import Text
 from textual import events
 from textual.pilot import Pilot
+from textual.widgets import Label
 
 from chattui.core.models import Conversation, Message, Role
 from chattui.core.storage import ConversationStore
@@ -22,6 +24,7 @@ from tests.ui.conftest import (
     chat_log,
     conversations_dir,
     main_screen,
+    notices,
     screen_text,
     send,
     settle,
@@ -249,3 +252,51 @@ async def test_the_find_bar_is_built_when_first_opened(make_app: MakeApp) -> Non
         await pilot.press(*"abc")
         await pilot.pause()
         assert bar.text == "abc" and "no matches" in screen_text(app)
+
+
+async def test_a_hit_in_the_title_only_says_so_instead_of_no_matches(
+    make_app: MakeApp, home: Path
+) -> None:
+    conversation = long_conversation("Kubernetes notes", {}, count=4)
+    save(home, conversation)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await index_ready(pilot)
+        screen = await search_for(pilot, "Kubernetes")
+        assert screen.hits[0].message_id in ("", None)  # the title matched
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SearchScreen))
+        await settle(pilot)
+        main = main_screen(app)
+        assert main.conversation.id == conversation.id
+        assert not main.panes.find_bar.is_open
+        assert "no matches" not in screen_text(app)
+        assert "“Kubernetes” is in the title only." in notices(app)
+
+
+@pytest.mark.parametrize(("width", "hint"), [(80, ""), (96, "Esc close"), (130, "long")])
+async def test_the_find_bar_keeps_a_usable_field_beside_the_sidebar(
+    make_app: MakeApp, fake_server: FakeOpenAI, width: int, hint: str
+) -> None:
+    """At 80 columns with the sidebar shown the field keeps 20 cells and the count shows; the
+    hint is shown whole (long or short) or not at all, never cut."""
+    fake_server.queue(Reply(text="some words to find"))
+    app = make_app()
+    async with app.run_test(size=(width, 24)) as pilot:
+        await send(pilot, "a question")
+        main = main_screen(app)
+        assert main.panes.side.display
+        await pilot.press("f4", *"zzz")
+        await pilot.pause()
+        bar = main.panes.find_bar
+        assert bar.input.size.width >= 20
+        row = bar.region.y
+        line = screen_text(app).split("\n")[row]
+        assert "no matches" in line
+        hint_label = bar.query_one("#find-hint", Label)
+        shown_hint = str(hint_label.render()) if hint_label.display else ""
+        expected = {"": "", "Esc close": "Esc close"}.get(
+            hint, "↓/Enter next · ↑ previous · Esc close"
+        )
+        assert shown_hint == expected
+        assert line.rstrip().endswith(expected or "no matches")

@@ -11,26 +11,30 @@ import chattui
 from chattui.core.events import ChatError, ErrorKind
 from chattui.core.problems import PREFIXES, SUFFIXES, TEMPLATES, Problem
 from chattui.core.settings import _FIXES
-from chattui.i18n import _, get_language, set_language
+from chattui.i18n import _, get_language, ngettext, set_language
 from chattui.locales.zh import CATALOG
+from chattui.ui.clipboard import copied_notice
 from chattui.ui.screens.settings import _FIELDS
 
 PACKAGE = Path(chattui.__file__).parent
 
 
-def ui_strings() -> set[str]:
-    found: set[str] = set()
+def translated_calls(name: str) -> list[list[str]]:
+    """The string arguments of every call of ``name`` in the package."""
+    calls = []
     for path in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name)
-                and node.func.id == "_"
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-                and isinstance(node.args[0].value, str)
-            ):
-                found.add(node.args[0].value)
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            if node.func.id == name and node.args:
+                args = [a.value for a in node.args if isinstance(a, ast.Constant)]
+                calls.append([a for a in args if isinstance(a, str)])
+    return calls
+
+
+def ui_strings() -> set[str]:
+    found = {args[0] for args in translated_calls("_") if args}
+    found.update(args[1] for args in translated_calls("ngettext"))  # keyed by the plural
     for _key, label, placeholder in _FIELDS:
         found.update((label, placeholder))
     found.update(TEMPLATES.values(), SUFFIXES.values(), PREFIXES.values())  # errors' words
@@ -49,6 +53,34 @@ def test_chinese_catalog_is_complete_and_consistent() -> None:
     for english, chinese in CATALOG.items():
         assert fields(english) == fields(chinese), english
         assert re.search(r"[\u4e00-\u9fff]", chinese) or english == chinese or "{" in english
+
+
+def test_counts_are_singular_for_one_in_english_and_take_a_measure_word_in_chinese() -> None:
+    calls = translated_calls("ngettext")
+    assert len(calls) >= 10 and all(len(args) == 2 for args in calls)
+    for singular, plural in calls:
+        assert fields(singular) == fields(plural) and singular != plural, plural
+    one, two = ("{count} message", "{count} messages"), ("{n} chunk", "{n} chunks")
+    assert ngettext(*one, 1) == "1 message" and ngettext(*one, 0) == "0 messages"
+    assert ngettext(*two, 1, n="1") == "1 chunk" and ngettext(*two, 2, n=2) == "2 chunks"
+    assert ngettext(*one, 1_000, count="1,000") == "1,000 messages"
+    assert copied_notice("the reply", "one line", None) == "Copied the reply: 1 line (terminal)"
+    try:
+        set_language("zh")
+        assert ngettext(*one, 1) == "1 条消息" and ngettext(*one, 3) == "3 条消息"
+    finally:
+        set_language("en")
+
+
+def test_no_count_is_shown_with_a_bare_plural_noun() -> None:
+    """``_("{count} messages")`` says "1 messages": counts go through ngettext."""
+    nouns = r"(?:lines?|messages?|conversations?|images?|chunks?|models?|characters?)"
+    two_or_more = {  # shown only for two and more
+        "{id!r} matches {count} conversations.",
+        "Exported {count} conversations to {path}",
+    }
+    texts = [args[0] for args in translated_calls("_") if args and args[0] not in two_or_more]
+    assert [t for t in texts if re.search(r"\{\w+\} " + nouns, t)] == []
 
 
 def test_switching_language() -> None:

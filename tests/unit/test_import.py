@@ -294,3 +294,20 @@ def test_why_an_item_is_malformed_is_worded_in_the_users_language(
         set_language("en")
     assert "'parts' 不是列表" in text and "节点" in text
     assert "is not" not in text and "node" not in text
+
+
+def test_chatgpt_default_model_slug_names_replies_without_their_own() -> None:
+    """Replies with no ``model_slug`` take the conversation's ``default_model_slug``, so the
+    log and a Markdown export name the model."""
+    from chattui.core.chatgpt import chatgpt_conversation
+    from chattui.core.export import conversation_markdown
+
+    item = next(c for c in sample() if f"chatgpt-{c['conversation_id']}" == QUANTUM_ID)
+    for node in item["mapping"].values():
+        if node.get("message"):
+            node["message"].get("metadata", {}).pop("model_slug", None)
+    item["default_model_slug"] = "o3-mini"
+    conversation, _ = chatgpt_conversation(item)
+    user, answer = conversation.messages
+    assert (user.model, answer.model) == (None, "o3-mini")
+    assert "- Model: o3-mini" in conversation_markdown(conversation)

@@ -11,6 +11,7 @@ from benchmarks import sample_reply as sample
 from chattui.core.markdown_blocks import BlockStream, is_web_link, parse_blocks
 from chattui.ui.render.markdown import BlockRenderer, FenceProgress
 from chattui.ui.render.palette import Palette
+from chattui.ui.render.wraps import wrap_joints
 
 
 def texts(text: str) -> list[str]:
@@ -269,3 +270,40 @@ def test_long_open_code_block_is_rendered_in_pieces_with_the_same_text() -> None
     document.flush()
     (block,) = document.open_blocks
     assert renderer.render_open_fence(block, 60, progress, 1) is None  # closed: rendered whole
+
+
+def test_soft_wraps_are_marked_and_real_breaks_are_not() -> None:
+    """What a copied selection joins: the lines Rich wrapped in a paragraph, list item or
+    quote (with a space, or nothing inside a cut word or Chinese text); not a hard line
+    break, a new list item, a table or code."""
+    text = (
+        "这是一段中文文本，用来检查宽字符的换行和光标位置是否正确。Mixed 中文 and English.\n\n"
+        "Short line.  \nHard break, then a long sentence that will need wrapping here.\n\n"
+        "- First bullet point that is long enough to wrap across lines\n"
+        "- Second https://example.com/a/very/long/path/that/does/not/fit/in/forty\n\n"
+        "> A quoted paragraph that goes on and on so that it wraps, in the quote.\n\n"
+        "| a | b |\n|---|---|\n| cell with a long text that wraps around | x |\n\n"
+        "```\n" + "code " * 12 + "\n```\n"
+    )
+    lines = BlockRenderer(Palette()).render_all(parse_blocks(text), 40)
+    marked = [(line.text.strip(), getattr(line, "joint", None)) for line in lines]
+    assert [(t, j) for t, j in marked if j is not None] == [
+        ("光标位置是否正确。Mixed 中文 and", ""),
+        ("English.", " "),
+        ("will need wrapping here.", " "),
+        ("enough to wrap across lines", " "),
+        ("https://example.com/a/very/long/path/", " "),
+        ("that/does/not/fit/in/forty", ""),
+        ("▌ on so that it wraps, in the quote.", " "),
+    ]
+    # Kinsoku moved this break one character earlier (no line starts with "，"): the line
+    # above is short of the edge, and still joined without a space.
+    chinese = "一二三四五六七八九十" * 2 + "，后面还有更多的文字在这里。"
+    wrapped = BlockRenderer(Palette()).render_all(parse_blocks(chinese), 40)
+    assert [line.text.rstrip() for line in wrapped] == [chinese[:19], chinese[19:]]
+    assert getattr(wrapped[1], "joint", None) == ""
+    assert wrap_joints([" a long line of the user's own text", " that goes on"], 36) == [
+        None,
+        " ",
+    ]
+    assert wrap_joints([" short", " next line"], 36) == [None, None]

@@ -142,3 +142,24 @@ def test_cycle_in_a_hand_edited_file_does_not_hang() -> None:
     }
     loaded = Conversation.from_dict(data)
     assert texts(loaded) == ["q", "r"]
+
+
+def test_going_back_to_an_alternative_shows_the_branch_last_viewed_below_it() -> None:
+    """Prompt q2 has two replies and the first was on screen; after showing an edit of q2,
+    going back to q2 shows that first reply again, not the newest one (also after a save)."""
+    conversation = Conversation()
+    turn(conversation, "q1", "a1")
+    q2, _a2 = turn(conversation, "q2", "a2")
+    conversation.current_leaf = q2.id
+    a2b = conversation.add(Message(Role.ASSISTANT, "a2 regenerated"))
+    assert conversation.switch_alternative(a2b, -1) is not None  # back to a2
+    conversation.current_leaf = q2.parent_id
+    q2b = conversation.add(Message(Role.USER, "q2 edited"))
+    conversation.add(Message(Role.ASSISTANT, "a2 for the edit"))
+    assert texts(conversation) == ["q1", "a1", "q2 edited", "a2 for the edit"]
+    assert conversation.switch_alternative(q2b, -1) is q2
+    assert texts(conversation) == ["q1", "a1", "q2", "a2"]
+    assert conversation.switch_alternative(q2, +1) is q2b
+    loaded = Conversation.from_dict(json.loads(json.dumps(conversation.to_dict())))
+    assert loaded.switch_alternative(loaded.messages[-2], -1) is not None
+    assert texts(loaded) == ["q1", "a1", "q2", "a2"]

@@ -4,6 +4,7 @@ thread after a pause in typing; shown once the warm-up has made the tokenizer re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual.message import Message as UIMessage
@@ -11,6 +12,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import get_current_worker
 
+from chattui.core.models import Message
 from chattui.core.services import Services
 from chattui.ui.budget import budget_text
 from chattui.ui.main.panes import Panes, Shown
@@ -42,11 +44,20 @@ class BudgetCounted(UIMessage):
 class BudgetMeter:
     """Counts the budget of the prompt and shows it in the status line."""
 
-    def __init__(self, screen: Screen[None], services: Services, shown: Shown, panes: Panes):
+    def __init__(
+        self,
+        screen: Screen[None],
+        services: Services,
+        shown: Shown,
+        panes: Panes,
+        editing: Callable[[], Message | None],
+    ) -> None:
         self._screen = screen
         self._services = services
         self._shown = shown
         self._panes = panes
+        self._editing = editing
+        """The earlier prompt being edited, if any: the history sent ends before it."""
         self._ready = False
         """True once the tokenizer is loaded (the warm-up enables it)."""
         self._generation = 0
@@ -87,7 +98,7 @@ class BudgetMeter:
 
     def _input(self) -> BudgetInput | None:
         try:
-            return self._services.budget_input(self._shown.conversation)
+            return self._services.budget_input(self._shown.conversation, self._editing())
         except Exception:  # a catalog problem must never break typing
             return None
 

@@ -84,6 +84,10 @@ class Finder:
             else:  # show the branch that holds the match
                 conversation.current_leaf = conversation.leaf_under(message).id
                 self._redraw()
+        if not hit.message_id and not self._matches(pick.text, self._shown_messages()):
+            # Only the title matched: a find bar saying "no matches" would look broken.
+            self._screen.notify(_("“{text}” is in the title only.", text=pick.text), markup=False)
+            return
         self._panes.find_bar.open(pick.text)
         self.search(pick.text, hit.message_id or "")  # a title hit: from the first match
 
@@ -99,12 +103,12 @@ class Finder:
         """Count the matches of ``text`` and go to the first at or after the message
         ``target`` ("": the first match), or without one, at or below the top of the view."""
         log = self._panes.log
-        from chattui.core.search_text import find_hits, parse_query
+        from chattui.core.search_text import parse_query
 
         query = parse_query(text)
         log.set_highlight(query.pattern)
         shown = self._shown_messages()
-        self._hits = find_hits(((m.id, m.content) for m in shown), query.pattern)
+        self._hits = self._matches(text, shown)
         self._state = self._state_of(shown, text)
         self._index = None
         if self._hits:
@@ -117,6 +121,13 @@ class Finder:
         elif target is None and not text.strip():
             log.set_highlight(None)
         self._panes.find_bar.set_count(*self.position)
+
+    @staticmethod
+    def _matches(text: str, shown: list[Message]) -> list[tuple[str, int]]:
+        """(message id, occurrence) of each match of ``text`` in ``shown``."""
+        from chattui.core.search_text import find_hits, parse_query
+
+        return find_hits(((m.id, m.content) for m in shown), parse_query(text).pattern)
 
     def step(self, step: int) -> None:
         """Go to the next (1) or previous (-1) match."""

@@ -9,7 +9,7 @@ from textual.screen import Screen
 from chattui.core.branches import alternatives_of
 from chattui.core.models import Message, MessageStatus, Role
 from chattui.core.services import Services
-from chattui.i18n import _
+from chattui.i18n import _, ngettext
 from chattui.ui.actions.keymap import first_key
 from chattui.ui.main.budget import BudgetMeter
 from chattui.ui.main.conversations import Conversations
@@ -182,8 +182,11 @@ class MessageActions:
         """Ask again for the reply under the cursor (else the last one); it stays as an
         alternative."""
         reply = self.target(Role.ASSISTANT)
-        if reply is None or reply.status is MessageStatus.STREAMING:
+        if reply is None:
             self._screen.notify(_("There is no reply to regenerate."))
+            return
+        if reply.status is MessageStatus.STREAMING:
+            self._screen.notify(_("This reply is still streaming: stop it first (Esc)."))
             return
         if not self._busy() and self._replies.ready_to_send():
             self._replies.regenerate(reply)
@@ -223,6 +226,9 @@ class MessageActions:
             if cursor.code <= len(blocks):
                 language, code = blocks[cursor.code - 1]
                 text = f"```{language}\n{code}\n```"
+        if not text.strip():
+            self._screen.notify(_("Nothing to quote."))
+            return
         prompt = self._panes.prompt
         current = prompt.text.rstrip("\n")
         prompt.load_text((current + "\n\n" if current else "") + quoted(text) + "\n\n")
@@ -253,11 +259,14 @@ class MessageActions:
                 self._panes.sidebar.remove_entry(conversation.id)
             self.redraw()
             self._budget.update()
-            self._screen.notify(_("Deleted {count} messages.", count=count))
+            self._screen.notify(
+                ngettext("Deleted {count} message.", "Deleted {count} messages.", count)
+            )
 
-        question = _(
+        question = ngettext(
+            "Delete this turn: {count} message, with every reply and branch below it?",
             "Delete this turn: {count} messages, with every reply and branch below it?",
-            count=count,
+            count,
         )
         from chattui.ui.screens.dialogs import ConfirmScreen
 

@@ -18,7 +18,7 @@ from textual.screen import Screen
 from chattui.core.branches import alternatives_of
 from chattui.core.models import Conversation, Message, MessageStatus
 from chattui.core.services import Services
-from chattui.i18n import _
+from chattui.i18n import _, ngettext
 from chattui.ui.budget import usage_text
 from chattui.ui.main.budget import BudgetMeter
 from chattui.ui.main.conversations import summary_of
@@ -186,7 +186,13 @@ class Replies:
                         for message_id in event.message_ids:
                             log.remove_message(message_id)
                     elif isinstance(event, ContextTrimmed) and visible:
-                        log.add_notice(_("{count} earlier messages not sent", count=event.dropped))
+                        log.add_notice(
+                            ngettext(
+                                "{count} earlier message not sent",
+                                "{count} earlier messages not sent",
+                                event.dropped,
+                            )
+                        )
                     elif isinstance(event, SaveFailed):
                         self._screen.notify(
                             problem_text(event.problem), severity="error", markup=False, timeout=10
@@ -233,7 +239,8 @@ class Replies:
             self._status_drawn = now
             status = self._panes.status
             status.set_state(_("streaming…"), "busy")
-            status.set_tokens(_("{n} chunks", n=self._reply_tokens))
+            chunks = self._reply_tokens
+            status.set_tokens(ngettext("{n} chunk", "{n} chunks", chunks, n=chunks))
 
     def _send_queued(self, conversation: Conversation, reply: Message) -> None:
         """Send the next prompt queued while ``reply`` streamed (if it completed)."""

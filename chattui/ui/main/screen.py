@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.geometry import Size
+from textual.geometry import Offset, Size
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import TextArea
 from textual.worker import Worker, WorkerState
 
@@ -83,7 +84,7 @@ class MainScreen(Screen[None]):
         self.panes = Panes()
         self.shown = Shown(services)
         args = (self, services, self.shown, self.panes)
-        self.budget = BudgetMeter(*args)
+        self.budget = BudgetMeter(*args, lambda: self.drafts.editing)
         self.drafts = PromptDrafts(*args)
         self.conversations = Conversations(*args, self.show_conversation)
         self.library = Library(*args, self.conversations, self.show_conversation)
@@ -212,6 +213,14 @@ class MainScreen(Screen[None]):
         # first frame a second full render (~8 ms).
         if size != self._compositor.size:
             super()._screen_resized(size)
+
+    def get_widget_and_offset_at(self, x: int, y: int) -> tuple[Widget | None, Offset | None]:
+        """Textual's, except that in the chat log a wide character's right half is that
+        character (the mouse selection ends on it, not on the next one)."""
+        widget, offset = super().get_widget_and_offset_at(x, y)
+        if widget is self.panes.log and offset is not None:
+            offset = self.panes.log.selection_offset_at(x, y) or offset
+        return widget, offset
 
     def on_mount(self) -> None:
         panes = self.panes

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from rich.cells import get_character_cell_size
 from rich.segment import Segment
 from rich.style import Style
+from textual.geometry import Offset
 from textual.selection import Selection
 from textual.strip import Strip
 
 from chattui.ui.render.entries import AssistantEntry, Entry, RenderContext, UserEntry
 from chattui.ui.render.layout import EntryLayout
+from chattui.ui.render.strips import WrappedStrip
 
 __all__ = [
     "SELECTION_STRIDE",
@@ -25,6 +27,7 @@ __all__ = [
     "cursor_targets",
     "default_target",
     "highlight_span",
+    "offset_at_cell",
     "selected_text",
     "selection_line",
     "shown_neighbour",
@@ -132,7 +135,8 @@ def selection_line(entry: Entry, line: int) -> int:
 
 
 def selected_text(layout: EntryLayout, selection: Selection, context: RenderContext | None) -> str:
-    """The plain text under ``selection`` (lines as drawn, without padding or trailing blanks)."""
+    """The plain text under ``selection`` (lines as drawn, without padding or trailing blanks;
+    a line the pane wrapped is joined again, see :class:`WrappedStrip`)."""
     if not layout.entries:
         return ""
     first = selection.start.y // SELECTION_STRIDE if selection.start is not None else 0
@@ -141,9 +145,12 @@ def selected_text(layout: EntryLayout, selection: Selection, context: RenderCont
     for entry in layout.entries[max(first, 0) : last + 1]:
         if not entry.rendered and context is not None:
             entry.render(context)
+        joinable = False
+        """Whether the line above was selected to its end (a wrap of it joins it)."""
         for local, strip in enumerate(entry.lines):
             span = selection.get_span(selection_line(entry, local))
             if span is None:
+                joinable = False
                 continue
             start, end = span
             text = strip.text
@@ -151,8 +158,31 @@ def selected_text(layout: EntryLayout, selection: Selection, context: RenderCont
             padding = _left_padding(entry, local)
             if start < padding:
                 piece = piece[padding - start :]
-            lines.append(piece.rstrip())
+            if joinable and isinstance(strip, WrappedStrip):
+                lines[-1] = lines[-1] + strip.joint + piece.lstrip(" ▌").rstrip()
+            else:
+                lines.append(piece.rstrip())
+            joinable = end == -1
     return "\n".join(lines).strip("\n")
+
+
+def offset_at_cell(strip: Strip, x: int) -> Offset | None:
+    """The selection offset of the character drawn at cell ``x`` of ``strip`` (a line of the
+    pane, with its offsets). Textual rounds a cell on the right half of a wide character up
+    to the next character, so a selection ending there took in one character too many."""
+    cells = 0
+    for segment in strip:
+        width = segment.cell_length
+        meta = segment.style.meta if segment.style is not None else {}
+        if cells <= x < cells + width and "offset" in meta:
+            offset_x, offset_y = meta["offset"]
+            for index, character in enumerate(segment.text):
+                cells += get_character_cell_size(character)
+                if cells > x:
+                    return Offset(offset_x + index, offset_y)
+            return None
+        cells += width
+    return None
 
 
 def highlight_span(strip: Strip, start: int, end: int, style: Style) -> Strip:

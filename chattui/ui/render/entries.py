@@ -20,7 +20,7 @@ from textual.strip import Strip
 from chattui.core.markdown_blocks import CODE_KINDS, Block, BlockStream
 from chattui.core.models import Message, MessageStatus, Role
 from chattui.core.sanitize import sanitize, sanitize_line
-from chattui.i18n import _
+from chattui.i18n import _, ngettext
 from chattui.ui.render.problems import error_hint, message_problem_text
 
 if TYPE_CHECKING:  # Rich's Markdown and Syntax (Pygments) load on first use, after the first frame
@@ -228,14 +228,16 @@ class UserEntry(Entry):
             content = (
                 content[:USER_SHOWN_CHARS]
                 + "\n… "
-                + _(
+                + ngettext(
+                    "{count} more character not shown (all of it is sent and saved)",
                     "{count} more characters not shown (all of it is sent and saved)",
+                    hidden,
                     count=f"{hidden:,}",
                 )
             )
         body = Text(sanitize(content), style=palette.user_body, overflow="fold")
         tinted = Padding(body, (0, 1), style=palette.user_body, expand=True)
-        lines = context.renderer.render_renderable(tinted, width)
+        lines = context.renderer.render_renderable(tinted, width, wraps=1)
         footer = _footer(self.message, False, context)
         return [header, *lines, *footer, Strip.blank(width)]
 

@@ -40,9 +40,15 @@ from textual.strip import Strip
 from chattui.core.markdown_blocks import Block
 from chattui.ui.render.kinsoku import KinsokuParagraph
 from chattui.ui.render.palette import Palette, readable_color
-from chattui.ui.render.strips import LeanStrip
+from chattui.ui.render.strips import LeanStrip, WrappedStrip
+from chattui.ui.render.wraps import wrap_joints
 
 __all__ = ["BlockRenderer", "FenceProgress", "make_console"]
+
+_WRAPPED_KINDS = frozenset(
+    {"paragraph_open", "bullet_list_open", "ordered_list_open", "blockquote_open"}
+)
+"""The blocks whose soft wraps are marked (text Rich wraps; not code, tables or headings)."""
 
 FENCE_CHUNK = 40
 """Lines per separately rendered piece of a long code block that is still streaming."""
@@ -192,13 +198,15 @@ class BlockRenderer:
                 is finished as it was last shown, is not rendered again).
         """
         key = (block.key, width)
+        wraps = 0 if block.kind in _WRAPPED_KINDS else None
         cached = self._cache.get(key)
         if cached is not None:
             return cached
         lines = self._open.get(key)
         if lines is None:
             start = perf_counter()
-            lines = self.render_renderable(self._markdown(block.tokens), width)
+            markdown = self._markdown(block.tokens)
+            lines = self.render_renderable(markdown, width, wraps=wraps)
             if final:
                 self.lasting_seconds += perf_counter() - start
         if final:
@@ -253,8 +261,14 @@ class BlockRenderer:
         )
         return self.render_renderable(syntax, width)
 
-    def render_renderable(self, renderable: RenderableType, width: int) -> list[Strip]:
-        """Any Rich renderable as strips of exactly ``width`` cells, blank edges dropped."""
+    def render_renderable(
+        self, renderable: RenderableType, width: int, *, wraps: int | None = None
+    ) -> list[Strip]:
+        """Any Rich renderable as strips of exactly ``width`` cells, blank edges dropped.
+
+        With ``wraps`` (the cells of padding on the right of the wrapped text), the lines
+        that are soft wraps of the line above are :class:`WrappedStrip` (see ``wraps.py``).
+        """
         width = max(width, 1)
         options = self.console.options.update(width=width, height=None)
         lines = self.console.render_lines(renderable, options, pad=True)
@@ -264,7 +278,15 @@ class BlockRenderer:
         start = 0
         while start < end and _is_blank(lines[start]):
             start += 1
-        return [LeanStrip(line, width) for line in lines[start:end]]
+        kept = lines[start:end]
+        if wraps is None:
+            return [LeanStrip(line, width) for line in kept]
+        texts = ["".join(segment.text for segment in line) for line in kept]
+        joints = wrap_joints(texts, width - wraps)
+        return [
+            LeanStrip(line, width) if joint is None else WrappedStrip(line, width, joint)
+            for line, joint in zip(kept, joints, strict=True)
+        ]
 
     def render_all(self, blocks: Iterable[Block], width: int) -> list[Strip]:
         """Blocks one after another, one blank line between two blocks (cached)."""

@@ -17,7 +17,7 @@ from typing import Final
 from rich.segment import Segment
 from textual.strip import Strip
 
-__all__ = ["LeanStrip"]
+__all__ = ["LeanStrip", "WrappedStrip"]
 
 _CACHES: Final = frozenset(
     {
@@ -66,3 +66,16 @@ class LeanStrip(Strip):
         if name in _CACHES:
             return _NO_CACHE
         raise AttributeError(name)
+
+
+class WrappedStrip(LeanStrip):
+    """A line that continues the line above it: Rich wrapped the text there (a soft wrap), so
+    a copied selection joins the two with :attr:`joint` instead of a line break."""
+
+    __slots__ = ("joint",)
+
+    def __init__(self, segments: list[Segment], cell_length: int, joint: str) -> None:
+        super().__init__(segments, cell_length)
+        self.joint = joint
+        """What stood between the two lines in the text: " ", or "" (a word or Chinese text
+        cut where the line was full)."""

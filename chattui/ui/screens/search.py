@@ -28,7 +28,7 @@ from textual.worker import get_current_worker
 from chattui.core.sanitize import sanitize_line, show_controls
 from chattui.core.search import SearchCancelled, SearchIndex
 from chattui.core.search_index import SearchHit, SearchResult
-from chattui.i18n import _
+from chattui.i18n import _, ngettext
 from chattui.ui.actions import Scope, bindings
 from chattui.ui.widgets.safe_text import SafeInput
 
@@ -166,12 +166,16 @@ class SearchScreen(ModalScreen[SearchPick | None]):
             count = len(result.hits)
             if count == 0:
                 parts.append(_("No conversation matches."))
-            elif count == 1 and result.complete:
-                parts.append(_("1 conversation"))
             elif result.complete:
-                parts.append(_("{count} conversations", count=count))
+                parts.append(ngettext("{count} conversation", "{count} conversations", count))
             else:
-                parts.append(_("{count} most recent conversations", count=count))
+                parts.append(
+                    ngettext(
+                        "{count} most recent conversation",
+                        "{count} most recent conversations",
+                        count,
+                    )
+                )
             parts.append(f"{result.seconds * 1000:.0f} ms")
         if status.indexing:
             parts.append(_("indexing {done}/{total}…", done=status.done, total=status.total))

@@ -37,7 +37,7 @@ from chattui.core.events import ChatError
 from chattui.core.profiles import Endpoint
 from chattui.core.secrets import ApiKey, KeyError_, KeySource
 from chattui.core.services import Services
-from chattui.i18n import LANGUAGES, _
+from chattui.i18n import LANGUAGES, _, ngettext
 from chattui.ui.actions import Scope, bindings
 from chattui.ui.render.problems import error_text, problem_text
 from chattui.ui.widgets.safe_text import SafeInput, SafeTextArea
@@ -422,10 +422,12 @@ class SettingsScreen(ModalScreen[bool]):
         picker = self.query_one("#model-pick", Select)
         picker.set_options([(name, name) for name in self._models])
         self.query_one("#model", Input).suggester = SuggestFromList(self._models)
-        if len(models) == 1:
-            words = _("Connected: 1 model available.")
-        elif models:
-            words = _("Connected: {count} models available.", count=len(models))
+        if models:
+            words = ngettext(
+                "Connected: {count} model available.",
+                "Connected: {count} models available.",
+                len(models),
+            )
         else:
             words = _("Connected, but the server lists no models.")
         self._result(words, ok=True)

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from time import monotonic
 from typing import Any, Protocol, TypeVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.notifications import SeverityLevel
+from textual.notifications import Notification, Notify, SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select
 
@@ -25,7 +26,7 @@ from chattui.core.importer import ImportReport, import_files
 from chattui.core.models import Conversation
 from chattui.core.services import Services
 from chattui.core.storage import ConversationStore, StorageError
-from chattui.i18n import _
+from chattui.i18n import _, ngettext
 from chattui.ui.actions import Scope, bindings
 from chattui.ui.render.problems import error_text, problem_text
 from chattui.ui.screens.dialogs import TextInputScreen
@@ -77,6 +78,8 @@ class TransferHost(Protocol):
         timeout: float | None = ...,
         markup: bool = ...,
     ) -> None: ...
+
+    def post_message(self, message: Notify) -> bool: ...
 
 
 ALL_DIR_NAME = "chattui-export"
@@ -244,18 +247,25 @@ def _export(app: TransferHost, choice: ExportChoice, current: Conversation | Non
 def import_summary(report: ImportReport) -> str:
     """What an import did, in the UI's language."""
     text = _(
-        "Imported {conversations} conversations ({messages} messages).",
-        conversations=report.conversations,
-        messages=report.messages,
+        "Imported {conversations} ({messages}).",
+        conversations=ngettext(
+            "{count} conversation", "{count} conversations", report.conversations
+        ),
+        messages=ngettext("{count} message", "{count} messages", report.messages),
     )
     if report.duplicates:
-        text += " " + _("{count} were already there.", count=report.duplicates)
+        text += " " + ngettext(
+            "{count} was already there.", "{count} were already there.", report.duplicates
+        )
     if report.empty:
-        text += " " + _("{count} empty ones skipped.", count=report.empty)
+        text += " " + ngettext(
+            "{count} empty one skipped.", "{count} empty ones skipped.", report.empty
+        )
     if report.skipped_parts:
-        text += " " + _(
+        text += " " + ngettext(
+            "{count} image, file or tool output left out (noted in the message).",
             "{count} images, files or tool outputs left out (noted in the messages).",
-            count=report.skipped_parts,
+            report.skipped_parts,
         )
     return text
 
@@ -269,9 +279,10 @@ def start_import(app: TransferHost, imported: Callable[[], None]) -> None:
         text = (path or "").strip().strip("'\"")
         if text:
             target = Path(text).expanduser()
-            app.notify(_("Importing {file}…", file=target.name), markup=False, timeout=4)
+            notice = _LastingNotice(app)
+            notice.show(_("Importing {file}…", file=target.name))
             app.run_worker(
-                lambda: _import(app, target, imported),
+                lambda: _import(app, target, notice, imported),
                 thread=True,
                 group="import",
                 exit_on_error=False,
@@ -281,14 +292,63 @@ def start_import(app: TransferHost, imported: Callable[[], None]) -> None:
     app.push_screen(TextInputScreen(title, ""), chosen)
 
 
-def _import(app: TransferHost, path: Path, imported: Callable[[], None]) -> None:
+class _LastingNotice:
+    """A notice that stays until :meth:`close` (an import's progress), its text replaced as it
+    goes. Textual cannot change a toast's text, so each change replaces the notification: the
+    old one expires at once, and the next notice shown (Textual reaps expired ones when one
+    comes) takes it down."""
+
+    TIMEOUT = 24 * 3600.0
+
+    def __init__(self, app: TransferHost) -> None:
+        self._app = app
+        self._shown: Notification | None = None
+        self.changed_at = 0.0
+        """When the text last changed (monotonic), to change it a few times a second at most."""
+
+    def show(self, text: str) -> None:
+        """Show ``text`` instead of the notice's text (on the UI thread)."""
+        self.close()
+        self._shown = Notification(text, timeout=self.TIMEOUT, markup=False)
+        self._app.post_message(Notify(self._shown))
+        self.changed_at = monotonic()
+
+    def close(self) -> None:
+        """Expire the notice: the next one shown takes it down (a summary always follows)."""
+        if self._shown is not None:
+            self._shown.timeout = 0
+            self._shown = None
+
+
+PROGRESS_INTERVAL = 0.25
+"""Seconds between two counts in the import's notice."""
+
+
+def _import(
+    app: TransferHost, path: Path, notice: _LastingNotice, imported: Callable[[], None]
+) -> None:
     store = ConversationStore(app.services.paths.conversations_dir)
     try:
         store.prepare()
     except StorageError as error:
+        app.call_from_thread(notice.close)
         app.call_from_thread(app.notify, error_text(error), severity="error", markup=False)
         return
-    report = import_files(store, [path])
+
+    def progress(done: int, total: int) -> None:
+        if 0 < done < total and monotonic() - notice.changed_at < PROGRESS_INTERVAL:
+            return
+        text = ngettext(
+            "Importing {file}: {done} of {count} conversation…",
+            "Importing {file}: {done} of {count} conversations…",
+            total,
+            file=path.name,
+            done=done,
+        )
+        app.call_from_thread(notice.show, text)
+
+    report = import_files(store, [path], progress)
+    app.call_from_thread(notice.close)
     app.call_from_thread(_imported, app, report, imported)
 
 

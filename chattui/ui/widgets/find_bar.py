@@ -6,6 +6,7 @@ It only reports what the user does (:class:`FindBar.Changed`, :class:`FindBar.Mo
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -18,6 +19,9 @@ from chattui.ui.widgets.safe_text import SafeInput
 
 __all__ = ["FindBar"]
 
+MIN_FIELD = 20
+"""The query field keeps at least this many cells: the hint gives way first."""
+
 
 class FindBar(Horizontal):
     """A one-line search box with a "3/17" counter; hidden until :meth:`open`."""
@@ -27,11 +31,15 @@ class FindBar(Horizontal):
     FindBar.-open { display: block; }
     FindBar > Label { width: auto; color: $text-muted; padding: 0 1; }
     FindBar > #find-count { min-width: 9; }
+    FindBar > #find-hint.-hidden { display: none; }
     FindBar > SafeInput { width: 1fr; height: 1; border: none; padding: 0; }
     FindBar > SafeInput:focus { border: none; }
     """
 
     BINDINGS = bindings(Scope.FIND)
+
+    _count = ""
+    """What the counter shows ("3/17", "no matches")."""
 
     class Changed(Message):
         """The text to find changed."""
@@ -62,8 +70,31 @@ class FindBar(Horizontal):
             Label(_("Find:")),
             SafeInput(id="find-input", placeholder=_("text in this conversation")),
             Label("", id="find-count"),
-            Label(_("↓/Enter next · ↑ previous · Esc close"), id="find-hint"),
+            Label("", id="find-hint"),
         )
+        self._fit_hint()
+
+    def on_resize(self) -> None:
+        self._fit_hint()
+
+    def _fit_hint(self) -> None:
+        """The longest hint that leaves the field :data:`MIN_FIELD` cells, or none, and the
+        placeholder that fits the field: shown whole or not at all (the footer has the keys)."""
+        found = self.query("#find-hint")
+        if not found:
+            return
+        hint = found.first(Label)
+        padding = 2  # each label's
+        taken = self.styles.gutter.width + cell_len(_("Find:")) + padding
+        taken += max(9, cell_len(self._count)) + padding
+        hints = (_("↓/Enter next · ↑ previous · Esc close"), _("Esc close"))
+        room = self.size.width - taken - MIN_FIELD - padding
+        fitting = next((text for text in hints if cell_len(text) <= room), "")
+        hint.update(fitting)
+        hint.set_class(not fitting, "-hidden")
+        field = self.size.width - taken - (cell_len(fitting) + padding if fitting else 0)
+        placeholder = _("text in this conversation")
+        self.input.placeholder = placeholder if cell_len(placeholder) < field else _("find…")
 
     @property
     def input(self) -> SafeInput:
@@ -94,13 +125,14 @@ class FindBar(Horizontal):
     def set_count(self, current: int | None, total: int) -> None:
         """Show "current/total" (1-based), or that nothing matches."""
         self._build()
-        label = self.query_one("#find-count", Label)
         if not self.text.strip():
-            label.update("")
+            self._count = ""
         elif total == 0:
-            label.update(_("no matches"))
+            self._count = _("no matches")
         else:
-            label.update(f"{current or 0}/{total}")
+            self._count = f"{current or 0}/{total}"
+        self.query_one("#find-count", Label).update(self._count)
+        self._fit_hint()
 
     @on(Input.Changed, "#find-input")
     def _changed(self, event: Input.Changed) -> None:

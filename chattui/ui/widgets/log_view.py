@@ -25,7 +25,7 @@ from rich.style import Style
 from textual import work
 from textual.color import Color
 from textual.events import Resize
-from textual.geometry import Region, Size
+from textual.geometry import Offset, Region, Size
 from textual.scroll_view import ScrollView
 from textual.selection import Selection
 from textual.strip import Strip
@@ -35,6 +35,7 @@ from chattui.core.models import Message
 from chattui.ui.render.cursor import (
     CursorTarget,
     highlight_span,
+    offset_at_cell,
     selected_text,
     selection_line,
     target_line,
@@ -115,6 +116,14 @@ class LogView(ScrollView):
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         """The plain text under the mouse selection (Textual's selection API)."""
         return selected_text(self._layout, selection, self._get_context()), "\n"
+
+    def selection_offset_at(self, x: int, y: int) -> Offset | None:
+        """The selection offset of the character at screen cell (``x``, ``y``), a wide
+        character's right half included (the screen asks, see ``MainScreen``)."""
+        region = self.content_region
+        if not region.contains(x, y):
+            return None
+        return offset_at_cell(self.render_line(y - region.y), x - region.x)
 
     def selection_updated(self, selection: Selection | None) -> None:
         self.refresh()

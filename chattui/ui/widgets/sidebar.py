@@ -133,12 +133,21 @@ class ConversationList(OptionList):
         self._rebuild()
 
     def hide(self, conversation_id: str) -> None:
-        """Stop listing an entry (updates to it are still kept) until :meth:`unhide`."""
+        """Stop listing an entry (updates to it are still kept) until :meth:`unhide`; if it
+        was highlighted, the entry that takes its place is."""
+        shown = [s.id for s in self.shown]
+        if self._selected_id() == conversation_id and conversation_id in shown:
+            index = shown.index(conversation_id)
+            neighbours = shown[index + 1 : index + 2] or shown[max(index - 1, 0) : index]
+            self._wanted = neighbours[0] if neighbours else None
         self._hidden.add(conversation_id)
         self._rebuild()
 
     def unhide(self, conversation_id: str) -> None:
+        """List a hidden entry again, highlighted (a delete undone: the next delete acts on
+        it, not on whatever entry the highlight fell on)."""
         self._hidden.discard(conversation_id)
+        self._wanted = conversation_id
         self._rebuild()
 
     def set_filter(self, query: str) -> None:
