@@ -7,10 +7,11 @@ from __future__ import annotations
 import socket
 import stat
 import sys
+from functools import partial
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import Checkbox, Input, Static, TextArea
+from textual.widgets import Button, Checkbox, Input, Static, TextArea
 
 from chattui.core.secrets import KeySource
 from chattui.ui.main.screen import MainScreen
@@ -19,7 +20,7 @@ from chattui.ui.screens.welcome import WelcomeScreen
 from tests.fakeserver import FakeOpenAI, Reply
 from tests.fakeserver.models import DEFAULT_MODELS
 from tests.proxies import HttpProxy
-from tests.ui.conftest import SIZE, MakeApp, screen_text, send, settle, status_text
+from tests.ui.conftest import SIZE, MakeApp, screen_text, send, settle, status_text, wait_for
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -312,6 +313,11 @@ async def test_reveal_checkbox_toggles_password(make_app: MakeApp) -> None:
 # --------------------------------------------------------------------------- test connection
 
 
+def says(screen: SettingsScreen, words: str) -> bool:
+    """Whether the test's result ends with ``words``."""
+    return result_text(screen).endswith(words)
+
+
 async def test_test_connection_direct_dead_port_and_through_the_proxy(
     make_app: MakeApp, fake_server: FakeOpenAI, http_proxy: HttpProxy, home: Path
 ) -> None:
@@ -329,9 +335,8 @@ async def test_test_connection_direct_dead_port_and_through_the_proxy(
         assert http_proxy.connections == []
         for models, words in ((["only-one"], "1 model available."), ([], "lists no models.")):
             fake_server.models = models
-            await pilot.click("#test")
-            await settle(pilot)
-            assert result_text(screen).endswith(words), result_text(screen)
+            screen.query_one("#test", Button).press()  # where it is now (the result may move it)
+            await wait_for(pilot, partial(says, screen, words))
         fake_server.models = list(DEFAULT_MODELS)
 
         # A port nobody listens on: the failure, with the address.

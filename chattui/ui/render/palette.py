@@ -155,8 +155,6 @@ class Palette:
     error: Style = field(default_factory=Style)
     markdown: Mapping[str, Style] = field(default_factory=dict)
     """``markdown.*`` style name -> style, for the Rich console theme."""
-    cursor: Style = field(default_factory=lambda: Style(reverse=True))
-    """The line under the message cursor (a message header or a code block header)."""
     code_theme: str = CODE_THEME_DARK
     code_background: str | None = None
     """Background of fenced code (a colour Rich parses), or the code theme's own."""
@@ -208,7 +206,6 @@ def build_palette(style_of: Callable[[str], Style], *, dark: bool, code_theme: s
         warning=style_of("chat-log--warning"),
         error=style_of("chat-log--error"),
         markdown=markdown,
-        cursor=style_of("chat-log--cursor"),
         code_theme=code_theme or (CODE_THEME_DARK if dark else CODE_THEME_LIGHT),
         code_background=None if block_bg is None else block_bg.get_truecolor().hex,
     )
