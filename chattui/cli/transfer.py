@@ -146,11 +146,10 @@ def _export(
         return 1
     count = len(everyone)
     if count == 1:
-        err.write(_("Exported 1 conversation to {target}", target=target) + "\n")
+        done = _("Exported 1 conversation to {path}", path=target)
     else:
-        err.write(
-            _("Exported {count} conversations to {target}", count=count, target=target) + "\n"
-        )
+        done = _("Exported {count} conversations to {path}", count=count, path=target)
+    err.write(done + "\n")
     return 0
 
 

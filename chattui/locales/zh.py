@@ -566,8 +566,6 @@ CATALOG: dict[str, str] = {
     "invalid choice: %(value)r (choose from %(choices)s)": "无效的选择：%(value)r（可选：%(choices)s）",
     "%(prog)s: error: %(message)s\n": "%(prog)s：错误：%(message)s\n",
     "(untitled)": "（无标题）",
-    "Exported 1 conversation to {target}": "已导出 1 个对话到 {target}",
-    "Exported {count} conversations to {target}": "已导出 {count} 个对话到 {target}",
     "cannot write {path}: {error}": "无法写入 {path}：{error}",
     "name conversations by id, or use --all (--list shows them)": "请用 id 指定对话，或使用 --all（--list 列出所有对话）",
     "no conversation has the id {id} (see 'chattui export --list')": "没有 id 为 {id} 的对话（见 'chattui export --list'）",
@@ -582,4 +580,5 @@ CATALOG: dict[str, str] = {
     "“{text}” is in the title only.": "“{text}”只出现在标题中。",
     "Esc close": "Esc 关闭",
     "find…": "查找…",
+    "Exported 1 conversation to {path}": "已导出 1 个对话到 {path}",
 }

@@ -78,6 +78,7 @@ def test_no_count_is_shown_with_a_bare_plural_noun() -> None:
     two_or_more = {  # shown only for two and more
         "{id!r} matches {count} conversations.",
         "Exported {count} conversations to {path}",
+        "{count} conversations have an id starting with {id} (see 'chattui export --list')",
     }
     texts = [args[0] for args in translated_calls("_") if args and args[0] not in two_or_more]
     assert [t for t in texts if re.search(r"\{\w+\} " + nouns, t)] == []
