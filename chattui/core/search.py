@@ -205,12 +205,19 @@ class SearchIndex:
             return SearchResult(query, ())
         with self._read_lock:
             try:
-                if self._reader_generation != self._generation or not self._reader.is_open:
+                reader = self._reader
+                if (
+                    self._reader_generation != self._generation
+                    or not reader.is_open
+                    or reader.file_replaced
+                ):
                     self._reader_generation = self._generation
-                    self._reader.open(create=False)
-                return self._reader.search(query, limit, budget)
+                    reader.open(create=False)
+                return reader.search(query, limit, budget)
             except IndexUnusable:
                 self._reader.close()
+                if self._writer.file_replaced:
+                    self.sync()  # someone deleted the file: the writer makes it again
                 return SearchResult(query, (), complete=False)
             except sqlite3.Error as error:
                 self._reader.close()
@@ -267,7 +274,7 @@ class SearchIndex:
             if rebuild:
                 self._recreate(db)
                 sync = True
-            elif not db.is_open:
+            elif not db.is_open or db.file_replaced:  # not yet, or someone deleted the file
                 self._open(db)
                 sync = True
             if sync:
@@ -286,6 +293,8 @@ class SearchIndex:
     def _open(self, db: IndexDB) -> None:
         from chattui.core.search_index import IndexUnusable
 
+        with self._lock:
+            self._generation += 1  # the searches reopen it too
         try:
             db.open()
         except IndexUnusable:

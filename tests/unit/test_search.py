@@ -331,3 +331,38 @@ def test_a_rebuild_finds_the_newest_files_first(store: ConversationStore, index_
         assert [hit.conversation_id for hit in result.hits] == [c.id for c in convs[:3:-1]]
     finally:
         index.close()
+
+
+def test_deleting_the_index_while_it_runs_rebuilds_it(
+    store: ConversationStore, index: SearchIndex, index_path: Path
+) -> None:
+    """Someone clears the cache while the app runs: search notices the file gone, has it
+    made again, and finds what exists (not "no match" until a restart)."""
+    conv = conversation("Notes", "the 代理 settings", "more text")
+    store.save(conv)
+    assert index.wait_idle(30)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{index_path}{suffix}").unlink(missing_ok=True)
+    index.search("代理")  # notices it (no results yet: the file is being made again)
+    assert found(index, "代理") == [(conv.id, conv.messages[0].id)]
+    assert index_path.exists()
+    later = conversation("Later", "written after the rebuild")
+    store.save(later)
+    assert found(index, "rebuild") == [(later.id, later.messages[0].id)]
+
+
+def test_an_index_deleted_while_it_runs_is_made_again_by_a_sync(
+    store: ConversationStore, index: SearchIndex, index_path: Path
+) -> None:
+    """Opening search (a sync) notices the file replaced and brings it up to date."""
+    conv = conversation("Notes", "findable words here")
+    store.save(conv)
+    assert found(index, "findable")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{index_path}{suffix}").unlink(missing_ok=True)
+    index.sync()  # what opening the search screen does
+    assert found(index, "findable") == [(conv.id, conv.messages[0].id)]
+    assert index_path.exists()  # made again: the next start finds it whole
+    with sqlite3.connect(index_path) as db:
+        assert db.execute("SELECT count(*) FROM conversations").fetchone() == (1,)
+    db.close()
