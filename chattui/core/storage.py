@@ -300,13 +300,30 @@ class ConversationStore:
     BIG_INDEX: ClassVar[int] = 200_000
     """Bytes of index (~180 a conversation) above which listing takes more than ~10 ms."""
 
+    BIG_LIBRARY: ClassVar[int] = 1000
+    """Conversation files above which listing without a complete index may read many."""
+
     def index_is_big(self) -> bool:
-        """Whether listing reads a big index (over 1,000 conversations or so): the app then
-        lists in a thread, after its first frame."""
+        """Whether listing reads a big index (over 1,000 conversations or so), or maybe many
+        files (over :attr:`BIG_LIBRARY` of them, and no index: a copied, restored or synced
+        folder, where every file is read): the app then lists in a thread, after its first
+        frame. Costs a stat, or counting names in the directory (no file is opened)."""
         try:
-            return (self.directory / INDEX_NAME).stat().st_size > self.BIG_INDEX
+            if (self.directory / INDEX_NAME).stat().st_size > self.BIG_INDEX:
+                return True
         except OSError:
-            return False
+            pass
+        count = 0
+        try:
+            with os.scandir(self.directory) as entries:
+                for entry in entries:
+                    if entry.name.endswith(".json"):
+                        count += 1
+                        if count > self.BIG_LIBRARY:
+                            return True
+        except OSError:
+            pass
+        return False
 
     def list_conversations(self) -> list[ConversationSummary]:
         """Every readable conversation, newest first. Unreadable files are moved aside."""
