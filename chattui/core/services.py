@@ -236,6 +236,10 @@ class Services:
         """Whether listing the conversations is slow enough for a thread."""
         return self.store.index_is_big()
 
+    def library_stamp(self) -> int | None:
+        """Changes whenever any process adds, saves or removes a conversation (a stat)."""
+        return self.store.directory_stamp()
+
     def flush_index(self) -> None:
         """Write the store's index now (at exit)."""
         self.store.flush_index()

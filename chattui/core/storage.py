@@ -325,6 +325,14 @@ class ConversationStore:
             pass
         return False
 
+    def directory_stamp(self) -> int | None:
+        """The directory's modification time: it changes whenever a conversation file is
+        added, replaced (every save renames one over) or removed, by any process. A stat."""
+        try:
+            return os.stat(self.directory).st_mtime_ns
+        except OSError:
+            return None
+
     def list_conversations(self) -> list[ConversationSummary]:
         """Every readable conversation, newest first. Unreadable files are moved aside."""
         with self._index_lock:

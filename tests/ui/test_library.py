@@ -14,6 +14,7 @@ from chattui.core.models import Conversation, Message, Role
 from chattui.core.services import Services
 from chattui.core.storage import ConversationStore
 from chattui.ui.app import ChatApp
+from chattui.ui.main import conversations
 from chattui.ui.main.screen import MainScreen
 from chattui.ui.screens.details import DetailsScreen
 from chattui.ui.screens.dialogs import TextInputScreen
@@ -94,6 +95,25 @@ async def test_a_big_library_without_its_index_is_listed_after_the_first_frame(
         await settle(pilot)  # the listing worker
         assert listed(app) == ["Shopping list", "代理设置", "Proxy setup"]
         assert (conversations_dir(home) / "index.json").exists()
+
+
+async def test_conversations_written_by_another_process_reach_the_sidebar(
+    make_app: MakeApp, fake_server: FakeOpenAI, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`chattui import` or a second instance writes while the app runs: the sidebar shows
+    the new conversation and the new title without a restart."""
+    (kept,) = seed(home, "Proxy setup")
+    monkeypatch.setattr(conversations, "LIBRARY_CHECK_SECONDS", 0.05)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert listed(app) == ["Proxy setup"]
+        other = ConversationStore(conversations_dir(home))  # another process's store
+        imported = Conversation(title="Imported elsewhere", updated=2000.0)
+        imported.messages.append(Message(Role.USER, "hello"))
+        other.save(imported)
+        await wait_for(pilot, lambda: listed(app) == ["Imported elsewhere", "Proxy setup"])
+        other.rename(kept.id, "Renamed elsewhere")
+        await wait_for(pilot, lambda: "Renamed elsewhere" in listed(app))
 
 
 async def test_filter_pin_archive_and_undo_delete(

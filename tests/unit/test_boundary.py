@@ -151,7 +151,7 @@ def test_the_first_frame_of_a_new_conversation_does_not_load_the_markdown_render
 UI_USES = {
     # conversations: the store, and saves and deletes through the session
     "list_conversations", "load_conversation", "conversation_size", "live_conversation",
-    "is_deleted", "store_problems", "index_is_big", "flush_index", "save_soon",
+    "is_deleted", "store_problems", "index_is_big", "library_stamp", "flush_index", "save_soon",
     "delete_conversation", "adopt", "model_picked",
     # turns, budgets and models: the engine (planner and session, made after the first frame)
     "start_session", "warm_up", "connect", "connect_if_needed", "close", "live_reply",

@@ -227,6 +227,7 @@ class MainScreen(Screen[None]):
             self._after_first_frame(self.conversations.list_in_background)
         else:
             self.conversations.refresh_list()
+        self.conversations.watch_library()
         self.drafts.setup()
         self.show_conversation(self.conversation)
         self.endpoint.update()
