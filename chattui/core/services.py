@@ -449,6 +449,11 @@ class Services:
         if self.search is not None:
             self.search.start()
 
+    def search_progress(self) -> tuple[int, int] | None:
+        """(files done, files to do) while the search index reads files, else None."""
+        status = self.search.status if self.search is not None else None
+        return (status.done, status.total) if status is not None and status.indexing else None
+
     def close_search(self, timeout: float = 2.0) -> None:
         """Stop the full-text index (at exit)."""
         if self.search is not None:

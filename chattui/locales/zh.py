@@ -506,4 +506,6 @@ CATALOG: dict[str, str] = {
     "Roles": "角色",
     "Select text; Ctrl+C copies it": "选择文字；Ctrl+C 复制",
     "Typing": "打字",
+    # issue 18: search index and library (i18-search)
+    "search index {done}/{total}": "搜索索引 {done}/{total}",
 }

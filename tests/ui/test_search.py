@@ -4,14 +4,17 @@ the hit with the match highlighted, and find next / previous in the open convers
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
+import pytest
 from rich.text import Text
 from textual import events
 from textual.pilot import Pilot
 
 from chattui.core.models import Conversation, Message, Role
 from chattui.core.storage import ConversationStore
+from chattui.ui.main import screen as screen_module
 from chattui.ui.screens.search import SearchScreen
 from chattui.ui.widgets.chat_log import ChatLog
 from tests.fakeserver import FakeOpenAI, Reply
@@ -25,6 +28,7 @@ from tests.ui.conftest import (
     screen_text,
     send,
     settle,
+    status_text,
     wait_for,
 )
 
@@ -249,3 +253,24 @@ async def test_the_find_bar_is_built_when_first_opened(make_app: MakeApp) -> Non
         await pilot.press(*"abc")
         await pilot.pause()
         assert bar.text == "abc" and "no matches" in screen_text(app)
+
+
+async def test_the_first_build_shows_its_progress_in_the_status_line(
+    make_app: MakeApp, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A library with no search index yet (an upgrade, a cleared cache): the build's
+    progress is in the main screen's status line, not only in the search dialog."""
+    monkeypatch.setattr(screen_module, "INDEX_PROGRESS_SECONDS", 0.02)
+    monkeypatch.setattr(screen_module, "INDEX_PROGRESS_FROM", 10)
+    folder = conversations_dir(home)  # written as another tool would: quicker than saves
+    folder.mkdir(parents=True)
+    for number in range(400):
+        conversation = long_conversation(f"c{number}", {}, count=40)
+        text = json.dumps(conversation.to_dict(), ensure_ascii=False)
+        (folder / f"{conversation.id}.json").write_text(text, "utf-8")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "search index" in status_text(app))
+        assert "/400" in status_text(app)
+        await index_ready(pilot)
+        await wait_for(pilot, lambda: "search index" not in status_text(app))

@@ -165,7 +165,7 @@ UI_USES = {
     # settings and start-up
     "settings", "remember", "update", "start_log", "warnings", "fatal", "environ",
     # the search index: started and closed here, handed to the search screen
-    "search", "start_search", "close_search",
+    "search", "start_search", "close_search", "search_progress",
     # plain data
     "paths.config_file", "paths.conversations_dir", "paths.credentials_file", "paths.data_dir",
     "paths.roles_dir", "paths.themes_dir",

@@ -46,6 +46,7 @@ class StatusBar(Horizontal):
         self._model = ""
         self._state = ""
         self._tokens = ""
+        self._note = ""
         self._budgets: tuple[Text, ...] = ()
         self._shown: tuple[Text, Text] | None = None
         self._busy = False
@@ -83,6 +84,13 @@ class StatusBar(Horizontal):
         elif self._due is None:
             self._due = self.set_timer(wait, self._redraw_due)
 
+    def set_note(self, text: str) -> None:
+        """Background work worth knowing of (the search index being built), shown after the
+        reply's tokens while it fits; "" for none."""
+        if text != self._note:
+            self._note = text
+            self._redraw()
+
     def _redraw_due(self) -> None:
         self._due = None  # this timer has fired: nothing to stop
         self._redraw()
@@ -96,7 +104,9 @@ class StatusBar(Horizontal):
     @property
     def text(self) -> str:
         """Every part of the left side, whatever the width (for tests)."""
-        return SEPARATOR.join(self._parts(self._state, self._model, self._tokens, self._host))
+        return SEPARATOR.join(
+            self._parts(self._state, self._model, self._tokens, self._note, self._host)
+        )
 
     @staticmethod
     def _parts(*parts: str) -> list[str]:
@@ -121,7 +131,7 @@ class StatusBar(Horizontal):
                 break
         room = width - (budget.cell_len + 2 if budget.cell_len else 0)
         left = essential
-        for extra in self._parts(self._tokens, self._host):
+        for extra in self._parts(self._tokens, self._note, self._host):
             candidate = SEPARATOR.join(self._parts(left, extra))
             if cell_len(candidate) <= room:
                 left = candidate
