@@ -1,14 +1,18 @@
 """The search index: one SQLite file in the cache dir, rebuilt from the JSON files at will.
 
 Tables: ``conversations`` (id, title, times, and the size and mtime of the file that was
-indexed, to tell what changed), ``docs`` (one row per message, plus one per title), and two
-FTS5 indexes over ``docs.body``: ``docs_fts`` (trigram tokenizer: substrings of 3+ characters in
-any script) and ``docs_grams`` (contentless, for 1-2 character terms; see
-:mod:`chattui.core.search_text`). Each write transaction takes a block of row ids *below*
-all the existing ones (ascending within the block, which FTS5 needs to write efficiently), so
-reading in ascending row id order gives the newest writes first, and FTS5 can stop early:
-ascending reads of a large index are several times faster than descending ones for rare
-terms. Within a transaction, newer texts are written first (see :meth:`IndexDB.put`).
+indexed, to tell what changed), ``blocks`` (a conversation's title, and its messages by
+blocks of :data:`BLOCK` in their order, each block's texts compressed), and ``terms``, a
+*contentless* FTS5 index of the blocks' tokens (:func:`~chattui.core.search_text.index_text`)
+that keeps no positions (``detail=none``): it only says which blocks may match, and their
+texts decide (the exact check and the snippet). So the index is under half the library's
+size, and quick to build. Saving a long conversation writes only its changed blocks: the
+title, or the last one.
+
+Each write transaction takes a block of row ids *below* all the ones used before (ascending
+within the block, which FTS5 needs to write efficiently), so reading in ascending row id
+order gives the newest writes first, and the search can stop early. Within a transaction,
+newer texts are written first (see :meth:`IndexDB.put`).
 
 :class:`IndexDB` is used from one thread at a time (the writer thread, or a searching thread
 under a lock). The JSON files stay the only source of truth: any problem with this file is
@@ -21,12 +25,14 @@ import contextlib
 import os
 import sqlite3
 import time
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from chattui.core.models import Conversation, MessageStatus, Role
+from chattui.core.models import SCHEMA_VERSION, Conversation, MessageStatus, Role
 from chattui.core.sanitize import sanitize_line
-from chattui.core.search_text import Query, grams, snippet
+from chattui.core.search_text import Query, index_text, snippet
 
 __all__ = [
     "SCHEMA",
@@ -39,8 +45,9 @@ __all__ = [
     "is_corruption",
 ]
 
-SCHEMA = 1
-"""Bump when the tables or :func:`~chattui.core.search_text.grams` change: the file is rebuilt."""
+SCHEMA = 2
+"""Bump when the tables or :func:`~chattui.core.search_text.index_text` change: the file is
+rebuilt. 2: blocks of messages, compressed, and a contentless index of their tokens."""
 
 WAL_LIMIT = 64 * 1024 * 1024
 """The write-ahead log is truncated to this size after a checkpoint (it grows during builds)."""
@@ -48,22 +55,28 @@ WAL_LIMIT = 64 * 1024 * 1024
 ID_BLOCK = 1 << 24
 """Row ids reserved for one write transaction (far more than one ever writes)."""
 
-TITLE = "title"
-"""The ``role`` of a conversation's title row (its ``msg`` is empty)."""
+BLOCK = 64
+"""Messages per indexed block: a save re-indexes the blocks that changed (usually the last)."""
+
+TITLE = -1
+"""The ``part`` of a conversation's title block."""
+
+TITLE_ROLE = "title"
+"""The ``role`` of a hit on a conversation's title (its ``message_id`` is None)."""
+
+MAX_FILE_BYTES = 32 * 1024 * 1024
+"""Larger conversation files are not indexed or read (the store does not open them either)."""
 
 _CREATE = f"""
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE conversations(
     id TEXT PRIMARY KEY, title TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL,
     mtime INTEGER NOT NULL, size INTEGER NOT NULL);
-CREATE TABLE docs(
-    id INTEGER PRIMARY KEY, conv TEXT NOT NULL, msg TEXT NOT NULL, role TEXT NOT NULL,
-    body TEXT NOT NULL);
-CREATE INDEX docs_conv ON docs(conv);
-CREATE VIRTUAL TABLE docs_fts USING fts5(
-    body, content='docs', content_rowid='id', tokenize='trigram');
-CREATE VIRTUAL TABLE docs_grams USING fts5(
-    grams, content='', detail='none', columnsize=0,
+CREATE TABLE blocks(
+    id INTEGER PRIMARY KEY, conv TEXT NOT NULL, part INTEGER NOT NULL, data BLOB NOT NULL);
+CREATE INDEX blocks_conv ON blocks(conv);
+CREATE VIRTUAL TABLE terms USING fts5(
+    tokens, content='', detail='none', columnsize=0,
     tokenize='unicode61 remove_diacritics 0');
 INSERT INTO meta VALUES('schema', '{SCHEMA}');
 """
@@ -129,6 +142,51 @@ def docs_of(
     )
 
 
+_ROLES = frozenset(role.value for role in Role)
+_STATUSES = frozenset(status.value for status in MessageStatus)
+
+
+def plain_docs(data: object, conversation_id: str, stat: os.stat_result) -> ConversationDocs | None:
+    """:func:`docs_of` the conversation a file holds, read straight from its JSON ``data``
+    (a tenth of the time :meth:`Conversation.from_dict` takes, which checks and builds every
+    message: most of a build's time); None if anything is unusual (then use that)."""
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA_VERSION:
+        return None
+    title, created, updated = data.get("title", ""), data.get("created"), data.get("updated")
+    messages = data.get("messages")
+    if not (
+        isinstance(title, str)
+        and isinstance(created, (int, float))
+        and isinstance(updated, (int, float))
+        and isinstance(messages, list)
+    ):
+        return None
+    docs: list[tuple[str, str, str]] = []
+    for message in messages:
+        if not isinstance(message, dict):
+            return None
+        message_id, role, content = message.get("id"), message.get("role"), message.get("content")
+        if (
+            role not in _ROLES
+            or message.get("status", "complete") not in _STATUSES
+            or not isinstance(content, str)
+            or not isinstance(message_id, str)
+            or not message_id
+        ):
+            return None
+        if role != "system":
+            docs.append((message_id, role, content))
+    return ConversationDocs(
+        conversation_id,
+        sanitize_line(title, 200),
+        float(created),
+        float(updated),
+        tuple(docs),
+        stat.st_mtime_ns,
+        stat.st_size,
+    )
+
+
 @dataclass(frozen=True)
 class SearchHit:
     """One conversation found, with the first (newest) matching message."""
@@ -156,14 +214,39 @@ class SearchResult:
     seconds: float = 0.0
 
 
+_SEP = "\x00"
+"""Between the fields of a block's packed texts (a NUL in a text becomes U+FFFD)."""
+
+
+def _pack(docs: tuple[tuple[str, str, str], ...]) -> bytes:
+    """A block's (message id, role, text) triples, compressed (zlib's fastest level: the
+    build spends its time elsewhere, and the higher levels save only a few percent)."""
+    fields = [field for doc in docs for field in doc]
+    text = _SEP.join(fields)
+    if text.count(_SEP) != len(fields) - 1:
+        text = _SEP.join(field.replace(_SEP, "\ufffd") for field in fields)
+    return zlib.compress(text.encode("utf-8", "surrogatepass"), 1)
+
+
+def _unpack(data: bytes) -> list[tuple[str, str, str]]:
+    fields = zlib.decompress(data).decode("utf-8", "surrogatepass").split(_SEP)
+    return list(zip(fields[0::3], fields[1::3], fields[2::3], strict=False))
+
+
 class IndexDB:
     """One connection to the index file (see the module docstring)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db: sqlite3.Connection | None = None
+        self._identity: tuple[int, int] | None = None
+        """(device, inode) of the file when it was opened (to notice it deleted or replaced)."""
         self._next_id = 0
         self._block_end = 0
+        self._lowest = 0
+        """The lowest row id ever given (every new transaction takes ids below it)."""
+        self.dropped = 0
+        """Blocks dropped from ``blocks`` whose postings are still in ``terms``."""
 
     # -- opening -----------------------------------------------------------------------------
 
@@ -184,6 +267,8 @@ class IndexDB:
                 os.close(fd)
             db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._db = db
+            stat = os.stat(self.path)
+            self._identity = (stat.st_dev, stat.st_ino)
             db.execute("PRAGMA busy_timeout = 5000")
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
             if not tables and not create:
@@ -191,19 +276,21 @@ class IndexDB:
             if not tables:
                 db.execute("PRAGMA journal_mode = WAL")
                 db.executescript(_CREATE)
-            elif "meta" not in tables or self._schema() != str(SCHEMA):
+            elif "meta" not in tables or self._meta("schema") != str(SCHEMA):
                 raise IndexUnusable("the index file is of another version")
             db.execute("PRAGMA synchronous = NORMAL")
             db.execute(f"PRAGMA journal_size_limit = {WAL_LIMIT}")
+            self._lowest = int(self._meta("lowest") or 0)
+            self.dropped = int(self._meta("dropped") or 0)
         except IndexUnusable:
             self.close()
             raise
-        except (sqlite3.Error, OSError) as error:
+        except (sqlite3.Error, OSError, ValueError) as error:
             self.close()
             raise IndexUnusable(str(error)) from None
 
-    def _schema(self) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    def _meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
     @property
@@ -216,11 +303,24 @@ class IndexDB:
     def is_open(self) -> bool:
         return self._db is not None
 
+    @property
+    def file_replaced(self) -> bool:
+        """True if the file this connection opened is gone or another file took its name
+        (someone deleted the cache): what is read here is no longer what is on disk."""
+        if self._identity is None:
+            return False
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return True
+        return (stat.st_dev, stat.st_ino) != self._identity
+
     def close(self) -> None:
         if self._db is not None:
             with contextlib.suppress(sqlite3.Error):
                 self._db.close()
             self._db = None
+            self._identity = None
 
     def interrupt(self) -> None:
         """Abort the statement running on this connection (from any thread)."""
@@ -236,6 +336,11 @@ class IndexDB:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(f"{self.path}{suffix}")
 
+    def fast_writes(self, fast: bool) -> None:
+        """Skip fsync while building from nothing (the file is a cache: a crash meanwhile
+        leaves it incomplete, and the next start completes it from the files)."""
+        self.db.execute(f"PRAGMA synchronous = {'OFF' if fast else 'NORMAL'}")
+
     # -- writing -----------------------------------------------------------------------------
 
     def indexed_files(self) -> dict[str, tuple[int, int]]:
@@ -244,26 +349,25 @@ class IndexDB:
         return {row[0]: (row[1], row[2]) for row in rows}
 
     def put(self, conversation: ConversationDocs) -> None:
-        """Index ``conversation`` (in the caller's transaction): only changed texts are
+        """Index ``conversation`` (in the caller's transaction): only changed blocks are
         written again, so saving a long conversation costs what changed in it."""
         db = self.db
         old = {
-            (msg, role): (rowid, body)
-            for rowid, msg, role, body in db.execute(
-                "SELECT id, msg, role, body FROM docs WHERE conv = ?", (conversation.id,)
+            part: (rowid, data)
+            for rowid, part, data in db.execute(
+                "SELECT id, part, data FROM blocks WHERE conv = ?", (conversation.id,)
             )
         }
-        wanted = [("", TITLE, conversation.title), *conversation.docs]
-        for msg, role, body in reversed(wanted):  # the newest message first
-            previous = old.pop((msg, role), None)
+        for part, docs in reversed(_blocks(conversation)):  # the newest first
+            data = _pack(docs)
+            previous = old.pop(part, None)
             if previous is not None:
-                if previous[1] == body:
+                if previous[1] == data:
                     continue
-                self._delete_doc(*previous)
-            if body:
-                self._insert_doc(conversation.id, msg, role, body)
-        for rowid, body in old.values():
-            self._delete_doc(rowid, body)
+                self._delete_block(*previous)
+            self._insert_block(conversation.id, part, docs, data)
+        for rowid, data in old.values():
+            self._delete_block(rowid, data)
         db.execute(
             "INSERT OR REPLACE INTO conversations VALUES (?, ?, ?, ?, ?, ?)",
             (
@@ -288,56 +392,57 @@ class IndexDB:
     def remove(self, conversation_id: str) -> None:
         """Forget a conversation (in the caller's transaction)."""
         db = self.db
-        rows = db.execute("SELECT id, body FROM docs WHERE conv = ?", (conversation_id,))
-        for rowid, body in rows.fetchall():
-            self._delete_doc(rowid, body)
+        rows = db.execute("SELECT id, data FROM blocks WHERE conv = ?", (conversation_id,))
+        for rowid, data in rows.fetchall():
+            self._delete_block(rowid, data)
         db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 
-    def _insert_doc(self, conversation_id: str, msg: str, role: str, body: str) -> None:
-        db = self.db
+    def _insert_block(
+        self, conversation_id: str, part: int, docs: tuple[tuple[str, str, str], ...], data: bytes
+    ) -> None:
         if self._next_id >= self._block_end:
             self._new_block()
         rowid = self._next_id
         self._next_id += 1
-        db.execute(
-            "INSERT INTO docs(id, conv, msg, role, body) VALUES (?, ?, ?, ?, ?)",
-            (rowid, conversation_id, msg, role, body),
-        )
-        db.execute("INSERT INTO docs_fts(rowid, body) VALUES (?, ?)", (rowid, body))
-        db.execute("INSERT INTO docs_grams(rowid, grams) VALUES (?, ?)", (rowid, grams(body)))
-
-    def _delete_doc(self, rowid: int, body: str) -> None:
         db = self.db
         db.execute(
-            "INSERT INTO docs_fts(docs_fts, rowid, body) VALUES ('delete', ?, ?)", (rowid, body)
+            "INSERT INTO blocks(id, conv, part, data) VALUES (?, ?, ?, ?)",
+            (rowid, conversation_id, part, data),
         )
+        db.execute("INSERT INTO terms(rowid, tokens) VALUES (?, ?)", (rowid, _tokens(docs)))
+
+    def _delete_block(self, rowid: int, data: bytes) -> None:
+        db = self.db
+        # A contentless index forgets a row given the tokens it was given (in any order).
         db.execute(
-            "INSERT INTO docs_grams(docs_grams, rowid, grams) VALUES ('delete', ?, ?)",
-            (rowid, grams(body)),
+            "INSERT INTO terms(terms, rowid, tokens) VALUES ('delete', ?, ?)",
+            (rowid, _tokens(_unpack(data))),
         )
-        db.execute("DELETE FROM docs WHERE id = ?", (rowid,))
+        db.execute("DELETE FROM blocks WHERE id = ?", (rowid,))
 
     def begin(self) -> None:
-        """Start a write transaction (and its block of row ids, see the module docstring)."""
+        """Start a write transaction (row ids are taken when first needed, see the module
+        docstring)."""
         self.db.execute("BEGIN IMMEDIATE")
-        self._new_block()
+        self._next_id = self._block_end = 0
 
     def _new_block(self) -> None:
-        lowest = self.db.execute("SELECT min(id) FROM docs").fetchone()[0]
-        self._next_id = min(lowest or 0, 0) - ID_BLOCK
-        self._block_end = self._next_id + ID_BLOCK
+        self._lowest -= ID_BLOCK
+        self._next_id, self._block_end = self._lowest, self._lowest + ID_BLOCK
 
     def commit(self) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('lowest', ?)", (str(self._lowest),))
         self.db.execute("COMMIT")
 
     def rollback(self) -> None:
         with contextlib.suppress(sqlite3.Error):
             self.db.execute("ROLLBACK")
+        with contextlib.suppress(sqlite3.Error, IndexUnusable, ValueError):
+            self._lowest = int(self._meta("lowest") or 0)
 
     def optimize(self) -> None:
         """Merge the FTS segments into one (after a large build: faster queries)."""
-        self.db.execute("INSERT INTO docs_fts(docs_fts) VALUES ('optimize')")
-        self.db.execute("INSERT INTO docs_grams(docs_grams) VALUES ('optimize')")
+        self.db.execute("INSERT INTO terms(terms) VALUES ('optimize')")
         with contextlib.suppress(sqlite3.Error):  # give back the space the merge used
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
@@ -348,38 +453,29 @@ class IndexDB:
     ) -> SearchResult:
         """The ``limit`` conversations with the newest hits for ``query``.
 
-        Reads matching rows newest first and keeps the first one of each conversation that
-        really matches (:meth:`Query.matches`); stops after ``limit`` conversations or
-        ``budget`` seconds (then the result says it is not complete).
+        Reads the blocks that may match newest first, and keeps the newest message of the
+        first block of each conversation that really matches (:meth:`Query.matches`); stops
+        after ``limit`` conversations or ``budget`` seconds (then the result says it is not
+        complete).
         """
         started = time.perf_counter()
         if query.empty:
             return SearchResult(query, ())
         db = self.db
-        select = "SELECT f.rowid, d.conv FROM {0} f JOIN docs d ON d.id = f.rowid"
-        if query.long_match:
-            sql = select.format("docs_fts") + " WHERE docs_fts MATCH ? ORDER BY f.rowid"
-            rows = db.execute(sql, (query.long_match,))
-        elif query.short_match:
-            sql = select.format("docs_grams") + " WHERE docs_grams MATCH ? ORDER BY f.rowid"
-            rows = db.execute(sql, (query.short_match,))
-        else:  # only punctuation, e.g. "?!": no index serves it
-            sql = "SELECT id, conv FROM docs WHERE body LIKE ? ESCAPE '\\' ORDER BY id"
-            rows = db.execute(sql, (query.like,))
-        found: dict[str, tuple[int, str, str, str]] = {}
+        rows = self._candidates(query)
+        found: dict[str, tuple[str, str, str]] = {}
         complete = True
         deadline = started + budget
         while batch := rows.fetchmany(200):
             for rowid, conversation_id in batch:
                 if conversation_id in found:
                     continue
-                msg, role, body = db.execute(
-                    "SELECT msg, role, body FROM docs WHERE id = ?", (rowid,)
-                ).fetchone()
-                if query.exact or query.matches(body):
-                    found[conversation_id] = (rowid, msg, role, body)
-                    if len(found) >= limit:
-                        break
+                (data,) = db.execute("SELECT data FROM blocks WHERE id = ?", (rowid,)).fetchone()
+                doc = _newest_match(query, _unpack(data))
+                if doc is not None:
+                    found[conversation_id] = doc
+                if len(found) >= limit:
+                    break
             if len(found) >= limit or time.perf_counter() > deadline:
                 complete = False
                 break
@@ -387,8 +483,25 @@ class IndexDB:
         hits = self._hits(query, found, snippet_width)
         return SearchResult(query, hits, complete, time.perf_counter() - started)
 
+    def _candidates(self, query: Query) -> sqlite3.Cursor:
+        """(row id, conversation) of every block that may match, newest first."""
+        db = self.db
+        if query.match:
+            try:
+                return db.execute(
+                    "SELECT f.rowid, b.conv FROM terms f JOIN blocks b ON b.id = f.rowid "
+                    "WHERE terms MATCH ? ORDER BY f.rowid",
+                    (query.match,),
+                )
+            except sqlite3.OperationalError as error:
+                if "interrupt" in str(error):
+                    raise
+                # A word the tokenizer splits further (a letter it takes for punctuation)
+                # makes a phrase, which this index cannot answer: look at everything.
+        return db.execute("SELECT id, conv FROM blocks ORDER BY id")
+
     def _hits(
-        self, query: Query, found: dict[str, tuple[int, str, str, str]], width: int
+        self, query: Query, found: dict[str, tuple[str, str, str]], width: int
     ) -> tuple[SearchHit, ...]:
         if not found:
             return ()
@@ -401,7 +514,7 @@ class IndexDB:
             )
         }
         hits: list[SearchHit] = []
-        for conversation_id, (_rowid, msg, role, body) in found.items():
+        for conversation_id, (msg, role, body) in found.items():
             title, updated = meta.get(conversation_id, ("", 0.0))
             text, spans = snippet(body, query.pattern, width)
             hits.append(
@@ -413,3 +526,43 @@ class IndexDB:
     def count(self) -> int:
         """How many conversations are indexed."""
         return int(self.db.execute("SELECT count(*) FROM conversations").fetchone()[0])
+
+
+def _blocks(conversation: ConversationDocs) -> list[tuple[int, tuple[tuple[str, str, str], ...]]]:
+    """(part, its (message id, role, text) triples) of the title and each block of messages,
+    oldest first."""
+    blocks: list[tuple[int, tuple[tuple[str, str, str], ...]]] = []
+    if conversation.title:
+        blocks.append((TITLE, (("", TITLE_ROLE, conversation.title),)))
+    docs = conversation.docs
+    blocks.extend(
+        (start // BLOCK, docs[start : start + BLOCK]) for start in range(0, len(docs), BLOCK)
+    )
+    return blocks
+
+
+def _tokens(docs: Iterable[tuple[str, str, str]]) -> str:
+    return index_text("\n".join(doc[2] for doc in docs))
+
+
+def _newest_match(query: Query, docs: list[tuple[str, str, str]]) -> tuple[str, str, str] | None:
+    """The newest of ``docs`` that matches ``query``, if any. Only the texts where the
+    longest term occurs are checked (found in the block's texts case-folded at once: many
+    times quicker than checking each text, as two common words rarely meet in one)."""
+    texts = [doc[2] for doc in docs]
+    folded = _SEP.join(texts).casefold()
+    term = max(query.folded, key=len, default="")
+    candidates: list[int] = []
+    number = counted = 0
+    start = folded.find(term)
+    while start != -1:
+        number += folded.count(_SEP, counted, start)
+        candidates.append(number)
+        counted = folded.find(_SEP, start)  # on to the next text
+        if counted == -1:
+            break
+        start = folded.find(term, counted)
+    for number in reversed(candidates):
+        if number < len(docs) and query.matches(texts[number]):
+            return docs[number]
+    return None

@@ -224,6 +224,10 @@ class Services:
         """Whether listing the conversations is slow enough for a thread."""
         return self.store.index_is_big()
 
+    def library_stamp(self) -> int | None:
+        """Changes whenever any process adds, saves or removes a conversation (a stat)."""
+        return self.store.directory_stamp()
+
     def flush_index(self) -> None:
         """Write the store's index now (at exit)."""
         self.store.flush_index()
@@ -443,6 +447,11 @@ class Services:
         """Start the full-text index (in its own thread, after the first frame)."""
         if self.search is not None:
             self.search.start()
+
+    def search_progress(self) -> tuple[int, int] | None:
+        """(files done, files to do) while the search index reads files, else None."""
+        status = self.search.status if self.search is not None else None
+        return (status.done, status.total) if status is not None and status.indexing else None
 
     def close_search(self, timeout: float = 2.0) -> None:
         """Stop the full-text index (at exit)."""

@@ -102,6 +102,10 @@ class ConversationStore:
         self._reported: set[str] = set()
         """Files left in place (too large, unreadable) already reported in :attr:`problems`."""
         self.listeners: list[StoreListener] = []
+        self._own_stamp: int | None = None
+        """The directory's mtime right after this store's last write there."""
+        self._seen_stamp: int | None = None
+        """What :meth:`directory_stamp` last told (the mtime after another's change)."""
         self.lock_wait = LOCK_WAIT
         """Longest wait for the save lock, in seconds."""
         self._deleted: set[str] = set()
@@ -132,7 +136,11 @@ class ConversationStore:
             if stale.name != LOCK_NAME:
                 with contextlib.suppress(OSError):
                     stale.unlink()
-        return clean_temp_files(self.directory)
+        cleaned = clean_temp_files(self.directory)
+        with contextlib.suppress(OSError):  # made now, not by the first save (see _wrote)
+            os.close(os.open(self.directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600))
+        self._own_stamp = self._directory_mtime()
+        return cleaned
 
     def save(self, conversation: Conversation, *, revive: bool = False) -> int:
         """Write ``conversation`` atomically; the previous file stays intact if this fails.
@@ -163,8 +171,10 @@ class ConversationStore:
                     return 0
                 merged = self._merge_from_disk(conversation, path)
                 data = json.dumps(conversation.to_dict(), ensure_ascii=False, indent=1)
+                before = self._directory_mtime()
                 atomic_write(path, data.encode("utf-8"), mode=0o600)
                 stat = path.stat()
+                self._wrote(before)
         except StorageError:
             raise
         except OSError as error:
@@ -274,7 +284,9 @@ class ConversationStore:
         if keep_out:
             self._deleted.add(conversation_id)
         try:
+            before = self._directory_mtime()
             path.unlink(missing_ok=True)
+            self._wrote(before)
         except OSError as error:
             raise StorageError(Problem("storage.delete", {"error": _why(error)})) from None
         with self._index_lock:
@@ -296,13 +308,52 @@ class ConversationStore:
     BIG_INDEX: ClassVar[int] = 200_000
     """Bytes of index (~180 a conversation) above which listing takes more than ~10 ms."""
 
+    BIG_LIBRARY: ClassVar[int] = 1000
+    """Conversation files above which listing without a complete index may read many."""
+
     def index_is_big(self) -> bool:
-        """Whether listing reads a big index (over 1,000 conversations or so): the app then
-        lists in a thread, after its first frame."""
+        """Whether listing reads a big index (over 1,000 conversations or so), or maybe many
+        files (over :attr:`BIG_LIBRARY` of them, and no index: a copied, restored or synced
+        folder, where every file is read): the app then lists in a thread, after its first
+        frame. Costs a stat, or counting names in the directory (no file is opened)."""
         try:
-            return (self.directory / INDEX_NAME).stat().st_size > self.BIG_INDEX
+            if (self.directory / INDEX_NAME).stat().st_size > self.BIG_INDEX:
+                return True
         except OSError:
-            return False
+            pass
+        count = 0
+        try:
+            with os.scandir(self.directory) as entries:
+                for entry in entries:
+                    if entry.name.endswith(".json"):
+                        count += 1
+                        if count > self.BIG_LIBRARY:
+                            return True
+        except OSError:
+            pass
+        return False
+
+    def directory_stamp(self) -> int | None:
+        """What changes when another process adds, replaces (every save renames a file over)
+        or removes a conversation file: the directory's modification time, except that this
+        store's own writes are not counted (it knows them). A stat."""
+        stamp = self._directory_mtime()
+        if stamp != self._own_stamp:
+            self._seen_stamp = stamp
+        return self._seen_stamp
+
+    def _directory_mtime(self) -> int | None:
+        try:
+            return os.stat(self.directory).st_mtime_ns
+        except OSError:
+            return None
+
+    def _wrote(self, before: int | None) -> None:
+        """This store just changed the directory, which had the mtime ``before`` (a write by
+        another process between the two stats goes unnoticed until the next change)."""
+        if before != self._own_stamp:  # another process wrote since this store last did
+            self._seen_stamp = before
+        self._own_stamp = self._directory_mtime()
 
     def list_conversations(self) -> list[ConversationSummary]:
         """Every readable conversation, newest first. Unreadable files are moved aside."""
@@ -392,7 +443,9 @@ class ConversationStore:
             return
         data = json.dumps({"version": INDEX_VERSION, "files": self._index}, ensure_ascii=False)
         try:
+            before = self._directory_mtime()
             atomic_write(self.directory / INDEX_NAME, data.encode("utf-8"), mode=0o600)
+            self._wrote(before)
             self._index_dirty = False
         except OSError:
             pass

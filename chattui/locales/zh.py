@@ -581,4 +581,6 @@ CATALOG: dict[str, str] = {
     "Esc close": "Esc 关闭",
     "find…": "查找…",
     "Exported 1 conversation to {path}": "已导出 1 个对话到 {path}",
+    # issue 18: search index and library (i18-search)
+    "search index {done}/{total}": "搜索索引 {done}/{total}",
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
 
@@ -13,6 +14,7 @@ from chattui.core.models import Conversation, Message, Role
 from chattui.core.services import Services
 from chattui.core.storage import ConversationStore
 from chattui.ui.app import ChatApp
+from chattui.ui.main import conversations
 from chattui.ui.main.screen import MainScreen
 from chattui.ui.screens.details import DetailsScreen
 from chattui.ui.screens.dialogs import TextInputScreen
@@ -70,6 +72,48 @@ async def test_a_big_library_is_listed_in_a_thread_after_the_first_frame(
         assert listed(app) == ["Shopping list", "代理设置", "Proxy setup"]
         await send(pilot, "made after the list")
         assert listed(app)[0] == "made after the list"
+
+
+async def test_a_big_library_without_its_index_is_listed_after_the_first_frame(
+    make_app: MakeApp, fake_server: FakeOpenAI, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A copied or synced folder has no index.json: listing reads every file, so it must not
+    delay the first frame (10,000 files: 9-11 s of blank screen)."""
+    seed(home, "Proxy setup", "代理设置", "Shopping list")
+    (conversations_dir(home) / "index.json").unlink()
+    monkeypatch.setattr(ConversationStore, "BIG_LIBRARY", 2)  # three files count as many
+    at_first_frame: list[list[str]] = []
+    app = make_app()
+
+    def hook(message: object) -> None:
+        if isinstance(message, events.Ready):
+            at_first_frame.append(listed(app))
+
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        await wait_for(pilot, lambda: bool(at_first_frame))
+        assert at_first_frame == [[]]  # nothing read before the first frame
+        await settle(pilot)  # the listing worker
+        assert listed(app) == ["Shopping list", "代理设置", "Proxy setup"]
+        assert (conversations_dir(home) / "index.json").exists()
+
+
+async def test_conversations_written_by_another_process_reach_the_sidebar(
+    make_app: MakeApp, fake_server: FakeOpenAI, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`chattui import` or a second instance writes while the app runs: the sidebar shows
+    the new conversation and the new title without a restart."""
+    (kept,) = seed(home, "Proxy setup")
+    monkeypatch.setattr(conversations, "LIBRARY_CHECK_SECONDS", 0.05)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        assert listed(app) == ["Proxy setup"]
+        other = ConversationStore(conversations_dir(home))  # another process's store
+        imported = Conversation(title="Imported elsewhere", updated=2000.0)
+        imported.messages.append(Message(Role.USER, "hello"))
+        other.save(imported)
+        await wait_for(pilot, lambda: listed(app) == ["Imported elsewhere", "Proxy setup"])
+        other.rename(kept.id, "Renamed elsewhere")
+        await wait_for(pilot, lambda: "Renamed elsewhere" in listed(app))
 
 
 async def test_filter_pin_archive_and_undo_delete(

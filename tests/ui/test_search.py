@@ -4,6 +4,7 @@ the hit with the match highlighted, and find next / previous in the open convers
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from textual.widgets import Label
 
 from chattui.core.models import Conversation, Message, Role
 from chattui.core.storage import ConversationStore
+from chattui.ui.main import screen as screen_module
 from chattui.ui.screens.search import SearchScreen
 from chattui.ui.widgets.chat_log import ChatLog
 from tests.fakeserver import FakeOpenAI, Reply
@@ -28,6 +30,7 @@ from tests.ui.conftest import (
     screen_text,
     send,
     settle,
+    status_text,
     wait_for,
 )
 
@@ -300,3 +303,24 @@ async def test_the_find_bar_keeps_a_usable_field_beside_the_sidebar(
         )
         assert shown_hint == expected
         assert line.rstrip().endswith(expected or "no matches")
+
+
+async def test_the_first_build_shows_its_progress_in_the_status_line(
+    make_app: MakeApp, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A library with no search index yet (an upgrade, a cleared cache): the build's
+    progress is in the main screen's status line, not only in the search dialog."""
+    monkeypatch.setattr(screen_module, "INDEX_PROGRESS_SECONDS", 0.02)
+    monkeypatch.setattr(screen_module, "INDEX_PROGRESS_FROM", 10)
+    folder = conversations_dir(home)  # written as another tool would: quicker than saves
+    folder.mkdir(parents=True)
+    for number in range(400):
+        conversation = long_conversation(f"c{number}", {}, count=40)
+        text = json.dumps(conversation.to_dict(), ensure_ascii=False)
+        (folder / f"{conversation.id}.json").write_text(text, "utf-8")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: "search index" in status_text(app))
+        assert "/400" in status_text(app)
+        await index_ready(pilot)
+        await wait_for(pilot, lambda: "search index" not in status_text(app))

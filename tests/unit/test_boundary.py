@@ -152,7 +152,7 @@ def test_the_first_frame_of_a_new_conversation_does_not_load_the_markdown_render
 UI_USES = {
     # conversations: the store, and saves and deletes through the session
     "list_conversations", "load_conversation", "conversation_size", "live_conversation",
-    "is_deleted", "store_problems", "index_is_big", "flush_index", "save_soon",
+    "is_deleted", "store_problems", "index_is_big", "library_stamp", "flush_index", "save_soon",
     "delete_conversation", "adopt", "model_picked",
     # turns, budgets and models: the engine (planner and session, made after the first frame)
     "start_session", "warm_up", "connect", "connect_if_needed", "close", "live_reply",
@@ -167,7 +167,7 @@ UI_USES = {
     # settings and start-up
     "settings", "remember", "update", "start_log", "warnings", "fatal", "environ",
     # the search index: started and closed here, handed to the search screen
-    "search", "start_search", "close_search",
+    "search", "start_search", "close_search", "search_progress",
     # plain data
     "paths.config_file", "paths.conversations_dir", "paths.credentials_file", "paths.data_dir",
     "paths.roles_dir", "paths.themes_dir",

@@ -14,34 +14,39 @@ import pytest
 
 from chattui.core.models import Conversation, Message, MessageStatus, Role
 from chattui.core.search import INDEX_NAME, SearchIndex
-from chattui.core.search_text import find_hits, grams, parse_query, snippet
+from chattui.core.search_text import find_hits, index_text, parse_query, snippet
 from chattui.core.storage import ConversationStore
 
 # --------------------------------------------------------------------------- text
 
 
-def test_grams_hold_cjk_characters_and_pairs_and_word_beginnings() -> None:
-    tokens = set(grams("我们用代理 Go Proxy 42").split())
+def test_index_text_holds_words_and_cjk_characters_and_pairs() -> None:
+    tokens = set(index_text("我们用代理 Go Proxy 42").split())
     assert {"我", "代", "理", "代理", "用代", "我们"} <= tokens
-    assert {"g", "go", "p", "pr", "4", "42"} <= tokens
-    assert "代理go" not in tokens and "pro" not in tokens
+    assert {"Go", "Proxy", "42"} <= tokens
+    assert "我们用代理" not in tokens and "代理Go" not in tokens
+    assert index_text("plain English") == "plain English"  # no CJK: the text as it is
 
 
-def test_query_routes_long_terms_to_trigrams_and_short_ones_to_grams() -> None:
-    query = parse_query('代理 server "proxy setup" go')
-    assert query.terms == ("代理", "server", "proxy setup", "go")
-    assert query.long_match == '"server" AND "proxy setup"'
-    assert query.short_match == '"代理" AND "go"'
-    assert not query.exact
-    assert parse_query("服务器").exact
+def test_query_finds_words_by_prefix_and_cjk_by_pairs() -> None:
+    query = parse_query('代理服务 server "proxy setup" go')
+    assert query.terms == ("代理服务", "server", "proxy setup", "go")
+    assert query.match == (
+        '"代理" AND "理服" AND "服务" AND "server"* AND "proxy"* AND "setup"* AND "go"*'
+    )
+    assert parse_query("猫").match == '"猫"'
+    assert parse_query("？！").match == ""  # nothing the index holds: every block is a candidate
 
 
-def test_short_latin_terms_match_word_beginnings_cjk_anywhere() -> None:
+def test_latin_terms_match_word_beginnings_cjk_anywhere() -> None:
     query = parse_query("go")
     assert query.matches("Go is fine") and query.matches("let's google it")
     assert not query.matches("a while ago")
     assert parse_query("代理").matches("这是代理服务器")
-    assert parse_query("ago").matches("a while ago")  # 3+ characters: any substring
+    assert parse_query("ago").matches("a while ago")
+    assert not parse_query("roxy").matches("a proxy")  # the index finds word beginnings
+    pattern = parse_query("roxy").pattern
+    assert pattern is not None and pattern.search("a proxy")  # F4 still finds it anywhere
 
 
 def test_a_query_needs_every_term() -> None:
@@ -205,7 +210,7 @@ def test_an_index_of_another_schema_is_rebuilt(store: ConversationStore, index_p
     open_index(store, index_path).close()
     with sqlite3.connect(index_path) as db:
         db.execute("UPDATE meta SET value = '0' WHERE key = 'schema'")
-        db.execute("DELETE FROM docs_fts")  # what an old layout would not have
+        db.execute("DELETE FROM blocks")  # what an old layout would not have
     db.close()
     index = open_index(ConversationStore(store.directory), index_path)
     try:
@@ -326,3 +331,38 @@ def test_a_rebuild_finds_the_newest_files_first(store: ConversationStore, index_
         assert [hit.conversation_id for hit in result.hits] == [c.id for c in convs[:3:-1]]
     finally:
         index.close()
+
+
+def test_deleting_the_index_while_it_runs_rebuilds_it(
+    store: ConversationStore, index: SearchIndex, index_path: Path
+) -> None:
+    """Someone clears the cache while the app runs: search notices the file gone, has it
+    made again, and finds what exists (not "no match" until a restart)."""
+    conv = conversation("Notes", "the 代理 settings", "more text")
+    store.save(conv)
+    assert index.wait_idle(30)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{index_path}{suffix}").unlink(missing_ok=True)
+    index.search("代理")  # notices it (no results yet: the file is being made again)
+    assert found(index, "代理") == [(conv.id, conv.messages[0].id)]
+    assert index_path.exists()
+    later = conversation("Later", "written after the rebuild")
+    store.save(later)
+    assert found(index, "rebuild") == [(later.id, later.messages[0].id)]
+
+
+def test_an_index_deleted_while_it_runs_is_made_again_by_a_sync(
+    store: ConversationStore, index: SearchIndex, index_path: Path
+) -> None:
+    """Opening search (a sync) notices the file replaced and brings it up to date."""
+    conv = conversation("Notes", "findable words here")
+    store.save(conv)
+    assert found(index, "findable")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{index_path}{suffix}").unlink(missing_ok=True)
+    index.sync()  # what opening the search screen does
+    assert found(index, "findable") == [(conv.id, conv.messages[0].id)]
+    assert index_path.exists()  # made again: the next start finds it whole
+    with sqlite3.connect(index_path) as db:
+        assert db.execute("SELECT count(*) FROM conversations").fetchone() == (1,)
+    db.close()

@@ -161,3 +161,36 @@ def test_storage_problems_are_data_worded_in_the_users_language(store: Conversat
         assert caught.value.problem.text(_) == "gone.json 已不存在。"
     finally:
         set_language("en")
+
+
+def test_the_directory_stamp_counts_other_processes_writes_not_its_own(
+    store: ConversationStore, tmp_path: Path
+) -> None:
+    """The sidebar lists again when the stamp changes: its own saves (every second while a
+    reply streams) must not make it, another process's must, even if a save follows it."""
+    probe = tmp_path / "probe"
+
+    def tick() -> None:
+        """Until the file system's clock (a few milliseconds coarse) has moved on: the next
+        change gets another mtime (a wait for the clock, not for work)."""
+        last = os.stat(store.directory).st_mtime_ns
+        for _ in range(100_000):
+            probe.touch()
+            if probe.stat().st_mtime_ns > last:
+                return
+        raise AssertionError("the clock did not move")
+
+    mine = conversation("mine", 1.0)
+    store.save(mine)
+    stamp = store.directory_stamp()
+    tick()
+    store.save(mine)
+    tick()
+    store.delete(conversation("gone", 2.0).id)
+    store.flush_index()
+    assert store.directory_stamp() == stamp  # only this store wrote
+    tick()
+    ConversationStore(store.directory).save(conversation("theirs", 3.0))
+    tick()
+    store.save(mine)  # this store writes right after the other one
+    assert store.directory_stamp() != stamp

@@ -37,6 +37,9 @@ __all__ = ["UNDO_SECONDS", "ConversationLoaded", "Conversations", "summary_of"]
 
 UNDO_SECONDS = 8.0
 """How long a delete can be undone; the file is removed after that."""
+LIBRARY_CHECK_SECONDS = 3.0
+"""How often the conversations folder is checked for changes made by another process (a
+second instance, ``chattui import``): a stat; the list is read again only if it changed."""
 LOAD_IN_THREAD_BYTES = 64 * 1024
 """Conversation files larger than this are read in a thread (a smaller one takes well under
 a millisecond to parse: it is shown at once)."""
@@ -111,6 +114,10 @@ class Conversations:
         self._panes = panes
         self._show = show
         self._opening: _Opening | None = None
+        self._stamp: int | None = None
+        """The folder's stamp when it was last listed (see :meth:`watch_library`)."""
+        self._listing = False
+        """A listing thread is running."""
         """The conversation being read in a thread, if any."""
         self._pending_deletes: dict[str, _PendingDelete] = {}
         """Deleted conversations that can still be restored, oldest first."""
@@ -140,6 +147,15 @@ class Conversations:
 
     # -- listing ---------------------------------------------------------------------------------
 
+    def watch_library(self) -> None:
+        """List the conversations again (in a thread) whenever another process changed the
+        folder: checked every :data:`LIBRARY_CHECK_SECONDS`, a stat each time."""
+        self._screen.set_interval(LIBRARY_CHECK_SECONDS, self._check_library)
+
+    def _check_library(self) -> None:
+        if not self._listing and self._services.library_stamp() != self._stamp:
+            self.list_in_background()
+
     def refresh_list(self) -> None:
         """Reload the list of conversations from the store, reporting unreadable files."""
         try:
@@ -152,6 +168,7 @@ class Conversations:
     def list_in_background(self) -> None:
         """:meth:`refresh_list` with the reading in a thread: the app's first listing
         (10,000 conversations take ~0.1 s), once its first frame is drawn."""
+        self._listing = True
         self._screen.run_worker(
             self._list_in_thread, thread=True, group="listing", exit_on_error=False
         )
@@ -168,6 +185,11 @@ class Conversations:
         app.call_from_thread(self._show_list, summaries)
 
     def _show_list(self, summaries: list[ConversationSummary]) -> None:
+        # Stamped after the listing, which may itself have written index.json into the folder.
+        self._stamp = self._services.library_stamp()
+        self._listing = False
+        # A delete still on its way (or waiting for its undo) is not brought back.
+        summaries = [s for s in summaries if not self._services.is_deleted(s.id)]
         for problem in self._services.store_problems():
             self._screen.notify(problem_text(problem), severity="warning", timeout=10, markup=False)
         self._panes.sidebar.show(summaries, self._shown.conversation.id)

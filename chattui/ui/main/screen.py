@@ -45,6 +45,11 @@ from chattui.ui.widgets.find_bar import FindBar
 from chattui.ui.widgets.prompt import PromptInput
 from chattui.ui.widgets.sidebar import ConversationList
 
+INDEX_PROGRESS_SECONDS = 1.0
+"""How often the status line shows how far the search index's build is."""
+INDEX_PROGRESS_FROM = 200
+"""Files to index from which the build is shown (fewer take a moment)."""
+
 if TYPE_CHECKING:
     from textual.command import Provider
 
@@ -237,11 +242,21 @@ class MainScreen(Screen[None]):
             self._after_first_frame(self.conversations.list_in_background)
         else:
             self.conversations.refresh_list()
+        self.conversations.watch_library()
+        self.set_interval(INDEX_PROGRESS_SECONDS, self._show_index_progress)
         self.drafts.setup()
         self.show_conversation(self.conversation)
         self.endpoint.update()
         self.prompt.focus()
         self.set_interval(60, panes.sidebar.refresh_times)
+
+    def _show_index_progress(self) -> None:
+        """The search index's first build (or a big sync) in the status line, while it runs."""
+        progress = self.services.search_progress()
+        note = ""
+        if progress is not None and progress[1] >= INDEX_PROGRESS_FROM:
+            note = _("search index {done}/{total}", done=progress[0], total=progress[1])
+        self.panes.status.set_note(note)
 
     async def _mount_footer(self) -> None:
         from chattui.ui.widgets.key_footer import KeyFooter

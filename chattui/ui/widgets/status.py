@@ -48,6 +48,7 @@ class StatusBar(Horizontal):
         self._model = ""
         self._state = ""
         self._tokens = ""
+        self._note = ""
         self._budgets: tuple[Text, ...] = ()
         self._shown: tuple[Text, Text] | None = None
         self._busy = False
@@ -91,6 +92,13 @@ class StatusBar(Horizontal):
         elif self._due is None:
             self._due = self.set_timer(wait, self._redraw_due)
 
+    def set_note(self, text: str) -> None:
+        """Background work worth knowing of (the search index being built), shown after the
+        reply's tokens while it fits; "" for none."""
+        if text != self._note:
+            self._note = text
+            self._redraw()
+
     def _redraw_due(self) -> None:
         self._due = None  # this timer has fired: nothing to stop
         self._redraw()
@@ -104,7 +112,9 @@ class StatusBar(Horizontal):
     @property
     def text(self) -> str:
         """Every part of the left side, whatever the width (for tests)."""
-        return SEPARATOR.join(self._parts(self._state, self._model, self._tokens, self._endpoint))
+        return SEPARATOR.join(
+            self._parts(self._state, self._model, self._tokens, self._note, self._endpoint)
+        )
 
     @staticmethod
     def _parts(*parts: str) -> list[str]:
@@ -128,12 +138,14 @@ class StatusBar(Horizontal):
                 budget = variant
                 break
         room = width - (budget.cell_len + 2 if budget.cell_len else 0)
-        # In order: state, model, tokens, endpoint; the profile's name stays when the rest
-        # of the endpoint does not fit, the tokens only if the profile's name fits after them.
+        # In order: state, model, tokens, a note (search index progress), endpoint; the
+        # profile's name stays when the rest of the endpoint does not fit, the tokens and
+        # the note only if the profile's name fits after them.
         left = SEPARATOR.join(self._parts(self._state, self._model))
-        tokens = SEPARATOR.join(self._parts(left, self._tokens, self._profile))
-        if self._tokens and cell_len(tokens) <= room:
-            left = SEPARATOR.join(self._parts(left, self._tokens))
+        for extra in self._parts(self._tokens, self._note):
+            candidate = SEPARATOR.join(self._parts(left, extra))
+            if cell_len(SEPARATOR.join(self._parts(candidate, self._profile))) <= room:
+                left = candidate
         for endpoint in self._parts(self._endpoint, self._profile):
             candidate = SEPARATOR.join(self._parts(left, endpoint))
             if cell_len(candidate) <= room:
