@@ -225,6 +225,26 @@ class Handler(Wire):
         send_usage: bool,
         usage: Callable[[], dict[str, int]],
     ) -> None:
+        if reply.burst:
+            self._held = []
+            try:
+                self._stream_events(record, reply, base, deltas, finish_reason, send_usage, usage)
+            finally:
+                held, self._held = self._held, None
+                self._write(b"".join(held))
+        else:
+            self._stream_events(record, reply, base, deltas, finish_reason, send_usage, usage)
+
+    def _stream_events(
+        self,
+        record: RecordedRequest,
+        reply: Reply,
+        base: dict[str, Any],
+        deltas: list[str],
+        finish_reason: str,
+        send_usage: bool,
+        usage: Callable[[], dict[str, int]],
+    ) -> None:
         fake = self.server.fake
         record.status = 200
         self._start(

@@ -59,7 +59,13 @@ class Wire(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    _held: list[bytes] | None = None
+    """Writes kept back while a burst is gathered (see ``Reply.burst``)."""
+
     def _write(self, data: bytes) -> None:
+        if self._held is not None:
+            self._held.append(data)
+            return
         try:
             self.wfile.write(data)
             self.wfile.flush()
