@@ -161,7 +161,8 @@ class Handler(Wire):
             opts = req.get("stream_options")
             wants_usage = isinstance(opts, dict) and bool(opts.get("include_usage"))
             send_usage = wants_usage if reply.usage is None else reply.usage
-            self._stream(record, reply, base, deltas, finish_reason, send_usage, usage)
+            with self._held_back(reply.burst):
+                self._stream(record, reply, base, deltas, finish_reason, send_usage, usage)
         else:
             self._complete(record, reply, base, full_text, finish_reason, usage)
 
@@ -216,26 +217,6 @@ class Handler(Wire):
         self._send_body(200, body, "application/json", reply.headers)
 
     def _stream(
-        self,
-        record: RecordedRequest,
-        reply: Reply,
-        base: dict[str, Any],
-        deltas: list[str],
-        finish_reason: str,
-        send_usage: bool,
-        usage: Callable[[], dict[str, int]],
-    ) -> None:
-        if reply.burst:
-            self._held = []
-            try:
-                self._stream_events(record, reply, base, deltas, finish_reason, send_usage, usage)
-            finally:
-                held, self._held = self._held, None
-                self._write(b"".join(held))
-        else:
-            self._stream_events(record, reply, base, deltas, finish_reason, send_usage, usage)
-
-    def _stream_events(
         self,
         record: RecordedRequest,
         reply: Reply,
