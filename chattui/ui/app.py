@@ -118,8 +118,12 @@ class ChatApp(App[None]):
 
     def _start_session(self) -> None:
         """Build the session and the planner (~20 ms of imports the first frame did not
-        need), then warm up in a thread."""
-        self.services.start_session()
+        need), then warm up in a thread. The budget is shown at once if it needs no
+        tokenizer (far from the window's limit it is estimated): the status line then does not
+        change again when the warm-up ends."""
+        main = self.main_screen
+        if self.services.start_session() and main is not None:
+            main.budget.enable()
         if self._warm_up_enabled:
             self.warm_up()
 
