@@ -100,7 +100,13 @@ class Engine:
         if not self.token_helper:
             with contextlib.suppress(Exception):  # a broken tokenizer is reported when used
                 self.planner.counter(self.endpoints.settings.model).text("warm up")
-        import chattui.core.client  # noqa: F401
+        import chattui.core.costs
+        import chattui.core.titles  # noqa: F401
+        from chattui.core.client import preload
+        from chattui.core.markdown_blocks import parse_blocks
+
+        preload()  # what the first request imports
+        parse_blocks("# A\n\n```python\nx\n```\n\n| a |\n| - |\n| 1 |\n")  # the first reply's
 
     def close(self, timeout: float = 10.0) -> bool:
         """Stop the running turns and wait for the queued saves (see ``ChatSession.close``);
