@@ -38,6 +38,9 @@ STATUS_INTERVAL = 0.2
 """Seconds between status line updates while a reply streams."""
 FRAME = 1 / 60
 """The longest the stream holds the event loop: then it lets the screen paint and keys in."""
+PAUSE = 0.004
+"""A gap this long between two events means the stream waited (for the network): the loop
+was free meanwhile, and nothing needs to give way."""
 GIVE_WAY_LONGEST = 0.1
 """The longest it waits for the screen (it goes on if no refresh comes, e.g. at exit)."""
 
@@ -173,13 +176,17 @@ class Replies:
 
         log = self._panes.log
         reply: Message | None = None
-        started = given_way = time.monotonic()
+        started = given_way = previous = time.monotonic()
         try:
             async with aclosing(events) as stream:
                 async for event in stream:
-                    if time.monotonic() - given_way >= FRAME:
+                    now = time.monotonic()
+                    if now - previous >= PAUSE:
+                        given_way = now  # the stream waited: the loop was free meanwhile
+                    elif now - given_way >= FRAME:
                         await self._give_way()
-                        given_way = time.monotonic()
+                        given_way = now = time.monotonic()
+                    previous = now
                     visible = self._shown.is_shown(conversation)
                     if isinstance(event, ReplyStarted):
                         reply = event.message
