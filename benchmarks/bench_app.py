@@ -28,7 +28,13 @@ with ``--quick``), then the ratios that matter. About 3 minutes on a quiet 2-cor
       (raw, or with escape sequences removed). One process per size, started 3 s (``--settle``)
       before the first prompt so its warm-up (openai import) is done; Ctrl+N between runs.
 
-   Goals: app / SDK <= 1.5x for each size; app 20k / 4k close to 5x (linear).
+   d. the first reply of a fresh process (4k only): chattui started in a pty, the prompt
+      typed as soon as its first frame is painted and Enter pressed at once (start-up work such
+      as the openai import may still run), Enter -> the sentinel painted; a new process each
+      run. The same after ``--settle`` seconds shows what the start-up work costs the reply.
+
+   Goals: app / SDK <= 1.5x for each size; app 20k / 4k close to 5x (linear); the first reply
+   of a fresh process <= 1.0x the SDK alone (warm, same run).
 
 Every wait has a timeout, children run in their own process groups and are killed on exit.
 """
@@ -233,6 +239,24 @@ class PtyApp:
                 raise BenchError(f"the program exited before painting {marker!r}")
             if now >= deadline:
                 raise BenchError(f"{marker!r} not painted within {timeout:.0f} s")
+
+    def wait_quiet(self, quiet: float, timeout: float) -> float:
+        """Read until nothing is painted for ``quiet`` seconds; return the seconds from spawn
+        to the last output before that silence (when the screen stopped changing)."""
+        deadline = time.perf_counter() + timeout
+        last = time.perf_counter()
+        while True:
+            now = time.perf_counter()
+            if now - last >= quiet:
+                return last - self.started
+            if now >= deadline:
+                raise BenchError(f"the screen kept changing for {timeout:.0f} s")
+            data = self._read(min(quiet - (now - last), deadline - now))
+            if data:
+                last = time.perf_counter()
+                self._tail = (self._tail + data)[-512:]
+            elif self.eof:
+                raise BenchError("the program exited before its screen was stable")
 
     def drain(self, seconds: float) -> bytes:
         """Read (and return) the output for ``seconds``, so the program never blocks on it."""
@@ -653,6 +677,29 @@ class PtyChat:
             shutil.rmtree(self._home, ignore_errors=True)
 
 
+def fresh_reply(base_url: str, timeout: float, settle: float = 0.0) -> float:
+    """The first reply of a fresh process: chattui is started, the prompt typed as soon as the
+    first frame is painted (after ``settle`` seconds, if given) and Enter pressed once it is
+    echoed; seconds from Enter until the reply's last line is painted."""
+    with temp_home() as home:
+        app = PtyApp(chattui_argv(), chattui_env(home, base_url))
+        try:
+            app.wait_for(READY_CHATTUI, 60)
+            if settle:
+                app.drain(settle)
+            app.send(PROMPT.encode())
+            app.wait_for(PROMPT[-12:].encode(), 10)
+            start = time.perf_counter()
+            app.send(b"\r")
+            elapsed = app.wait_for(SENTINEL.encode(), timeout, since=start)
+            with contextlib.suppress(BenchError):
+                app.wait_for(READY_STATUS, 5)
+            app.quit(timeout=30)
+            return elapsed
+        finally:
+            app.close()
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -689,6 +736,21 @@ def bench_stream(
                 )  # fmt: skip
             if not pty:
                 continue
+            if number == 0:
+                for index in range(count):
+                    warm = 1 if index == 0 else 0
+                    measure(
+                        f"fresh.{tokens}", f"{k} first reply, Enter at the first frame", 1,
+                        partial(fresh_reply, url, timeout), warm,
+                    )  # fmt: skip
+                    measure(
+                        f"freshwarm.{tokens}", f"{k} first reply, Enter after {settle:g} s", 1,
+                        partial(fresh_reply, url, timeout, settle),
+                    )  # fmt: skip
+                    measure(
+                        f"sdk.{tokens}", f"{k} openai SDK alone", 1,
+                        partial(sdk_stream, url, text, timeout),
+                    )  # fmt: skip
             try:
                 chat = PtyChat(url, settle)
             except BenchError as error:
@@ -729,6 +791,18 @@ def report(sizes: list[int], runs: int) -> None:
             (f"{k}: app headless / SDK", _ratio(f"app.{tokens}", f"sdk.{tokens}"), "<= 1.5")
         )
         rows.append((f"{k}: app in pty / SDK", _ratio(f"pty.{tokens}", f"sdk.{tokens}"), "<= 1.5"))
+        if f"fresh.{tokens}" in RESULTS:
+            fresh, warm = f"fresh.{tokens}", f"freshwarm.{tokens}"
+            rows.append(
+                (f"{k}: first reply, fresh process / SDK", _ratio(fresh, f"sdk.{tokens}"), "<= 1.0")
+            )
+            rows.append(
+                (f"{k}: first reply, fresh process / floor", _ratio(fresh, f"raw.{tokens}"), "")
+            )
+            rows.append(
+                (f"{k}: first reply after warm-up / SDK", _ratio(warm, f"sdk.{tokens}"), "")
+            )
+            rows.append((f"{k}: first reply, fresh / after warm-up", _ratio(fresh, warm), ""))
     if len(sizes) >= 2:
         small, big = sizes[0], sizes[-1]
         linear = f"~{big / small:g}"

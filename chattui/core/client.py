@@ -34,7 +34,7 @@ from chattui.core.sanitize import sanitize_line
 from chattui.core.secrets import ApiKey
 from chattui.core.sse import StreamState, chunk_events, sse_data
 
-__all__ = ["ChatClient", "endpoint_client"]
+__all__ = ["ChatClient", "endpoint_client", "preload"]
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +172,26 @@ class ChatClient:
 
     def _map_error(self, error: BaseException, streaming: bool = False) -> ChatError:
         return map_error(error, self.base_url, self.proxy, self._key, streaming)
+
+
+_FIRST_REQUEST_MODULES = (
+    "openai.resources.chat.chat",
+    "openai.resources.chat.completions.completions",
+    "openai.lib.streaming.chat",
+    "openai.pagination",
+    "anyio._backends._asyncio",
+)
+"""What the SDK and the HTTP stack import only when the first request is made (~50 modules)."""
+
+
+def preload() -> None:
+    """Import what the first request would otherwise wait for (the warm-up thread calls it:
+    a first reply then costs what the later ones do)."""
+    import importlib
+
+    for name in _FIRST_REQUEST_MODULES:
+        with contextlib.suppress(ImportError):  # another version of the SDK: imported when used
+            importlib.import_module(name)
 
 
 def endpoint_client(endpoint: Endpoint, key: ApiKey | None) -> ChatClient:

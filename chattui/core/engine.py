@@ -59,7 +59,9 @@ class Engine:
             from chattui.core.tokenhost import TokenHost, count_in_process
 
             counts: CountTexts = TokenHost() if self.token_helper else count_in_process
-            self._planner = RequestPlanner(self.endpoints.settings, counts)
+            self._planner = RequestPlanner(
+                self.endpoints.settings, counts, exact_near_limit=self.token_helper
+            )
         return self._planner
 
     @property
@@ -85,31 +87,26 @@ class Engine:
             self.connect()
 
     def warm_up(self) -> None:
-        """Load the model's tokenizer and import the HTTP client (slow: run in a thread,
-        once :attr:`session` was first used on the UI thread: the planner and the session are
-        built by the first thread that uses them).
+        """Import the HTTP client and, counting in this process, load the model's tokenizer
+        (slow: run in a thread, once :attr:`session` was first used on the UI thread: the
+        planner and the session are built by the first thread that uses them).
 
-        With a :class:`TokenHost` the helper loads the tokenizer on another core while this
-        thread imports ``openai``. In this process the tokenizer comes first: loading it
-        briefly holds two copies of its tables (~30 MB more than it keeps), and the process is
-        smallest before ``openai`` is imported.
+        With the token helper nothing is loaded for counting: the helper starts when a
+        request first comes near the window's limit (see ``RequestPlanner``), and most never
+        do. In this process the tokenizer comes first: loading it briefly holds two copies of
+        its tables (~30 MB more than it keeps), and the process is smallest before ``openai``
+        is imported.
         """
-
-        from chattui.core.tokenhost import TokenHost
-
-        def count() -> None:
+        if not self.token_helper:
             with contextlib.suppress(Exception):  # a broken tokenizer is reported when used
                 self.planner.counter(self.endpoints.settings.model).text("warm up")
+        import chattui.core.costs
+        import chattui.core.titles  # noqa: F401
+        from chattui.core.client import preload
+        from chattui.core.markdown_blocks import parse_blocks
 
-        helper = self.planner.counts if isinstance(self.planner.counts, TokenHost) else None
-        if helper is not None:
-            helper.start()  # it loads the tables while this thread imports openai
-        else:
-            count()
-        import chattui.core.client  # noqa: F401
-
-        if helper is not None:
-            count()  # the helper's first answer, once its tables are built
+        preload()  # what the first request imports
+        parse_blocks("# A\n\n```python\nx\n```\n\n| a |\n| - |\n| 1 |\n")  # the first reply's
 
     def close(self, timeout: float = 10.0) -> bool:
         """Stop the running turns and wait for the queued saves (see ``ChatSession.close``);

@@ -21,7 +21,13 @@ from chattui.core.problems import Problem
 from chattui.core.tokenhost import CountTexts, count_in_process
 from chattui.core.tokens import EncodingError, TokenCounter, counter_for_model
 from chattui.core.turns import CONTINUE_PROMPT, build_messages
-from chattui.core.window import Budget, compute_budget, fit_to_window, surely_fits
+from chattui.core.window import (
+    Budget,
+    compute_budget,
+    estimate_budget,
+    fit_to_window,
+    surely_fits,
+)
 
 __all__ = ["BudgetInput", "RequestPlanner", "reply_reserve"]
 
@@ -51,9 +57,22 @@ class BudgetInput:
     """The model's context window."""
     counter: TokenCounter
     """The model's shared counter (thread-safe; its cache holds the history's counts)."""
+    exact_near_limit: bool = False
+    """Estimate far from the window's limit, count only near it (see :func:`estimate_budget`)."""
 
-    def is_counted(self) -> bool:
-        """Whether the history's counts are all cached (counting then encodes the prompt only)."""
+    def estimate(self, prompt: str) -> Budget | None:
+        """The budget estimated without counting, if far from the limit (else None)."""
+        if not self.exact_near_limit:
+            return None
+        return estimate_budget(
+            self.system, self.history, prompt, self.reserve, self.window, self.counter
+        )
+
+    def is_counted(self, prompt: str = "") -> bool:
+        """Whether the history's counts are all cached (counting then encodes the prompt only),
+        or not needed (far from the limit)."""
+        if self.estimate(prompt) is not None:
+            return True
         counter = self.counter
         if self.system and not counter.cached({"role": "system", "content": self.system}):
             return False
@@ -63,10 +82,19 @@ class BudgetInput:
 class RequestPlanner:
     """Builds requests that fit the window, and computes the budget shown while typing."""
 
-    def __init__(self, settings: Settings, counts: CountTexts = count_in_process) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        counts: CountTexts = count_in_process,
+        *,
+        exact_near_limit: bool = False,
+    ) -> None:
         """Plan for ``settings``; ``counts`` says where tokens are counted (this process, or a
-        :class:`~chattui.core.tokenhost.TokenHost` for the full-screen app)."""
+        :class:`~chattui.core.tokenhost.TokenHost` for the full-screen app). With
+        ``exact_near_limit`` tokens are counted only near the window's limit: a request that
+        surely fits is sent whole, and the budget far from the limit is an estimate."""
         self.counts = counts
+        self.exact_near_limit = exact_near_limit
         self._counters: dict[tuple[str, float], TokenCounter] = {}
         self.warning: Problem | None = None
         self.configure(settings)
@@ -119,7 +147,10 @@ class RequestPlanner:
             return self._request(model, info, whole, settings), 0  # nothing to count
         try:
             counter = self.counter(model)
-            fit = fit_to_window(system, history, prompt, reserve, info.context_window, counter)
+            window = info.context_window
+            fit = fit_to_window(
+                system, history, prompt, reserve, window, counter, bound_first=self.exact_near_limit
+            )
         except EncodingError as error:
             raise ChatError(ErrorKind.BAD_RESPONSE, "tokens", error=str(error)) from None
         if fit.prompt_too_big:
@@ -167,6 +198,7 @@ class RequestPlanner:
             reply_reserve(settings, info),
             info.context_window,
             self.counter(model),
+            self.exact_near_limit,
         )
 
     def count_budget(self, taken: BudgetInput, prompt: str) -> Budget:
@@ -176,6 +208,9 @@ class RequestPlanner:
         Raises:
             EncodingError: the model's encoding is not available.
         """
+        estimated = taken.estimate(prompt)
+        if estimated is not None:
+            return estimated
         return compute_budget(
             taken.system, taken.history, prompt, taken.reserve, taken.window, taken.counter
         )

@@ -262,9 +262,15 @@ class Services:
 
     # -- turns (the engine) ----------------------------------------------------------------------
 
-    def start_session(self) -> None:
-        """Make the planner and the session (right after the first frame: ~20 ms)."""
+    def start_session(self) -> bool:
+        """Make the planner and the session (right after the first frame: ~20 ms).
+
+        Returns:
+            True if budgets can be counted at once (with the token helper: far from the
+            window's limit nothing is counted), False if the warm-up loads the tokenizer first.
+        """
         _ = self.engine.session
+        return self.engine.token_helper
 
     def warm_up(self) -> None:
         """Load the tokenizer and import the HTTP client (slow: in a thread, after

@@ -8,6 +8,11 @@ loads the encodings and answers counts over pipes (~0.1 ms a request). Building 
 there also keeps the ~0.3 s of Python work it takes off the app's interpreter lock, on the
 other core.
 
+The app starts the helper only when a request comes near the model's window (far from it,
+nothing needs counting: see :mod:`chattui.core.window`), and the helper stops
+after :data:`IDLE_STOP` seconds without a request: its ~70 MB are the app's only while the
+counts matter. Starting it again costs ~0.4 s (on the other core), once.
+
 One-shot commands (``chattui tokens``, ``chattui ask``) count in their own process
 (:func:`count_in_process`): a helper would cost them a second interpreter for one count.
 
@@ -28,6 +33,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import IO, Final
 
@@ -46,6 +52,8 @@ _PRELOAD: Final = "o200k_base"
 """Loaded as the helper starts: the encoding of current OpenAI models and of estimates."""
 _OK: Final = 0
 _FAILED: Final = 1
+IDLE_STOP: Final = 120.0
+"""Seconds without a request after which the helper is stopped (started again when needed)."""
 
 
 def count_in_process(encoding: str, texts: Sequence[str]) -> list[int]:
@@ -68,15 +76,20 @@ class TokenHost:
     Calling the instance is a :data:`CountTexts`.
     """
 
-    def __init__(self, argv: Sequence[str] | None = None) -> None:
+    def __init__(self, argv: Sequence[str] | None = None, idle_stop: float = IDLE_STOP) -> None:
         """Prepare (not start) the helper.
 
         Args:
             argv: The helper's command line (default: this interpreter, ``-m`` this module).
+            idle_stop: Seconds without a request after which the helper stops.
         """
         self.argv = list(argv or [sys.executable, "-m", __name__])
+        self.idle_stop = idle_stop
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
+        self._last_use = 0.0
+        self._reaper: threading.Thread | None = None
+        self._closing = threading.Event()
         self._deaths = 0
         self.in_process = bool(getattr(sys, "frozen", False))
         """True once counting fell back to this process (or a frozen app, which has no ``-m``)."""
@@ -94,9 +107,12 @@ class TokenHost:
         with self._lock:
             while not self.in_process:
                 try:
-                    return self._ask(self._started(), EXACT_ENCODINGS.index(encoding), texts)
+                    counts = self._ask(self._started(), EXACT_ENCODINGS.index(encoding), texts)
                 except (OSError, HostDied) as error:
                     self._lost(error)
+                else:
+                    self._last_use = time.monotonic()
+                    return counts
         return count_in_process(encoding, texts)
 
     def start(self) -> None:
@@ -110,6 +126,7 @@ class TokenHost:
 
     def close(self) -> None:
         """Stop the helper (it also stops by itself when this process's end of the pipe closes)."""
+        self._closing.set()
         with self._lock:
             self._stop()
 
@@ -127,7 +144,28 @@ class TokenHost:
                 stderr=subprocess.DEVNULL,  # never onto the app's screen
                 close_fds=True,
             )
+            self._last_use = time.monotonic()
+            if self._reaper is None:
+                self._reaper = threading.Thread(
+                    target=self._stop_when_idle, name="tokenhost-idle", daemon=True
+                )
+                self._reaper.start()
         return self._process
+
+    def _stop_when_idle(self) -> None:
+        """Stop the helper once no request came for :attr:`idle_stop` seconds (a thread that
+        ends with the helper)."""
+        while True:
+            with self._lock:
+                left = self._last_use + self.idle_stop - time.monotonic()
+                if self._process is not None and left <= 0:
+                    log.info("token counting helper idle: stopped")
+                    self._stop()
+                if self._process is None:
+                    self._reaper = None  # under the lock: the next start makes a new one
+                    return
+            if self._closing.wait(left):
+                return
 
     def _ask(self, process: subprocess.Popen[bytes], index: int, texts: Sequence[str]) -> list[int]:
         assert process.stdin is not None and process.stdout is not None

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Final, Protocol
 
 from chattui.core.catalog import Catalog
@@ -52,6 +52,8 @@ __all__ = [
     "get_encoding",
     "load_ranks",
     "message_tokens",
+    "text_bound",
+    "text_estimate",
 ]
 
 TOKENS_PER_MESSAGE: Final = 3
@@ -153,6 +155,25 @@ def counter_for_model(
     if info.exact:
         return Tokenizer(info.encoding, counts=counts)
     return Tokenizer(_ESTIMATE_BASE, exact=False, factor=info.token_factor, counts=counts)
+
+
+def text_bound(text: str) -> int:
+    """A safe upper bound of the tokens of ``text`` in any encoding here: its UTF-8 bytes
+    (every token of o200k_base and cl100k_base is at least one byte), no encoding needed."""
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def text_estimate(text: str) -> int:
+    """A rough token count of ``text``, no encoding needed: 4 characters a token, and a token
+    for each character of 3 UTF-8 bytes (CJK).
+
+    Measured against o200k_base: 0.9-1.0x the true count for English prose, Markdown and code,
+    ~1.7x for Chinese (an overestimate), ~0.5x for digits and dense JSON; see
+    :meth:`TokenCounter.estimate`.
+    """
+    chars = len(text)
+    wide = (text_bound(text) - chars) // 2
+    return math.ceil((chars - wide) / 4 + wide)
 
 
 def _key(message: Mapping[str, str]) -> tuple[str, str, str]:
@@ -283,6 +304,40 @@ class TokenCounter:
                 self._cache.move_to_end(key)
             while len(self._cache) > self.max_entries:
                 self._cache.popitem(last=False)
+
+    def bound(self, messages: Sequence[Mapping[str, str]]) -> int:
+        """A safe upper bound of :meth:`messages` without counting (see :func:`text_bound`)."""
+        return self._uncounted(messages, text_bound, text_bound)
+
+    def estimate(self, messages: Sequence[Mapping[str, str]]) -> int:
+        """A rough :meth:`messages` without counting (see :func:`text_estimate`): for showing,
+        never for deciding what fits."""
+        return self._uncounted(messages, text_estimate, lambda role: 1)  # a token in both
+
+    def estimate_text(self, text: str) -> int:
+        """A rough :meth:`text` without counting (see :func:`text_estimate`)."""
+        factor = 1.0 if self.exact else float(getattr(self.tokenizer, "factor", 1.0))
+        return math.ceil(text_estimate(text) * factor)
+
+    def _uncounted(
+        self,
+        messages: Sequence[Mapping[str, str]],
+        count: Callable[[str], int],
+        role_count: Callable[[str], int],
+    ) -> int:
+        factor = 1.0 if self.exact else float(getattr(self.tokenizer, "factor", 1.0))
+
+        def scaled(text: str, counted: Callable[[str], int] = count) -> int:
+            return math.ceil(counted(text) * factor)
+
+        total = REPLY_PRIMING
+        for message in messages:
+            name = message.get("name")
+            role = scaled(message.get("role", ""), role_count)
+            total += _framed(
+                role, scaled(message.get("content", "")), scaled(name) if name else None
+            )
+        return total
 
     def cached(self, message: Mapping[str, str]) -> bool:
         """Whether :meth:`message` would answer ``message`` from the cache (no encoding)."""

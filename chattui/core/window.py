@@ -1,7 +1,10 @@
 """Fitting a request into the model's context window, and the live budget of the status line.
 
 Both count with a :class:`~chattui.core.tokens.TokenCounter` (its per-message cache makes
-repeated fits and keystrokes cheap: only what changed is encoded).
+repeated fits and keystrokes cheap: only what changed is encoded). Far from the window's
+limit, the full-screen app counts nothing (``fit_to_window(bound_first=True)``,
+:func:`estimate_budget`): its
+tokenizer (a helper process of ~70 MB) starts only when a request comes near the limit.
 """
 
 from __future__ import annotations
@@ -12,7 +15,14 @@ from dataclasses import dataclass
 
 from chattui.core.tokens import REPLY_PRIMING, TOKENS_PER_MESSAGE, TOKENS_PER_NAME, TokenCounter
 
-__all__ = ["Budget", "FitResult", "compute_budget", "fit_to_window", "surely_fits"]
+__all__ = [
+    "Budget",
+    "FitResult",
+    "compute_budget",
+    "estimate_budget",
+    "fit_to_window",
+    "surely_fits",
+]
 
 
 def surely_fits(
@@ -55,6 +65,9 @@ class FitResult:
     """The context window it was fitted to."""
     reserve: int
     """Tokens kept free for the reply."""
+    counted: bool = True
+    """False when everything fitted by an upper bound, no token counted (``total_tokens`` and
+    ``required_tokens`` are then upper bounds)."""
 
 
 def fit_to_window(
@@ -64,6 +77,8 @@ def fit_to_window(
     reserve: int,
     window: int,
     counter: TokenCounter,
+    *,
+    bound_first: bool = False,
 ) -> FitResult:
     """Choose the history to send so that prompt + reply fit the model's context window.
 
@@ -78,6 +93,9 @@ def fit_to_window(
         reserve: Tokens to keep free for the reply (e.g. the max tokens sent).
         window: The model's context window.
         counter: The model's counter (its cache makes repeated fits cheap).
+        bound_first: Send the whole history without counting a token if a safe upper bound
+            of the request (its UTF-8 bytes, see :meth:`TokenCounter.bound`) fits; count only
+            if it may not (``counted`` False in the result when nothing was counted).
 
     Returns:
         The messages to send and the numbers behind the decision. With ``prompt_too_big``,
@@ -86,6 +104,19 @@ def fit_to_window(
     """
     head: list[Mapping[str, str]] = [{"role": "system", "content": system}] if system else []
     prompt_message = {"role": "user", "content": prompt}
+    if bound_first and (bound := counter.bound([*head, *history, prompt_message])) + reserve <= (
+        window
+    ):
+        return FitResult(
+            messages_to_send=[*head, *history, prompt_message],
+            dropped=0,
+            total_tokens=bound,
+            prompt_too_big=False,
+            required_tokens=counter.bound([*head, prompt_message]) + reserve,
+            window=window,
+            reserve=reserve,
+            counted=False,
+        )
     counter.prefetch([*head, *history, prompt_message])
     fixed = sum(counter.message(m) for m in head) + counter.message(prompt_message)
     fixed += REPLY_PRIMING
@@ -158,6 +189,36 @@ class Budget:
     def remaining(self) -> int:
         """Tokens left before history must be trimmed (negative: it will be)."""
         return self.window - self.reserve - self.used
+
+
+def estimate_budget(
+    system: str | None,
+    history: Sequence[Mapping[str, str]],
+    prompt: str,
+    reserve: int,
+    window: int,
+    counter: TokenCounter,
+) -> Budget | None:
+    """The live budget estimated without counting (``exact=False``: shown with ``~``), if the
+    request is far from the window's limit: the estimate takes at most half of the room for
+    it. None near the limit: then :func:`compute_budget` counts. Same arguments as
+    :func:`compute_budget`.
+
+    The estimate (:meth:`TokenCounter.estimate`) is within 2x of the true count for prose,
+    Markdown, code and Chinese, so far from the limit the window is not in question; what is
+    sent is decided by :func:`fit_to_window`, never by this.
+    """
+    system_message = [{"role": "system", "content": system}] if system else []
+    budget = Budget(
+        prompt=counter.estimate_text(prompt),
+        overhead=counter.estimate([{"role": "user", "content": ""}]),
+        history=counter.estimate(history) - REPLY_PRIMING,
+        system=counter.estimate(system_message) - REPLY_PRIMING if system_message else 0,
+        reserve=reserve,
+        window=window,
+        exact=not (prompt or system or history),  # nothing to count is an exact 0
+    )
+    return budget if 2 * budget.used <= window - reserve else None
 
 
 def compute_budget(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -120,8 +121,12 @@ class ChatApp(App[None]):
 
     def _start_session(self) -> None:
         """Build the session and the planner (~20 ms of imports the first frame did not
-        need), then warm up in a thread."""
-        self.services.start_session()
+        need), then warm up in a thread. The budget is shown at once if it needs no
+        tokenizer (far from the window's limit it is estimated): the status line then does not
+        change again when the warm-up ends."""
+        main = self.main_screen
+        if self.services.start_session() and main is not None:
+            main.budget.enable()
         if self._warm_up_enabled:
             self.warm_up()
 
@@ -146,6 +151,17 @@ class ChatApp(App[None]):
         does not pay for importing ``openai``."""
         self.services.warm_up()
         self.call_from_thread(self.connect)
+        # What the first reply's rendering imports (~60 modules, ~40 ms): Rich's Markdown and
+        # syntax highlighting, Pygments' lexer table and the theme's code style.
+        from pygments.lexers import get_lexer_by_name
+        from pygments.styles import get_style_by_name
+
+        import chattui.ui.render.markdown  # noqa: F401
+        from chattui.ui.render.palette import code_theme_of
+
+        get_lexer_by_name("python")
+        with contextlib.suppress(Exception):  # not a Pygments style: Rich's fallback, no import
+            get_style_by_name(code_theme_of(self.current_theme))
 
     def connect(self) -> None:
         """(Re)build the client from the settings, and start counting tokens."""

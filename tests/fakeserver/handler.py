@@ -161,7 +161,8 @@ class Handler(Wire):
             opts = req.get("stream_options")
             wants_usage = isinstance(opts, dict) and bool(opts.get("include_usage"))
             send_usage = wants_usage if reply.usage is None else reply.usage
-            self._stream(record, reply, base, deltas, finish_reason, send_usage, usage)
+            with self._held_back(reply.burst):
+                self._stream(record, reply, base, deltas, finish_reason, send_usage, usage)
         else:
             self._complete(record, reply, base, full_text, finish_reason, usage)
 

@@ -61,6 +61,8 @@ class Reply:
         True / False force it.
     model: the model named in the response (default: the requested model).
     headers: extra response headers (e.g. {"retry-after": "1"}).
+    burst: a stream is written in one go, headers included, as if the whole reply were
+        already in the socket when the client reads it.
     """
 
     text: str | None = None
@@ -77,6 +79,7 @@ class Reply:
     usage: bool | None = None
     model: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    burst: bool = False
 
     def __post_init__(self) -> None:
         if self.fault is not None and self.fault not in FAULTS:

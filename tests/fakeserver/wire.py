@@ -7,6 +7,7 @@ import json
 import secrets
 import select
 import socket
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -59,13 +60,32 @@ class Wire(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    _held: list[bytes] | None = None
+    """Writes kept back while a burst is gathered (see ``Reply.burst``)."""
+
     def _write(self, data: bytes) -> None:
+        if self._held is not None:
+            self._held.append(data)
+            return
         try:
             self.wfile.write(data)
             self.wfile.flush()
         except OSError as exc:
             self.close_connection = True
             raise Stop("client_disconnected") from exc
+
+    @contextlib.contextmanager
+    def _held_back(self, burst: bool) -> Iterator[None]:
+        """With ``burst``, what is written inside is sent in one write at the end."""
+        if not burst:
+            yield
+            return
+        self._held = []
+        try:
+            yield
+        finally:
+            held, self._held = self._held, None
+            self._write(b"".join(held))
 
     def _start(self, status: int, content_type: str, headers: dict[str, str], **extra: str) -> None:
         lines = [f"HTTP/1.1 {status} {REASONS.get(status, 'Status')}"]

@@ -573,3 +573,32 @@ async def test_the_footer_shows_the_keys_from_the_start(make_app: MakeApp) -> No
         descriptions = [binding.description for _node, binding, _key in footer.shown()]
         assert "New" in descriptions and "Quit" in descriptions
         assert descriptions[:4] == ["Stop", "Send", "Help", "Next pane"]
+
+
+async def test_the_first_frame_has_every_widget_of_the_screen(make_app: MakeApp) -> None:
+    """Nothing is mounted or replaced on the main screen after its first frame (each change
+    drew the whole screen again): the footer is in it, and the filter box stays a line
+    until it is needed."""
+    from textual import events
+
+    from chattui.ui.widgets.side_panel import FilterInput
+
+    at_first_frame: list[list[str]] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, events.Ready):
+            widgets = main_screen(app).walk_children(with_self=False)
+            at_first_frame.append(sorted(type(widget).__name__ for widget in widgets))
+
+    app = make_app(warm_up=True)
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        await app.warmed_up.wait()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        widgets = main_screen(app).walk_children(with_self=False)
+        assert at_first_frame == [sorted(type(widget).__name__ for widget in widgets)]
+        assert "KeyFooter" in at_first_frame[0] and "FilterInput" not in at_first_frame[0]
+
+        main_screen(app).query_one("#sidebar-filter-stub").focus()  # Tab or a click reach it
+        await wait_for(pilot, lambda: isinstance(app.focused, FilterInput))
+        assert not main_screen(app).query("#sidebar-filter-stub")

@@ -268,7 +268,9 @@ async def test_keyboard_scrolling_stops_following_the_stream(
                 await wait_for(pilot, lambda: log.is_following)
         await settle(pilot)  # the reply has finished
         assert "Paragraph 59" in log.rendered_text()
-        assert log.scroll_y == 0  # Home went all the way up and stayed there
+        # Home went all the way up (its animation may still be ending) and stayed there.
+        await wait_for(pilot, lambda: log.scroll_y == 0)
+        assert not log.is_following
         await pilot.press("end")
         assert log.is_following and log.scroll_y == log.max_scroll_y
 

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -112,23 +113,36 @@ def test_serve_answers_until_its_input_ends_and_rejects_garbage() -> None:
 
 
 def test_the_app_process_never_loads_tiktoken(tmp_path: Path) -> None:
-    """The full-screen app's services count through the helper: the budget is exact and
-    neither tiktoken nor its tables are in the app's process."""
+    """The full-screen app's services count nothing far from the window's limit (an estimate,
+    no helper started: its ~70 MB are not taken), and near it count exactly through the
+    helper; tiktoken and its tables are never in the app's process."""
     script = textwrap.dedent(
         """
         import sys
         from chattui.core.models import Conversation, Message, Role
         from chattui.core.services import Services
-        from chattui.core.tokenhost import TokenHost, count_in_process
+        from chattui.core.tokenhost import TokenHost
 
         services = Services.load({"model": "gpt-4o"}, {"CHATTUI_HOME": sys.argv[1]},
                                  token_helper=True)
         services.warm_up()
-        assert isinstance(services.engine.planner.counts, TokenHost)
-        conversation = Conversation(system_prompt="Be brief.")
-        conversation.add(Message(Role.USER, "你好，世界"))
-        conversation.add(Message(Role.ASSISTANT, "hello world " * 100))
-        budget = services.engine.planner.budget(conversation, "how are you?", services.settings)
+        planner = services.engine.planner
+        assert isinstance(planner.counts, TokenHost)
+        far = Conversation(system_prompt="Be brief.")
+        far.add(Message(Role.USER, "你好，世界"))
+        far.add(Message(Role.ASSISTANT, "hello world " * 100))
+        budget = planner.budget(far, "how are you?", services.settings)
+        assert not budget.exact and planner.counts.pid is None, "counted far from the limit"
+        far.add(Message(Role.USER, "how are you?"))
+        request, dropped = planner.build(far, services.settings)
+        assert dropped == 0 and len(request.messages) == 4 and planner.counts.pid is None
+
+        # gpt-3.5-turbo-0613: a 4,096-token window, cl100k_base.
+        near = Conversation(model="gpt-3.5-turbo-0613", system_prompt="Be brief.")
+        near.add(Message(Role.USER, "你好，世界"))
+        near.add(Message(Role.ASSISTANT, "hello world " * 700))
+        budget = planner.budget(near, "how are you?", services.settings)
+        assert budget.exact and planner.counts.pid is not None, "estimated near the limit"
         assert "tiktoken" not in sys.modules, "tiktoken was imported"
         print(budget.prompt, budget.history)
         """
@@ -142,6 +156,22 @@ def test_the_app_process_never_loads_tiktoken(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     prompt, history = map(int, done.stdout.split())
-    assert prompt == count_in_process("o200k_base", ["how are you?"])[0]
-    user, reply = count_in_process("o200k_base", ["你好，世界", "hello world " * 100])
+    assert prompt == count_in_process("cl100k_base", ["how are you?"])[0]
+    user, reply = count_in_process("cl100k_base", ["你好，世界", "hello world " * 700])
     assert history == (3 + 1 + user) + (3 + 1 + reply)
+
+
+def test_an_idle_helper_stops_and_starts_again_when_needed() -> None:
+    host = TokenHost(idle_stop=0.0)
+    try:
+        assert host.pid is None  # nothing started before the first count
+        assert host("o200k_base", ["hello world"]) == count_in_process(
+            "o200k_base", ["hello world"]
+        )
+        for thread in threading.enumerate():
+            if thread.name == "tokenhost-idle":
+                thread.join(timeout=10)
+        assert host.pid is None and not host.in_process  # stopped, not given up on
+        assert host("o200k_base", ["你好"]) == count_in_process("o200k_base", ["你好"])
+    finally:
+        host.close()

@@ -15,6 +15,7 @@ import pytest
 from chattui.cli.tokens import run
 from chattui.core import encodings, tokens
 from chattui.core.catalog import Catalog
+from chattui.core.tokenhost import count_in_process
 from chattui.core.tokens import (
     EncodingError,
     TokenCounter,
@@ -446,3 +447,71 @@ def test_the_budget_is_taken_on_one_thread_and_counted_on_another() -> None:
     assert taken.is_counted()  # the shared counter's cache now holds the history
     assert results == [planner.budget(conversation, "hi", settings)]
     assert results[0].history > 40 * 50 and results[0].reserve == 500
+
+
+# --------------------------------------------------------------------------- far from the limit
+
+
+UNCOUNTED = [
+    *SAMPLES.values(),
+    " ".join(str(n) for n in range(2000)),
+    "🙂🎉" * 300,
+    "<|endoftext|>" * 10,
+    "lone surrogate \udc80",
+    '{"a": [1, 2, {"b": null}]}' * 200,
+]
+
+
+@pytest.mark.parametrize("encoding", ["o200k_base", "cl100k_base"])
+def test_the_bound_is_never_below_the_count(encoding: str) -> None:
+    exact = TokenCounter(Tokenizer(encoding))
+    for text in UNCOUNTED:
+        messages = [{"role": "user", "content": text}, {"role": "assistant", "content": text}]
+        assert exact.bound(messages) >= exact.messages(messages)
+        assert exact.bound([{"role": "user", "content": text, "name": "Zoë"}]) >= exact.messages(
+            [{"role": "user", "content": text, "name": "Zoë"}]
+        )
+    estimated = TokenCounter(Tokenizer("o200k_base", exact=False, factor=1.3))
+    text = UNCOUNTED[-1]
+    assert estimated.bound([{"role": "user", "content": text}]) >= estimated.messages(
+        [{"role": "user", "content": text}]
+    )
+
+
+def test_the_estimate_is_near_the_count_for_prose_markdown_and_code() -> None:
+    from benchmarks.sample_reply import sample_reply
+
+    counter = TokenCounter(Tokenizer("o200k_base"))
+    code = Path(tokens.__file__).read_text(encoding="utf-8")
+    for text in (sample_reply(2000), SAMPLES["english"] * 50, code):
+        ratio = tokens.text_estimate(text) / counter.text(text)
+        assert 0.8 <= ratio <= 1.25, ratio
+    chinese = SAMPLES["chinese"] * 50  # over, not under: the budget errs on the safe side
+    assert 1 <= tokens.text_estimate(chinese) / counter.text(chinese) <= 2
+
+
+def test_far_from_the_limit_nothing_is_counted() -> None:
+    from chattui.core.window import estimate_budget
+
+    calls: list[int] = []
+
+    def counts(encoding: str, texts: Sequence[str]) -> list[int]:
+        calls.append(len(texts))
+        return count_in_process(encoding, texts)
+
+    counter = TokenCounter(Tokenizer("o200k_base", counts=counts))
+    history = [
+        {"role": "user", "content": SAMPLES["english"] * 10},
+        {"role": "assistant", "content": "yo"},
+    ]
+    fit = fit_to_window("Be brief.", history, "next", 100, 2000, counter, bound_first=True)
+    assert fit is not None and not fit.counted and fit.dropped == 0
+    assert len(fit.messages_to_send) == 4
+    budget = estimate_budget("Be brief.", history, "next", 100, 2000, counter)
+    assert budget is not None and not budget.exact
+    assert calls == []
+    exact = compute_budget("Be brief.", history, "next", 100, 2000, counter)
+    assert abs(budget.used - exact.used) <= 0.25 * exact.used
+    # Near the limit: None, the caller counts.
+    assert fit_to_window("Be brief.", history, "next", 100, 400, counter, bound_first=True).counted
+    assert estimate_budget("Be brief.", history, "next", 100, 300, counter) is None

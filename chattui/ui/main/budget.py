@@ -66,7 +66,8 @@ class BudgetMeter:
         """The pause after typing, before a long prompt is counted."""
 
     def enable(self) -> None:
-        """Start showing the live token budget (the tokenizer is loaded)."""
+        """Start showing the live token budget (it can be counted: estimated, or the tokenizer
+        is loaded)."""
         self._ready = True
         self.update()
 
@@ -84,7 +85,7 @@ class BudgetMeter:
         if taken is None:
             return
         text = self._panes.prompt.text
-        if len(text) <= SMALL_PROMPT and taken.is_counted():
+        if len(text) <= SMALL_PROMPT and taken.is_counted(text):
             self._screen.workers.cancel_group(self._screen, "budget")
             try:
                 budget = self._services.count_budget(taken, text)

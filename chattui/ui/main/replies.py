@@ -8,9 +8,10 @@ draws when that conversation is the one on screen.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncGenerator
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 from typing import TYPE_CHECKING
 
 from textual.screen import Screen
@@ -35,6 +36,13 @@ __all__ = ["Replies"]
 
 STATUS_INTERVAL = 0.2
 """Seconds between status line updates while a reply streams."""
+FRAME = 1 / 60
+"""The longest the stream holds the event loop: then it lets the screen paint and keys in."""
+PAUSE = 0.004
+"""A gap this long between two events means the stream waited (for the network): the loop
+was free meanwhile, and nothing needs to give way."""
+GIVE_WAY_LONGEST = 0.1
+"""The longest it waits for the screen (it goes on if no refresh comes, e.g. at exit)."""
 
 
 class Replies:
@@ -168,10 +176,17 @@ class Replies:
 
         log = self._panes.log
         reply: Message | None = None
-        started = time.monotonic()
+        started = given_way = previous = time.monotonic()
         try:
             async with aclosing(events) as stream:
                 async for event in stream:
+                    now = time.monotonic()
+                    if now - previous >= PAUSE:
+                        given_way = now  # the stream waited: the loop was free meanwhile
+                    elif now - given_way >= FRAME:
+                        await self._give_way()
+                        given_way = now = time.monotonic()
+                    previous = now
                     visible = self._shown.is_shown(conversation)
                     if isinstance(event, ReplyStarted):
                         reply = event.message
@@ -200,6 +215,20 @@ class Replies:
         finally:
             if not self._services.is_deleted(conversation.id):
                 self._finish(conversation, reply)
+
+    async def _give_way(self) -> None:
+        """Let the screen paint and handle keys before the stream goes on.
+
+        A reply already in the socket (a burst, or a slow machine catching up) is read
+        without the loop ever waiting, so nothing was painted, keys included, until all of
+        it was read. ``sleep(0)`` is not enough: a frame takes several turns of the loop (a
+        timer, the widget's queue, the screen's update). This waits until the screen has
+        processed what is pending and painted, as Textual's ``wait_for_refresh`` does.
+        """
+        refreshed = asyncio.Event()
+        if self._panes.log.call_after_refresh(refreshed.set):
+            with suppress(TimeoutError):
+                await asyncio.wait_for(refreshed.wait(), GIVE_WAY_LONGEST)
 
     def _started(self, conversation: Conversation, reply: Message, mode: str) -> None:
         sidebar = self._panes.sidebar

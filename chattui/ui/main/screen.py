@@ -42,6 +42,7 @@ from chattui.ui.main.panes import Panes, Shown
 from chattui.ui.main.replies import Replies
 from chattui.ui.main.start import StartAt
 from chattui.ui.widgets.find_bar import FindBar
+from chattui.ui.widgets.key_footer import KeyFooter
 from chattui.ui.widgets.prompt import PromptInput
 from chattui.ui.widgets.sidebar import ConversationList
 
@@ -115,6 +116,9 @@ class MainScreen(Screen[None]):
             yield panes.note
             yield panes.prompt
             yield panes.status
+        # In the first frame: mounted after it, the footer shrank the chat column and the
+        # whole screen was drawn again (the screen changed for ~0.1 s after the first frame).
+        yield KeyFooter()
 
     # -- what the rest of the app uses -------------------------------------------------------
 
@@ -229,9 +233,6 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         panes = self.panes
-        # The footer is not needed to start typing: it comes right after the first frame.
-        self._after_first_frame(self._mount_footer)
-        self._after_first_frame(panes.side.build_filter)
         panes.log.set_error_hint(_("Ctrl+R retry · F2 settings"))
         panes.log.set_usage_label(self.replies.usage_label)
         if self.size.width < 80:
@@ -257,11 +258,6 @@ class MainScreen(Screen[None]):
         if progress is not None and progress[1] >= INDEX_PROGRESS_FROM:
             note = _("search index {done}/{total}", done=progress[0], total=progress[1])
         self.panes.status.set_note(note)
-
-    async def _mount_footer(self) -> None:
-        from chattui.ui.widgets.key_footer import KeyFooter
-
-        await self.mount(KeyFooter())
 
     def _after_first_frame(self, callback: Callable[..., object], *args: object) -> None:
         """Run ``callback`` once the first frame is on the terminal (see :meth:`first_frame`).

@@ -54,6 +54,8 @@ class KeyFooter(Widget):
     def __init__(self) -> None:
         super().__init__()
         self._items: list[FooterItem] = []
+        self._drawn: list[tuple[DOMNode, Binding, str]] | None = None
+        """What :meth:`shown` returned when the footer was last drawn."""
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -62,7 +64,9 @@ class KeyFooter(Widget):
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def _bindings_changed(self, screen: Screen[object]) -> None:
-        if self.is_attached and screen is self.screen:
+        # Bindings are "updated" on every focus change and more, mostly without a change
+        # the footer shows: drawing the same line again only costs a write to the terminal.
+        if self.is_attached and screen is self.screen and self.shown() != self._drawn:
             self.refresh()
 
     def shown(self) -> list[tuple[DOMNode, Binding, str]]:
@@ -90,7 +94,8 @@ class KeyFooter(Widget):
         parts: list[Content] = []
         items: list[FooterItem] = []
         x = 1
-        for node, binding, key in self.shown():
+        self._drawn = self.shown()
+        for node, binding, key in self._drawn:
             label = Content.assemble(
                 Content(key).stylize(key_style), " ", Content(binding.description)
             ).stylize(text_style)

@@ -304,16 +304,19 @@ class LogView(ScrollView):
         ``virtual_size`` is a layout reactive: each change (every frame of a stream, every
         slice of the backlog) would arrange every widget of the screen again. The pane's own
         size never depends on its content, so only its scrollbars need updating, unless the
-        content starts or stops overflowing (a scrollbar appears or goes: a real layout).
+        content starts or stops overflowing (a scrollbar appears or goes: a real layout). The
+        width follows the pane's (a line never overflows it): the first one, known once the
+        screen is laid out, needs no layout either.
         """
         old = self.virtual_size
         if size == old:
             return
-        view = self.scrollable_content_region.height
+        region = self.scrollable_content_region
+        view = region.height
         if (
             not self.is_mounted
             or (old.height > view) != (size.height > view)
-            or old.width != size.width
+            or (old.width > region.width) != (size.width > region.width)
         ):
             self.virtual_size = size
             return

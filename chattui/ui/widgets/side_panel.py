@@ -4,8 +4,9 @@ Typing in the box filters the list by title as you type; Down or Enter moves int
 Esc clears the filter. Alt+F (the main screen's ``focus_filter``) jumps back to the box.
 
 The box is a Textual ``Input``: styling one costs the app's first frame ~10 ms, so the panel
-starts with a line that looks the same (:meth:`SidePanel.build_filter` puts the box there once
-the frame is drawn, or at once when it is needed).
+starts with a line that looks the same (:class:`FilterStub`), and the box takes its place when
+it is needed: the line is focused (Tab), clicked, or Alt+F pressed. Built right after the first
+frame, it changed the screen once more for nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from chattui.ui.actions import Scope, bindings
 from chattui.ui.widgets.safe_text import SafeInput
 from chattui.ui.widgets.sidebar import ConversationList
 
-__all__ = ["FilterInput", "SidePanel"]
+__all__ = ["FilterInput", "FilterStub", "SidePanel"]
 
 
 class FilterInput(SafeInput):
@@ -36,6 +37,22 @@ class FilterInput(SafeInput):
             self.value = ""
         else:
             self.action_to_list()
+
+
+class FilterStub(Static, can_focus=True):
+    """The line standing for the filter box until the box is needed (focus or a click)."""
+
+    def on_focus(self) -> None:
+        self._open()
+
+    def on_click(self) -> None:
+        self._open()
+
+    def _open(self) -> None:
+        panel = self.parent
+        if isinstance(panel, SidePanel) and self.is_attached:
+            box = panel.filter_box
+            self.screen.call_after_refresh(box.focus)  # once it is mounted
 
 
 class SidePanel(Vertical):
@@ -62,14 +79,8 @@ class SidePanel(Vertical):
         """The conversation list."""
 
     def compose(self) -> ComposeResult:
-        yield Static(_("Filter (Alt+F)"), id="sidebar-filter-stub", markup=False)
+        yield FilterStub(_("Filter (Alt+F)"), id="sidebar-filter-stub", markup=False)
         yield self.conversations
-
-    def build_filter(self) -> None:
-        """Put the filter box in place of the line standing for it (once; not while the app
-        closes)."""
-        if self.is_attached:
-            _ = self.filter_box
 
     @property
     def filter_box(self) -> FilterInput:
