@@ -576,9 +576,10 @@ async def test_the_footer_shows_the_keys_from_the_start(make_app: MakeApp) -> No
 
 
 async def test_the_first_frame_has_every_widget_of_the_screen(make_app: MakeApp) -> None:
-    """Nothing is mounted or replaced on the main screen after its first frame (each change
-    drew the whole screen again): the footer is in it, and the filter box stays a line
-    until it is needed."""
+    """Nothing but the footer is mounted or replaced on the main screen after its first frame
+    (each change drew the whole screen again): the footer (one line) comes right after it
+    (in it, it cost the first frame ~10% more CPU, and the screen was stable no sooner), and
+    the filter box stays a line until it is needed."""
     from textual import events
 
     from chattui.ui.widgets.side_panel import FilterInput
@@ -596,8 +597,9 @@ async def test_the_first_frame_has_every_widget_of_the_screen(make_app: MakeApp)
         await app.workers.wait_for_complete()
         await pilot.pause()
         widgets = main_screen(app).walk_children(with_self=False)
-        assert at_first_frame == [sorted(type(widget).__name__ for widget in widgets)]
-        assert "KeyFooter" in at_first_frame[0] and "FilterInput" not in at_first_frame[0]
+        final = sorted(type(widget).__name__ for widget in widgets)
+        assert at_first_frame == [[name for name in final if name != "KeyFooter"]]
+        assert "KeyFooter" in final and "FilterInput" not in at_first_frame[0]
 
         main_screen(app).query_one("#sidebar-filter-stub").focus()  # Tab or a click reach it
         await wait_for(pilot, lambda: isinstance(app.focused, FilterInput))

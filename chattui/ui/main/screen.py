@@ -116,9 +116,6 @@ class MainScreen(Screen[None]):
             yield panes.note
             yield panes.prompt
             yield panes.status
-        # In the first frame: mounted after it, the footer shrank the chat column and the
-        # whole screen was drawn again (the screen changed for ~0.1 s after the first frame).
-        yield KeyFooter()
 
     # -- what the rest of the app uses -------------------------------------------------------
 
@@ -233,6 +230,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         panes = self.panes
+        self._after_first_frame(self._mount_footer)
         panes.log.set_error_hint(_("Ctrl+R retry · F2 settings"))
         panes.log.set_usage_label(self.replies.usage_label)
         if self.size.width < 80:
@@ -250,6 +248,12 @@ class MainScreen(Screen[None]):
         self.endpoint.update()
         self.prompt.focus()
         self.set_interval(60, panes.sidebar.refresh_times)
+
+    async def _mount_footer(self) -> None:
+        """The footer, right after the first frame: composed in it, it cost that frame ~10%
+        more CPU (measured: 1.36x vs 1.20x a bare app), and the screen was stable no
+        sooner (both 1.45x)."""
+        await self.mount(KeyFooter())
 
     def _show_index_progress(self) -> None:
         """The search index's first build (or a big sync) in the status line, while it runs."""
