@@ -64,6 +64,17 @@ def _resolve_ids(store: ConversationStore, wanted: Sequence[str], everything: bo
     return ids
 
 
+def _job(
+    environ: Mapping[str, str] | None, out: TextIO | None, err: TextIO | None
+) -> tuple[Mapping[str, str], TextIO, TextIO, Paths, ConversationStore]:
+    """What an export or an import job works with: the environment, its two streams, the
+    paths and the conversation store."""
+    env = os.environ if environ is None else environ
+    paths = Paths.discover(env)
+    store = ConversationStore(paths.conversations_dir)
+    return env, out or sys.stdout, err or sys.stderr, paths, store
+
+
 def export_command(
     ids: Sequence[str],
     everything: bool,
@@ -76,11 +87,7 @@ def export_command(
     err: TextIO | None = None,
 ) -> int:
     """Run ``chattui export``; return the exit code."""
-    env = os.environ if environ is None else environ
-    out = out or sys.stdout
-    err = err or sys.stderr
-    paths = Paths.discover(env)
-    store = ConversationStore(paths.conversations_dir)
+    env, out, err, paths, store = _job(environ, out, err)
     try:
         return _export(store, paths, env, ids, everything, fmt_name, output, list_only, out, err)
     except BrokenPipeError:  # `chattui export --all | head`: the reader has what it wanted
@@ -163,11 +170,7 @@ def import_command(
     """Run ``chattui import``; return the exit code."""
     from chattui.core.importer import import_files
 
-    env = os.environ if environ is None else environ
-    out = out or sys.stdout
-    err = err or sys.stderr
-    paths = Paths.discover(env)
-    store = ConversationStore(paths.conversations_dir)
+    _env, out, err, _paths, store = _job(environ, out, err)
     try:
         store.prepare()
     except StorageError as error:
