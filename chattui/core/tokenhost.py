@@ -121,7 +121,7 @@ class TokenHost:
             if not self.in_process:
                 try:
                     self._started()
-                except OSError as error:
+                except (OSError, HostDied) as error:
                     self._lost(error)
 
     def close(self) -> None:
@@ -136,7 +136,15 @@ class TokenHost:
         return self._process.pid if self._process is not None else None
 
     def _started(self) -> subprocess.Popen[bytes]:
-        if self._process is None or self._process.poll() is not None:
+        """The running helper, started if none runs.
+
+        Raises:
+            HostDied: The helper exited by itself since its last answer (killed, crashed):
+                a death like one in the middle of a request (one stopped on purpose is gone).
+        """
+        if self._process is not None and self._process.poll() is not None:
+            raise HostDied(f"it exited (code {self._process.returncode})")
+        if self._process is None:
             self._process = subprocess.Popen(
                 self.argv,
                 stdin=subprocess.PIPE,

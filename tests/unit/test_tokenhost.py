@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,8 +63,18 @@ def test_a_helper_that_dies_is_restarted_then_given_up(host: TokenHost) -> None:
     second = host.pid
     assert second is not None and second != first and not host.in_process
     os.kill(second, signal.SIGKILL)
+    dead(second)  # already gone when asked (not in the middle of a request): a death too
     assert host("o200k_base", ["hello world"]) == [2]  # died twice: counted here
     assert host.in_process and host.pid is None
+
+
+def dead(pid: int, timeout: float = 10.0) -> None:
+    """Wait until process ``pid`` has exited (a zombie, not yet reaped by its parent)."""
+    deadline = time.monotonic() + timeout
+    stat = Path(f"/proc/{pid}/stat")
+    while stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.monotonic() < deadline, "the process did not exit"
+        time.sleep(0.01)  # polling the kernel's process table; no work of ours to await
 
 
 def test_a_helper_that_cannot_start_falls_back_to_this_process(tmp_path: Path) -> None:
