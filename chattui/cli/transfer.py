@@ -177,10 +177,12 @@ def import_command(
         err.write(f"chattui import: {error.problem.text(_)}\n")
         return 1
     report = import_files(store, [Path(name).expanduser() for name in files])
-    for line in report.files:
-        out.write(line + "\n")
+    from chattui.import_words import import_summary
+
+    for path, one in report.files:
+        out.write(f"{path}: {import_summary(one)}\n")
     if len(files) > 1:
-        out.write(f"Total: {report.summary()}\n")
+        out.write(_("Total: {summary}", summary=import_summary(report)) + "\n")
     for problem in report.errors:
         err.write(f"chattui import: {problem.text(_)}\n")
     return 1 if report.errors else 0

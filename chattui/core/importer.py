@@ -63,8 +63,8 @@ class ImportReport:
     """Exported conversations without a single visible message (skipped)."""
     errors: list[Problem] = field(default_factory=list)
     """One message per file that imported nothing."""
-    files: list[str] = field(default_factory=list)
-    """``<file>: <summary>`` for each file imported."""
+    files: list[tuple[str, ImportReport]] = field(default_factory=list)
+    """Each file imported, with what it brought (the front ends word it)."""
 
     def summary(self) -> str:
         """``Imported 3 conversations (41 messages); 2 already there.``"""
@@ -240,7 +240,7 @@ def import_files(
         except StorageError as error:
             total.errors.append(_problem("import.storage", path, error=error.problem))
             continue
-        total.files.append(f"{path}: {report.summary()}")
+        total.files.append((str(path), report))
         total.conversations += report.conversations
         total.messages += report.messages
         total.duplicates += report.duplicates

@@ -583,4 +583,5 @@ CATALOG: dict[str, str] = {
     "Exported 1 conversation to {path}": "已导出 1 个对话到 {path}",
     # issue 18: search index and library (i18-search)
     "search index {done}/{total}": "搜索索引 {done}/{total}",
+    "Total: {summary}": "合计：{summary}",
 }

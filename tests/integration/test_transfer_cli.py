@@ -176,14 +176,16 @@ def test_import_zip_counts_duplicates_and_round_trip(
     first = run("import", str(archive))
     assert first.returncode == 0, first.stderr
     assert first.stdout == (
-        f"{archive}: Imported 3 conversations (15 messages); 1 empty, skipped; "
-        "7 images, files or tool outputs left out.\n"
+        f"{archive}: Imported 3 conversations (15 messages). 1 empty one skipped. "
+        "7 images, files or tool outputs left out (noted in the messages).\n"
     )
     again = run("import", str(archive), str(SAMPLE))
     assert again.returncode == 0
     assert again.stdout.splitlines()[-1] == (
-        "Total: Imported 0 conversations (0 messages); 6 already there, skipped; 2 empty, skipped."
+        "Total: Imported 0 conversations (0 messages). 6 were already there. 2 empty ones skipped."
     )
+    chinese = run("import", str(archive), env={"CHATTUI_LANGUAGE": "zh"})
+    assert chinese.returncode == 0 and ": 已导入 0 个对话（0 条消息）" in chinese.stdout
     assert len(store.list_conversations()) == 3
 
     # Our JSON export imports back exactly.

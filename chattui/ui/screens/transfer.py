@@ -27,6 +27,7 @@ from chattui.core.models import Conversation
 from chattui.core.services import Services
 from chattui.core.storage import ConversationStore, StorageError
 from chattui.i18n import _, ngettext
+from chattui.import_words import import_summary
 from chattui.ui.actions import Scope, bindings
 from chattui.ui.render.problems import error_text, problem_text
 from chattui.ui.screens.dialogs import TextInputScreen
@@ -36,7 +37,6 @@ __all__ = [
     "ExportChoice",
     "ExportScreen",
     "TransferHost",
-    "import_summary",
     "start_export",
     "start_import",
 ]
@@ -242,32 +242,6 @@ def _export(app: TransferHost, choice: ExportChoice, current: Conversation | Non
         else _("Exported {count} conversations to {path}", count=count, path=target)
     )
     app.call_from_thread(app.notify, done, markup=False, timeout=8)
-
-
-def import_summary(report: ImportReport) -> str:
-    """What an import did, in the UI's language."""
-    text = _(
-        "Imported {conversations} ({messages}).",
-        conversations=ngettext(
-            "{count} conversation", "{count} conversations", report.conversations
-        ),
-        messages=ngettext("{count} message", "{count} messages", report.messages),
-    )
-    if report.duplicates:
-        text += " " + ngettext(
-            "{count} was already there.", "{count} were already there.", report.duplicates
-        )
-    if report.empty:
-        text += " " + ngettext(
-            "{count} empty one skipped.", "{count} empty ones skipped.", report.empty
-        )
-    if report.skipped_parts:
-        text += " " + ngettext(
-            "{count} image, file or tool output left out (noted in the message).",
-            "{count} images, files or tool outputs left out (noted in the messages).",
-            report.skipped_parts,
-        )
-    return text
 
 
 def start_import(app: TransferHost, imported: Callable[[], None]) -> None:
